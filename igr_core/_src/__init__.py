@@ -1,0 +1,1 @@
+"""Private implementation modules of :mod:`igr_core`; import from the public modules."""

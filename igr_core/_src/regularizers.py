@@ -1,0 +1,119 @@
+"""Implicit and explicit gradient regularizers (Barrett & Dherin, 2021, Sections 2 and 4).
+
+Abstraction: a loss is a function ``E(theta, *args)`` of a parameter pytree; every
+function here either measures a property of ``grad E`` or builds a new loss (or its
+gradient) from ``E``. Nothing here trains; :mod:`igr_core.train` does.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from igr_core._src import tree as _tree
+from igr_core._src.typing import LossFn, PyTree
+
+_EGR_METHODS = ("exact", "finite_difference")
+
+
+def num_params(tree: PyTree) -> int:
+    """Number of scalar parameters m of a pytree."""
+    return _tree.tree_size(tree)
+
+
+def r_ig(grads: PyTree) -> jax.Array:
+    r"""Implicit gradient regularizer (Eq. 4).
+
+    .. math::
+        R_{IG}(\theta) = \frac{1}{m} \sum_{i=1}^m \left(\nabla_{\theta_i} E(\theta)\right)^2
+
+    Args:
+      grads: the gradient ``grad E(theta)`` as a pytree (every leaf counts).
+
+    Returns:
+      the mean of the squared entries over all leaves.
+    """
+    m = num_params(grads)
+    if m == 0:
+        raise ValueError("r_ig: `grads` has no entries; expected a pytree with at least one array leaf.")
+    return _tree.tree_sq_norm(grads) / m
+
+
+def igr_rate(h, m):
+    r"""Implicit regularization rate (Eq. 3): :math:`\lambda = h m / 4`."""
+    return h * m / 4
+
+
+def _grad_sq_penalized(loss_fn: LossFn, coefficient) -> Callable[..., jax.Array]:
+    def penalized(theta, *args):
+        value, grads = jax.value_and_grad(loss_fn)(theta, *args)
+        return value + coefficient * _tree.tree_sq_norm(grads)
+
+    return penalized
+
+
+def modified_loss(loss_fn: LossFn, h) -> Callable[..., jax.Array]:
+    r"""Modified loss of gradient descent with step ``h`` (Eq. 2, Theorem 3.1).
+
+    .. math::
+        \widetilde E(\theta) = E(\theta) + \frac{h}{4}\|\nabla E(\theta)\|^2
+                             = E(\theta) + \lambda R_{IG}(\theta),\quad \lambda = hm/4.
+
+    Returns ``f(theta, *args)``; ``h`` may be a Python float or a traced array.
+    """
+    return _grad_sq_penalized(loss_fn, h / 4)
+
+
+def egr_loss(loss_fn: LossFn, mu) -> Callable[..., jax.Array]:
+    r"""Explicitly regularized loss (Eq. 8): :math:`E_\mu = E + \mu \|\nabla E\|^2`."""
+    return _grad_sq_penalized(loss_fn, mu)
+
+
+def egr_grad(loss_fn: LossFn, mu, method: str = "exact", fd_scale: float | None = None):
+    r"""Gradient of the EGR loss :math:`E_\mu` (Eq. 8).
+
+    .. math::
+        \nabla E_\mu = \nabla E + 2\mu\, H \nabla E, \qquad H = D^2 E.
+
+    Two routes:
+
+    * ``method="exact"``: double backpropagation, ``jax.grad`` of :func:`egr_loss`.
+    * ``method="finite_difference"``: the Hessian-gradient product from two
+      gradient evaluations (forward difference along the unit gradient
+      direction :math:`v = g/\|g\|`):
+
+      .. math::
+          H g \approx \|g\| \, \frac{\nabla E(\theta + \delta v) - \nabla E(\theta)}{\delta}.
+
+      Step rule: :math:`\delta = s\,(1 + \|\theta\|)` with
+      :math:`s = \sqrt{\varepsilon_{\rm mach}}` of the parameter dtype unless
+      ``fd_scale`` is given. Error: truncation
+      :math:`\tfrac{\delta}{2}\|g\|\,\|T[v, v]\|` (T the third derivative) plus
+      rounding of order :math:`\varepsilon_{\rm mach}\|\nabla E\|\|g\|/\delta`;
+      the default balances the two, so the relative error of :math:`Hg` is
+      about :math:`\sqrt{\varepsilon_{\rm mach}}` (1e-8 in float64, 3e-4 in float32)
+      times curvature ratios. At a critical point (g = 0) it returns g exactly.
+
+    Returns ``grad_fn(theta, *args)`` giving a pytree shaped like ``theta``.
+    """
+    if method not in _EGR_METHODS:
+        raise ValueError(f"egr_grad: `method` must be one of {_EGR_METHODS}, got {method!r}.")
+    if method == "exact":
+        return jax.grad(egr_loss(loss_fn, mu))
+
+    grad_fn = jax.grad(loss_fn)
+
+    def fd_grad(theta, *args):
+        g = grad_fn(theta, *args)
+        g_norm = _tree.tree_norm(g)
+        dtype = jnp.result_type(*jax.tree_util.tree_leaves(theta))
+        scale = jnp.sqrt(jnp.finfo(dtype).eps) if fd_scale is None else fd_scale
+        delta = scale * (1.0 + _tree.tree_norm(theta))
+        safe_norm = jnp.where(g_norm > 0, g_norm, 1.0)
+        direction = _tree.tree_scale(1.0 / safe_norm, g)
+        g_shift = grad_fn(_tree.tree_axpy(delta, direction, theta), *args)
+        hg = _tree.tree_scale(jnp.where(g_norm > 0, g_norm / delta, 0.0), _tree.tree_sub(g_shift, g))
+        return _tree.tree_axpy(2.0 * mu, hg, g)
+
+    return fd_grad
