@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "erratum confirmed")
@@ -103,9 +104,23 @@ def glue(name: str, value, fmt: str | None = None):
     return value
 
 
+def slope_verdict(measured, expected, tol: float = 0.25) -> str:
+    """'reproduced' when every measured slope is within ``tol`` of its expected value."""
+    measured, expected = np.atleast_1d(measured), np.atleast_1d(expected)
+    return "reproduced" if np.all(np.abs(measured - expected) <= tol) else "not reproduced"
+
+
+def slopes_text(fits: pd.DataFrame) -> str:
+    """'problem: s0/s1/s2; ...' from an order-study fit table (measured slopes by order)."""
+    parts = []
+    for prob, grp in fits.groupby("problem", sort=False):
+        parts.append(f"{prob}: " + "/".join(f"{v:.2f}" for v in grp.sort_values("order")["measured slope"]))
+    return "; ".join(parts)
+
+
 def fmt_sci(x: float, digits: int = 2) -> str:
     return f"{x:.{digits}e}"
 
 
 __all__ = ["VERDICTS", "PROFILES", "Claim", "repo_root", "results_dir", "banner", "verdict_table",
-           "table_markdown", "gather_claims", "glue", "fmt_sci"]
+           "table_markdown", "gather_claims", "glue", "fmt_sci", "slope_verdict", "slopes_text"]
