@@ -91,7 +91,7 @@ def critical_points_plot(loss_fn, modified_fn_of_h, hs, crit: pd.DataFrame, lo: 
     for name, h, fn in curves:
         vals = np.asarray(jax.vmap(lambda t: fn(jnp.array([t]), *args))(jnp.asarray(grid)))
         line, = ax.plot(grid, vals, label=name, lw=1.2)
-        sel = crit[(crit["h"] == h) & (crit["loss"] == ("E" if h == 0.0 else "E~"))]
+        sel = crit[(crit["h"] == h) & (crit["function"] == ("E" if h == 0.0 else "E~"))]
         for _, r in sel.iterrows():
             v = float(fn(jnp.array([r["theta"]]), *args))
             ax.plot(r["theta"], v, "o" if r["kind"] == "minimum" else "x", color=line.get_color(), ms=7)
@@ -131,8 +131,8 @@ def ntk_cross_plot(df: pd.DataFrame, title: str, profile: str):
     cols = ["E", "R_IG", "mean |cos| cross terms", "off-diagonal fraction"]
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
     for ax, col in zip(axes, cols):
-        for h, grp in df.groupby("h"):
-            ax.plot(grp["t"], grp[col], "o-", ms=3, label=f"h = {h:g}")
+        for f, grp in df.groupby("h / h_edge"):
+            ax.plot(grp["t"], grp[col], "o-", ms=3, label=f"h = {f:g} h_edge")
         if col in ("E", "R_IG"):
             ax.set_yscale("log")
         ax.set_xlabel("physical time t = n h")

@@ -37,7 +37,8 @@ def results_dir(profile: str) -> Path:
     return repo_root() / "results" / profile
 
 
-def _md(text: str):
+def show_markdown(text: str) -> None:
+    """Display MyST markdown as a cell output (rendered by the book)."""
     from IPython.display import Markdown, display
 
     display(Markdown(text))
@@ -59,7 +60,7 @@ def banner(profile: str, params: dict | None = None, data_source: str | None = N
         shown = ", ".join(f"`{k}={v!r}`" for k, v in params.items())
         lines.append(f"\nParameters of this run: {shown}.")
     lines.append("```")
-    _md("\n".join(lines))
+    show_markdown("\n".join(lines))
 
 
 def verdict_table(notebook: str, claims: Iterable[Claim], profile: str) -> pd.DataFrame:
@@ -73,7 +74,7 @@ def verdict_table(notebook: str, claims: Iterable[Claim], profile: str) -> pd.Da
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{notebook}.json").write_text(json.dumps(rows, indent=1))
     table = pd.DataFrame(rows)[["claim", "reference", "measured", "verdict"]]
-    _md(table_markdown(table))
+    show_markdown(table_markdown(table))
     return table
 
 
@@ -96,12 +97,22 @@ def gather_claims(profile: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["notebook", "claim", "reference", "measured", "verdict", "profile"])
 
 
+_GLUED: dict = {}
+
+
 def glue(name: str, value, fmt: str | None = None):
     """Glue a computed value for ``{glue:text}`` in the page's prose; returns the value."""
     from myst_nb import glue as _glue
 
-    _glue(name, format(value, fmt) if fmt else value, display=False)
+    shown = format(value, fmt) if fmt else value
+    _GLUED[name] = shown
+    _glue(name, shown, display=False)
     return value
+
+
+def glued(name: str):
+    """The value glued under ``name`` in this kernel (to reuse it in a verdict row)."""
+    return _GLUED[name]
 
 
 def slope_verdict(measured, expected, tol: float = 0.25) -> str:
@@ -123,4 +134,4 @@ def fmt_sci(x: float, digits: int = 2) -> str:
 
 
 __all__ = ["VERDICTS", "PROFILES", "Claim", "repo_root", "results_dir", "banner", "verdict_table",
-           "table_markdown", "gather_claims", "glue", "fmt_sci", "slope_verdict", "slopes_text"]
+           "table_markdown", "show_markdown", "gather_claims", "glue", "glued", "fmt_sci", "slope_verdict", "slopes_text"]

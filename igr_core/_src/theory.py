@@ -165,6 +165,7 @@ def critical_points_1d(loss_fn, lo: float, hi: float, n: int = 20001, *args) -> 
     d2 = jax.jit(jax.vmap(lambda t: jax.hessian(loss_fn)(jnp.array([t]), *args)[0, 0]))
     grid = np.linspace(lo, hi, n)
     g = np.asarray(d1(jnp.asarray(grid)))
+    exact = grid[:-1][g[:-1] == 0]
     idx = np.flatnonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)
     a, b = grid[idx], grid[idx + 1]
     for _ in range(60):
@@ -174,10 +175,10 @@ def critical_points_1d(loss_fn, lo: float, hi: float, n: int = 20001, *args) -> 
         left = np.sign(ga) * np.sign(gm) <= 0
         b = np.where(left, mid, b)
         a = np.where(left, a, mid)
-    pts = (a + b) / 2
+    pts = np.sort(np.concatenate([(a + b) / 2, exact]))
     curv = np.asarray(d2(jnp.asarray(pts))) if pts.size else np.array([])
     vals = np.asarray(jax.vmap(lambda t: loss_fn(jnp.array([t]), *args))(jnp.asarray(pts))) if pts.size else pts
-    return pd.DataFrame({"theta": pts, "loss": vals, "curvature": curv,
+    return pd.DataFrame({"theta": pts, "value": vals, "curvature": curv,
                          "kind": np.where(curv > 0, "minimum", "maximum")})
 
 
@@ -185,10 +186,10 @@ def minima_study(hs: Sequence[float], c: float = 0.3, lo: float = -2.0, hi: floa
     """Proposition A.10 on the double well: critical points of E and of E~_h for each h."""
     rows = []
     base = critical_points_1d(double_well, lo, hi, 20001, c)
-    rows += [{"loss": "E", "h": 0.0, **r} for r in base.to_dict("records")]
+    rows += [{"function": "E", "h": 0.0, **r} for r in base.to_dict("records")]
     for h in hs:
         mod = critical_points_1d(modified_loss(double_well, h), lo, hi, 20001, c)
-        rows += [{"loss": "E~", "h": h, **r} for r in mod.to_dict("records")]
+        rows += [{"function": "E~", "h": h, **r} for r in mod.to_dict("records")]
     return pd.DataFrame(rows)
 
 
@@ -313,14 +314,24 @@ def ntk_identity_table(configs: Sequence[dict], hs: Sequence[float] = (0.01, 0.1
     return pd.DataFrame(rows)
 
 
-def ntk_training_study(hs: Sequence[float], T: float, n_evals: int = 10, n: int = 32,
+def ntk_training_study(h_fractions: Sequence[float], T_edge: float, n_evals: int = 10, n: int = 32,
                        hidden: Sequence[int] = (32, 32), seed: int = 0) -> pd.DataFrame:
-    """Full-batch GD on the least-squares MNIST problem for several h, to the same physical
-    time T; at ``n_evals + 1`` equally spaced times record E, R_IG and the NTK cross-term
-    statistics of :func:`igr_core.ntk.ntk_cross_term_stats`."""
+    """Full-batch GD on the least-squares MNIST problem for several step sizes, all run to
+    the same physical time, recording E, R_IG and NTK cross-term statistics.
+
+    Step sizes are fractions of the stability edge h_edge = 2 / lambda_max(Hessian at
+    theta_0): h = f * h_edge for f in ``h_fractions``; the physical time is
+    T = ``T_edge`` * h_edge. At ``n_evals + 1`` equally spaced times the table records
+    E, R_IG and :func:`igr_core.ntk.ntk_cross_term_stats`. A run whose loss becomes
+    non-finite is marked ``diverged`` and stops; its later rows are absent.
+    """
+    if any(f <= 0 for f in h_fractions):
+        raise ValueError(f"`h_fractions` must be positive fractions of the stability edge, got {h_fractions}.")
     apply_fn, params0, x, y = regression_mlp(n=n, hidden=hidden, outputs=1, seed=seed)
     loss = _ntk.least_squares_loss(apply_fn)
     grad_fn = jax.grad(loss)
+    h_edge = 2.0 / sharpness(loss, params0, x, y)
+    T = T_edge * h_edge
 
     @jax.jit
     def run(params, h, n_steps):
@@ -333,7 +344,8 @@ def ntk_training_study(hs: Sequence[float], T: float, n_evals: int = 10, n: int 
         return loss(params, x, y), r_ig(grad_fn(params, x, y)), stats["mean_abs_cosine"], stats["offdiag_fraction"]
 
     rows = []
-    for h in hs:
+    for f in h_fractions:
+        h = f * h_edge
         steps_total = int(round(T / h))
         marks = np.linspace(0, steps_total, n_evals + 1).round().astype(int)
         params, done = params0, 0
@@ -341,13 +353,31 @@ def ntk_training_study(hs: Sequence[float], T: float, n_evals: int = 10, n: int 
             params = run(params, jnp.asarray(h), int(mark - done))
             done = int(mark)
             e, rig, cos, frac = (float(v) for v in measure(params))
-            rows.append({"h": h, "step": done, "t": done * h, "E": e, "R_IG": rig,
-                         "mean |cos| cross terms": cos, "off-diagonal fraction": frac,
-                         "diverged": not np.isfinite(e)})
+            diverged = not np.isfinite(e)
+            rows.append({"h / h_edge": f, "h": h, "step": done, "t": done * h, "E": e, "R_IG": rig,
+                         "mean |cos| cross terms": cos, "off-diagonal fraction": frac, "diverged": diverged})
+            if diverged:
+                break
     return pd.DataFrame(rows)
+
+
+def ntk_summary(traj: pd.DataFrame) -> pd.DataFrame:
+    """Per step size: cross-term statistics at the start and at the end of the run, whether
+    it diverged, and the final E and R_IG (NaN for diverged runs)."""
+    out = []
+    for f, grp in traj.groupby("h / h_edge"):
+        first, last = grp.iloc[0], grp.iloc[-1]
+        div = bool(grp["diverged"].any())
+        out.append({"h / h_edge": f, "h": first["h"], "diverged": div,
+                    "cos start": first["mean |cos| cross terms"],
+                    "cos end": np.nan if div else last["mean |cos| cross terms"],
+                    "offdiag start": first["off-diagonal fraction"],
+                    "offdiag end": np.nan if div else last["off-diagonal fraction"],
+                    "E end": np.nan if div else last["E"], "R_IG end": np.nan if div else last["R_IG"]})
+    return pd.DataFrame(out).set_index("h / h_edge")
 
 
 __all__ = ["Problem", "toy_problem", "mnist_mlp_problem", "order_study", "sharpness", "moderate_regime",
            "non_gradient_part", "norm_bound_study", "double_well", "critical_points_1d", "minima_study",
            "zero_set_study", "geometry_identities", "toy_surface", "regression_mlp", "ntk_identity_table",
-           "ntk_training_study"]
+           "ntk_training_study", "ntk_summary"]
