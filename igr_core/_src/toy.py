@@ -71,7 +71,11 @@ def modified_loss(theta, x, y, lam):
 
 
 def egr_loss(theta, x, y, mu):
-    """E_mu = E (1 + mu (a^2 + b^2) x^2) (Eq. A.31)."""
+    """E_mu = E (1 + mu (a^2 + b^2) x^2) (Eq. A.31), as the paper uses it in Section 5.
+
+    This is E + mu R_IG, i.e. Eq. 8's E + mu' ||grad E||^2 with mu' = mu / m = mu / 2
+    (an erratum: A.31 follows the lambda-parameterization of Eq. 2, not Eq. 8).
+    """
     return modified_loss(theta, x, y, mu)
 
 

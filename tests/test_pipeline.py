@@ -1,0 +1,120 @@
+"""The papermill -> Jupyter Book pipeline on a tiny throw-away book."""
+import json
+import textwrap
+
+import nbformat
+import pytest
+
+from igr_core import book
+
+NB_OK = textwrap.dedent('''\
+    ---
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
+        format_version: 0.13
+    kernelspec:
+      display_name: Python 3
+      language: python
+      name: python3
+    ---
+
+    # Tiny
+
+    ```{code-cell} ipython3
+    :tags: [parameters]
+
+    profile = "smoke"
+    hs = [0.1, 0.2]
+    n = 3
+    ```
+
+    ```{code-cell} ipython3
+    print("hs-sum", sum(hs), "n", n, "profile", profile)
+    ```
+    ''')
+
+NB_FAIL = NB_OK.replace('print("hs-sum"', 'raise ValueError("boom"); print("hs-sum"')
+
+
+@pytest.fixture
+def tiny_book(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "notebooks" / "tiny.md").write_text(NB_OK)
+    (tmp_path / "notebooks" / "broken.md").write_text(NB_FAIL)
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/tiny\n- file: book/executed/broken\n")
+    (tmp_path / "profiles" / "smoke.yml").write_text("notebooks:\n  tiny:\n    n: 5\n")
+    return tmp_path
+
+
+def outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def test_toc_lists_executed_notebooks(tiny_book):
+    assert book.toc_notebooks(tiny_book) == ["tiny", "broken"]
+
+
+def test_parameters_parsed_from_tagged_cell(tiny_book):
+    nb = book.read_notebook(tiny_book / "notebooks" / "tiny.md")
+    assert book.notebook_parameters(nb) == {"profile": "smoke", "hs": [0.1, 0.2], "n": 3}
+
+
+def test_execute_with_profile_and_override(tiny_book):
+    times = book.execute(["tiny"], "smoke", {"hs": [0.25, 0.5]}, root=tiny_book, log=lambda *_: None)
+    assert times[0][0] == "tiny" and times[0][2] == "ok"
+    out = tiny_book / "book" / "executed" / "tiny.ipynb"
+    text = outputs(out)
+    assert "hs-sum 0.75" in text and "n 5" in text and "profile smoke" in text
+    nb = nbformat.read(out, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "remove-cell" in injected[0].metadata["tags"]
+
+
+def test_failing_notebook_fails_and_is_kept(tiny_book):
+    with pytest.raises(RuntimeError, match="broken: ValueError: boom"):
+        book.execute(["broken"], "smoke", root=tiny_book, log=lambda *_: None)
+    assert (tiny_book / "book" / "executed" / "broken.ipynb").exists()
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"nn": 3}, r"notebook 'tiny': unknown parameter 'nn'; allowed: hs, n, profile"),
+    ({"n": "three"}, r"parameter 'n' must be a int"),
+    ({"n": 2.5}, r"parameter 'n' must be a int"),
+    ({"hs": 0.1}, r"parameter 'hs' must be a list of float"),
+    ({"hs": ["a"]}, r"parameter 'hs' must be a list of float"),
+])
+def test_bad_parameters_fail_before_executing(tiny_book, override, message):
+    with pytest.raises(book.ParameterError, match=message):
+        book.execute(["tiny"], "smoke", override, root=tiny_book, log=lambda *_: None)
+    assert not (tiny_book / "book" / "executed" / "tiny.ipynb").exists()
+
+
+def test_unknown_profile(tiny_book):
+    with pytest.raises(book.ParameterError, match="unknown profile 'gpu'; allowed: smoke"):
+        book.execute(["tiny"], "gpu", root=tiny_book, log=lambda *_: None)
+
+
+def test_cli_rejects_unknown_notebook(capsys):
+    assert book.main(["execute", "no_such_notebook"]) == 1
+    assert "unknown notebook 'no_such_notebook'" in capsys.readouterr().err
+
+
+def test_real_profiles_validate_against_real_notebooks():
+    """Every parameter in profiles/*.yml exists in its notebook with the right type."""
+    for profile in ("smoke", "paper"):
+        jobs = book.plan(book.toc_notebooks(), profile, {})
+        assert {j[0] for j in jobs} == set(book.toc_notebooks())
+
+
+def test_no_notebook_or_config_allows_errors():
+    root = book.ROOT
+    for path in [root / "_config.yml", *sorted((root / "notebooks").glob("*.md"))]:
+        text = path.read_text()
+        assert "allow_errors" not in text and "raises-exception" not in text, path
+    assert json.dumps("execute_notebooks: \"off\"") and 'execute_notebooks: "off"' in (root / "_config.yml").read_text()
