@@ -1,0 +1,179 @@
+"""Open the built book in a real headless browser with the network off and check every page.
+
+Usage: ``python -m igr_core.checkbook _build/html [--screenshots DIR]``
+
+Serves ``_build/html`` on a loopback port, drives Debian's chromium through selenium
+(system ``chromedriver``; nothing is downloaded), with every non-loopback request sent to
+a dead proxy so the page cannot reach the network. For every page in ``_toc.yml`` it fails
+on: a missing page, an image that did not load, a link inside the book to a missing file or
+anchor, math left unrendered by MathJax, or an error output cell. It saves a screenshot per
+page.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+from igr_core.book import ROOT, toc_notebooks
+
+import yaml
+
+
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Every page of the table of contents, as paths relative to the html root."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for v in node.values():
+                if isinstance(v, list):
+                    for x in v:
+                        walk(x)
+        elif isinstance(node, list):
+            for x in node:
+                walk(x)
+
+    walk(toc)
+    return [f"{p}.html" for p in pages]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _serve(directory: Path):
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not browser or not driver_path:
+        raise RuntimeError("Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1600",
+                 # the network is off: everything but loopback goes to a closed port
+                 "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1"):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
+
+
+_PAGE_JS = r"""
+const imgs = [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0}));
+const links = [...document.querySelectorAll('article a[href], main a[href], nav a[href]')].map(a => a.getAttribute('href'));
+const mathNodes = document.querySelectorAll('.math, span.math, div.math');
+const raw = [...mathNodes].filter(n => !n.querySelector('mjx-container')).map(n => n.textContent.slice(0, 80));
+const errors = [...document.querySelectorAll('.output.error, .output.traceback, div.cell_output .ansi-red-fg')]
+    .map(n => n.textContent.slice(0, 200));
+const text = document.body.innerText;
+const clone = document.body.cloneNode(true);
+clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .cell_input').forEach(n => n.remove());
+const tex = (clone.innerText.match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsilon|lambda|sum|alpha|widetilde|sqrt)\b)/g) || []);
+return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length,
+        nmjx: document.querySelectorAll('mjx-container').length,
+        tex: tex.slice(0, 5), traceback: text.includes('Traceback (most recent call last)'), mathjax: typeof MathJax !== 'undefined'};
+"""
+
+
+def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print) -> list[str]:
+    """Check every page; returns a list of problems (empty when the book is sound)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    html_dir = html_dir.resolve()
+    problems: list[str] = []
+    server = _serve(html_dir)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    driver = _driver()
+    if screenshots:
+        screenshots.mkdir(parents=True, exist_ok=True)
+    try:
+        for page in toc_pages(root):
+            path = html_dir / page
+            if not path.exists():
+                problems.append(f"{page}: missing page")
+                continue
+            driver.get(base + page)
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            # wait for MathJax (loaded only on pages with math) to finish typesetting
+            driver.set_script_timeout(60)
+            driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "if (typeof MathJax === 'undefined' || !MathJax.startup || !MathJax.startup.promise) { done(null); }"
+                "else { MathJax.startup.promise.then(() => done(true), () => done(false)); }")
+            info = driver.execute_script(_PAGE_JS)
+            bad_imgs = [i["src"] for i in info["imgs"] if not i["ok"]]
+            problems += [f"{page}: broken image {s}" for s in bad_imgs]
+            if info["nmath"] and not info["mathjax"]:
+                problems.append(f"{page}: MathJax did not load")
+            problems += [f"{page}: unrendered math {r!r}" for r in info["raw"]]
+            problems += [f"{page}: TeX source shown as text {t!r}" for t in info["tex"]]
+            problems += [f"{page}: error output {e!r}" for e in info["errors"]]
+            if info["traceback"]:
+                problems.append(f"{page}: a traceback is shown")
+            for href in info["links"]:
+                problems += _check_link(html_dir, page, href)
+            if screenshots:
+                driver.save_screenshot(str(screenshots / (Path(page).stem + ".png")))
+            log(f"checked {page}: {len(info['imgs'])} images, {info['nmjx']} math, {len(info['links'])} links")
+    finally:
+        driver.quit()
+        server.shutdown()
+    return problems
+
+
+def _check_link(html_dir: Path, page: str, href: str) -> list[str]:
+    if not href or href.startswith(("mailto:", "javascript:")):
+        return []
+    parsed = urlparse(href)
+    if parsed.scheme in ("http", "https") or parsed.netloc:
+        return []  # links out of the book are not followed offline
+    target = urlparse(urljoin("http://x/" + page, href))
+    file = html_dir / unquote(target.path.lstrip("/"))
+    if file.is_dir():
+        file = file / "index.html"
+    if not file.exists():
+        return [f"{page}: broken link {href}"]
+    if target.fragment and file.suffix == ".html":
+        text = file.read_text(errors="ignore")
+        frag = unquote(target.fragment)
+        if f'id="{frag}"' not in text and f"id='{frag}'" not in text and f'name="{frag}"' not in text:
+            return [f"{page}: broken anchor {href}"]
+    return []
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m igr_core.checkbook")
+    ap.add_argument("html", type=Path)
+    ap.add_argument("--screenshots", type=Path, default=None)
+    args = ap.parse_args(argv)
+    problems = check(args.html, args.screenshots)
+    if problems:
+        print(f"{len(problems)} problem(s) in the built book:", file=sys.stderr)
+        for p in problems:
+            print("  " + p, file=sys.stderr)
+        return 1
+    print(f"book OK: {len(toc_pages())} pages checked ({len(toc_notebooks())} executed notebooks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
