@@ -1,9 +1,11 @@
 """The two-parameter model of Section 5 / Appendix A.4. See :mod:`igr_core._src.toy`."""
 from igr_core._src.toy import (
-    TABLE_A1, TEST_POINT, ToyPoint, accurate_flow_path, egr_loss, euler_flow_path, final_state, gd_path, grad,
-    igr_lambda, loss, min_norm_minimum, modified_flow, modified_loss, original_flow, r_ig, slope,
+    TABLE_A1, TEST_POINT, ToyPoint, accurate_flow_path, convergence_map, distance_to_flows, egr_loss, egr_sweep,
+    euler_flow_path, euler_vs_accurate, figure1a_paths, final_state, gd_path, grad, igr_lambda, loss, lr_sweep,
+    min_norm_minimum, modified_flow, modified_loss, original_flow, r_ig, slope,
 )
 
 __all__ = ["ToyPoint", "TABLE_A1", "TEST_POINT", "loss", "grad", "r_ig", "igr_lambda", "modified_loss", "egr_loss",
            "modified_flow", "original_flow", "slope", "min_norm_minimum", "gd_path", "euler_flow_path",
-           "accurate_flow_path", "final_state"]
+           "accurate_flow_path", "final_state", "figure1a_paths", "distance_to_flows", "euler_vs_accurate",
+           "lr_sweep", "egr_sweep", "convergence_map"]

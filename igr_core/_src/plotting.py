@@ -142,5 +142,135 @@ def ntk_cross_plot(df: pd.DataFrame, title: str, profile: str):
     return fig
 
 
+def _phase_background(ax, lim, x, y, n=21):
+    import jax.numpy as jnp
+
+    from igr_core._src import toy as _toy
+
+    (a_lo, a_hi), (b_lo, b_hi) = lim
+    A, B = np.meshgrid(np.linspace(a_lo, a_hi, n), np.linspace(b_lo, b_hi, n))
+    F = np.asarray(_toy.original_flow(jnp.stack([A, B], -1), x, y))
+    norm = np.hypot(F[..., 0], F[..., 1]) + 1e-12
+    ax.quiver(A, B, F[..., 0] / norm, F[..., 1] / norm, color="0.75", width=0.0025, scale=35)
+    a = np.linspace(a_lo, a_hi, 800)
+    with np.errstate(divide="ignore"):
+        bb = y / (x * a)
+    bb[(bb < b_lo) | (bb > b_hi)] = np.nan
+    ax.plot(a, bb, "k--", lw=1, label="minima ab = y/x")
+    s = np.sqrt(y / x)
+    ax.plot([s], [s], "kx", ms=9, mew=2, label="min-norm minimum")
+    ax.set_xlim(a_lo, a_hi)
+    ax.set_ylim(b_lo, b_hi)
+    ax.set_xlabel("a")
+    ax.set_ylabel("b")
+
+
+_PATH_STYLE = {"GD, h_S": dict(color="tab:green", lw=2), "GD, h_M": dict(color="tab:red", lw=2),
+               "modified": dict(color="k", lw=1, ls=":"), "EGR": dict(color="tab:blue", lw=1.5, ls="--")}
+
+
+def _style_for(name):
+    for key, st in _PATH_STYLE.items():
+        if name.startswith(key):
+            return st
+    return {}
+
+
+def phase_portrait(panels, title: str, profile: str):
+    """Figure 1a: one panel per initial point; ``panels`` is a list of
+    (panel title, paths dict, ((a_lo, a_hi), (b_lo, b_hi)), x, y)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.4), squeeze=False)
+    for ax, (name, paths, lim, x, y) in zip(axes[0], panels):
+        _phase_background(ax, lim, x, y)
+        for label_, path in paths.items():
+            p = np.asarray(path)
+            p = p[:: max(1, len(p) // 4000)] if len(p) > 4000 else p  # thin long Euler paths for drawing
+            ax.plot(p[:, 0], p[:, 1], label=label_, **_style_for(label_))
+            ax.plot(p[0, 0], p[0, 1], "ko", ms=4)
+        ax.set_title(name, fontsize="small")
+        ax.legend(fontsize="x-small", loc="upper right")
+    label(fig, title, profile)
+    return fig
+
+
+def lr_sweep_plot(df: pd.DataFrame, title: str, profile: str, moderate_max: float | None = None):
+    """Figure 1b: R_IG/E and ||theta|| after convergence against the learning rate."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    ok = df[~df["diverged"]]
+    for ax, col in zip(axes, ["R_IG/E", "||theta||"]):
+        ax.plot(ok["h"], ok[col], "o-")
+        for h in df.loc[df["diverged"], "h"]:
+            ax.axvline(h, color="r", lw=0.6, alpha=0.5)
+        if moderate_max is not None:
+            ax.axvspan(ok["h"].min(), moderate_max, color="tab:green", alpha=0.08, label="moderate range (verdict)")
+            ax.legend(fontsize="small")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate h")
+        ax.set_title(f"{col} after convergence", fontsize="small")
+    label(fig, title, profile)
+    return fig
+
+
+def ricochet_plot(path, lim, x, y, scan: pd.DataFrame, title: str, profile: str):
+    """Figure A.1: GD at a large learning rate ricocheting, and a scan of the outcome over h."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    _phase_background(axes[0], lim, x, y)
+    p = np.asarray(path)
+    axes[0].plot(p[:, 0], p[:, 1], "-o", color="tab:purple", ms=2.5, lw=0.8, label="GD, h_L")
+    axes[0].legend(fontsize="x-small")
+    ok = scan[~scan["diverged"]]
+    axes[1].semilogy(ok["h"], ok["||theta||"], "o", ms=3, label="converged: final ||theta||")
+    div = scan[scan["diverged"]]
+    axes[1].plot(div["h"], np.full(len(div), ok["||theta||"].max() * 1.5 if len(ok) else 1.0), "rx", ms=5,
+                 label="diverged")
+    axes[1].set_xlabel("learning rate h")
+    axes[1].set_title("outcome of GD from (2.8, 3.5) by learning rate", fontsize="small")
+    axes[1].legend(fontsize="small")
+    label(fig, title, profile)
+    return fig
+
+
+def egr_test_error_plot(df: pd.DataFrame, title: str, profile: str):
+    """Figure A.2: test error at the test point against mu, at several training times."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    times = sorted(df["t"].unique())
+    pick = [times[len(times) // 8], times[len(times) // 4], times[len(times) // 2], times[-1]]
+    for t in pick:
+        sub = df[np.isclose(df["t"], t)]
+        axes[0].plot(sub["mu"], sub["test error"], "o-", ms=3, label=f"t = {t:g}")
+    axes[0].set_xscale("symlog", linthresh=1e-2)
+    axes[0].set_xlabel("explicit regularization rate mu")
+    axes[0].set_ylabel("test error at (x, y) = (0.5, 0.6)")
+    axes[0].legend(fontsize="small")
+    for mu, grp in df.groupby("mu"):
+        axes[1].plot(grp["t"], grp["||theta||"], label=f"mu = {mu:g}")
+    axes[1].set_xlabel("time t")
+    axes[1].set_ylabel("||theta||")
+    axes[1].legend(fontsize="x-small", ncol=2)
+    label(fig, title, profile)
+    return fig
+
+
+def convergence_map_plot(df: pd.DataFrame, title: str, profile: str):
+    """Where GD lands (log|a/b|) over a grid of starts, per h, and the modified flow's error."""
+    hs = sorted(df["h"].unique())
+    fig, axes = plt.subplots(2, len(hs), figsize=(3.6 * len(hs), 6.6), squeeze=False)
+    for j, h in enumerate(hs):
+        sub = df[df["h"] == h]
+        n = int(np.sqrt(len(sub)))
+        ext = [sub["a0"].min(), sub["a0"].max(), sub["b0"].min(), sub["b0"].max()]
+        im = axes[0, j].imshow(sub["GD log|a/b|"].to_numpy().reshape(n, n), origin="lower", extent=ext,
+                               cmap="coolwarm", vmin=-4, vmax=4)
+        axes[0, j].set_title(f"GD lands at log|a/b|, h = {h:g}", fontsize="small")
+        err = np.abs(sub["GD log|a/b|"] - sub["modified log|a/b|"]).to_numpy().reshape(n, n)
+        im2 = axes[1, j].imshow(np.log10(err + 1e-12), origin="lower", extent=ext, cmap="magma", vmin=-8, vmax=1)
+        axes[1, j].set_title("log10 |GD - modified flow|", fontsize="small")
+    fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8)
+    fig.colorbar(im2, ax=axes[1, :].tolist(), shrink=0.8)
+    fig.suptitle(f"{title}  [{profile} profile]", fontsize="medium")
+    return fig
+
+
 __all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "critical_points_plot",
-           "surface_with_normals", "ntk_cross_plot"]
+           "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
+           "egr_test_error_plot", "convergence_map_plot"]

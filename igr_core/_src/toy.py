@@ -16,6 +16,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 
 from igr_core._src import bea as _bea
 
@@ -140,6 +141,152 @@ def final_state(theta0, x, y, h, n_steps):
     return last, diverged
 
 
+# ----------------------------------------------------------------------------- experiments
+
+
+def _pt(point) -> ToyPoint:
+    if isinstance(point, ToyPoint):
+        return point
+    if point not in TABLE_A1:
+        raise ValueError(f"`point` must be one of {tuple(TABLE_A1)} or a ToyPoint, got {point!r}.")
+    return TABLE_A1[point]
+
+
+def figure1a_paths(point, t_end: float) -> dict:
+    """The four trajectories of Figure 1a from one Table A.1 column, up to time ``t_end``:
+    GD at h_S, GD at h_M, the modified flow (lambda = h_M / 2) and the EGR flow (mu, A.32),
+    flows integrated the paper's way (Euler, step h_Euler). Arrays of shape (n + 1, 2)."""
+    p = _pt(point)
+    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    return {
+        f"GD, h_S = {p.h_S:g}": gd_path(th0, p.x, p.y, p.h_S, int(round(t_end / p.h_S))),
+        f"GD, h_M = {p.h_M:g}": gd_path(th0, p.x, p.y, p.h_M, int(round(t_end / p.h_M))),
+        f"modified flow, lambda = h_M/2": euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, igr_lambda(p.h_M)),
+        f"EGR flow, mu = {p.mu:g}": euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, p.mu),
+    }
+
+
+def distance_to_flows(point, n_steps: int, h: float | None = None) -> pd.DataFrame:
+    """GD at h (default h_M) against the flows of E and of E~ (lambda = h/2), matched by
+    time t = n h (accurate integration). Columns: step, t, to modified flow, to original flow."""
+    p = _pt(point)
+    h = p.h_M if h is None else h
+    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    gd = np.asarray(gd_path(th0, p.x, p.y, h, n_steps))
+    ts = np.arange(n_steps + 1) * h
+    mod = np.asarray(accurate_flow_path(th0, p.x, p.y, ts, lam=igr_lambda(h)))
+    org = np.asarray(accurate_flow_path(th0, p.x, p.y, ts, lam=0.0))
+    return pd.DataFrame({"step": np.arange(n_steps + 1), "t": ts,
+                         "to modified flow": np.linalg.norm(gd - mod, axis=1),
+                         "to original flow": np.linalg.norm(gd - org, axis=1)})
+
+
+def euler_vs_accurate(point, t_end: float, lam: float, n_marks: int = 50) -> float:
+    """Largest distance between the paper's Euler integration (h_Euler) and the accurate
+    (Dopri8) integration of the same flow, over ``n_marks`` equally spaced times."""
+    p = _pt(point)
+    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    euler = np.asarray(euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, lam))
+    n = euler.shape[0] - 1
+    idx = np.linspace(0, n, n_marks + 1).round().astype(int)
+    acc = np.asarray(accurate_flow_path(th0, p.x, p.y, idx * p.h_Euler, lam=lam))
+    return float(np.max(np.linalg.norm(euler[idx] - acc, axis=1)))
+
+
+def lr_sweep(theta0, x, y, hs, n_steps: int, divergence_threshold: float = 1e6) -> pd.DataFrame:
+    """GD for each learning rate (traced: one compilation), ``n_steps`` steps. Columns: h,
+    a, b, ||theta||, R_IG/E (= x^2 ||theta||^2 by A.25), E, slope, diverged."""
+    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
+
+    @jax.jit
+    def run(h):
+        def body(th, _):
+            new = th - h * grad(th, x, y)
+            bad = ~jnp.all(jnp.isfinite(new)) | (jnp.linalg.norm(new) > divergence_threshold)
+            return jnp.where(bad, jnp.full_like(th, jnp.nan), new), None
+
+        th, _ = jax.lax.scan(body, th0, None, length=n_steps)
+        return th
+
+    rows = []
+    for h in np.asarray(hs, dtype=float):
+        th = np.asarray(run(jnp.asarray(h)))
+        div = not np.all(np.isfinite(th))
+        e = float(loss(jnp.asarray(th), x, y)) if not div else np.nan
+        rows.append({"h": h, "a": th[0], "b": th[1], "||theta||": np.linalg.norm(th), "R_IG/E": x**2 * np.sum(th**2),
+                     "E": e, "slope": float(slope(jnp.asarray(th), x, y)) if not div else np.nan, "diverged": div})
+    return pd.DataFrame(rows)
+
+
+def egr_sweep(theta0, x, y, mus, t_end: float, h_euler: float, test_point=TEST_POINT, n_marks: int = 20):
+    """EGR flows (A.32, Euler step h_euler) for each mu; test error (y_t - a b x_t)^2 / 2 at the
+    test point over time. Returns a table with columns mu, t, E (train), test error, ||theta||."""
+    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
+    xt, yt = test_point
+    n = int(round(t_end / h_euler))
+    marks = np.linspace(0, n, n_marks + 1).round().astype(int)
+
+    @jax.jit
+    def path(mu):
+        return _euler(modified_flow, th0, h_euler, n, x, y, mu)[marks]
+
+    rows = []
+    for mu in np.asarray(mus, dtype=float):
+        pts = np.asarray(path(jnp.asarray(mu)))
+        for k, th in zip(marks, pts):
+            rows.append({"mu": mu, "t": k * h_euler, "E": float(loss(jnp.asarray(th), x, y)),
+                         "test error": float(loss(jnp.asarray(th), xt, yt)), "||theta||": float(np.linalg.norm(th))})
+    return pd.DataFrame(rows)
+
+
+def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: float,
+                    divergence_threshold: float = 1e6) -> pd.DataFrame:
+    """Where on the hyperbola GD converges, over a grid of initial points, for several h,
+    against the prediction of the modified flow (lambda = h/2) and of the flow of E.
+
+    The destination is summarized by the log-ratio log|a/b| of the final point (0 at the
+    flattest minimum a = b). Flows are integrated with RK4 at step h/10 for t_end.
+    """
+    g = np.linspace(-lim, lim, n_grid)
+    A, B = np.meshgrid(g, g)
+    starts = jnp.asarray(np.stack([A.ravel(), B.ravel()], axis=1))
+
+    def rk4(th, lam, dt, n):
+        f = lambda t: modified_flow(t, x, y, lam)  # noqa: E731
+
+        def body(t, _):
+            k1 = f(t)
+            k2 = f(t + dt / 2 * k1)
+            k3 = f(t + dt / 2 * k2)
+            k4 = f(t + dt * k3)
+            return t + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
+
+        return jax.lax.scan(body, th, None, length=n)[0]
+
+    def gd_final(th, h, n):
+        def body(t, _):
+            new = t - h * grad(t, x, y)
+            bad = ~jnp.all(jnp.isfinite(new)) | (jnp.linalg.norm(new) > divergence_threshold)
+            return jnp.where(bad, jnp.full_like(t, jnp.nan), new), None
+
+        return jax.lax.scan(body, th, None, length=n)[0]
+
+    rows = []
+    for h in hs:
+        n = int(round(t_end / h))
+        gd = np.asarray(jax.jit(jax.vmap(lambda t: gd_final(t, h, n)))(starts))
+        mod = np.asarray(jax.jit(jax.vmap(lambda t: rk4(t, h / 2, h / 10, 10 * n)))(starts))
+        org = np.asarray(jax.jit(jax.vmap(lambda t: rk4(t, 0.0, h / 10, 10 * n)))(starts))
+        lr = lambda p: np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))  # noqa: E731
+        with np.errstate(all="ignore"):
+            rows.append(pd.DataFrame({"h": h, "a0": starts[:, 0], "b0": starts[:, 1],
+                                      "GD log|a/b|": lr(gd), "modified log|a/b|": lr(mod),
+                                      "original log|a/b|": lr(org), "GD diverged": ~np.all(np.isfinite(gd), axis=1),
+                                      "GD final E": 0.5 * (y - gd[:, 0] * gd[:, 1] * x) ** 2}))
+    return pd.concat(rows, ignore_index=True)
+
+
 __all__ = ["ToyPoint", "TABLE_A1", "TEST_POINT", "loss", "grad", "r_ig", "igr_lambda", "modified_loss", "egr_loss",
            "modified_flow", "original_flow", "slope", "min_norm_minimum", "gd_path", "euler_flow_path",
-           "accurate_flow_path", "final_state"]
+           "accurate_flow_path", "final_state", "figure1a_paths", "distance_to_flows", "euler_vs_accurate",
+           "lr_sweep", "egr_sweep", "convergence_map"]
