@@ -271,6 +271,94 @@ def convergence_map_plot(df: pd.DataFrame, title: str, profile: str):
     return fig
 
 
+def _hue_lines(ax, df, x, y, hue, fmt="o-", logx=True, logy=False, **kw):
+    for key, grp in df.groupby(hue):
+        grp = grp.sort_values(x)
+        ax.plot(grp[x], grp[y], fmt, ms=4, label=f"{hue} = {key:g}", **kw)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+
+
+def figure2(selected: pd.DataFrame, title: str, profile: str):
+    """Figure 2: R_IG and test accuracy at the time of maximum test accuracy against lambda."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for key, grp in selected.groupby("width"):
+        axes[0].loglog(grp["lambda"], grp["R_IG"], "o", label=f"n_l = {key}")
+        axes[1].semilogx(grp["lambda"], grp["test acc"], "o", label=f"n_l = {key}")
+    axes[0].set_xlabel("lambda = h m / 4")
+    axes[0].set_ylabel("R_IG at max test accuracy")
+    axes[1].set_xlabel("lambda = h m / 4")
+    axes[1].set_ylabel("max test accuracy")
+    axes[0].legend(fontsize="small")
+    label(fig, title, profile)
+    return fig
+
+
+def training_curves(metrics: pd.DataFrame, columns, title: str, profile: str, x: str = "step", logy=()):
+    """One panel per metric against ``x``, one line per learning rate (Figures A.3 to A.5)."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.5), squeeze=False)
+    for ax, col in zip(axes[0], columns):
+        for h, grp in metrics.groupby("h"):
+            ax.plot(grp[x], grp[col], lw=1.3, label=f"h = {h:g}")
+        if col in logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.set_title(col, fontsize="small")
+    axes[0, 0].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def figure_a6(selected: pd.DataFrame, full_batch: pd.DataFrame | None, title: str, profile: str):
+    """Figure A.6: R_IG and test accuracy against h (per width) and against width (per h);
+    full-batch GD; test error against R_IG."""
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.2))
+    _hue_lines(axes[0, 0], selected, "h", "R_IG", "width", logy=True)
+    _hue_lines(axes[1, 0], selected, "h", "test acc", "width")
+    _hue_lines(axes[0, 1], selected, "width", "R_IG", "h", logy=True)
+    _hue_lines(axes[1, 1], selected, "width", "test acc", "h")
+    if full_batch is not None and len(full_batch):
+        _hue_lines(axes[0, 2], full_batch, "h", "R_IG", "width", logy=True)
+        axes[0, 2].set_title("full-batch gradient descent", fontsize="small")
+    else:
+        axes[0, 2].text(0.5, 0.5, "no full-batch run in this profile", ha="center", transform=axes[0, 2].transAxes)
+    axes[1, 2].loglog(selected["R_IG"], 1 - selected["test acc"], "o")
+    axes[1, 2].set_xlabel("R_IG at max test accuracy")
+    axes[1, 2].set_ylabel("test error")
+    for ax in axes.ravel()[:5]:
+        ax.legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def figure3(noise: pd.DataFrame, title: str, profile: str):
+    """Figure 3a/3b: slope and test accuracy under multiplicative noise, mean +- sd per h."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for h, grp in noise.groupby("h"):
+        grp = grp.sort_values("sigma")
+        line, = axes[0].plot(grp["sigma"], grp["slope_mean"], "o-", ms=3, label=f"h = {h:g}")
+        axes[0].fill_between(grp["sigma"], grp["slope_mean"] - grp["slope_sd"].fillna(0),
+                             grp["slope_mean"] + grp["slope_sd"].fillna(0), color=line.get_color(), alpha=0.15)
+        axes[1].plot(grp["sigma"], grp["acc_mean"], "-", color=line.get_color(), label=f"h = {h:g}")
+        for sgn in (-1, 1):
+            axes[1].plot(grp["sigma"], grp["acc_mean"] + sgn * grp["acc_sd"].fillna(0), "--", lw=0.8,
+                         color=line.get_color())
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("noise level sigma")
+    axes[0].set_ylabel("slope (mean +- sd)")
+    axes[0].set_title("Figure 3a", fontsize="small")
+    axes[1].set_xlabel("noise level sigma")
+    axes[1].set_ylabel("test accuracy (mean, +- sd dashed)")
+    axes[1].set_title("Figure 3b", fontsize="small")
+    axes[0].legend(fontsize="small")
+    label(fig, title, profile)
+    return fig
+
+
 __all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "critical_points_plot",
            "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
-           "egr_test_error_plot", "convergence_map_plot"]
+           "egr_test_error_plot", "convergence_map_plot", "figure2", "training_curves", "figure_a6", "figure3"]
