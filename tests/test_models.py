@@ -10,7 +10,7 @@ from igr_core import models
 def test_paper_mlp_parameter_count_is_9_6e5():
     m = models.paper_mlp(400)
     params = m.init(jax.random.PRNGKey(0), jnp.zeros((1, 784), jnp.float32))
-    assert igr_core.num_params(params) == models.mlp_num_params(784, [400] * 5, 10) == 958_010
+    assert igr_core.num_params(params) == models.mlp_num_params(784, [400] * 5, 10) == 959_610
 
 
 def test_mlp_output_shape_and_bad_activation():

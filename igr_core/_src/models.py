@@ -6,8 +6,8 @@ in :mod:`igr_core` sees a :class:`Model`: ``init(key, x) -> params`` and
 
 The paper's "5-layer MLPs with n_l units per layer" is read here as five hidden
 layers of ``n_l`` ReLU units followed by a linear 10-way read-out: for n_l = 400
-on 784 inputs that is 784*400 + 4*400*400 + 400*10 weights plus biases
-= 958,010 parameters, about 9.6e5 (the paper prints 9.6e6: see the errata page).
+on 784 inputs that is 784*400 + 4*400*400 + 400*10 = 957,600 weights plus 2,010 biases
+= 959,610 parameters, about 9.6e5 (the paper prints 9.6e6: see the errata page).
 """
 from __future__ import annotations
 
