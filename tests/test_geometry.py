@@ -79,3 +79,10 @@ def test_zero_sets_coincide_on_toy():
     assert zs["max |grad E~| on zeros"] < 1e-12
     assert zs["min Hessian eigenvalue of E~ on zeros"] > -1e-12
     assert zs["off-zero points with E > 0 but E~ <= 0"] == 0
+
+
+def test_minima_summary_reads_extra_points_and_new_minima():
+    summary = theory.minima_summary(theory.minima_study([0.1, 0.7]))
+    assert summary["shared"] and summary["minima_kept"]
+    assert summary["extra"] == {0.1: 0, 0.7: 2}
+    assert summary["new_minima"] == {0.1: 0, 0.7: 1}

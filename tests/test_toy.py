@@ -86,3 +86,20 @@ def test_euler_flow_converges_to_accurate_flow():
     errs = [float(jnp.linalg.norm(toy.euler_flow_path(th0, X, Y, t_end, he, lam=0.0125)[-1] - ref))
             for he in (1e-3, 5e-4, 2.5e-4)]
     assert igr_core.bea.fit_order([1e-3, 5e-4, 2.5e-4], errs) == pytest.approx(1.0, abs=0.1)
+
+
+def test_experiment_drivers_small():
+    """Figure 1a endpoints, distances to flows, the learning-rate sweep and the convergence map."""
+    paths = toy.figure1a_paths("I", 1.0)
+    assert set(paths) == {"GD, h_S = 0.001", "GD, h_M = 0.025", "modified flow, lambda = h_M/2", "EGR flow, mu = 0.5"}
+    norms, dists = toy.endpoints({"I": paths}, X, Y)
+    assert list(norms.index) == ["GD, h_S", "GD, h_M", "modified flow", "EGR flow"]
+    assert dists.loc["EGR flow", "I"] >= 0
+    d = toy.distance_to_flows("I", 40)
+    assert d["to modified flow"].iloc[-1] < d["to original flow"].iloc[-1]
+    sweep = toy.lr_sweep((2.8, 3.5), X, Y, [0.01, 5.0], 2000)
+    assert list(sweep["diverged"]) == [False, True]
+    assert sweep["R_IG/E"].iloc[0] == pytest.approx(X**2 * sweep["||theta||"].iloc[0] ** 2)
+    cmap = toy.convergence_map(2.0, 5, [0.05], X, Y, 10.0)
+    summary = toy.convergence_summary(cmap)
+    assert summary.loc[0.05, "starts"] + summary.loc[0.05, "diverged or unconverged"] == 25

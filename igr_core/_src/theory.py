@@ -193,6 +193,25 @@ def minima_study(hs: Sequence[float], c: float = 0.3, lo: float = -2.0, hi: floa
     return pd.DataFrame(rows)
 
 
+def minima_summary(crit: pd.DataFrame, tol: float = 1e-6) -> dict:
+    """Proposition A.10 read off :func:`minima_study`: whether every critical point of E is one
+    of E~ (``shared``), whether minima stay minima (``minima_kept``), and per h the number of
+    extra critical points of E~ and of minima of E~ that are not minima of E (``new_minima``:
+    new points, or maxima of E turned into minima where 1 + h E''/2 < 0)."""
+    base = crit[crit["function"] == "E"]
+    shared, kept, extra, new_min = True, True, {}, {}
+    for h, sub in crit[crit["function"] == "E~"].groupby("h"):
+        for _, r in base.iterrows():
+            near = sub[np.abs(sub["theta"] - r["theta"]) < tol]
+            shared &= len(near) == 1
+            kept &= (r["kind"] != "minimum") or (len(near) == 1 and near.iloc[0]["kind"] == "minimum")
+        extra[float(h)] = len(sub) - len(base)
+        base_min = base[base["kind"] == "minimum"]["theta"].to_numpy()
+        new_min[float(h)] = int(sum((r["kind"] == "minimum") and not np.any(np.abs(base_min - r["theta"]) < tol)
+                                    for _, r in sub.iterrows()))
+    return {"shared": bool(shared), "minima_kept": bool(kept), "extra": extra, "new_minima": new_min}
+
+
 def zero_set_study(n_points: int = 200, h: float = 0.1, seed: int = 0) -> dict:
     """Proposition A.10 on the 2-parameter model: on the hyperbola of zeros, E~ and grad E~
     vanish and the Hessian of E~ is positive semi-definite; off it, E~ > 0 wherever E > 0."""
@@ -379,5 +398,5 @@ def ntk_summary(traj: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = ["Problem", "toy_problem", "mnist_mlp_problem", "order_study", "sharpness", "moderate_regime",
            "non_gradient_part", "norm_bound_study", "double_well", "critical_points_1d", "minima_study",
-           "zero_set_study", "geometry_identities", "toy_surface", "regression_mlp", "ntk_identity_table",
+           "minima_summary", "zero_set_study", "geometry_identities", "toy_surface", "regression_mlp", "ntk_identity_table",
            "ntk_training_study", "ntk_summary"]

@@ -286,7 +286,36 @@ def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: floa
     return pd.concat(rows, ignore_index=True)
 
 
+def endpoints(paths_by_point: dict, x: float, y: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where each trajectory of :func:`figure1a_paths` ends: (norms, distances to the
+    min-norm minimum), rows by trajectory kind ("GD, h_S", "GD, h_M", "modified flow",
+    "EGR flow"), columns by initial point."""
+    mn = min_norm_minimum(x, y)
+    norms, dists = {}, {}
+    for point, paths in paths_by_point.items():
+        for name, path in paths.items():
+            kind = name.split(" =")[0] if name.startswith("GD") else name.split(",")[0]
+            end = np.asarray(path)[-1]
+            norms.setdefault(point, {})[kind] = float(np.linalg.norm(end))
+            dists.setdefault(point, {})[kind] = float(np.linalg.norm(end - mn))
+    return pd.DataFrame(norms), pd.DataFrame(dists)
+
+
+def convergence_summary(cmap: pd.DataFrame, converged_loss: float = 1e-12) -> pd.DataFrame:
+    """Per h, over the starts where GD converged (E below ``converged_loss``): how often the
+    modified flow predicts GD's landing point better than the flow of E, and median errors."""
+    ok = cmap[~cmap["GD diverged"] & (cmap["GD final E"] < converged_loss)].copy()
+    ok["err modified"] = np.abs(ok["GD log|a/b|"] - ok["modified log|a/b|"])
+    ok["err original"] = np.abs(ok["GD log|a/b|"] - ok["original log|a/b|"])
+    ok["modified closer"] = ok["err modified"] < ok["err original"]
+    out = ok.groupby("h").agg(starts=("err modified", "size"), median_err_modified=("err modified", "median"),
+                              median_err_original=("err original", "median"),
+                              modified_closer=("modified closer", "mean"))
+    out["diverged or unconverged"] = cmap.groupby("h").size() - out["starts"]
+    return out
+
+
 __all__ = ["ToyPoint", "TABLE_A1", "TEST_POINT", "loss", "grad", "r_ig", "igr_lambda", "modified_loss", "egr_loss",
            "modified_flow", "original_flow", "slope", "min_norm_minimum", "gd_path", "euler_flow_path",
            "accurate_flow_path", "final_state", "figure1a_paths", "distance_to_flows", "euler_vs_accurate",
-           "lr_sweep", "egr_sweep", "convergence_map"]
+           "lr_sweep", "egr_sweep", "convergence_map", "endpoints", "convergence_summary"]
