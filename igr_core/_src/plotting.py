@@ -224,7 +224,7 @@ def ricochet_plot(path, lim, x, y, scan: pd.DataFrame, title: str, profile: str)
     axes[1].plot(div["h"], np.full(len(div), ok["||theta||"].max() * 1.5 if len(ok) else 1.0), "rx", ms=5,
                  label="diverged")
     axes[1].set_xlabel("learning rate h")
-    axes[1].set_title("outcome of GD from (2.8, 3.5) by learning rate", fontsize="small")
+    axes[1].set_title("outcome of GD by learning rate", fontsize="small")
     axes[1].legend(fontsize="small")
     label(fig, title, profile)
     return fig
@@ -240,7 +240,7 @@ def egr_test_error_plot(df: pd.DataFrame, title: str, profile: str):
         axes[0].plot(sub["mu"], sub["test error"], "o-", ms=3, label=f"t = {t:g}")
     axes[0].set_xscale("symlog", linthresh=1e-2)
     axes[0].set_xlabel("explicit regularization rate mu")
-    axes[0].set_ylabel("test error at (x, y) = (0.5, 0.6)")
+    axes[0].set_ylabel("test error at the test point")
     axes[0].legend(fontsize="small")
     for mu, grp in df.groupby("mu"):
         axes[1].plot(grp["t"], grp["||theta||"], label=f"mu = {mu:g}")
