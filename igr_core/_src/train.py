@@ -493,6 +493,7 @@ def fit_status(metrics: pd.DataFrame, train_acc_threshold: float = 1.0) -> pd.Da
 def select_at_max_test_accuracy(metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration that never diverged: the evaluation of maximum test accuracy
     (earliest on ties)."""
+    metrics = metrics.reset_index(drop=True)
     ever = metrics.groupby(["width", "h", "seed"])["diverged"].transform("max").astype(bool)
     ok = metrics[~ever & metrics["test acc"].notna()]
     idx = ok.sort_values("step").groupby(["width", "h", "seed"])["test acc"].idxmax()
@@ -501,21 +502,27 @@ def select_at_max_test_accuracy(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def select_at_step(metrics: pd.DataFrame, step: int) -> pd.DataFrame:
     """One row per configuration: the last evaluation at or before ``step`` (fixed iteration)."""
+    metrics = metrics.reset_index(drop=True)
     sub = metrics[metrics["step"] <= step]
     return sub.loc[sub.groupby(["width", "h", "seed"])["step"].idxmax()].reset_index(drop=True)
 
 
-def select_at_time(metrics: pd.DataFrame, t: float) -> pd.DataFrame:
-    """One row per configuration: the last evaluation at or before physical time ``t = step h``
-    (Fig. A.5); configurations that never reach ``t`` are left out."""
-    reach = metrics.groupby(["width", "h", "seed"])["t"].transform("max") >= t - 1e-12
-    sub = metrics[reach & (metrics["t"] <= t + 1e-12)]
-    return sub.loc[sub.groupby(["width", "h", "seed"])["t"].idxmax()].reset_index(drop=True)
+def select_at_time(metrics: pd.DataFrame, t: float, rel_tol: float = 0.05) -> pd.DataFrame:
+    """One row per configuration: the evaluation closest to physical time ``t = step h``
+    (Fig. A.5), kept only if it lies within ``rel_tol * t`` of ``t``; configurations with no
+    evaluation that close (too coarse an evaluation grid, or never reaching ``t``) are left out."""
+    if not t > 0:
+        raise ValueError(f"`t` must be a positive physical time, got {t!r}.")
+    metrics = metrics.reset_index(drop=True)
+    gap = (metrics["t"] - t).abs()
+    sub = metrics.assign(_gap=gap)[gap <= rel_tol * t]
+    return sub.loc[sub.groupby(["width", "h", "seed"])["_gap"].idxmin()].drop(columns="_gap").reset_index(drop=True)
 
 
 def select_at_train_loss(metrics: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """One row per configuration: the first evaluation with training loss below ``threshold``
     (comparison at matched training loss); configurations that never get there are left out."""
+    metrics = metrics.reset_index(drop=True)
     sub = metrics[(metrics["train E"] < threshold) & ~metrics["diverged"]]
     return sub.loc[sub.groupby(["width", "h", "seed"])["step"].idxmin()].reset_index(drop=True)
 
