@@ -26,7 +26,6 @@ The one-step error of GD against the flow of the order-k field is
 """
 from __future__ import annotations
 
-
 from typing import Callable, Sequence
 
 import diffrax

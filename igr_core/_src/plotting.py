@@ -5,13 +5,10 @@ Figure whose title names the paper figure it re-makes and the profile that produ
 """
 from __future__ import annotations
 
-import matplotlib
-
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
 PALETTE = "viridis"
 
