@@ -35,17 +35,15 @@ class ParameterError(ValueError):
     """A parameter name or value that a notebook does not accept."""
 
 
-def toc_notebooks(root: Path = ROOT) -> list[str]:
-    """Names of the executed notebooks listed in ``_toc.yml``, in table-of-contents order."""
+def toc_files(root: Path = ROOT) -> list[str]:
+    """Every page of ``_toc.yml`` (the root first), as paths without suffix, in order."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files: list[str] = []
+    files: list[str] = [str(toc["root"])]
 
     def walk(node):
         if isinstance(node, dict):
             if "file" in node:
                 files.append(str(node["file"]))
-            if "root" in node:
-                files.append(str(node["root"]))
             for v in node.values():
                 if isinstance(v, (list, dict)):
                     walk(v)
@@ -54,8 +52,13 @@ def toc_notebooks(root: Path = ROOT) -> list[str]:
                 walk(v)
 
     walk(toc)
+    return files
+
+
+def toc_notebooks(root: Path = ROOT) -> list[str]:
+    """Names of the executed notebooks listed in ``_toc.yml``, in table-of-contents order."""
     prefix = EXECUTED.as_posix() + "/"
-    return [f[len(prefix):] for f in files if f.startswith(prefix)]
+    return [f[len(prefix):] for f in toc_files(root) if f.startswith(prefix)]
 
 
 def source_of(name: str, root: Path = ROOT) -> Path:
@@ -153,13 +156,13 @@ def profile_parameters(profile: str, name: str, root: Path = ROOT) -> dict[str, 
     return params
 
 
-def resolve(arg: str, root: Path = ROOT) -> str:
+def resolve(arg: str) -> str:
     """Notebook name from a name or a path."""
     return Path(arg).stem
 
 
 def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path = ROOT):
-    """Validate every notebook's parameters before executing any: [(name, source, params)]."""
+    """Validate every notebook's parameters before executing any: [(name, source, notebook, params)]."""
     jobs = []
     for name in names:
         src = source_of(name, root)
@@ -167,9 +170,8 @@ def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path =
         defaults = notebook_parameters(nb)
         params = {"profile": profile, **profile_parameters(profile, name, root)}
         validate_parameters(name, defaults, params)
-        extra = {k: v for k, v in overrides.items()}
-        validate_parameters(name, defaults, extra)
-        params.update(extra)
+        validate_parameters(name, defaults, overrides)
+        params.update(overrides)
         jobs.append((name, src, nb, params))
     return jobs
 

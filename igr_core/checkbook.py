@@ -20,30 +20,12 @@ import threading
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
-from igr_core.book import ROOT, toc_notebooks
-
-import yaml
+from igr_core.book import ROOT, toc_files, toc_notebooks
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:
     """Every page of the table of contents, as paths relative to the html root."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(node["file"])
-            for v in node.values():
-                if isinstance(v, list):
-                    for x in v:
-                        walk(x)
-        elif isinstance(node, list):
-            for x in node:
-                walk(x)
-
-    walk(toc)
-    return [f"{p}.html" for p in pages]
+    return [f"{p}.html" for p in toc_files(root)]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -57,12 +57,17 @@ def matched_loss(metrics: pd.DataFrame, status: pd.DataFrame, threshold: float) 
 
 def noise_by_learning_rate(result: _train.SweepResult, data, width: int, learning_rates: Sequence[float],
                            sigmas: Sequence[float], n_realizations: int, n_slope: int, seed: int = 0) -> pd.DataFrame:
-    """Figure 3 data: for each learning rate, the network at its time of maximum test accuracy
-    under multiplicative noise; summary rows (h, sigma, slope mean/sd, accuracy mean/sd)."""
+    """Figure 3 data: for each learning rate whose network (first seed) never diverged, the
+    network at its time of maximum test accuracy under multiplicative noise; summary rows
+    (h, sigma, slope mean/sd, accuracy mean/sd)."""
     model = paper_mlp(width, data.num_classes, result.config.depth)
+    seed0 = result.config.seeds[0]
+    status = _train.fit_status(result.metrics).set_index(["width", "h", "seed"])["diverged"]
     out = []
     for h in learning_rates:
-        params = result.best_params(width, h, result.config.seeds[0])
+        if status.loc[(width, h, seed0)]:
+            continue
+        params = result.best_params(width, h, seed0)
         df = noise_study(model, params, data.x_train[:n_slope], data.y_train[:n_slope], data.x_test, data.y_test,
                          sigmas, n_realizations=n_realizations, seed=seed)
         s = summarize(df)

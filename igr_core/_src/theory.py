@@ -36,6 +36,17 @@ class Problem(NamedTuple):
         return num_params(self.theta0)
 
 
+def _digits(n: int, seed: int):
+    """``n`` real MNIST digits (stratified; offline fallback data when tfds has none) as
+    (inputs in the default float dtype, integer labels)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_mnist(n_train=n, n_test=10, seed=seed)
+    return jnp.asarray(data.x_train, jnp.result_type(float)), jnp.asarray(data.y_train)
+
+
 def toy_problem(point: str = "I", theta0=None) -> Problem:
     """The two-parameter model E = (y - a b x)^2 / 2 from a Table A.1 starting point."""
     p = _toy.TABLE_A1[point]
@@ -52,14 +63,8 @@ def mnist_mlp_problem(n_examples: int = 64, hidden: Sequence[int] = (16,), activ
     """
     if loss_kind not in ("cross_entropy", "least_squares"):
         raise ValueError(f"`loss_kind` must be 'cross_entropy' or 'least_squares', got {loss_kind!r}.")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = load_mnist(n_train=n_examples, n_test=10, seed=seed)
     dtype = jnp.result_type(float)
-    x = jnp.asarray(data.x_train, dtype=dtype)
-    y = jnp.asarray(data.y_train)
+    x, y = _digits(n_examples, seed)
     model = mlp(hidden, 10, activation)
     params = jax.tree_util.tree_map(lambda p: p.astype(dtype), model.init(jax.random.PRNGKey(seed), x[:1]))
 
@@ -286,17 +291,12 @@ def regression_mlp(n: int = 32, hidden: Sequence[int] = (32, 32), outputs: int =
                    seed: int = 0):
     """A least-squares problem on real MNIST digits: targets +1 for even digits and -1 for
     odd ones (outputs=1), or one-hot rows (outputs>1). Returns (apply_fn, params, x, y)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = load_mnist(n_train=n, n_test=10, seed=seed)
     dtype = jnp.result_type(float)
-    x = jnp.asarray(data.x_train, dtype)
+    x, labels = _digits(n, seed)
     if outputs == 1:
-        y = jnp.where(jnp.asarray(data.y_train) % 2 == 0, 1.0, -1.0).astype(dtype)
+        y = jnp.where(labels % 2 == 0, 1.0, -1.0).astype(dtype)
     else:
-        y = jax.nn.one_hot(jnp.asarray(data.y_train) % outputs, outputs, dtype=dtype)
+        y = jax.nn.one_hot(labels % outputs, outputs, dtype=dtype)
     model = mlp(hidden, outputs, activation)
     params = jax.tree_util.tree_map(lambda p: p.astype(dtype), model.init(jax.random.PRNGKey(seed), x[:1]))
 

@@ -133,12 +133,15 @@ def accurate_flow_path(theta0, x, y, ts, lam=0.0, rtol=1e-10, atol=1e-12):
                      rtol=rtol, atol=atol, ts=ts, max_steps=1_000_000)
 
 
-def final_state(theta0, x, y, h, n_steps):
-    """Last iterate of GD and whether it diverged (non-finite or |theta| > 1e6)."""
-    path = gd_path(theta0, x, y, h, n_steps)
-    last = path[-1]
-    diverged = ~jnp.all(jnp.isfinite(last)) | (jnp.linalg.norm(last) > 1e6)
-    return last, diverged
+def gd_final(theta0, x, y, h, n_steps: int, divergence_threshold: float = 1e6):
+    """Last GD iterate after ``n_steps`` steps; NaN once an iterate is non-finite or its norm
+    exceeds ``divergence_threshold`` (a diverged run). ``h`` may be traced."""
+    def body(th, _):
+        new = th - h * grad(th, x, y)
+        bad = ~jnp.all(jnp.isfinite(new)) | (jnp.linalg.norm(new) > divergence_threshold)
+        return jnp.where(bad, jnp.full_like(th, jnp.nan), new), None
+
+    return jax.lax.scan(body, jnp.asarray(theta0), None, length=int(n_steps))[0]
 
 
 # ----------------------------------------------------------------------------- experiments
@@ -198,15 +201,7 @@ def lr_sweep(theta0, x, y, hs, n_steps: int, divergence_threshold: float = 1e6) 
     a, b, ||theta||, R_IG/E (= x^2 ||theta||^2 by A.25), E, slope, diverged."""
     th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
 
-    @jax.jit
-    def run(h):
-        def body(th, _):
-            new = th - h * grad(th, x, y)
-            bad = ~jnp.all(jnp.isfinite(new)) | (jnp.linalg.norm(new) > divergence_threshold)
-            return jnp.where(bad, jnp.full_like(th, jnp.nan), new), None
-
-        th, _ = jax.lax.scan(body, th0, None, length=n_steps)
-        return th
+    run = jax.jit(lambda h: gd_final(th0, x, y, h, n_steps, divergence_threshold))
 
     rows = []
     for h in np.asarray(hs, dtype=float):
@@ -263,18 +258,10 @@ def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: floa
 
         return jax.lax.scan(body, th, None, length=n)[0]
 
-    def gd_final(th, h, n):
-        def body(t, _):
-            new = t - h * grad(t, x, y)
-            bad = ~jnp.all(jnp.isfinite(new)) | (jnp.linalg.norm(new) > divergence_threshold)
-            return jnp.where(bad, jnp.full_like(t, jnp.nan), new), None
-
-        return jax.lax.scan(body, th, None, length=n)[0]
-
     rows = []
     for h in hs:
         n = int(round(t_end / h))
-        gd = np.asarray(jax.jit(jax.vmap(lambda t: gd_final(t, h, n)))(starts))
+        gd = np.asarray(jax.jit(jax.vmap(lambda t: gd_final(t, x, y, h, n, divergence_threshold)))(starts))
         mod = np.asarray(jax.jit(jax.vmap(lambda t: rk4(t, h / 2, h / 10, 10 * n)))(starts))
         org = np.asarray(jax.jit(jax.vmap(lambda t: rk4(t, 0.0, h / 10, 10 * n)))(starts))
         lr = lambda p: np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))  # noqa: E731
@@ -317,5 +304,5 @@ def convergence_summary(cmap: pd.DataFrame, converged_loss: float = 1e-12) -> pd
 
 __all__ = ["ToyPoint", "TABLE_A1", "TEST_POINT", "loss", "grad", "r_ig", "igr_lambda", "modified_loss", "egr_loss",
            "modified_flow", "original_flow", "slope", "min_norm_minimum", "gd_path", "euler_flow_path",
-           "accurate_flow_path", "final_state", "figure1a_paths", "distance_to_flows", "euler_vs_accurate",
+           "accurate_flow_path", "gd_final", "figure1a_paths", "distance_to_flows", "euler_vs_accurate",
            "lr_sweep", "egr_sweep", "convergence_map", "endpoints", "convergence_summary"]

@@ -309,7 +309,7 @@ class _Group:
             pad = self.configs + [self.configs[-1]] * (self.padded - len(self.configs))
             seeds = jnp.asarray([s for _, _, s in pad])
             lrs = jnp.asarray([h for _, h, _ in pad], jnp.float32)
-            states = jax.vmap(lambda s, h: _init_state(self.model, xtr[:1], s, h))(seeds, lrs)
+            states = jax.vmap(init)(seeds, lrs)
             self.states = jax.device_put(states, self.sharding)
         else:
             self.chunk = jax.jit(chunk)
