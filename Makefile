@@ -32,7 +32,7 @@ check-book: $(STAMP)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (echo "installing Debian's chromium and chromium-driver (apt-get, needs root)"; \
 	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
-	$(PY) -m igr_core.checkbook _build/html --screenshots _build/screenshots
+	$(PY) -m igr_core.book.checkbook _build/html --screenshots _build/screenshots
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

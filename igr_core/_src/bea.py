@@ -19,7 +19,7 @@ Formulas (g = grad E, H its Hessian, T[u, v] the third derivative applied twice)
   :math:`f + h f_1 = -\\nabla(E + \\tfrac h4 \\|g\\|^2)`;
 * order 2: :math:`f_2 = \\tfrac1{12} f''(f,f) + \\tfrac13 f'f'f
   = -\\tfrac1{12} T[g,g] - \\tfrac13 H^2 g`, which is *not* a gradient field in
-  general (its Jacobian has antisymmetric part :math:`-\\tfrac16 [H, T[g]]`).
+  general (its Jacobian has antisymmetric part :math:`-\\tfrac1{12} [H, T[g]]`).
 
 The one-step error of GD against the flow of the order-k field is
 :math:`O(h^{k+2})`; the error at fixed time T is :math:`O(h^{k+1})`.
@@ -32,11 +32,20 @@ import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
 
-from igr_core._src import tree as _tree
 from igr_core._src.typing import LossFn, PyTree, VectorField
 
 ORDERS = (0, 1, 2)
+DIVERGENCE_NORM = 1e6  # a GD iterate whose norm exceeds this (or is non-finite) has diverged
+
+
+def diverged(value, threshold: float = DIVERGENCE_NORM) -> jax.Array:
+    """The one divergence rule of the library: ``value`` (a loss or a norm) is non-finite or
+    larger than ``threshold`` in magnitude. The sweep engine applies it to the training loss,
+    the GD runs here to the parameter norm."""
+    return ~jnp.isfinite(value) | (jnp.abs(value) > threshold)
 
 
 def _check_order(order) -> int:
@@ -50,7 +59,7 @@ def gd_step(loss_fn: LossFn, h) -> Callable[..., PyTree]:
     grad_fn = jax.grad(loss_fn)
 
     def step(theta, *args):
-        return _tree.tree_axpy(-h, grad_fn(theta, *args), theta)
+        return optax.tree.add_scale(theta, -h, grad_fn(theta, *args))
 
     return step
 
@@ -71,14 +80,14 @@ def correction(loss_fn: LossFn, k: int) -> VectorField:
     def field(theta, *args):
         g = grad_fn(theta, *args)
         if k == 0:
-            return _tree.tree_scale(-1.0, g)
+            return optax.tree.scale(-1.0, g)
         hg = hvp(loss_fn, theta, g, *args)
         if k == 1:
-            return _tree.tree_scale(-0.5, hg)
+            return optax.tree.scale(-0.5, hg)
         h2g = hvp(loss_fn, theta, hg, *args)
         # T[g, g] = d/ds [H(theta + s g) g] at s = 0 (g held fixed).
         tgg = jax.jvp(lambda t: hvp(loss_fn, t, g, *args), (theta,), (g,))[1]
-        return _tree.tree_axpy(-1.0 / 12, tgg, _tree.tree_scale(-1.0 / 3, h2g))
+        return optax.tree.add_scale(optax.tree.scale(-1.0 / 3, h2g), -1.0 / 12, tgg)
 
     return field
 
@@ -98,7 +107,7 @@ def modified_vector_field(loss_fn: LossFn, h, order: int) -> VectorField:
     def field(theta, *args):
         out = parts[0](theta, *args)
         for k in range(1, order + 1):
-            out = _tree.tree_axpy(h**k, parts[k](theta, *args), out)
+            out = optax.tree.add_scale(out, h**k, parts[k](theta, *args))
         return out
 
     return field
@@ -131,20 +140,47 @@ def flow(field: VectorField, theta0: PyTree, t1, *args, rtol: float = 1e-12, ato
 
 
 def gd_trajectory(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) -> PyTree:
-    """Iterates theta_0..theta_n of gradient descent, stacked on a leading axis."""
+    """Iterates theta_0..theta_n of gradient descent, stacked on a leading axis. ``h`` may
+    be traced. A diverging run shows non-finite values (see :func:`gd_final` for the rule)."""
     step = gd_step(loss_fn, h)
 
     def body(theta, _):
         new = step(theta, *args)
         return new, new
 
-    _, path = jax.lax.scan(body, theta0, None, length=n_steps)
+    _, path = jax.lax.scan(body, theta0, None, length=int(n_steps))
     return jax.tree_util.tree_map(lambda a, p: jnp.concatenate([a[None], p]), theta0, path)
 
 
-def _gd_n(loss_fn, theta0, h, n, *args):
+def gd_final(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args,
+             divergence_threshold: float = DIVERGENCE_NORM) -> PyTree:
+    """Last iterate of ``n_steps`` gradient descent steps; NaN from the first iterate that
+    :func:`diverged` (norm above ``divergence_threshold`` or non-finite). ``h`` may be traced,
+    and the function may be vmapped over starting points."""
     step = gd_step(loss_fn, h)
-    return jax.lax.fori_loop(0, n, lambda i, th: step(th, *args), theta0)
+
+    def body(i, theta):
+        new = step(theta, *args)
+        bad = diverged(optax.tree.norm(new), divergence_threshold)
+        return jax.tree_util.tree_map(lambda x: jnp.where(bad, jnp.nan, x), new)
+
+    return jax.lax.fori_loop(0, n_steps, body, theta0)
+
+
+def sharpness(loss_fn: LossFn, theta: PyTree, *args, iters: int = 100, seed: int = 0) -> float:
+    """Largest Hessian eigenvalue magnitude |lambda|_max at ``theta`` by power iteration on
+    Hessian-vector products (:func:`hvp`); ``2 / sharpness`` is GD's linear stability edge."""
+    v = jax.tree_util.tree_map(lambda p: jax.random.normal(jax.random.PRNGKey(seed), p.shape, p.dtype), theta)
+
+    @jax.jit
+    def step(v):
+        hv = hvp(loss_fn, theta, v, *args)
+        return optax.tree.scale(1.0 / optax.tree.norm(hv), hv), optax.tree.vdot(v, hv)
+
+    lam = 0.0
+    for _ in range(iters):
+        v, lam = step(v)
+    return float(abs(lam))
 
 
 def _as_hs(hs) -> np.ndarray:
@@ -168,13 +204,13 @@ def local_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], order: in
     def one(h, theta, a):
         gd = gd_step(loss_fn, h)(theta, *a)
         ref = flow(modified_vector_field(loss_fn, h, order), theta, h, *a)
-        return _tree.tree_norm(_tree.tree_sub(gd, ref))
+        return optax.tree.norm(optax.tree.sub(gd, ref))
 
     return np.array([float(one(jnp.asarray(h), theta0, args)) for h in hs])
 
 
 def global_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], T: float, order: int, *args,
-                  divergence_threshold: float = 1e6) -> np.ndarray:
+                  divergence_threshold: float = DIVERGENCE_NORM) -> np.ndarray:
     """Errors ``||theta_n - phi_T(theta0)||`` at fixed time ``T = n h`` (n = round(T/h)).
 
     Expected scaling: ``h**(order + 1)``. Step sizes for which gradient descent diverges
@@ -188,11 +224,9 @@ def global_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], T: float
 
     @jax.jit
     def one(h, n, theta, a):
-        gd = _gd_n(loss_fn, theta, h, n, *a)
+        gd = gd_final(loss_fn, theta, h, n, *a, divergence_threshold=divergence_threshold)
         ref = flow(modified_vector_field(loss_fn, h, order), theta, n * h, *a)
-        gd_norm = _tree.tree_norm(gd)
-        diverged = ~jnp.isfinite(gd_norm) | (gd_norm > divergence_threshold)
-        return jnp.where(diverged, jnp.inf, _tree.tree_norm(_tree.tree_sub(gd, ref)))
+        return jnp.where(diverged(optax.tree.norm(gd)), jnp.inf, optax.tree.norm(optax.tree.sub(gd, ref)))
 
     out = []
     for h in hs:
@@ -203,14 +237,22 @@ def global_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], T: float
 
 def fit_order(hs: Sequence[float], errors: Sequence[float]) -> float:
     """Least-squares slope of ``log(error)`` against ``log(h)``: the measured order."""
+    return fit_order_stats(hs, errors)[0]
+
+
+def fit_order_stats(hs: Sequence[float], errors: Sequence[float]) -> tuple[float, float]:
+    """(slope, standard error of the slope) of the log-log least-squares fit; the standard
+    error is NaN with two step sizes."""
+    from scipy.stats import linregress
+
     hs = _as_hs(hs)
     errors = np.asarray(errors, dtype=float).reshape(-1)
     if errors.shape != hs.shape:
         raise ValueError(f"`errors` must have one entry per step size ({hs.size}), got {errors.size}.")
     if hs.size < 2 or not np.all(np.isfinite(errors)) or np.any(errors <= 0):
         raise ValueError("fit_order needs at least two step sizes and positive finite `errors`.")
-    slope, _ = np.polyfit(np.log(hs), np.log(errors), 1)
-    return float(slope)
+    fit = linregress(np.log(hs), np.log(errors))
+    return float(fit.slope), (float(fit.stderr) if hs.size > 2 else float("nan"))
 
 
 def jacobian_asymmetry(field: VectorField, theta: PyTree, *args, num_probes: int | None = None,
@@ -223,10 +265,10 @@ def jacobian_asymmetry(field: VectorField, theta: PyTree, *args, num_probes: int
     the Jacobian is formed explicitly (small m); otherwise Hutchinson estimates
     ``E||A v||^2 = ||A||_F^2`` with Gaussian probes through one JVP and one VJP each.
     """
-    flat, unravel = jax.flatten_util.ravel_pytree(theta)
+    flat, unravel = ravel_pytree(theta)
 
     def flat_field(x):
-        return jax.flatten_util.ravel_pytree(field(unravel(x), *args))[0]
+        return ravel_pytree(field(unravel(x), *args))[0]
 
     if num_probes is None:
         jac = jax.jacfwd(flat_field)(flat)
@@ -245,5 +287,5 @@ def jacobian_asymmetry(field: VectorField, theta: PyTree, *args, num_probes: int
     return float(jnp.sqrt(jnp.mean(a2) / jnp.mean(j2)))
 
 
-__all__ = ["ORDERS", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "local_errors",
+__all__ = ["ORDERS", "DIVERGENCE_NORM", "diverged", "gd_final", "sharpness", "fit_order_stats", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "local_errors",
            "global_errors", "fit_order", "jacobian_asymmetry"]

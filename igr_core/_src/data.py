@@ -58,8 +58,10 @@ def _check_source(source: str) -> None:
 
 def tfds_prepared(name: str, data_dir: str | None = None) -> bool:
     """True when tensorflow-datasets finds prepared data for ``name`` (never downloads)."""
-    import tensorflow_datasets as tfds
-
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError:  # tensorflow-datasets not installed: nothing can be prepared
+        return False
     try:
         builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
         return Path(builder.data_dir, "dataset_info.json").exists()

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import optax
 from jax.flatten_util import ravel_pytree
 
-from igr_core._src import tree as _tree
 from igr_core._src.bea import gd_trajectory
 from igr_core._src.typing import LossFn, PyTree
 
@@ -26,7 +26,7 @@ def _flat_grad(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
 
 def slope(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
     """Loss-surface slope tan(alpha) = ||grad E|| (A.17, Corollary A.6.1)."""
-    return _tree.tree_norm(jax.grad(loss_fn)(theta, *args))
+    return optax.tree.norm(jax.grad(loss_fn)(theta, *args))
 
 
 def unit_normal(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
@@ -53,7 +53,7 @@ def metric_tensor(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
 
 def metric_determinant(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
     """det g = 1 + ||grad E||^2 by the matrix determinant lemma (Remark A.8); O(m)."""
-    return 1.0 + _tree.tree_sq_norm(jax.grad(loss_fn)(theta, *args))
+    return 1.0 + optax.tree.norm(squared=True, tree=jax.grad(loss_fn)(theta, *args))
 
 
 def norm_step_ratios(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) -> jax.Array:
@@ -63,7 +63,7 @@ def norm_step_ratios(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) ->
     which the proposition bounds by 1 (NaN where the slope is exactly zero).
     """
     path = gd_trajectory(loss_fn, theta0, h, n_steps, *args)
-    norms = jax.vmap(_tree.tree_norm)(path)
+    norms = jax.vmap(optax.tree.norm)(path)
     slopes = jax.vmap(lambda th: slope(loss_fn, th, *args))(jax.tree_util.tree_map(lambda p: p[:-1], path))
     return jnp.abs(norms[1:] - norms[:-1]) / (h * slopes)
 

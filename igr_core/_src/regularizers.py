@@ -10,8 +10,8 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import optax
 
-from igr_core._src import tree as _tree
 from igr_core._src.typing import LossFn, PyTree
 
 _EGR_METHODS = ("exact", "finite_difference")
@@ -19,7 +19,7 @@ _EGR_METHODS = ("exact", "finite_difference")
 
 def num_params(tree: PyTree) -> int:
     """Number of scalar parameters m of a pytree."""
-    return _tree.tree_size(tree)
+    return optax.tree.size(tree)
 
 
 def r_ig(grads: PyTree) -> jax.Array:
@@ -37,7 +37,7 @@ def r_ig(grads: PyTree) -> jax.Array:
     m = num_params(grads)
     if m == 0:
         raise ValueError("r_ig: `grads` has no entries; expected a pytree with at least one array leaf.")
-    return _tree.tree_sq_norm(grads) / m
+    return optax.tree.norm(squared=True, tree=grads) / m
 
 
 def igr_rate(h, m):
@@ -48,7 +48,7 @@ def igr_rate(h, m):
 def _grad_sq_penalized(loss_fn: LossFn, coefficient) -> Callable[..., jax.Array]:
     def penalized(theta, *args):
         value, grads = jax.value_and_grad(loss_fn)(theta, *args)
-        return value + coefficient * _tree.tree_sq_norm(grads)
+        return value + coefficient * optax.tree.norm(squared=True, tree=grads)
 
     return penalized
 
@@ -106,14 +106,14 @@ def egr_grad(loss_fn: LossFn, mu, method: str = "exact", fd_scale: float | None 
 
     def fd_grad(theta, *args):
         g = grad_fn(theta, *args)
-        g_norm = _tree.tree_norm(g)
+        g_norm = optax.tree.norm(g)
         dtype = jnp.result_type(*jax.tree_util.tree_leaves(theta))
         scale = jnp.sqrt(jnp.finfo(dtype).eps) if fd_scale is None else fd_scale
-        delta = scale * (1.0 + _tree.tree_norm(theta))
+        delta = scale * (1.0 + optax.tree.norm(theta))
         safe_norm = jnp.where(g_norm > 0, g_norm, 1.0)
-        direction = _tree.tree_scale(1.0 / safe_norm, g)
-        g_shift = grad_fn(_tree.tree_axpy(delta, direction, theta), *args)
-        hg = _tree.tree_scale(jnp.where(g_norm > 0, g_norm / delta, 0.0), _tree.tree_sub(g_shift, g))
-        return _tree.tree_axpy(2.0 * mu, hg, g)
+        direction = optax.tree.scale(1.0 / safe_norm, g)
+        g_shift = grad_fn(optax.tree.add_scale(theta, delta, direction), *args)
+        hg = optax.tree.scale(jnp.where(g_norm > 0, g_norm / delta, 0.0), optax.tree.sub(g_shift, g))
+        return optax.tree.add_scale(g, 2.0 * mu, hg)
 
     return fd_grad

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src.models import Model
-from igr_core._src.train import make_evaluate
+from igr_core._src.engine import make_evaluate
 
 
 def perturb(params, sigma, key):

@@ -19,7 +19,7 @@ from igr_core._src import bea as _bea
 from igr_core._src import geometry as _geo
 from igr_core._src import ntk as _ntk
 from igr_core._src import toy as _toy
-from igr_core._src import tree as _tree
+import optax
 from igr_core._src.data import load_mnist
 from igr_core._src.models import mlp
 from igr_core._src.regularizers import modified_loss, num_params, r_ig
@@ -113,7 +113,7 @@ def sharpness(loss_fn, theta, *args, iters: int = 100, seed: int = 0) -> float:
     @jax.jit
     def step(v):
         hv = _bea.hvp(loss_fn, theta, v, *args)
-        return _tree.tree_scale(1.0 / _tree.tree_norm(hv), hv), _tree.tree_vdot(v, hv)
+        return optax.tree.scale(1.0 / optax.tree.norm(hv), hv), optax.tree.vdot(v, hv)
 
     lam = 0.0
     for _ in range(iters):
@@ -354,7 +354,7 @@ def ntk_training_study(h_fractions: Sequence[float], T_edge: float, n_evals: int
 
     @jax.jit
     def run(params, h, n_steps):
-        return jax.lax.fori_loop(0, n_steps, lambda i, p: _tree.tree_axpy(-h, grad_fn(p, x, y), p), params)
+        return jax.lax.fori_loop(0, n_steps, lambda i, p: optax.tree.add_scale(p, -h, grad_fn(p, x, y)), params)
 
     @jax.jit
     def measure(params):

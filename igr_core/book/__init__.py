@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXECUTED = Path("book") / "executed"
 SOURCE_DIRS = (Path("notebooks"), Path("book"))  # chapters first, then gathering pages
 
@@ -36,23 +36,22 @@ class ParameterError(ValueError):
 
 
 def toc_files(root: Path = ROOT) -> list[str]:
-    """Every page of ``_toc.yml`` (the root first), as paths without suffix, in order."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files: list[str] = [str(toc["root"])]
+    """Every page of ``_toc.yml`` (the root first), as docnames in table-of-contents order,
+    read with ``sphinx_external_toc`` (the parser Jupyter Book itself uses)."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(str(node["file"]))
-            for v in node.values():
-                if isinstance(v, (list, dict)):
-                    walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
+    site_map = parse_toc_yaml(str(root / "_toc.yml"))
+    out: list[str] = []
 
-    walk(toc)
-    return files
+    def walk(doc: str) -> None:
+        out.append(doc)
+        for sub in site_map[doc].subtrees:
+            for item in sub.items:
+                if hasattr(item, "docname") or isinstance(item, str):
+                    walk(getattr(item, "docname", item))
+
+    walk(site_map.root.docname)
+    return out
 
 
 def toc_notebooks(root: Path = ROOT) -> list[str]:

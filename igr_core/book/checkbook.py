@@ -1,6 +1,6 @@
 """Open the built book in a real headless browser with the network off and check every page.
 
-Usage: ``python -m igr_core.checkbook _build/html [--screenshots DIR]``
+Usage: ``python -m igr_core.book.checkbook _build/html [--screenshots DIR]``
 
 Serves ``_build/html`` on a loopback port, drives Debian's chromium through selenium
 (system ``chromedriver``; nothing is downloaded), with every non-loopback request sent to
@@ -143,7 +143,7 @@ def _check_link(html_dir: Path, page: str, href: str) -> list[str]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m igr_core.checkbook")
+    ap = argparse.ArgumentParser(prog="python -m igr_core.book.checkbook")
     ap.add_argument("html", type=Path)
     ap.add_argument("--screenshots", type=Path, default=None)
     args = ap.parse_args(argv)

@@ -1,0 +1,150 @@
+"""Result caching for sweeps: a folder per (configuration, data) pair, resumable.
+
+Abstraction: a sweep's results live under ``<results>/<experiment>/<key>/``, where the key
+hashes the configuration (minus execution-only fields: strategy, checkpointing) and a
+fingerprint of the data (source, sizes, SHA-256 of the arrays), never the device or the
+library versions, so results trained on an accelerator are reused on a CPU. Each width has
+its own sub-folder with
+
+* ``metrics.csv`` -- the tidy table (one row per configuration and evaluation);
+* ``best_params.npz`` -- parameters at the time of maximum test accuracy, per configuration;
+* ``provenance.json`` -- device, backend, jax version, date and wall time of the run;
+* while training: ``checkpoint.npz`` / ``checkpoint.json`` / ``metrics.partial.csv``, written
+  atomically every few segments and removed when the width completes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import platform
+import shutil
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+CACHE_VERSION = 2  # bump when the meaning of cached tables changes
+_EXECUTION_ONLY = ("strategy", "checkpoint_every")
+
+
+def data_fingerprint(data) -> dict:
+    h = hashlib.sha256()
+    for a in (data.x_train, data.y_train, data.x_test, data.y_test):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return {"source": data.source, "n_train": int(len(data.y_train)), "n_test": int(len(data.y_test)),
+            "sha256": h.hexdigest()[:16]}
+
+
+def config_dict(cfg) -> dict:
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _EXECUTION_ONLY}
+
+
+def config_hash(cfg, data) -> str:
+    payload = json.dumps({"config": config_dict(cfg), "data": data_fingerprint(data), "version": CACHE_VERSION},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def sweep_dir(results_dir, cfg, data, force: bool = False) -> Path:
+    """The cache folder of ``cfg`` on ``data`` (created, with ``config.json``); ``force`` empties it."""
+    root = Path(results_dir) / cfg.experiment / config_hash(cfg, data)
+    if force and root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.json").write_text(json.dumps({"config": dataclasses.asdict(cfg), "data": data_fingerprint(data),
+                                                  "hash": root.name, "version": CACHE_VERSION}, indent=1))
+    return root
+
+
+def _flat(tree) -> dict[str, np.ndarray]:
+    out = {}
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        out["|".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)] = np.asarray(leaf)
+    return out
+
+
+def save_params(path: Path, stacked_leaves_tree) -> None:
+    np.savez(path, **_flat(stacked_leaves_tree))
+
+
+def load_params(path: Path, index: int | None = None):
+    """Nested dict of arrays saved by :func:`save_params` (``index`` picks one configuration)."""
+    tree: dict = {}
+    with np.load(path) as z:
+        for key in z.files:
+            node = tree
+            *parents, leaf = key.split("|")
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = jnp.asarray(z[key] if index is None else z[key][index])
+    return tree
+
+
+def provenance_now(seconds: float) -> dict:
+    dev = jax.devices()[0]
+    return {"device": getattr(dev, "device_kind", str(dev)), "backend": jax.default_backend(),
+            "n_devices": len(jax.devices()), "jax": jax.__version__, "machine": platform.machine(),
+            "matmul_precision": str(jax.config.jax_default_matmul_precision),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(float(seconds), 2)}
+
+
+def save_group(gdir: Path, metrics: pd.DataFrame, best_leaves_tree, seconds: float) -> None:
+    save_params(gdir / "best_params.npz", best_leaves_tree)
+    (gdir / "provenance.json").write_text(json.dumps(provenance_now(seconds), indent=1))
+    metrics.to_csv(gdir / "metrics.csv", index=False)  # written last: its presence marks the width complete
+    for f in ("checkpoint.npz", "checkpoint.json", "metrics.partial.csv"):
+        (gdir / f).unlink(missing_ok=True)
+
+
+def load_group(gdir: Path) -> pd.DataFrame | None:
+    return pd.read_csv(gdir / "metrics.csv") if (gdir / "metrics.csv").exists() else None
+
+
+def provenance(root: Path) -> dict:
+    """Per width: where and how long the cached results were computed."""
+    out = {}
+    for p in sorted(Path(root).glob("width_*/provenance.json")):
+        out[p.parent.name] = json.loads(p.read_text())
+    return out
+
+
+def save_checkpoint(gdir: Path, leaves: list[np.ndarray], marks_done: int, rows: list[dict]) -> None:
+    tmp = gdir / "checkpoint.tmp.npz"
+    np.savez(tmp, *leaves)
+    tmp.replace(gdir / "checkpoint.npz")
+    pd.DataFrame(rows).to_csv(gdir / "metrics.partial.csv", index=False)
+    (gdir / "checkpoint.json").write_text(json.dumps({"marks_done": marks_done}))
+
+
+def load_checkpoint(gdir: Path):
+    meta = gdir / "checkpoint.json"
+    if not meta.exists() or not (gdir / "checkpoint.npz").exists():
+        return None
+    with np.load(gdir / "checkpoint.npz") as z:
+        leaves = [z[f"arr_{i}"] for i in range(len(z.files))]
+    part = gdir / "metrics.partial.csv"
+    rows = pd.read_csv(part).to_dict("records") if part.exists() else []
+    return json.loads(meta.read_text())["marks_done"], leaves, rows
+
+
+def load_best_params(path: Path, cfg, width: int, learning_rate: float, seed: int = 0):
+    """Parameters at the time of maximum test accuracy of one configuration (from the cache)."""
+    if width not in cfg.widths:
+        raise ValueError(f"`width` {width} is not in this sweep's widths {cfg.widths}.")
+    configs = [(h, s) for h in cfg.learning_rates for s in cfg.seeds]
+    try:
+        i = configs.index((float(learning_rate), int(seed)))
+    except ValueError:
+        raise ValueError(f"no configuration with learning rate {learning_rate} and seed {seed} in this sweep; "
+                         f"learning rates: {cfg.learning_rates}, seeds: {cfg.seeds}") from None
+    return load_params(Path(path) / f"width_{width}" / "best_params.npz", i)
+
+
+__all__ = ["CACHE_VERSION", "data_fingerprint", "config_dict", "config_hash", "sweep_dir", "save_params",
+           "load_params", "provenance_now", "save_group", "load_group", "provenance", "save_checkpoint",
+           "load_checkpoint", "load_best_params"]

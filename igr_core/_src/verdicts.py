@@ -1,0 +1,340 @@
+"""Acceptance rules: the only place where a measurement becomes a verdict.
+
+Abstraction: a *rule* takes measured numbers (and what the paper predicts) and returns a
+:class:`Verdict` that carries its evidence: the measured value, the expected value or sign,
+the uncertainty, the number of observations, and a sentence saying why. Every threshold of
+the book is a module constant here; notebooks and experiment modules never type one.
+
+Rules (each tested with data that must pass and data that must fail):
+
+* :func:`order` -- a fitted log-log slope (convergence order) within :data:`ORDER_TOL` of the
+  expected order, with the slope's standard error reported;
+* :func:`identity` -- relative errors between two routes below a dtype-aware tolerance
+  (:data:`IDENTITY_ULPS` units of the dtype's machine epsilon);
+* :func:`bound` -- an inequality holding at every observation (to the same tolerance);
+* :func:`trend` -- a monotone trend of an expected sign: Spearman's rho with an exact or
+  Monte-Carlo permutation p-value (``scipy.stats.permutation_test``) and a Fisher-z 95%
+  interval; ``inconclusive`` when n is too small for the smallest achievable p to pass
+  :data:`ALPHA`, or when the interval cannot exclude a meaningful effect;
+* :func:`compare` -- two groups (a treatment against a baseline), difference of means with a
+  permutation p-value, decided like :func:`trend`;
+* :func:`agreement` -- a measured value against a prediction within a relative tolerance;
+* :func:`toward` -- a value that should reach a target: reproduced at the target, partly when
+  it moved toward it from a reference;
+* :func:`erratum` -- the paper's printed form fails where the corrected form holds;
+* :func:`combine` -- several verdicts on one claim (all must agree for ``reproduced``).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+OUTCOMES = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "erratum confirmed")
+
+ALPHA = 0.05  # significance level of every permutation test
+ORDER_TOL = 0.25  # |measured slope - expected order| accepted for a convergence order
+IDENTITY_ULPS = 1e4  # an identity holds when the relative error is below this many machine epsilons
+RHO_MEANINGFUL = 0.3  # a trend weaker than this |rho| is not a meaningful effect
+ERRATUM_MIN_ERROR = 1e-3  # the printed form must be off by at least this (relative) to be an erratum
+AGREEMENT_REL_TOL = 0.5  # a measured value agrees with a prediction within this relative distance
+N_RESAMPLES = 9999  # permutations for Monte-Carlo p-values (exact enumeration when fewer exist)
+
+
+class Verdict(NamedTuple):
+    outcome: str  # one of OUTCOMES
+    rule: str  # which rule decided
+    measured: str  # the measured value(s), formatted
+    expected: str  # the expected value, sign or bound
+    uncertainty: str  # standard error, interval, p-value or tolerance
+    n: int  # number of observations behind the measurement
+    why: str  # one sentence: why this outcome (required for inconclusive)
+    value: float = float("nan")  # the headline measured number (for glue and comparisons)
+
+
+def _g(x, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "nan"
+    return f"{x:.{digits}g}"
+
+
+def tolerance(dtype) -> float:
+    """Relative tolerance of an identity computed in ``dtype``: IDENTITY_ULPS * eps(dtype)."""
+    return float(IDENTITY_ULPS * np.finfo(np.dtype(dtype)).eps)
+
+
+# ------------------------------------------------------------------------------- orders
+
+
+def order(slopes: Sequence[float], stderrs: Sequence[float], expected: float, n: int, tol: float = ORDER_TOL,
+          labels: Sequence[str] | None = None) -> Verdict:
+    """Fitted convergence orders (one per problem) against the expected order.
+
+    ``stderrs`` are the slopes' standard errors from the fit, ``n`` the step sizes per fit.
+    Reproduced when every slope is within ``tol`` of ``expected``; a fit on fewer than three
+    step sizes has no error estimate and is inconclusive.
+    """
+    slopes = np.asarray(slopes, float)
+    stderrs = np.asarray(stderrs, float)
+    labels = list(labels) if labels is not None else [f"#{i}" for i in range(slopes.size)]
+    measured = ", ".join(f"{lab}: {s:.2f}" for lab, s in zip(labels, slopes))
+    unc = ", ".join(f"{lab}: ±{e:.2g}" for lab, e in zip(labels, stderrs)) + f" (tol ±{tol})"
+    worst = float(slopes[np.argmax(np.abs(slopes - expected))]) if slopes.size else float("nan")
+    if n < 3 or slopes.size == 0 or not np.all(np.isfinite(slopes)):
+        return Verdict("inconclusive", "order", measured, f"{expected:g}", unc, n,
+                       f"a slope needs at least 3 finite step sizes (got {n})", worst)
+    off = np.abs(slopes - expected)
+    if np.all(off <= tol):
+        return Verdict("reproduced", "order", measured, f"{expected:g}", unc, n,
+                       f"every slope within {tol} of {expected:g}", worst)
+    return Verdict("not reproduced", "order", measured, f"{expected:g}", unc, n,
+                   f"slope {worst:.2f} is {np.max(off):.2f} away from {expected:g} (tol {tol})", worst)
+
+
+# ---------------------------------------------------------------------------- identities
+
+
+def identity(rel_errors: Sequence[float], dtype="float64", what: str = "relative error") -> Verdict:
+    """Two routes to the same quantity agree: max relative error below :func:`tolerance`."""
+    e = np.abs(np.asarray(rel_errors, float)).ravel()
+    tol = tolerance(dtype)
+    worst = float(np.max(e)) if e.size else float("nan")
+    base = dict(rule="identity", measured=f"max {what} {worst:.1e}", expected="0",
+                uncertainty=f"tol {tol:.1e} ({IDENTITY_ULPS:g} eps of {np.dtype(dtype).name})", n=int(e.size),
+                value=worst)
+    if e.size == 0 or not np.all(np.isfinite(e)):
+        return Verdict("inconclusive", why="no finite errors to judge", **base)
+    if worst <= tol:
+        return Verdict("reproduced", why=f"every error below {tol:.1e}", **base)
+    return Verdict("not reproduced", why=f"error {worst:.1e} exceeds {tol:.1e}", **base)
+
+
+def bound(values: Sequence[float], upper: float, dtype="float64", what: str = "value") -> Verdict:
+    """An inequality ``value <= upper`` at every observation (rounding tolerance of ``dtype``)."""
+    v = np.asarray(values, float).ravel()
+    v = v[np.isfinite(v)]
+    tol = tolerance(dtype)
+    worst = float(np.max(v)) if v.size else float("nan")
+    base = dict(rule="bound", measured=f"max {what} {worst:.6g}", expected=f"<= {upper:g}",
+                uncertainty=f"tol {tol:.1e} (relative)", n=int(v.size), value=worst)
+    if v.size == 0:
+        return Verdict("inconclusive", why="no finite observations", **base)
+    if worst <= upper * (1 + tol):
+        return Verdict("reproduced", why=f"all {v.size} observations within the bound", **base)
+    return Verdict("not reproduced", why=f"{int(np.sum(v > upper * (1 + tol)))} observations exceed {upper:g}", **base)
+
+
+def erratum(printed_error: float, corrected_error: float, dtype="float64", what: str = "") -> Verdict:
+    """The paper's printed form is off (relative error at least :data:`ERRATUM_MIN_ERROR`) where
+    the corrected form holds as an identity (:func:`tolerance`)."""
+    tol = tolerance(dtype)
+    base = dict(rule="erratum", measured=f"printed off by {printed_error:.2g}; corrected off by {corrected_error:.1e}"
+                + (f" ({what})" if what else ""), expected=f"printed >= {ERRATUM_MIN_ERROR:g}, corrected <= {tol:.1e}",
+                uncertainty=f"tol {tol:.1e}", n=1, value=float(printed_error))
+    if not (np.isfinite(printed_error) and np.isfinite(corrected_error)):
+        return Verdict("inconclusive", why="a non-finite error", **base)
+    if corrected_error > tol:
+        return Verdict("inconclusive", why="the corrected form does not hold either", **base)
+    if printed_error >= ERRATUM_MIN_ERROR:
+        return Verdict("erratum confirmed", why="the printed form fails where the corrected one holds", **base)
+    return Verdict("not reproduced", why="the printed form holds too: no erratum here", **base)
+
+
+# -------------------------------------------------------------------------------- trends
+
+
+def _rank(a: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(a)
+
+
+def min_p_value(n: int, ties: int = 0) -> float:
+    """Smallest two-sided permutation p-value achievable with ``n`` pairs (no ties): 2 / n!."""
+    if n < 2:
+        return 1.0
+    return min(1.0, 2.0 / math.factorial(n)) if n <= 20 else 0.0
+
+
+def _fisher_interval(rho: float, n: int) -> tuple[float, float]:
+    """95% interval for Spearman's rho (Fisher z, se = 1.06 / sqrt(n - 3), Fieller et al. 1957)."""
+    if n <= 3 or not np.isfinite(rho):
+        return -1.0, 1.0
+    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
+    half = 1.96 * 1.06 / math.sqrt(n - 3)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+def _decide(stat: float, p: float, lo: float, hi: float, expected_sign: int, n: int, min_p: float,
+            meaningful: float, alpha: float) -> tuple[str, str]:
+    s = int(np.sign(expected_sign))
+    if min_p > alpha:
+        return "inconclusive", f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}"
+    if not np.isfinite(stat) or not np.isfinite(p):
+        return "inconclusive", "no variation to rank (constant values)"
+    if p < alpha:
+        if np.sign(stat) == s:
+            return "reproduced", f"significant trend of the expected sign (p = {p:.2g} < {alpha})"
+        return "not reproduced", f"significant trend of the opposite sign (p = {p:.2g})"
+    # not significant: can the data exclude a meaningful effect of the expected sign?
+    best_case = hi if s > 0 else -lo
+    if best_case < meaningful:
+        return "not reproduced", (f"no significant trend (p = {p:.2g}) and the 95% interval excludes an effect "
+                                  f"of the expected sign larger than {meaningful}")
+    return "inconclusive", f"no significant trend (p = {p:.2g}), but the 95% interval still allows one"
+
+
+def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: float = ALPHA,
+          n_resamples: int = N_RESAMPLES, seed: int = 0, meaningful: float = RHO_MEANINGFUL,
+          x_name: str = "x", y_name: str = "y") -> Verdict:
+    """Monotone trend of ``y`` in ``x`` with the expected sign (+1 increasing, -1 decreasing).
+
+    Spearman's rho, two-sided permutation p-value (exact when n! <= n_resamples), Fisher-z
+    95% interval. Pairs with a non-finite entry are dropped. Outcomes: ``reproduced`` (p <
+    alpha, expected sign), ``not reproduced`` (p < alpha with the other sign, or an interval
+    that excludes a meaningful effect of the expected sign), else ``inconclusive`` with the
+    reason (n too small for any p below alpha, or an interval that still allows an effect).
+    """
+    from scipy.stats import permutation_test
+
+    if expected_sign not in (-1, 1):
+        raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
+    x = np.asarray(x, float).ravel()
+    y = np.asarray(y, float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"trend: `x` and `y` must have the same length, got {x.size} and {y.size}.")
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    n = int(x.size)
+    sign = "decreasing (rho < 0)" if expected_sign < 0 else "increasing (rho > 0)"
+    min_p = min_p_value(n)
+    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        why = (f"n = {n}: the smallest possible p is {min_p:.2g}" if min_p > alpha else
+               "no variation to rank (constant values)")
+        return Verdict("inconclusive", "trend", f"rho({x_name}, {y_name}) undefined", sign, "", n, why)
+    rx, ry = _rank(x), _rank(y)
+    rx = (rx - rx.mean()) / np.linalg.norm(rx - rx.mean())
+    ry = (ry - ry.mean()) / np.linalg.norm(ry - ry.mean())
+
+    def stat(a, b, axis=-1):
+        return np.sum(a * b, axis=axis)
+
+    res = permutation_test((rx, ry), stat, permutation_type="pairings", vectorized=True, n_resamples=n_resamples,
+                           alternative="two-sided", rng=np.random.default_rng(seed))
+    rho, p = float(res.statistic), float(res.pvalue)
+    lo, hi = _fisher_interval(rho, n)
+    outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
+    return Verdict(outcome, "trend", f"rho({x_name}, {y_name}) = {rho:.2f}", sign,
+                   f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}]", n, why, rho)
+
+
+def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign: int, alpha: float = ALPHA,
+            paired: bool = False, n_resamples: int = N_RESAMPLES, seed: int = 0, what: str = "difference",
+            meaningful_rel: float = 0.1) -> Verdict:
+    """Two groups: is ``mean(treatment) - mean(baseline)`` of the expected sign?
+
+    Permutation p-value (paired: sign flips of the differences; else: group relabelling),
+    normal-approximation 95% interval of the difference. ``meaningful_rel`` (relative to the
+    baseline's mean magnitude) plays the role of :data:`RHO_MEANINGFUL`.
+    """
+    from scipy.stats import permutation_test
+
+    if expected_sign not in (-1, 1):
+        raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
+    a = np.asarray(treatment, float).ravel()
+    b = np.asarray(baseline, float).ravel()
+    if paired:
+        if a.shape != b.shape:
+            raise ValueError("compare(paired=True): both groups need the same length.")
+        ok = np.isfinite(a) & np.isfinite(b)
+        a, b = a[ok], b[ok]
+        d = a - b
+        n = int(d.size)
+        min_p = 1.0 if n == 0 else min(1.0, 2.0 / 2**n)
+        diff = float(np.mean(d)) if n else float("nan")
+        se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else float("inf")
+    else:
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        n = int(a.size + b.size)
+        min_p = 1.0 if min(a.size, b.size) == 0 else min(1.0, 2.0 / math.comb(a.size + b.size, a.size))
+        diff = float(np.mean(a) - np.mean(b)) if a.size and b.size else float("nan")
+        se = (math.sqrt(np.var(a, ddof=1) / a.size + np.var(b, ddof=1) / b.size)
+              if a.size > 1 and b.size > 1 else float("inf"))
+    sign = "> 0" if expected_sign > 0 else "< 0"
+    lo, hi = diff - 1.96 * se, diff + 1.96 * se
+    unc = f"95% CI [{_g(lo)}, {_g(hi)}]"
+    if min_p > alpha or not np.isfinite(diff):
+        return Verdict("inconclusive", "compare", f"{what} = {_g(diff)}", sign, unc, n,
+                       f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}", diff)
+    if paired:
+        res = permutation_test((d,), lambda z, axis=-1: np.mean(z, axis=axis), permutation_type="samples",
+                               vectorized=True, n_resamples=n_resamples, rng=np.random.default_rng(seed))
+    else:
+        res = permutation_test((a, b), lambda u, v, axis=-1: np.mean(u, axis=axis) - np.mean(v, axis=axis),
+                               vectorized=True, n_resamples=n_resamples, rng=np.random.default_rng(seed))
+    p = float(res.pvalue)
+    scale = max(abs(float(np.mean(b))) if b.size else 0.0, 1e-300)
+    meaningful = meaningful_rel * scale
+    outcome, why = _decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
+    return Verdict(outcome, "compare", f"{what} = {_g(diff)}", sign, f"p = {p:.2g}, {unc}", n, why, diff)
+
+
+# ------------------------------------------------------------------------- predictions
+
+
+def agreement(measured: float, predicted: float, rel_tol: float = AGREEMENT_REL_TOL, what: str = "value",
+              n: int = 1, uncertainty: str = "", why_missing: str = "") -> Verdict:
+    """A measured value against a prediction: ``|measured / predicted - 1| <= rel_tol``."""
+    base = dict(rule="agreement", measured=f"{what} = {_g(measured)}", expected=f"{_g(predicted)} (±{rel_tol:.0%})",
+                uncertainty=uncertainty or f"rel. tol {rel_tol:g}", n=n, value=float(measured))
+    if not (np.isfinite(measured) and np.isfinite(predicted)) or predicted == 0:
+        return Verdict("inconclusive", why=why_missing or "the measurement or the prediction is missing", **base)
+    off = abs(measured / predicted - 1)
+    if off <= rel_tol:
+        return Verdict("reproduced", why=f"within {off:.0%} of the prediction", **base)
+    return Verdict("not reproduced", why=f"{off:.0%} away from the prediction (tol {rel_tol:.0%})", **base)
+
+
+def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, what: str = "value") -> Verdict:
+    """A value that should reach ``target``: reproduced within ``rel_tol * |target|`` of it,
+    partly reproduced when closer to it than ``reference`` (where it would be without the
+    effect), not reproduced otherwise."""
+    d_val, d_ref = abs(value - target), abs(reference - target)
+    base = dict(rule="toward", measured=f"{what} = {_g(value)} (reference {_g(reference)})",
+                expected=f"{_g(target)} (±{rel_tol:.0%})", uncertainty=f"distance {_g(d_val)} vs {_g(d_ref)}", n=1,
+                value=float(value))
+    if not all(np.isfinite(v) for v in (value, reference, target)):
+        return Verdict("inconclusive", why="a non-finite value", **base)
+    if d_val <= rel_tol * abs(target):
+        return Verdict("reproduced", why="reaches the target", **base)
+    if d_val < d_ref:
+        return Verdict("partly reproduced", why=f"moves toward the target but stays {d_val:.2g} away", **base)
+    return Verdict("not reproduced", why="no closer to the target than the reference", **base)
+
+
+def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) -> Verdict:
+    """Several verdicts on one claim: reproduced only if all are; not reproduced if any is;
+    partly reproduced when some are reproduced and none fails; else inconclusive."""
+    vs = list(verdicts)
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(vs))]
+    outs = [v.outcome for v in vs]
+    if outs and all(o == "reproduced" for o in outs):
+        outcome, why = "reproduced", "every part reproduced"
+    elif "not reproduced" in outs:
+        outcome, why = "not reproduced", "some part not reproduced: " + ", ".join(
+            lab for lab, o in zip(labels, outs) if o == "not reproduced")
+    elif "reproduced" in outs or "partly reproduced" in outs:
+        outcome, why = "partly reproduced", "some parts inconclusive: " + ", ".join(
+            lab for lab, o in zip(labels, outs) if o == "inconclusive")
+    else:
+        outcome, why = "inconclusive", "; ".join(f"{lab}: {v.why}" for lab, v in zip(labels, vs))[:300]
+    return Verdict(outcome, "combine", "; ".join(f"{lab}: {v.measured}" for lab, v in zip(labels, vs)),
+                   "; ".join(sorted(set(v.expected for v in vs))), "; ".join(f"{lab}: {v.uncertainty}"
+                                                                          for lab, v in zip(labels, vs)),
+                   int(sum(v.n for v in vs)), why)
+
+
+__all__ = ["OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
+           "AGREEMENT_REL_TOL", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
+           "min_p_value", "trend", "compare", "agreement", "toward", "combine"]

@@ -1,0 +1,5 @@
+import sys
+
+from igr_core.book import main
+
+sys.exit(main())

@@ -1,0 +1,113 @@
+"""The claims ledger: every verdict row of every chapter, with its evidence.
+
+Abstraction: a chapter's experiment module returns :class:`Claim` rows (the paper's claim,
+where the paper makes it, and a :class:`~igr_core.verdicts.Verdict` computed by a rule in
+:mod:`igr_core.verdicts`) and named *facts* (numbers the prose and the errata page quote).
+:func:`record` shows the verdict table and writes both to
+``results/<profile>/claims/<notebook>.json``; :func:`gather_claims` and :func:`facts` read
+them back for the ledger and errata pages.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+import pandas as pd
+
+from igr_core._src.verdicts import OUTCOMES, Verdict
+from igr_core.book.display import check_profile, show_markdown, table_markdown
+
+COLUMNS = ["claim", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
+
+
+class Claim(NamedTuple):
+    claim: str  # the paper's claim, in a sentence
+    reference: str  # where the paper makes it ("Theorem 3.1", "Fig. 2a", "Eq. A.23")
+    verdict: Verdict  # computed by a rule of igr_core.verdicts
+    note: str = ""  # what was measured (setting, scale), shown beside the measurement
+
+
+def repo_root() -> Path:
+    """The companion's root: ``$IGR_ROOT`` if set (the pipeline sets it), else the cwd."""
+    return Path(os.environ.get("IGR_ROOT", Path.cwd()))
+
+
+def results_dir(profile: str) -> Path:
+    return repo_root() / "results" / check_profile(profile)
+
+
+def _json_safe(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item"):
+        return _json_safe(v.item())
+    return v
+
+
+def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
+    out = []
+    for c in claims:
+        if not isinstance(c.verdict, Verdict):
+            raise TypeError(f"claim {c.claim!r}: the verdict must come from igr_core.verdicts, got {c.verdict!r}.")
+        if c.verdict.outcome not in OUTCOMES:
+            raise ValueError(f"verdict must be one of {OUTCOMES}, got {c.verdict.outcome!r} for claim {c.claim!r}.")
+        v = c.verdict
+        measured = v.measured + (f" [{c.note}]" if c.note else "")
+        out.append({"notebook": notebook, "claim": c.claim, "reference": c.reference, "measured": measured,
+                    "expected": v.expected, "uncertainty": v.uncertainty, "n": int(v.n), "verdict": v.outcome,
+                    "why": v.why, "rule": v.rule, "value": _json_safe(v.value), "profile": profile})
+    return out
+
+
+def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | None = None,
+           show: bool = True) -> pd.DataFrame:
+    """Write the chapter's verdict rows and facts to the ledger and show the verdict table."""
+    table = rows(notebook, claims, profile)
+    out = results_dir(profile) / "claims"
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {"claims": table, "facts": {k: _json_safe(v) for k, v in (facts or {}).items()}}
+    (out / f"{notebook}.json").write_text(json.dumps(payload, indent=1))
+    df = pd.DataFrame(table)[COLUMNS]
+    if show:
+        show_markdown(table_markdown(df))
+    return df
+
+
+def _load(profile: str, root: Path | None = None) -> list[dict]:
+    base = (Path(root) / "results" / profile) if root else results_dir(profile)
+    return [json.loads(p.read_text()) | {"_name": p.stem} for p in sorted((base / "claims").glob("*.json"))]
+
+
+def gather_claims(profile: str, root: Path | None = None) -> pd.DataFrame:
+    """All verdict rows written under ``results/<profile>/claims``, in notebook order."""
+    out = [r for d in _load(profile, root) for r in d["claims"]]
+    return pd.DataFrame(out, columns=["notebook", *COLUMNS, "rule", "value", "profile"])
+
+
+def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
+    """The named numbers a chapter recorded (for the errata page)."""
+    for d in _load(profile, root):
+        if d["_name"] == notebook:
+            return d["facts"]
+    raise FileNotFoundError(f"no ledger entry for notebook {notebook!r} under results/{profile}/claims: "
+                            "execute that chapter first")
+
+
+def side_by_side(smoke: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
+    """Smoke and paper verdicts of the same claims next to each other (paper '-' when absent)."""
+    key = ["notebook", "reference", "claim"]
+    s = smoke[key + ["measured", "verdict"]].rename(columns={"measured": "smoke: measured", "verdict": "smoke"})
+    if paper.empty:
+        s["paper"] = "-"
+        s["paper: measured"] = "-"
+        return s
+    p = paper[key + ["measured", "verdict"]].rename(columns={"measured": "paper: measured", "verdict": "paper"})
+    out = s.merge(p, on=key, how="left").fillna("-")
+    return out
+
+
+__all__ = ["COLUMNS", "Claim", "repo_root", "results_dir", "rows", "record", "gather_claims", "facts",
+           "side_by_side"]

