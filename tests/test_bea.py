@@ -77,6 +77,40 @@ def test_third_derivative_term_against_explicit_tensor():
     np.testing.assert_allclose(bea.correction(toy.loss, 2)(th, *args), expected, rtol=1e-12)
 
 
+def test_f2_jacobian_antisymmetric_part_is_minus_one_twelfth_commutator():
+    """Antisymmetric part of J(f_2) = -(1/12) [H, T[g]], entrywise against an explicit third
+    derivative tensor, on a non-quadratic 3-parameter loss (where [H, T[g]] != 0)."""
+    def loss(th):
+        return jnp.sum(th**4) / 4 + th[0] * th[1] * th[2] + 0.3 * th[0] ** 2 * th[2]
+
+    th = jnp.array([0.7, -0.4, 1.1])
+    g = jax.grad(loss)(th)
+    hess = jax.hessian(loss)(th)
+    tg = jnp.einsum("ijk,k->ij", jax.jacfwd(jax.hessian(loss))(th), g)
+    jac = jax.jacfwd(bea.correction(loss, 2))(th)
+    antisym = (jac - jac.T) / 2
+    expected = -(hess @ tg - tg @ hess) / 12
+    assert float(jnp.max(jnp.abs(expected))) > 1e-2  # not a vacuous comparison
+    np.testing.assert_allclose(antisym, expected, atol=1e-12)
+    assert float(jnp.max(jnp.abs(antisym + (hess @ tg - tg @ hess) / 6))) > 1e-3  # the old -(1/6) is wrong
+
+
+def test_sharpness_matches_eigvalsh_and_gd_final_marks_divergence():
+    th = jnp.array([0.9, -0.4])
+    lam = bea.sharpness(toy.loss, th, 1.0, 0.6)
+    assert lam == pytest.approx(float(jnp.max(jnp.abs(jnp.linalg.eigvalsh(jax.hessian(toy.loss)(th, 1.0, 0.6))))),
+                                rel=1e-8)
+    out = bea.gd_final(toy.loss, jnp.array([2.8, 3.5]), 5.0, 50, 1.0, 0.6)
+    assert bool(jnp.all(jnp.isnan(out)))
+    assert bool(bea.diverged(jnp.inf)) and bool(bea.diverged(2e6)) and not bool(bea.diverged(1.0))
+
+
+def test_fit_order_stats_reports_a_standard_error():
+    hs = np.array([0.1, 0.05, 0.025, 0.0125])
+    slope, se = bea.fit_order_stats(hs, hs**2 * (1 + 0.01 * np.array([1, -1, 1, -1])))
+    assert slope == pytest.approx(2.0, abs=0.02) and 0 < se < 0.02
+
+
 def test_gd_step_matches_definition():
     th = jnp.array([0.9, -0.4])
     np.testing.assert_allclose(bea.gd_step(toy.loss, 0.1)(th, 1.0, 0.6),

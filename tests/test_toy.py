@@ -90,16 +90,29 @@ def test_euler_flow_converges_to_accurate_flow():
 
 def test_experiment_drivers_small():
     """Figure 1a endpoints, distances to flows, the learning-rate sweep and the convergence map."""
-    paths = toy.figure1a_paths("I", 1.0)
+    from igr_core.experiments import toy_model as T
+
+    paths = T.figure1a_paths("I", 1.0)
     assert set(paths) == {"GD, h_S = 0.001", "GD, h_M = 0.025", "modified flow, lambda = h_M/2", "EGR flow, mu = 0.5"}
-    norms, dists = toy.endpoints({"I": paths}, X, Y)
+    norms, dists = T.endpoints({"I": paths}, X, Y)
     assert list(norms.index) == ["GD, h_S", "GD, h_M", "modified flow", "EGR flow"]
     assert dists.loc["EGR flow", "I"] >= 0
-    d = toy.distance_to_flows("I", 40)
+    d = T.distance_to_flows("I", 40)
     assert d["to modified flow"].iloc[-1] < d["to original flow"].iloc[-1]
-    sweep = toy.lr_sweep((2.8, 3.5), X, Y, [0.01, 5.0], 2000)
+    sweep = T.lr_sweep((2.8, 3.5), X, Y, [0.01, 5.0], 2000)
     assert list(sweep["diverged"]) == [False, True]
     assert sweep["R_IG/E"].iloc[0] == pytest.approx(X**2 * sweep["||theta||"].iloc[0] ** 2)
-    cmap = toy.convergence_map(2.0, 5, [0.05], X, Y, 10.0)
-    summary = toy.convergence_summary(cmap)
+    cmap = T.convergence_map(2.0, 5, [0.05], X, Y, 10.0)
+    summary = T.convergence_summary(cmap)
     assert summary.loc[0.05, "starts"] + summary.loc[0.05, "diverged or unconverged"] == 25
+
+
+def test_flow_landing_point_and_stability_edges():
+    land = toy.flow_landing_point((2.8, 3.5), X, Y)
+    assert land[0] * land[1] * X == pytest.approx(Y)  # on the hyperbola
+    assert land[0] ** 2 - land[1] ** 2 == pytest.approx(2.8**2 - 3.5**2)  # a^2 - b^2 conserved by the flow
+    ref = np.asarray(toy.accurate_flow_path(jnp.array([2.8, 3.5]), X, Y, jnp.array([0.0, 200.0])))[-1]
+    np.testing.assert_allclose(ref, land, rtol=1e-6)
+    # at a minimum the Hessian is x^2 (b, a)(b, a)^T: edge 2 / (x^2 ||theta||^2)
+    assert toy.stability_edge(land, X, Y) == pytest.approx(2 / (X**2 * np.sum(land**2)))
+    assert toy.residual_sign_changes(np.array([[1.0, 1.0], [0.5, 0.5], [1.0, 1.0]]), X, Y) == 2

@@ -13,7 +13,7 @@ a group reuses one compiled step.
 
 Evaluations happen every ``eval_every`` steps and, in addition, at the physical times
 ``eval_times`` (t = step * h) for every learning rate, so a comparison at fixed physical
-time (Figure A.4/A.5) finds every network at the same t whatever its h.
+time (Figure A.5) finds every network at the same t whatever its h.
 
 Two execution strategies give the same results:
 
@@ -181,7 +181,7 @@ def make_train_segment(model: Model, full_batch: bool, divergence_threshold: flo
 
     def segment(state, idx, n_active, x, y):
         TRACES["segment"] += 1
-        active = jnp.arange(idx.shape[0]) < n_active
+        active = jnp.arange(idx.shape[0], dtype=n_active.dtype) < n_active
         return jax.lax.scan(step, (state, x, y), (idx, active))[0][0]
 
     return segment
@@ -397,14 +397,20 @@ def _rows(group: _Group, evals: list[dict], step: int, per_epoch: int, m: int) -
     return out
 
 
+class CacheMiss(LookupError):
+    """Raised by :func:`run_sweep` with ``cached_only=True`` when some width is not in the cache."""
+
+
 def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: bool = False,
-              progress: bool = True, stop_after_segments: int | None = None, log=None) -> SweepResult:
+              progress: bool = True, stop_after_segments: int | None = None, log=None,
+              cached_only: bool = False) -> SweepResult:
     """Train (or read from cache) every configuration of ``cfg`` on ``data``.
 
     ``stop_after_segments`` interrupts each group after that many segments (used to test
     resuming); the checkpoint written then is resumed by the next call. ``log`` (a callable
     taking a string) receives one line per width with steps/s (for terminal progress when a
-    notebook runs under papermill).
+    notebook runs under papermill). ``cached_only`` reads the cache and raises
+    :class:`CacheMiss` instead of training.
     """
     from tqdm.auto import tqdm
 
@@ -423,6 +429,8 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
         if done is not None:
             frames.append(done)
             continue
+        if cached_only:
+            raise CacheMiss(f"{cfg.experiment} n_l={width} is not in the cache {root}")
         trained = True
         t_start = time.perf_counter()
         group = _Group(cfg, width, data, strategy)
@@ -464,6 +472,6 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
     return SweepResult(metrics, cfg, data.source, root, from_cache=not trained, provenance=_cache.provenance(root))
 
 
-__all__ = ["STRATEGIES", "TRACES", "SweepConfig", "TrainState", "SweepResult", "make_loss", "make_train_segment",
+__all__ = ["STRATEGIES", "TRACES", "CacheMiss", "SweepConfig", "TrainState", "SweepResult", "make_loss", "make_train_segment",
            "make_evaluate", "make_metrics", "batch_indices", "steps_per_epoch", "total_steps", "evaluation_steps",
            "resolve_strategy", "run_sweep", "learning_rate_of"]

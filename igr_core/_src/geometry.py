@@ -56,6 +56,35 @@ def metric_determinant(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
     return 1.0 + optax.tree.norm(squared=True, tree=jax.grad(loss_fn)(theta, *args))
 
 
+def tangent_basis_fd(loss_fn: LossFn, theta: PyTree, *args, step: float | None = None,
+                     chunk: int = 256) -> jax.Array:
+    """Tangent vectors of the graph surface from loss *values* only (no autodiff): the
+    central differences of the embedding X(theta) = (theta, E(theta)) along each axis,
+    t_i = (e_i, [E(theta + d e_i) - E(theta - d e_i)] / 2d). Returns the (m + 1) x m matrix
+    of columns t_i. ``step`` defaults to eps^(1/3) (1 + |theta_i|), the balance of truncation
+    and rounding for central differences."""
+    flat, unravel = ravel_pytree(theta)
+    m = flat.size
+    d = (jnp.finfo(flat.dtype).eps ** (1.0 / 3.0) if step is None else step) * (1.0 + jnp.abs(flat))
+    f = lambda x: loss_fn(unravel(x), *args)  # noqa: E731
+
+    def column(i):
+        e = jnp.zeros_like(flat).at[i].set(d[i])
+        return (f(flat + e) - f(flat - e)) / (2 * d[i])
+
+    slopes = jax.lax.map(column, jnp.arange(m), batch_size=min(chunk, m))
+    return jnp.concatenate([jnp.eye(m, dtype=flat.dtype), slopes[None, :]], axis=0)
+
+
+def unit_normal_from_basis(basis: jax.Array) -> jax.Array:
+    """The unit normal of the surface spanned by the columns of ``basis`` ((m + 1) x m): the
+    last column of the complete QR factorization (Householder), which is orthogonal to every
+    tangent vector, oriented with N_{m+1} > 0."""
+    q, _ = jnp.linalg.qr(basis, mode="complete")
+    n = q[:, -1]
+    return n * jnp.sign(n[-1])
+
+
 def norm_step_ratios(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) -> jax.Array:
     """Proposition A.9 along a gradient descent trajectory.
 
@@ -68,4 +97,5 @@ def norm_step_ratios(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) ->
     return jnp.abs(norms[1:] - norms[:-1]) / (h * slopes)
 
 
-__all__ = ["slope", "unit_normal", "tilt_angle", "metric_tensor", "metric_determinant", "norm_step_ratios"]
+__all__ = ["slope", "unit_normal", "tilt_angle", "metric_tensor", "metric_determinant", "tangent_basis_fd",
+           "unit_normal_from_basis", "norm_step_ratios"]

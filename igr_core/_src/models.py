@@ -1,4 +1,4 @@
-"""Models: Haiku MLPs and a CIFAR ResNet-18, exposed as pure (init, apply) pairs.
+"""Models: Haiku MLPs, exposed as pure (init, apply) pairs.
 
 Abstraction: Haiku (in maintenance mode) stays inside this module. Everything else
 in :mod:`igr_core` sees a :class:`Model`: ``init(key, x) -> params`` and

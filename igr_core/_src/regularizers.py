@@ -2,7 +2,7 @@
 
 Abstraction: a loss is a function ``E(theta, *args)`` of a parameter pytree; every
 function here either measures a property of ``grad E`` or builds a new loss (or its
-gradient) from ``E``. Nothing here trains; :mod:`igr_core.train` does.
+gradient) from ``E``. Nothing here trains; :mod:`igr_core.engine` does.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Abstraction: input is a sweep's tidy metrics table (one row per configuration and
 evaluation, from :mod:`igr_core._src.engine`); output is one row per configuration at the
 chosen stopping time. The paper compares networks at the time of maximum test accuracy
-(Figures 2, 3, A.5) and, as controls, at a fixed iteration (A.2, A.3) and a fixed physical
-time t = n h (A.4); this companion adds a matched training loss.
+(Figures 2, 3, A.6) and, as controls, at a fixed iteration (A.3, A.4) and a fixed physical
+time t = n h (A.5); figure numbers of the ICLR 2021 version; this companion adds a matched training loss.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def select_at_step(metrics: pd.DataFrame, step: int) -> pd.DataFrame:
 
 def select_at_time(metrics: pd.DataFrame, t: float, rel_tol: float = 0.05) -> pd.DataFrame:
     """One row per configuration: the evaluation closest to physical time ``t = step h``
-    (Fig. A.4), kept only if it lies within ``rel_tol * t`` of ``t``; configurations with no
+    (Fig. A.5), kept only if it lies within ``rel_tol * t`` of ``t``; configurations with no
     evaluation that close (never reaching ``t``) are left out. The engine evaluates every
     learning rate at the physical times in ``SweepConfig.eval_times``."""
     if not t > 0:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
+from igr_core._src.regularizers import igr_rate
 
 
 class ToyPoint(NamedTuple):
@@ -62,8 +63,8 @@ def r_ig(theta, x, y):
 
 
 def igr_lambda(h):
-    """lambda = m h / 4 = h / 2 for m = 2 (Eq. A.26)."""
-    return h / 2
+    """lambda = m h / 4 = h / 2 for m = 2 (Eq. A.26): :func:`igr_core.igr_rate` with m = 2."""
+    return igr_rate(h, 2)
 
 
 def modified_loss(theta, x, y, lam):
@@ -106,6 +107,7 @@ def min_norm_minimum(x, y):
 
 
 def _euler(rhs, theta0, h, n_steps, *args):
+    """The paper's explicit Euler integration of a flow (also GD, for rhs = -grad E)."""
     def body(th, _):
         new = th + h * rhs(th, *args)
         return new, new
@@ -115,8 +117,9 @@ def _euler(rhs, theta0, h, n_steps, *args):
 
 
 def gd_path(theta0, x, y, h, n_steps):
-    """Gradient descent (A.30): n_steps + 1 iterates. A diverging run shows inf/nan."""
-    return _euler(original_flow, theta0, h, n_steps, x, y)
+    """Gradient descent (A.30): n_steps + 1 iterates (:func:`igr_core.bea.gd_trajectory`).
+    A diverging run shows inf/nan."""
+    return _bea.gd_trajectory(loss, jnp.asarray(theta0), h, n_steps, x, y)
 
 
 def euler_flow_path(theta0, x, y, t_end, h_euler, lam=0.0):
@@ -133,176 +136,40 @@ def accurate_flow_path(theta0, x, y, ts, lam=0.0, rtol=1e-10, atol=1e-12):
                      rtol=rtol, atol=atol, ts=ts, max_steps=1_000_000)
 
 
-def gd_final(theta0, x, y, h, n_steps: int, divergence_threshold: float = 1e6):
-    """Last GD iterate after ``n_steps`` steps; NaN once an iterate is non-finite or its norm
-    exceeds ``divergence_threshold`` (a diverged run). ``h`` may be traced."""
-    def body(th, _):
-        new = th - h * grad(th, x, y)
-        bad = ~jnp.all(jnp.isfinite(new)) | (jnp.linalg.norm(new) > divergence_threshold)
-        return jnp.where(bad, jnp.full_like(th, jnp.nan), new), None
-
-    return jax.lax.scan(body, jnp.asarray(theta0), None, length=int(n_steps))[0]
+def gd_final(theta0, x, y, h, n_steps: int, divergence_threshold: float = _bea.DIVERGENCE_NORM):
+    """Last GD iterate after ``n_steps`` steps, NaN once diverged (:func:`igr_core.bea.gd_final`)."""
+    return _bea.gd_final(loss, jnp.asarray(theta0), h, n_steps, x, y, divergence_threshold=divergence_threshold)
 
 
-# ----------------------------------------------------------------------------- experiments
+def flow_landing_point(theta0, x, y):
+    """Where the gradient flow of E from ``theta0`` meets the hyperbola ab = y/x: the flow
+    conserves a^2 - b^2 (d/dt (a^2 - b^2) = 0 by A.29), so the landing point solves
+    a^2 - b^2 = c, a b = y / x with the signs of the starting quadrant."""
+    a0, b0 = float(theta0[0]), float(theta0[1])
+    c, q = a0**2 - b0**2, y / x
+    s = np.sqrt(c**2 + 4 * q**2)  # a^2 + b^2 at the landing point
+    a = np.sqrt((s + c) / 2) * (np.sign(a0) or 1.0)
+    b = q / a
+    return np.array([a, b])
 
 
-def _pt(point) -> ToyPoint:
-    if isinstance(point, ToyPoint):
-        return point
-    if point not in TABLE_A1:
-        raise ValueError(f"`point` must be one of {tuple(TABLE_A1)} or a ToyPoint, got {point!r}.")
-    return TABLE_A1[point]
+def stability_edge(theta, x, y) -> float:
+    """GD's linear stability edge 2 / lambda_max of the Hessian of E at ``theta``."""
+    h = np.asarray(jax.hessian(loss)(jnp.asarray(theta, dtype=jnp.result_type(float)), x, y))
+    return float(2.0 / np.max(np.abs(np.linalg.eigvalsh(h))))
 
 
-def figure1a_paths(point, t_end: float) -> dict:
-    """The four trajectories of Figure 1a from one Table A.1 column, up to time ``t_end``:
-    GD at h_S, GD at h_M, the modified flow (lambda = h_M / 2) and the EGR flow (mu, A.32),
-    flows integrated the paper's way (Euler, step h_Euler). Arrays of shape (n + 1, 2)."""
-    p = _pt(point)
-    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
-    return {
-        f"GD, h_S = {p.h_S:g}": gd_path(th0, p.x, p.y, p.h_S, int(round(t_end / p.h_S))),
-        f"GD, h_M = {p.h_M:g}": gd_path(th0, p.x, p.y, p.h_M, int(round(t_end / p.h_M))),
-        f"modified flow, lambda = h_M/2": euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, igr_lambda(p.h_M)),
-        f"EGR flow, mu = {p.mu:g}": euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, p.mu),
-    }
-
-
-def distance_to_flows(point, n_steps: int, h: float | None = None) -> pd.DataFrame:
-    """GD at h (default h_M) against the flows of E and of E~ (lambda = h/2), matched by
-    time t = n h (accurate integration). Columns: step, t, to modified flow, to original flow."""
-    p = _pt(point)
-    h = p.h_M if h is None else h
-    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
-    gd = np.asarray(gd_path(th0, p.x, p.y, h, n_steps))
-    ts = np.arange(n_steps + 1) * h
-    mod = np.asarray(accurate_flow_path(th0, p.x, p.y, ts, lam=igr_lambda(h)))
-    org = np.asarray(accurate_flow_path(th0, p.x, p.y, ts, lam=0.0))
-    return pd.DataFrame({"step": np.arange(n_steps + 1), "t": ts,
-                         "to modified flow": np.linalg.norm(gd - mod, axis=1),
-                         "to original flow": np.linalg.norm(gd - org, axis=1)})
-
-
-def euler_vs_accurate(point, t_end: float, lam: float, n_marks: int = 50) -> float:
-    """Largest distance between the paper's Euler integration (h_Euler) and the accurate
-    (Dopri8) integration of the same flow, over ``n_marks`` equally spaced times."""
-    p = _pt(point)
-    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
-    euler = np.asarray(euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, lam))
-    n = euler.shape[0] - 1
-    idx = np.linspace(0, n, n_marks + 1).round().astype(int)
-    acc = np.asarray(accurate_flow_path(th0, p.x, p.y, idx * p.h_Euler, lam=lam))
-    return float(np.max(np.linalg.norm(euler[idx] - acc, axis=1)))
-
-
-def lr_sweep(theta0, x, y, hs, n_steps: int, divergence_threshold: float = 1e6) -> pd.DataFrame:
-    """GD for each learning rate (traced: one compilation), ``n_steps`` steps. Columns: h,
-    a, b, ||theta||, R_IG/E (= x^2 ||theta||^2 by A.25), E, slope, diverged."""
-    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
-
-    run = jax.jit(lambda h: gd_final(th0, x, y, h, n_steps, divergence_threshold))
-
-    rows = []
-    for h in np.asarray(hs, dtype=float):
-        th = np.asarray(run(jnp.asarray(h)))
-        div = not np.all(np.isfinite(th))
-        e = float(loss(jnp.asarray(th), x, y)) if not div else np.nan
-        rows.append({"h": h, "a": th[0], "b": th[1], "||theta||": np.linalg.norm(th), "R_IG/E": x**2 * np.sum(th**2),
-                     "E": e, "slope": float(slope(jnp.asarray(th), x, y)) if not div else np.nan, "diverged": div})
-    return pd.DataFrame(rows)
-
-
-def egr_sweep(theta0, x, y, mus, t_end: float, h_euler: float, test_point=TEST_POINT, n_marks: int = 20):
-    """EGR flows (A.32, Euler step h_euler) for each mu; test error (y_t - a b x_t)^2 / 2 at the
-    test point over time. Returns a table with columns mu, t, E (train), test error, ||theta||."""
-    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
-    xt, yt = test_point
-    n = int(round(t_end / h_euler))
-    marks = np.linspace(0, n, n_marks + 1).round().astype(int)
-
-    @jax.jit
-    def path(mu):
-        return _euler(modified_flow, th0, h_euler, n, x, y, mu)[marks]
-
-    rows = []
-    for mu in np.asarray(mus, dtype=float):
-        pts = np.asarray(path(jnp.asarray(mu)))
-        for k, th in zip(marks, pts):
-            rows.append({"mu": mu, "t": k * h_euler, "E": float(loss(jnp.asarray(th), x, y)),
-                         "test error": float(loss(jnp.asarray(th), xt, yt)), "||theta||": float(np.linalg.norm(th))})
-    return pd.DataFrame(rows)
-
-
-def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: float,
-                    divergence_threshold: float = 1e6) -> pd.DataFrame:
-    """Where on the hyperbola GD converges, over a grid of initial points, for several h,
-    against the prediction of the modified flow (lambda = h/2) and of the flow of E.
-
-    The destination is summarized by the log-ratio log|a/b| of the final point (0 at the
-    flattest minimum a = b). Flows are integrated with RK4 at step h/10 for t_end.
-    """
-    g = np.linspace(-lim, lim, n_grid)
-    A, B = np.meshgrid(g, g)
-    starts = jnp.asarray(np.stack([A.ravel(), B.ravel()], axis=1))
-
-    def rk4(th, lam, dt, n):
-        f = lambda t: modified_flow(t, x, y, lam)  # noqa: E731
-
-        def body(t, _):
-            k1 = f(t)
-            k2 = f(t + dt / 2 * k1)
-            k3 = f(t + dt / 2 * k2)
-            k4 = f(t + dt * k3)
-            return t + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
-
-        return jax.lax.scan(body, th, None, length=n)[0]
-
-    rows = []
-    for h in hs:
-        n = int(round(t_end / h))
-        gd = np.asarray(jax.jit(jax.vmap(lambda t: gd_final(t, x, y, h, n, divergence_threshold)))(starts))
-        mod = np.asarray(jax.jit(jax.vmap(lambda t: rk4(t, h / 2, h / 10, 10 * n)))(starts))
-        org = np.asarray(jax.jit(jax.vmap(lambda t: rk4(t, 0.0, h / 10, 10 * n)))(starts))
-        lr = lambda p: np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))  # noqa: E731
-        with np.errstate(all="ignore"):
-            rows.append(pd.DataFrame({"h": h, "a0": starts[:, 0], "b0": starts[:, 1],
-                                      "GD log|a/b|": lr(gd), "modified log|a/b|": lr(mod),
-                                      "original log|a/b|": lr(org), "GD diverged": ~np.all(np.isfinite(gd), axis=1),
-                                      "GD final E": 0.5 * (y - gd[:, 0] * gd[:, 1] * x) ** 2}))
-    return pd.concat(rows, ignore_index=True)
-
-
-def endpoints(paths_by_point: dict, x: float, y: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Where each trajectory of :func:`figure1a_paths` ends: (norms, distances to the
-    min-norm minimum), rows by trajectory kind ("GD, h_S", "GD, h_M", "modified flow",
-    "EGR flow"), columns by initial point."""
-    mn = min_norm_minimum(x, y)
-    norms, dists = {}, {}
-    for point, paths in paths_by_point.items():
-        for name, path in paths.items():
-            kind = name.split(" =")[0] if name.startswith("GD") else name.split(",")[0]
-            end = np.asarray(path)[-1]
-            norms.setdefault(point, {})[kind] = float(np.linalg.norm(end))
-            dists.setdefault(point, {})[kind] = float(np.linalg.norm(end - mn))
-    return pd.DataFrame(norms), pd.DataFrame(dists)
-
-
-def convergence_summary(cmap: pd.DataFrame, converged_loss: float = 1e-12) -> pd.DataFrame:
-    """Per h, over the starts where GD converged (E below ``converged_loss``): how often the
-    modified flow predicts GD's landing point better than the flow of E, and median errors."""
-    ok = cmap[~cmap["GD diverged"] & (cmap["GD final E"] < converged_loss)].copy()
-    ok["err modified"] = np.abs(ok["GD log|a/b|"] - ok["modified log|a/b|"])
-    ok["err original"] = np.abs(ok["GD log|a/b|"] - ok["original log|a/b|"])
-    ok["modified closer"] = ok["err modified"] < ok["err original"]
-    out = ok.groupby("h").agg(starts=("err modified", "size"), median_err_modified=("err modified", "median"),
-                              median_err_original=("err original", "median"),
-                              modified_closer=("modified closer", "mean"))
-    out["diverged or unconverged"] = cmap.groupby("h").size() - out["starts"]
-    return out
+def residual_sign_changes(path, x, y) -> int:
+    """How often a trajectory crosses the valley of minima: sign changes of y - a b x
+    along its finite iterates (a ricochet is at least one crossing)."""
+    p = np.asarray(path)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = y - p[:, 0] * p[:, 1] * x
+    r = r[np.isfinite(r)]
+    s = np.sign(r[r != 0])
+    return int(np.sum(s[1:] != s[:-1]))
 
 
 __all__ = ["ToyPoint", "TABLE_A1", "TEST_POINT", "loss", "grad", "r_ig", "igr_lambda", "modified_loss", "egr_loss",
            "modified_flow", "original_flow", "slope", "min_norm_minimum", "gd_path", "euler_flow_path",
-           "accurate_flow_path", "gd_final", "figure1a_paths", "distance_to_flows", "euler_vs_accurate",
-           "lr_sweep", "egr_sweep", "convergence_map", "endpoints", "convergence_summary"]
+           "accurate_flow_path", "gd_final", "flow_landing_point", "stability_edge", "residual_sign_changes"]

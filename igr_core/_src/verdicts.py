@@ -39,6 +39,7 @@ IDENTITY_ULPS = 1e4  # an identity holds when the relative error is below this m
 RHO_MEANINGFUL = 0.3  # a trend weaker than this |rho| is not a meaningful effect
 ERRATUM_MIN_ERROR = 1e-3  # the printed form must be off by at least this (relative) to be an erratum
 AGREEMENT_REL_TOL = 0.5  # a measured value agrees with a prediction within this relative distance
+GAIN_LOST_RATIO = 0.5  # a modified equation "stops helping" once it no longer halves the error it explains
 N_RESAMPLES = 9999  # permutations for Monte-Carlo p-values (exact enumeration when fewer exist)
 
 
@@ -59,9 +60,17 @@ def _g(x, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
-def tolerance(dtype) -> float:
-    """Relative tolerance of an identity computed in ``dtype``: IDENTITY_ULPS * eps(dtype)."""
-    return float(IDENTITY_ULPS * np.finfo(np.dtype(dtype)).eps)
+ROUTES = ("exact", "finite_difference")
+
+
+def tolerance(dtype, route: str = "exact") -> float:
+    """Relative tolerance of an identity computed in ``dtype``: IDENTITY_ULPS times the error
+    scale of the route: eps for exact (autodiff, closed form, factorization) routes, and
+    eps^(2/3), the optimal accuracy of a central difference, for finite-difference routes."""
+    if route not in ROUTES:
+        raise ValueError(f"`route` must be one of {ROUTES}, got {route!r}.")
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    return float(IDENTITY_ULPS * (eps if route == "exact" else eps ** (2.0 / 3.0)))
 
 
 # ------------------------------------------------------------------------------- orders
@@ -95,13 +104,15 @@ def order(slopes: Sequence[float], stderrs: Sequence[float], expected: float, n:
 # ---------------------------------------------------------------------------- identities
 
 
-def identity(rel_errors: Sequence[float], dtype="float64", what: str = "relative error") -> Verdict:
-    """Two routes to the same quantity agree: max relative error below :func:`tolerance`."""
+def identity(rel_errors: Sequence[float], dtype="float64", what: str = "relative error",
+             route: str = "exact") -> Verdict:
+    """Two routes to the same quantity agree: max relative error below :func:`tolerance`
+    (of the less accurate ``route``)."""
     e = np.abs(np.asarray(rel_errors, float)).ravel()
-    tol = tolerance(dtype)
+    tol = tolerance(dtype, route)
     worst = float(np.max(e)) if e.size else float("nan")
     base = dict(rule="identity", measured=f"max {what} {worst:.1e}", expected="0",
-                uncertainty=f"tol {tol:.1e} ({IDENTITY_ULPS:g} eps of {np.dtype(dtype).name})", n=int(e.size),
+                uncertainty=f"tol {tol:.1e} ({route} route, {np.dtype(dtype).name})", n=int(e.size),
                 value=worst)
     if e.size == 0 or not np.all(np.isfinite(e)):
         return Verdict("inconclusive", why="no finite errors to judge", **base)
@@ -229,6 +240,23 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
                    f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}]", n, why, rho)
 
 
+def trend_at_convergence(x: Sequence[float], y_final: Sequence[float], expected_sign: int, dtype="float64",
+                         x_name: str = "x", y_name: str = "y") -> Verdict:
+    """A claimed trend of converged values: when every ``y_final`` agrees to the identity
+    tolerance of ``dtype`` (relative spread), ``y`` does not depend on ``x`` at all and the
+    claimed trend is not reproduced; otherwise the :func:`trend` rule decides."""
+    y = np.asarray(y_final, float).ravel()
+    y = y[np.isfinite(y)]
+    tol = tolerance(dtype)
+    spread = float(np.ptp(y) / max(abs(float(np.mean(y))), 1e-300)) if y.size else float("nan")
+    if y.size >= 2 and spread <= tol:
+        sign = "decreasing (rho < 0)" if expected_sign < 0 else "increasing (rho > 0)"
+        return Verdict("not reproduced", "trend at convergence", f"relative spread of {y_name} = {spread:.1e}", sign,
+                       f"tol {tol:.1e}", int(y.size),
+                       f"at convergence {y_name} is the same for every {x_name} (to rounding): no trend exists", spread)
+    return trend(x, y_final, expected_sign, x_name=x_name, y_name=y_name)
+
+
 def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign: int, alpha: float = ALPHA,
             paired: bool = False, n_resamples: int = N_RESAMPLES, seed: int = 0, what: str = "difference",
             meaningful_rel: float = 0.1) -> Verdict:
@@ -325,8 +353,8 @@ def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) ->
         outcome, why = "not reproduced", "some part not reproduced: " + ", ".join(
             lab for lab, o in zip(labels, outs) if o == "not reproduced")
     elif "reproduced" in outs or "partly reproduced" in outs:
-        outcome, why = "partly reproduced", "some parts inconclusive: " + ", ".join(
-            lab for lab, o in zip(labels, outs) if o == "inconclusive")
+        outcome, why = "partly reproduced", "not reproduced in full: " + ", ".join(
+            f"{lab} ({o})" for lab, o in zip(labels, outs) if o != "reproduced")
     else:
         outcome, why = "inconclusive", "; ".join(f"{lab}: {v.why}" for lab, v in zip(labels, vs))[:300]
     return Verdict(outcome, "combine", "; ".join(f"{lab}: {v.measured}" for lab, v in zip(labels, vs)),
@@ -336,5 +364,5 @@ def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) ->
 
 
 __all__ = ["OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
-           "AGREEMENT_REL_TOL", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
-           "min_p_value", "trend", "compare", "agreement", "toward", "combine"]
+           "AGREEMENT_REL_TOL", "GAIN_LOST_RATIO", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
+           "min_p_value", "trend", "trend_at_convergence", "compare", "agreement", "toward", "combine"]

@@ -45,7 +45,7 @@ class Params(ParamsBase):
     eval_every_epochs: float = 2.0  # regular evaluations (every learning rate also at fixed_time)
     seeds: tuple = (0,)
     train_acc_threshold: float = 1.0  # applied at the time of maximum test accuracy
-    batch_sizes: tuple = ()  # batch-size study (Fig. A.5/A.6): more batch sizes at width batch_width
+    batch_sizes: tuple = ()  # batch-size study (Fig. A.6): more batch sizes at width batch_width
     batch_width: int = 400
     full_batch_width: int = 100
     full_batch_learning_rates: tuple = (0.5, 0.1, 0.05)
@@ -57,11 +57,13 @@ class Params(ParamsBase):
     n_realizations: int = 20
     n_slope: int = 0  # training digits the slope under noise is measured on (0 = all, else a uniform sample)
     matched_train_loss: float = 0.01
-    fixed_time: float = 50.0  # physical time T = n h of the Fig. A.4 comparison
+    fixed_time: float = 50.0  # physical time T = n h of the Fig. A.5 comparison
     strategy: str = "auto"
+    train_missing: str = "auto"  # "yes", "no" (read the cache only), "auto" (no for the paper profile on a CPU)
 
     def __post_init__(self):
         one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("train_missing", self.train_missing, ("auto", "yes", "no"))
         one_of("data_source", self.data_source, tuple(s for s in SOURCES if s != "mock"))
         one_of("strategy", self.strategy, _engine.STRATEGIES)
         positive("n_train", self.n_train, integer=True, allow_zero=True)
@@ -93,13 +95,14 @@ class Results(NamedTuple):
     sweep: _engine.SweepResult  # the main grid
     status: pd.DataFrame  # per network: diverged, train acc at selection, fits
     selected: pd.DataFrame  # networks that fit, at their time of maximum test accuracy
-    at_time: pd.DataFrame  # every network at physical time fixed_time (Fig. A.4)
+    at_time: pd.DataFrame  # every network at physical time fixed_time (Fig. A.5)
     batch: pd.DataFrame  # batch-size study, selected at max test accuracy (all batch sizes)
-    full_batch: pd.DataFrame  # full-batch GD, selected at max test accuracy
+    full_batch: pd.DataFrame | None  # full-batch GD, selected at max test accuracy (None: not computed)
     full_batch_n_train: int
-    noise: pd.DataFrame  # noise study summary (h, sigma, slope/acc mean and sd, n)
+    noise: pd.DataFrame | None  # noise study summary (h, sigma, slope/acc mean and sd, n); None: not computed
     matched: pd.DataFrame  # networks at matched training loss
     seconds: float  # wall time of run()
+    missing: tuple  # parts not in the cache that were not trained (train_missing)
 
 
 def _with_ratio(df: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +132,8 @@ def sweep_config(p: Params, n_train: int, experiment: str = "mnist_sgd", widths=
                                eval_times=(p.fixed_time,), strategy=p.strategy)
 
 
-def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.DataFrame) -> pd.DataFrame:
+def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.DataFrame,
+           cached_only: bool = False) -> pd.DataFrame | None:
     """Noise study at width noise_width, first seed, every learning rate whose network did
     not diverge; cached beside the sweep (keyed by the noise parameters)."""
     key = json.dumps({"w": p.noise_width, "sigmas": list(p.sigmas), "n": p.n_realizations, "n_slope": p.n_slope,
@@ -137,6 +141,8 @@ def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.Data
     path = sweep.path / f"noise_{hashlib.sha256(key.encode()).hexdigest()[:10]}.csv"
     if path.exists():
         return pd.read_csv(path)
+    if cached_only or not (sweep.path / f"width_{p.noise_width}" / "best_params.npz").exists():
+        return None
     if p.n_slope and p.n_slope < len(data.y_train):
         idx = np.sort(np.random.default_rng(0).choice(len(data.y_train), p.n_slope, replace=False))
     else:
@@ -160,13 +166,34 @@ def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.Data
     return df
 
 
+def should_train(p: Params) -> bool:
+    import jax
+
+    if p.train_missing != "auto":
+        return p.train_missing == "yes"
+    return not (p.profile == "paper" and jax.default_backend() == "cpu")
+
+
 def run(p: Params, results_dir, log=None) -> Results:
-    """Everything chapter 05 shows (cached sweeps are read, not retrained)."""
+    """Everything chapter 05 shows (cached sweeps are read, not retrained). Parts missing
+    from the cache are trained unless :func:`should_train` says no; then the main grid must
+    be cached and the other parts are reported in ``Results.missing``."""
     t0 = time.perf_counter()
     results_dir = Path(results_dir)
     mnist = load_data(p)
     n_tr = len(mnist.y_train)
-    sweep = _engine.run_sweep(sweep_config(p, n_tr), mnist, results_dir, progress=False, log=log)
+    cached_only = not should_train(p)
+    missing = []
+
+    def sweep_or_none(cfg, data, what):
+        try:
+            return _engine.run_sweep(cfg, data, results_dir, progress=False, log=log, cached_only=cached_only)
+        except _engine.CacheMiss:
+            missing.append(what)
+            return None
+
+    sweep = _engine.run_sweep(sweep_config(p, n_tr), mnist, results_dir, progress=False, log=log,
+                              cached_only=cached_only)
     status = _sel.fit_status(sweep.metrics, p.train_acc_threshold)
     selected = _with_ratio(_sel.select_at_max_test_accuracy(sweep.metrics, p.train_acc_threshold))
     at_time = _with_ratio(_sel.select_at_time(sweep.metrics, p.fixed_time))
@@ -175,20 +202,34 @@ def run(p: Params, results_dir, log=None) -> Results:
         if b == p.batch_size:
             continue
         cfg = sweep_config(p, n_tr, experiment="mnist_batch", widths=(p.batch_width,), batch_size=int(b))
-        res = _engine.run_sweep(cfg, mnist, results_dir, progress=False, log=log)
-        batch_frames.append(_with_ratio(_sel.select_at_max_test_accuracy(res.metrics, p.train_acc_threshold)))
+        res = sweep_or_none(cfg, mnist, f"batch size {b}")
+        if res is not None:
+            batch_frames.append(_with_ratio(_sel.select_at_max_test_accuracy(res.metrics, p.train_acc_threshold)))
     batch = pd.concat(batch_frames, ignore_index=True) if batch_frames else selected.iloc[:0]
     fb_data = load_data(p, p.full_batch_n_train) if p.full_batch_n_train else mnist
     fb_cfg = _engine.SweepConfig(experiment="mnist_full_batch", widths=(p.full_batch_width,),
                                  learning_rates=tuple(p.full_batch_learning_rates), batch_size=None,
                                  seeds=tuple(p.seeds[:1]), epochs=float(p.full_batch_steps),
                                  eval_every=p.full_batch_eval_every, strategy=p.strategy)
-    fb = _engine.run_sweep(fb_cfg, fb_data, results_dir, progress=False, log=log)
-    fb_sel = _with_ratio(_sel.select_at_max_test_accuracy(fb.metrics))
-    noise = _noise(p, sweep, mnist, status)
+    fb = sweep_or_none(fb_cfg, fb_data, "full-batch run")
+    fb_sel = None if fb is None else _with_ratio(_sel.select_at_max_test_accuracy(fb.metrics))
+    noise = _noise(p, sweep, mnist, status, cached_only)
+    if noise is None:
+        missing.append("noise study")
     matched = _with_ratio(_sel.select_at_train_loss(sweep.metrics, p.matched_train_loss))
     return Results(p, mnist.source, n_tr, len(mnist.y_test), sweep, status, selected, at_time, batch, fb_sel,
-                   len(fb_data.y_train), noise, matched, time.perf_counter() - t0)
+                   len(fb_data.y_train), noise, matched, time.perf_counter() - t0, tuple(missing))
+
+
+def curves(r: Results) -> pd.DataFrame:
+    """Training curves of the widest network up to n_l = 400 (first seed), with the ratios of
+    Figures A.3 to A.5 (train and test)."""
+    w = max(w for w in r.params.widths if w <= 400) if min(r.params.widths) <= 400 else min(r.params.widths)
+    m = r.sweep.metrics
+    c = m[(m["width"] == w) & (m["seed"] == r.params.seeds[0])].copy()
+    c["lambda R_IG / E"] = c["lambda"] * c["R_IG"] / c["train E"]
+    c["test lambda R_IG / E"] = c["lambda"] * c["test R_IG"] / c["test E"]
+    return c
 
 
 def _trend(df: pd.DataFrame, x: str, y: str, sign: int) -> V.Verdict:
@@ -206,9 +247,16 @@ def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.D
     return sig_mid, noise[noise["sigma"] == 0.0], noise[np.isclose(noise["sigma"], sig_mid)]
 
 
+def _missing(what: str) -> V.Verdict:
+    return V.Verdict("inconclusive", "trend", "not computed", "", "", 0,
+                     f"the {what} is not in the cached results of this profile (not trained here)")
+
+
 def claims(r: Results) -> list[Claim]:
     p = r.params
-    sig_mid, at0, atm = noise_tables(r.noise, p.sigmas)
+    noise = r.noise if r.noise is not None else pd.DataFrame(columns=["h", "sigma", "slope_mean", "acc_mean"])
+    sig_mid, at0, atm = noise_tables(noise, p.sigmas)
+    nz = (lambda v: v) if r.noise is not None else (lambda v: _missing("noise study"))  # noqa: E731
     scale = f"{r.data_source}; {len(r.status)} networks"
     fb_note = f"{p.full_batch_steps} full-batch steps, n_l = {p.full_batch_width}, {r.full_batch_n_train} digits"
     return [
@@ -216,26 +264,27 @@ def claims(r: Results) -> list[Claim]:
               _trend(r.selected, "lambda", "R_IG", -1), scale),
         Claim("Higher maximum test accuracy for larger lambda", "Prediction 2.3, Fig. 2b",
               _trend(r.selected, "lambda", "test acc", +1), scale),
-        Claim("Within a width, R_IG falls as h grows", "Fig. A.5",
+        Claim("Within a width, R_IG falls as h grows", "Fig. A.6",
               _per_group(r.selected, "width", "h", "R_IG", -1)),
-        Claim("Test error correlates with R_IG", "Fig. A.5", _trend(r.selected, "R_IG", "test error", +1)),
-        Claim("At fixed physical time, R_IG/E is smaller for larger h", "Fig. A.4",
+        Claim("Test error correlates with R_IG", "Fig. A.6", _trend(r.selected, "R_IG", "test error", +1)),
+        Claim("At fixed physical time, R_IG/E is smaller for larger h", "Fig. A.5",
               _trend(r.at_time, "h", "R_IG / E", -1), f"T = {p.fixed_time:g}, {len(r.at_time)} networks"),
-        Claim("For every batch size, R_IG at max test accuracy falls as h grows", "Fig. A.5 (batch sizes)",
+        Claim("For every batch size, R_IG at max test accuracy falls as h grows", "Fig. A.6 (batch sizes)",
               _per_group(r.batch, "batch_size", "h", "R_IG", -1), f"n_l = {p.batch_width}"),
-        Claim("Full-batch GD: R_IG smaller for larger h", "Fig. A.5 (full batch)",
-              _trend(r.full_batch, "h", "R_IG", -1), fb_note),
+        Claim("Full-batch GD: R_IG smaller for larger h", "Fig. A.6 (full batch)",
+              _trend(r.full_batch, "h", "R_IG", -1) if r.full_batch is not None else _missing("full-batch run"),
+              fb_note),
         Claim("Smaller slope for larger h at max test accuracy", "Prediction 2.2, Fig. 3a",
-              _trend(at0, "h", "slope_mean", -1), f"n_l = {p.noise_width}"),
+              nz(_trend(at0, "h", "slope_mean", -1)), f"n_l = {p.noise_width}"),
         Claim("... and the slope stays smaller under noise", "Prediction 2.2, Fig. 3a",
-              _trend(atm, "h", "slope_mean", -1), f"sigma = {sig_mid:g}"),
+              nz(_trend(atm, "h", "slope_mean", -1)), f"sigma = {sig_mid:g}"),
         Claim("More robust test accuracy under noise for larger h", "Prediction 2.4, Fig. 3b",
-              _trend(atm, "h", "acc_mean", +1), f"sigma = {sig_mid:g}"),
+              nz(_trend(atm, "h", "acc_mean", +1)), f"sigma = {sig_mid:g}"),
         Claim("(control) R_IG at max test accuracy tracks the training loss", "not in the paper",
               _trend(r.selected, "train E", "R_IG", +1)),
         Claim("(control) Prediction 2.1 at matched training loss", "Prediction 2.1 with a loss control",
               _trend(r.matched, "lambda", "R_IG", -1), f"first evaluation with E < {p.matched_train_loss:g}"),
-        Claim("(control) lambda R_IG / E falls with lambda", "Fig. A.2c",
+        Claim("(control) lambda R_IG / E falls with lambda", "Fig. A.3c",
               _trend(r.selected, "lambda", "lambda R_IG / E", -1)),
     ]
 
@@ -243,7 +292,7 @@ def claims(r: Results) -> list[Claim]:
 def facts(r: Results) -> dict:
     return {"m400": mlp_num_params(784, [400] * 5, 10), "n_networks": int(len(r.status)),
             "n_fit": int(r.status["fits"].sum()), "n_diverged": int(r.status["diverged"].sum()),
-            "data_source": r.data_source}
+            "data_source": r.data_source, "missing": ", ".join(r.missing) or "none"}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,134 @@
+"""Chapter 02: R_IG as the squared slope of the loss surface (Appendix A.2).
+
+Abstraction: at random points around a starting point, each identity of Appendix A.2 is
+computed by two independent routes: the geometric side from the surface itself (its unit
+normal found as the null vector of a tangent basis built by central finite differences of
+loss *values*, no autodiff; the metric determinant by LU factorization of the explicit m x m
+metric) and the other side from R_IG by automatic differentiation. ``run`` returns the
+relative errors per point; ``claims`` judges them with :func:`igr_core.verdicts.identity`
+(finite-difference routes get the finite-difference tolerance).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from jax.flatten_util import ravel_pytree
+
+from igr_core._src import geometry as _geo
+from igr_core._src import toy as _toy
+from igr_core._src import verdicts as V
+from igr_core._src.problems import Problem, mnist_mlp_problem, toy_problem
+from igr_core._src.regularizers import modified_loss, r_ig
+from igr_core.book.ledger import Claim
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+
+NOTEBOOK = "02_geometry"
+H_MODIFIED = 0.1  # the step size at which Proposition 3.3 is checked
+
+COL_A6 = "A.6: <N_fd, z> vs 1/sqrt(1 + m R_IG)"
+COL_A61 = "A.6.1: tan(alpha_fd) vs sqrt(m R_IG)"
+COL_33 = "3.3: E~ vs E + h/4 tan^2(alpha_fd)"
+COL_A8 = "A.8: det g (explicit LU) vs 1 + m R_IG"
+ROUTE = {COL_A6: "finite_difference", COL_A61: "finite_difference", COL_33: "finite_difference", COL_A8: "exact"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    n_points: int = 8
+    n_digits: int = 32
+    hidden: tuple = (4,)
+    point_scale: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self):
+        one_of("profile", self.profile, ("smoke", "paper"))
+        positive("n_points", self.n_points, integer=True)
+        positive("n_digits", self.n_digits, integer=True)
+        positive_seq("hidden", self.hidden, integer=True)
+        positive("point_scale", self.point_scale)
+        positive("seed", self.seed, integer=True, allow_zero=True)
+
+
+class Results(NamedTuple):
+    params: Params
+    toy: Problem
+    net: Problem
+    identities: pd.DataFrame  # problem, point, R_IG, one column of relative errors per identity
+    surface: tuple  # (A, B, E, slope) of the two-parameter model on a grid
+
+
+def identities(problem: Problem, n_points: int, scale: float, seed: int) -> pd.DataFrame:
+    """Relative errors of Proposition A.6, Corollary A.6.1, Proposition 3.3 (finite-difference
+    normal against autodiff R_IG) and Remark A.8 (explicit determinant) at random points."""
+    flat0, unravel = ravel_pytree(problem.theta0)
+    m = flat0.size
+    key = jax.random.PRNGKey(seed)
+    basis_fn = jax.jit(lambda th: _geo.tangent_basis_fd(problem.loss, th, *problem.args))
+    rows = []
+    for i in range(n_points):
+        key, sub = jax.random.split(key)
+        th = unravel(flat0 + scale * jax.random.normal(sub, flat0.shape, flat0.dtype))
+        rig = r_ig(jax.grad(problem.loss)(th, *problem.args))
+        n_fd = _geo.unit_normal_from_basis(basis_fn(th))
+        tan_fd = jnp.linalg.norm(n_fd[:-1]) / n_fd[-1]
+        e = problem.loss(th, *problem.args)
+        det = jnp.linalg.det(_geo.metric_tensor(problem.loss, th, *problem.args))
+        rows.append({
+            "problem": problem.name, "point": i, "m": m, "R_IG": float(rig),
+            COL_A6: float(abs(n_fd[-1] * jnp.sqrt(1 + m * rig) - 1)),
+            COL_A61: float(abs(tan_fd / jnp.sqrt(m * rig) - 1)),
+            COL_33: float(abs(modified_loss(problem.loss, H_MODIFIED)(th, *problem.args)
+                              / (e + H_MODIFIED / 4 * tan_fd**2) - 1)),
+            COL_A8: float(abs(det / (1 + m * rig) - 1)),
+        })
+    return pd.DataFrame(rows)
+
+
+def toy_surface(lim: float = 2.0, n: int = 41):
+    """E and the slope of the two-parameter model on a grid: (A, B, E, slope)."""
+    p = _toy.TABLE_A1["I"]
+    a = np.linspace(-lim, lim, n)
+    A, B = np.meshgrid(a, a)
+    th = jnp.stack([A, B], axis=-1)
+    return A, B, np.asarray(_toy.loss(th, p.x, p.y)), np.asarray(_toy.slope(th, p.x, p.y))
+
+
+def run(p: Params) -> Results:
+    toy = toy_problem("I")
+    net = mnist_mlp_problem(n_examples=p.n_digits, hidden=p.hidden, activation="tanh", seed=p.seed)
+    ident = pd.concat([identities(prob, p.n_points, p.point_scale, p.seed) for prob in (toy, net)],
+                      ignore_index=True)
+    return Results(p, toy, net, ident, toy_surface())
+
+
+def claims(r: Results) -> list[Claim]:
+    ident = r.identities
+    dtype = jnp.result_type(float)
+
+    def v(col):
+        return V.identity(ident[col], dtype, route=ROUTE[col])
+
+    note = f"{len(ident)} points, m up to {int(ident['m'].max())}"
+    return [
+        Claim("<N, z> = 1 / sqrt(1 + m R_IG)", "Proposition A.6, Eq. A.15", v(COL_A6),
+              note + "; normal from a finite-difference tangent basis"),
+        Claim("slope = tan(alpha) = sqrt(m R_IG)", "Corollary A.6.1, Eq. A.18", v(COL_A61), note),
+        Claim("det g = 1 + m R_IG for the induced metric", "Remark A.8, Eq. A.19", v(COL_A8),
+              note + "; explicit determinant"),
+        Claim("E~ = E + (h/4) slope^2", "Proposition 3.3, Eq. 9", v(COL_33), note + f"; h = {H_MODIFIED}"),
+    ]
+
+
+def facts(r: Results) -> dict:
+    cols = list(ROUTE)
+    return {"max_err_fd": float(r.identities[[c for c in cols if ROUTE[c] != "exact"]].to_numpy().max()),
+            "max_err_det": float(r.identities[COL_A8].max()), "m_net": r.net.m, "data_source": r.net.source}
+
+
+__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "identities", "toy_surface"]

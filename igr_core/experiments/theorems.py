@@ -1,0 +1,320 @@
+"""Chapter 01: Theorem 3.1 and its neighbours, checked by convergence order.
+
+Abstraction: ``run(Params) -> Results`` measures, in float64 (the caller enables x64),
+local and global errors of gradient descent against the modified flows of orders 0, 1, 2
+on the two-parameter model and a tanh MLP on real digits (fitted slopes with standard
+errors), the moderate regime of Remark 3.2 (where the modified flow stops helping, against
+the stability edge 2/lambda_max by power iteration), Proposition A.9 at every step,
+Proposition A.10 on a double well and on the two-parameter model, and the non-gradient part
+of the correction f_2 (Lemma A.1). ``claims(results)`` decides each claim with
+:mod:`igr_core.verdicts`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from igr_core._src import bea as _bea
+from igr_core._src import geometry as _geo
+from igr_core._src import toy as _toy
+from igr_core._src import verdicts as V
+from igr_core._src.problems import Problem, mnist_mlp_problem, toy_problem
+from igr_core._src.regularizers import modified_loss
+from igr_core.book.ledger import Claim
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+
+NOTEBOOK = "01_theorem_checks"
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    local_hs: tuple = (0.08, 0.04, 0.02, 0.01)  # step sizes for the network
+    toy_hs: tuple = (0.004, 0.002, 0.001, 0.0005)  # step sizes for the two-parameter model
+    global_T: float = 1.0
+    toy_T: float = 0.05
+    n_digits: int = 64
+    hidden: tuple = (16,)
+    moderate_hs: tuple = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2.0)
+    moderate_T: float = 4.0
+    norm_hs: tuple = (0.01, 0.1, 0.25)
+    norm_steps: int = 200
+    minima_hs: tuple = (0.1, 0.5, 0.7, 1.0)
+    seed: int = 0
+
+    def __post_init__(self):
+        one_of("profile", self.profile, ("smoke", "paper"))
+        for name in ("local_hs", "toy_hs", "moderate_hs", "norm_hs", "minima_hs"):
+            positive_seq(name, getattr(self, name))
+        for name in ("global_T", "toy_T", "moderate_T"):
+            positive(name, getattr(self, name))
+        positive("n_digits", self.n_digits, integer=True)
+        positive("norm_steps", self.norm_steps, integer=True)
+        positive_seq("hidden", self.hidden, integer=True)
+        positive("seed", self.seed, integer=True, allow_zero=True)
+        if len(self.local_hs) < 3 or len(self.toy_hs) < 3:
+            raise ValueError("`local_hs` and `toy_hs` need at least 3 step sizes (a slope with an error estimate).")
+
+
+class Results(NamedTuple):
+    params: Params
+    net: Problem
+    toy: Problem
+    local_errors: pd.DataFrame  # problem, order, h, error
+    local_fits: pd.DataFrame  # problem, order, expected slope, measured slope, stderr, n
+    global_errors: pd.DataFrame
+    global_fits: pd.DataFrame
+    moderate: pd.DataFrame  # h, errors against both flows, ratio, diverged
+    lambda_max: float  # |largest Hessian eigenvalue| at theta_0 (power iteration)
+    h_cross: float  # h at which the modified flow stops halving GD's error (ratio crosses GAIN_LOST_RATIO)
+    norm_ratios: pd.DataFrame  # Proposition A.9: h, step, ratio
+    critical: pd.DataFrame  # Proposition A.10: critical points of E and E~ on the double well
+    minima: dict  # summary of `critical`
+    zero_set: dict  # Proposition A.10 on the two-parameter model
+    asymmetry: pd.DataFrame  # problem, correction, ||A||_F / ||J||_F
+
+
+# ------------------------------------------------------------------------------ orders
+
+
+def order_study(problems: Sequence[Problem], hs: Sequence[float], kind: str = "local",
+                orders: Sequence[int] = _bea.ORDERS, T: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Errors of GD against the order-k modified flows, and fitted slopes with standard errors.
+
+    kind="local": one-step errors, expected slope k + 2; kind="global": error at fixed
+    time T, expected slope k + 1.
+    """
+    if kind not in ("local", "global"):
+        raise ValueError(f"`kind` must be 'local' or 'global', got {kind!r}.")
+    if kind == "global" and T is None:
+        raise ValueError("`T` is required for kind='global'.")
+    rows, fits = [], []
+    for p in problems:
+        for k in orders:
+            if kind == "local":
+                errs, expected = _bea.local_errors(p.loss, p.theta0, hs, k, *p.args), k + 2
+            else:
+                errs, expected = _bea.global_errors(p.loss, p.theta0, hs, T, k, *p.args), k + 1
+            rows += [{"problem": p.name, "order": k, "h": h, "error": e} for h, e in zip(hs, errs)]
+            slope, se = _bea.fit_order_stats(hs, errs)
+            fits.append({"problem": p.name, "order": k, "expected slope": expected, "measured slope": slope,
+                         "stderr": se, "n": len(hs)})
+    return pd.DataFrame(rows), pd.DataFrame(fits)
+
+
+def moderate_regime(problem: Problem, hs: Sequence[float], T: float) -> pd.DataFrame:
+    """Remark 3.2: global error at time T of GD against the flows of E and of E~ over a wide
+    range of h, up to divergence."""
+    e0 = _bea.global_errors(problem.loss, problem.theta0, hs, T, 0, *problem.args)
+    e1 = _bea.global_errors(problem.loss, problem.theta0, hs, T, 1, *problem.args)
+    df = pd.DataFrame({"h": np.asarray(hs, float), "error, flow of E": e0, "error, modified flow": e1})
+    df["diverged"] = ~np.isfinite(e0)
+    df["ratio modified / original"] = np.where(df["diverged"], np.nan, e1 / e0)
+    return df
+
+
+def crossing(hs, ratios, level: float = 1.0) -> float:
+    """Smallest h at which ``ratios`` (sorted by h) reach ``level``, interpolated linearly in
+    (log h, log ratio) between the last point below and the first at or above; NaN if the
+    ratio never reaches the level (or starts above it)."""
+    hs, r = np.asarray(hs, float), np.asarray(ratios, float)
+    order = np.argsort(hs)
+    hs, r = hs[order], r[order]
+    ok = np.isfinite(r) & (r > 0)
+    hs, r = hs[ok], r[ok]
+    above = np.flatnonzero(r >= level)
+    if above.size == 0 or above[0] == 0:
+        return float("nan")
+    i = above[0]
+    x0, x1, y0, y1 = np.log(hs[i - 1]), np.log(hs[i]), np.log(r[i - 1]), np.log(r[i])
+    return float(np.exp(x0 + (np.log(level) - y0) * (x1 - x0) / (y1 - y0)))
+
+
+def non_gradient_part(problem: Problem, num_probes: int | None = None) -> pd.DataFrame:
+    """Relative antisymmetric part of the Jacobian of each correction f_k at theta0."""
+    rows = []
+    for k in _bea.ORDERS:
+        a = _bea.jacobian_asymmetry(_bea.correction(problem.loss, k), problem.theta0, *problem.args,
+                                    num_probes=num_probes)
+        rows.append({"problem": problem.name, "correction": f"f_{k}", "||A||_F / ||J||_F": a})
+    return pd.DataFrame(rows)
+
+
+def norm_bound_study(problem: Problem, hs: Sequence[float], n_steps: int) -> pd.DataFrame:
+    """Proposition A.9 at every GD step for each h (one compilation: h is traced)."""
+    ratios_of = jax.jit(lambda hh: _geo.norm_step_ratios(problem.loss, problem.theta0, hh, n_steps, *problem.args))
+    rows = []
+    for h in hs:
+        ratios = np.asarray(ratios_of(jnp.asarray(h, jnp.result_type(float))))
+        rows += [{"h": h, "step": i, "ratio": r} for i, r in enumerate(ratios)]
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------- Proposition A.10
+
+
+def double_well(theta, c: float = 0.3):
+    """A non-negative 1-D loss with a global minimum at -1 (E = 0) and a local one with E > 0:
+    E = (theta^2 - 1)^2 + c (theta + 1)^2."""
+    t = theta[0]
+    return (t**2 - 1.0) ** 2 + c * (t + 1.0) ** 2
+
+
+def critical_points_1d(loss_fn, lo: float, hi: float, n: int = 20001, *args) -> pd.DataFrame:
+    """Critical points of a 1-D loss on [lo, hi]: sign changes of E' refined by bisection,
+    each classified by E'' (minimum / maximum)."""
+    d1 = jax.jit(jax.vmap(lambda t: jax.grad(loss_fn)(jnp.array([t]), *args)[0]))
+    d2 = jax.jit(jax.vmap(lambda t: jax.hessian(loss_fn)(jnp.array([t]), *args)[0, 0]))
+    grid = np.linspace(lo, hi, n)
+    g = np.asarray(d1(jnp.asarray(grid)))
+    exact = grid[:-1][g[:-1] == 0]
+    idx = np.flatnonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)
+    a, b = grid[idx], grid[idx + 1]
+    for _ in range(60):
+        mid = (a + b) / 2
+        left = np.sign(np.asarray(d1(jnp.asarray(a)))) * np.sign(np.asarray(d1(jnp.asarray(mid)))) <= 0
+        b = np.where(left, mid, b)
+        a = np.where(left, a, mid)
+    pts = np.sort(np.concatenate([(a + b) / 2, exact]))
+    curv = np.asarray(d2(jnp.asarray(pts))) if pts.size else np.array([])
+    vals = np.asarray(jax.vmap(lambda t: loss_fn(jnp.array([t]), *args))(jnp.asarray(pts))) if pts.size else pts
+    return pd.DataFrame({"theta": pts, "value": vals, "curvature": curv,
+                         "kind": np.where(curv > 0, "minimum", "maximum")})
+
+
+def minima_study(hs: Sequence[float], c: float = 0.3, lo: float = -2.0, hi: float = 2.0) -> pd.DataFrame:
+    """Proposition A.10 on the double well: critical points of E and of E~_h for each h."""
+    rows = [{"function": "E", "h": 0.0, **r} for r in critical_points_1d(double_well, lo, hi, 20001, c).to_dict("records")]
+    for h in hs:
+        mod = critical_points_1d(modified_loss(double_well, h), lo, hi, 20001, c)
+        rows += [{"function": "E~", "h": h, **r} for r in mod.to_dict("records")]
+    return pd.DataFrame(rows)
+
+
+def minima_summary(crit: pd.DataFrame, tol: float = 1e-6) -> dict:
+    """Proposition A.10 read off :func:`minima_study`: for each critical point of E, the
+    distance to the nearest critical point of E~ (largest over h: ``max_distance``); the
+    number of minima of E that are not minima of E~ (``minima_lost``); and, as observations
+    beyond the proposition, per h the critical points of E~ that are not critical points of E
+    (``extra``) and the minima of E~ that are not minima of E (``new_minima``: new points, or
+    maxima of E turned into minima where 1 + h E''/2 < 0)."""
+    base = crit[crit["function"] == "E"]
+    base_th = base["theta"].to_numpy()
+    base_min = base[base["kind"] == "minimum"]["theta"].to_numpy()
+    dist, lost, extra, new_min = 0.0, 0, {}, {}
+    for h, sub in crit[crit["function"] == "E~"].groupby("h"):
+        th = sub["theta"].to_numpy()
+        for _, r in base.iterrows():
+            j = int(np.argmin(np.abs(th - r["theta"])))
+            dist = max(dist, float(abs(th[j] - r["theta"])))
+            lost += int(r["kind"] == "minimum" and sub.iloc[j]["kind"] != "minimum")
+        extra[float(h)] = int(sum(np.min(np.abs(base_th - t)) > tol for t in th))
+        is_min = sub["kind"].to_numpy() == "minimum"
+        new_min[float(h)] = int(sum(m and (base_min.size == 0 or np.min(np.abs(base_min - t)) > tol)
+                                    for t, m in zip(th, is_min)))
+    return {"max_distance": dist, "minima_lost": lost, "n_points": int(len(base)), "extra": extra,
+            "new_minima": new_min}
+
+
+def zero_set_study(n_points: int = 200, h: float = 0.1, seed: int = 0) -> dict:
+    """Proposition A.10 on the 2-parameter model: on the hyperbola of zeros, E~ and grad E~
+    vanish and the Hessian of E~ is positive semi-definite; off it, E~ > 0 wherever E > 0."""
+    p = _toy.TABLE_A1["I"]
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.2, 4.0, n_points) * rng.choice([-1, 1], n_points)
+    on = jnp.stack([a, p.y / (p.x * a)], axis=1)
+    off = jnp.asarray(rng.uniform(-4, 4, (n_points, 2)))
+    mloss = modified_loss(_toy.loss, h)
+    mval_on = jax.vmap(lambda t: mloss(t, p.x, p.y))(on)
+    mgrad_on = jax.vmap(lambda t: jax.grad(mloss)(t, p.x, p.y))(on)
+    eig_on = jax.vmap(lambda t: jnp.linalg.eigvalsh(jax.hessian(mloss)(t, p.x, p.y)))(on)
+    e_off = jax.vmap(lambda t: _toy.loss(t, p.x, p.y))(off)
+    m_off = jax.vmap(lambda t: mloss(t, p.x, p.y))(off)
+    return {"max |E~| on zeros": float(jnp.max(jnp.abs(mval_on))),
+            "max |grad E~| on zeros": float(jnp.max(jnp.abs(mgrad_on))),
+            "min Hessian eigenvalue of E~ on zeros": float(jnp.min(eig_on)),
+            "off-zero points with E > 0 but E~ <= 0": int(jnp.sum((e_off > 0) & (m_off <= 0))),
+            "points": n_points}
+
+
+# ---------------------------------------------------------------------------------- run
+
+
+def run(p: Params) -> Results:
+    net = mnist_mlp_problem(n_examples=p.n_digits, hidden=p.hidden, activation="tanh", seed=p.seed)
+    toy = toy_problem("I")
+    le_t, lf_t = order_study([toy], p.toy_hs, "local")
+    le_n, lf_n = order_study([net], p.local_hs, "local")
+    ge_t, gf_t = order_study([toy], p.toy_hs, "global", T=p.toy_T)
+    ge_n, gf_n = order_study([net], p.local_hs, "global", T=p.global_T)
+    mod = moderate_regime(net, p.moderate_hs, p.moderate_T)
+    lam = _bea.sharpness(net.loss, net.theta0, *net.args)
+    h_cross = crossing(mod["h"], mod["ratio modified / original"], V.GAIN_LOST_RATIO)
+    ratios = norm_bound_study(net, p.norm_hs, p.norm_steps)
+    crit = minima_study(p.minima_hs)
+    asym = pd.concat([non_gradient_part(toy), non_gradient_part(net, num_probes=16)], ignore_index=True)
+    return Results(p, net, toy, pd.concat([le_t, le_n]), pd.concat([lf_t, lf_n]), pd.concat([ge_t, ge_n]),
+                   pd.concat([gf_t, gf_n]), mod, lam, h_cross, ratios, crit, minima_summary(crit),
+                   zero_set_study(h=0.1), asym)
+
+
+def _orders(fits: pd.DataFrame, labels=None) -> V.Verdict:
+    parts, names = [], []
+    for k, grp in fits.groupby("order"):
+        parts.append(V.order(grp["measured slope"], grp["stderr"], float(grp["expected slope"].iloc[0]),
+                             int(grp["n"].min()), labels=[n.split(" ")[0] for n in grp["problem"]]))
+        names.append(f"order {k}")
+    return V.combine(parts, names)
+
+
+def claims(r: Results) -> list[Claim]:
+    f2 = r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()
+    f1 = r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()
+    zs, ms = r.zero_set, r.minima
+    a10 = V.combine([V.identity([ms["max_distance"]], what="distance of E's critical points to E~'s"),
+                     V.bound([ms["minima_lost"]], 0.0, what="minima of E lost by E~"),
+                     V.identity([zs["max |E~| on zeros"], zs["max |grad E~| on zeros"]], what="|E~|, |grad E~| on zeros"),
+                     V.bound([zs["off-zero points with E > 0 but E~ <= 0"]], 0.0, what="sign errors off zeros")],
+                    ["critical points shared", "minima kept", "zeros of E are zeros of E~", "E~ > 0 where E > 0"])
+    return [
+        Claim("GD's one-step error is O(h^2) against the flow of E and O(h^3) against the modified flow; "
+              "the second-order field gives O(h^4)", "Theorem 3.1, Eq. 7", _orders(r.local_fits),
+              "local slopes, float64; two problems"),
+        Claim("Global error at fixed T = nh is one order lower (1, 2, 3)", "Theorem 3.1, App. A.1",
+              _orders(r.global_fits)),
+        Claim("The modified flow explains GD only in a moderate learning-rate regime, which ends near the "
+              "stability edge 2/lambda_max", "Remark 3.2",
+              V.agreement(r.h_cross, 2.0 / r.lambda_max, what="h where the modified flow stops helping",
+                          n=len(r.moderate), why_missing="the error ratio never reaches the level in the h grid"),
+              f"tanh MLP, T = {r.params.moderate_T:g}; lambda_max by power iteration"),
+        Claim("| ||th_{n+1}|| - ||th_n|| | <= h slope(th_n) at every step", "Proposition A.9",
+              V.bound(r.norm_ratios["ratio"], 1.0, what="ratio"), f"h in {list(r.params.norm_hs)}"),
+        Claim("Critical points and local minima of E are kept by E~; zero sets coincide", "Proposition A.10", a10,
+              "double well and the two-parameter model"),
+        Claim("Higher corrections can be taken as gradients (symmetric Jacobian)", "Lemma A.1, App. A.1",
+              V.erratum(float(f2), float(f1), what="antisymmetric part of J(f_2) vs J(f_1)")),
+    ]
+
+
+def facts(r: Results) -> dict:
+    net_fits = r.local_fits[r.local_fits["problem"] == r.net.name].set_index("order")["measured slope"]
+    ms = r.minima
+    return {"loc0": float(net_fits[0]), "loc1": float(net_fits[1]), "loc2": float(net_fits[2]),
+            "h_cross": r.h_cross, "h_edge": 2.0 / r.lambda_max,
+            "h_div": float(r.moderate.loc[r.moderate["diverged"], "h"].min()) if r.moderate["diverged"].any()
+            else float("nan"),
+            "f2_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()),
+            "f1_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()),
+            "extra_critical_points": ", ".join(f"h = {h:g}: {n}" for h, n in ms["extra"].items()),
+            "new_minima": ", ".join(f"h = {h:g}: {n}" for h, n in ms["new_minima"].items()),
+            "data_source": r.net.source}
+
+
+__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "order_study", "moderate_regime", "crossing",
+           "non_gradient_part", "norm_bound_study", "double_well", "critical_points_1d", "minima_study",
+           "minima_summary", "zero_set_study"]

@@ -1,0 +1,375 @@
+"""Chapter 04: the two-parameter model (Section 5, Appendix A.4).
+
+Abstraction: ``run(Params)`` computes Figure 1a (GD at h_S and h_M, the modified flow and the
+EGR flow from both Table A.1 points, and GD's distance to the flows of E and E~), Figure 1b
+(R_IG/E and ||theta|| after convergence against h), Figure A.1 (a scan of h: ricochets across
+the valley, divergence, against GD's linear stability edges), Figure A.2 (the EGR flow's test
+error against mu over training time) and a convergence map beyond the paper. ``claims``
+decides each with :mod:`igr_core.verdicts`. Float64 (the caller enables x64).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from igr_core._src import bea as _bea
+from igr_core._src import toy as _toy
+from igr_core._src import verdicts as V
+from igr_core.book.ledger import Claim
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+
+NOTEBOOK = "04_toy_model"
+
+
+
+def _pt(point) -> _toy.ToyPoint:
+    if isinstance(point, _toy.ToyPoint):
+        return point
+    if point not in _toy.TABLE_A1:
+        raise ValueError(f"`point` must be one of {tuple(_toy.TABLE_A1)} or a _toy.ToyPoint, got {point!r}.")
+    return _toy.TABLE_A1[point]
+
+
+def figure1a_paths(point, t_end: float) -> dict:
+    """The four trajectories of Figure 1a from one Table A.1 column, up to time ``t_end``:
+    GD at h_S, GD at h_M, the modified flow (lambda = h_M / 2) and the EGR flow (mu, A.32),
+    flows integrated the paper's way (Euler, step h_Euler). Arrays of shape (n + 1, 2)."""
+    p = _pt(point)
+    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    return {
+        f"GD, h_S = {p.h_S:g}": _toy.gd_path(th0, p.x, p.y, p.h_S, int(round(t_end / p.h_S))),
+        f"GD, h_M = {p.h_M:g}": _toy.gd_path(th0, p.x, p.y, p.h_M, int(round(t_end / p.h_M))),
+        f"modified flow, lambda = h_M/2": _toy.euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, _toy.igr_lambda(p.h_M)),
+        f"EGR flow, mu = {p.mu:g}": _toy.euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, p.mu),
+    }
+
+
+def distance_to_flows(point, n_steps: int, h: float | None = None) -> pd.DataFrame:
+    """GD at h (default h_M) against the flows of E and of E~ (lambda = h/2), matched by
+    time t = n h (accurate integration). Columns: step, t, to modified flow, to original flow."""
+    p = _pt(point)
+    h = p.h_M if h is None else h
+    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    gd = np.asarray(_toy.gd_path(th0, p.x, p.y, h, n_steps))
+    ts = np.arange(n_steps + 1) * h
+    mod = np.asarray(_toy.accurate_flow_path(th0, p.x, p.y, ts, lam=_toy.igr_lambda(h)))
+    org = np.asarray(_toy.accurate_flow_path(th0, p.x, p.y, ts, lam=0.0))
+    return pd.DataFrame({"step": np.arange(n_steps + 1), "t": ts,
+                         "to modified flow": np.linalg.norm(gd - mod, axis=1),
+                         "to original flow": np.linalg.norm(gd - org, axis=1)})
+
+
+def euler_vs_accurate(point, t_end: float, lam: float, n_marks: int = 50) -> float:
+    """Largest distance between the paper's Euler integration (h_Euler) and the accurate
+    (Dopri8) integration of the same flow, over ``n_marks`` equally spaced times."""
+    p = _pt(point)
+    th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    euler = np.asarray(_toy.euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, lam))
+    n = euler.shape[0] - 1
+    idx = np.linspace(0, n, n_marks + 1).round().astype(int)
+    acc = np.asarray(_toy.accurate_flow_path(th0, p.x, p.y, idx * p.h_Euler, lam=lam))
+    return float(np.max(np.linalg.norm(euler[idx] - acc, axis=1)))
+
+
+def lr_sweep(theta0, x, y, hs, n_steps: int, divergence_threshold: float = _bea.DIVERGENCE_NORM) -> pd.DataFrame:
+    """GD for each learning rate (traced: one compilation), ``n_steps`` steps. Columns: h,
+    a, b, ||theta||, R_IG/E (= x^2 ||theta||^2 by A.25), E, slope, diverged."""
+    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
+
+    run = jax.jit(lambda h: _toy.gd_final(th0, x, y, h, n_steps, divergence_threshold))
+
+    rows = []
+    for h in np.asarray(hs, dtype=float):
+        th = np.asarray(run(jnp.asarray(h)))
+        div = not np.all(np.isfinite(th))
+        e = float(_toy.loss(jnp.asarray(th), x, y)) if not div else np.nan
+        rows.append({"h": h, "a": th[0], "b": th[1], "||theta||": np.linalg.norm(th), "R_IG/E": x**2 * np.sum(th**2),
+                     "E": e, "slope": float(_toy.slope(jnp.asarray(th), x, y)) if not div else np.nan, "diverged": div})
+    return pd.DataFrame(rows)
+
+
+def egr_sweep(theta0, x, y, mus, t_end: float, h_euler: float, test_point=_toy.TEST_POINT, n_marks: int = 24):
+    """EGR flows (A.32, Euler step h_euler) for each mu; test error (y_t - a b x_t)^2 / 2 at the
+    test point over time, at t = 0 and ``n_marks`` geometrically spaced times from 100 Euler
+    steps to t_end (early times resolved). Columns: mu, t, E (train), test error, ||theta||."""
+    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
+    xt, yt = test_point
+    n = int(round(t_end / h_euler))
+    marks = np.unique(np.concatenate([[0], np.geomspace(min(100, n), n, n_marks).round().astype(int)]))
+
+    @jax.jit
+    def path(mu):
+        return _toy._euler(_toy.modified_flow, th0, h_euler, n, x, y, mu)[marks]
+
+    rows = []
+    for mu in np.asarray(mus, dtype=float):
+        pts = np.asarray(path(jnp.asarray(mu)))
+        for k, th in zip(marks, pts):
+            rows.append({"mu": mu, "t": k * h_euler, "E": float(_toy.loss(jnp.asarray(th), x, y)),
+                         "test error": float(_toy.loss(jnp.asarray(th), xt, yt)), "||theta||": float(np.linalg.norm(th))})
+    return pd.DataFrame(rows)
+
+
+def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: float,
+                    divergence_threshold: float = _bea.DIVERGENCE_NORM) -> pd.DataFrame:
+    """Where on the hyperbola GD converges, over a grid of initial points, for several h,
+    against the prediction of the modified flow (lambda = h/2) and of the flow of E.
+
+    The destination is summarized by the log-ratio log|a/b| of the final point (0 at the
+    flattest minimum a = b). Flows are integrated with RK4 at step h/10 for t_end.
+    """
+    g = np.linspace(-lim, lim, n_grid)
+    A, B = np.meshgrid(g, g)
+    starts = jnp.asarray(np.stack([A.ravel(), B.ravel()], axis=1))
+
+    def flow_end(th, lam):
+        field = lambda t, *a: _toy.modified_flow(t, x, y, lam)  # noqa: E731
+        return _bea.flow(field, th, t_end, rtol=1e-9, atol=1e-12, max_steps=200_000)
+
+    flow_all = jax.jit(jax.vmap(flow_end, in_axes=(0, None)))
+    gd_all = jax.jit(jax.vmap(lambda t, h, n: _toy.gd_final(t, x, y, h, n, divergence_threshold), in_axes=(0, None, None)))
+    rows = []
+    for h in hs:
+        n = int(round(t_end / h))
+        gd = np.asarray(gd_all(starts, jnp.asarray(h), n))
+        mod = np.asarray(flow_all(starts, jnp.asarray(_toy.igr_lambda(h))))
+        org = np.asarray(flow_all(starts, jnp.asarray(0.0)))
+        lr = lambda p: np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))  # noqa: E731
+        with np.errstate(all="ignore"):
+            rows.append(pd.DataFrame({"h": h, "a0": starts[:, 0], "b0": starts[:, 1],
+                                      "GD log|a/b|": lr(gd), "modified log|a/b|": lr(mod),
+                                      "original log|a/b|": lr(org), "GD diverged": ~np.all(np.isfinite(gd), axis=1),
+                                      "GD final E": 0.5 * (y - gd[:, 0] * gd[:, 1] * x) ** 2}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def endpoints(paths_by_point: dict, x: float, y: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where each trajectory of :func:`figure1a_paths` ends: (norms, distances to the
+    min-norm minimum), rows by trajectory kind ("GD, h_S", "GD, h_M", "modified flow",
+    "EGR flow"), columns by initial point."""
+    mn = _toy.min_norm_minimum(x, y)
+    norms, dists = {}, {}
+    for point, paths in paths_by_point.items():
+        for name, path in paths.items():
+            kind = name.split(" =")[0] if name.startswith("GD") else name.split(",")[0]
+            end = np.asarray(path)[-1]
+            norms.setdefault(point, {})[kind] = float(np.linalg.norm(end))
+            dists.setdefault(point, {})[kind] = float(np.linalg.norm(end - mn))
+    return pd.DataFrame(norms), pd.DataFrame(dists)
+
+
+def per_start_errors(cmap: pd.DataFrame, converged_loss: float = 1e-12) -> pd.DataFrame:
+    """The starts where GD converged, with the errors of both flows' predicted landing point."""
+    ok = cmap[~cmap["GD diverged"] & (cmap["GD final E"] < converged_loss)].copy()
+    ok["err modified"] = np.abs(ok["GD log|a/b|"] - ok["modified log|a/b|"])
+    ok["err original"] = np.abs(ok["GD log|a/b|"] - ok["original log|a/b|"])
+    return ok
+
+
+def convergence_summary(cmap: pd.DataFrame, converged_loss: float = 1e-12) -> pd.DataFrame:
+    """Per h, over the starts where GD converged (E below ``converged_loss``): how often the
+    modified flow predicts GD's landing point better than the flow of E, and median errors."""
+    ok = per_start_errors(cmap, converged_loss)
+    ok["modified closer"] = ok["err modified"] < ok["err original"]
+    out = ok.groupby("h").agg(starts=("err modified", "size"), median_err_modified=("err modified", "median"),
+                              median_err_original=("err original", "median"),
+                              modified_closer=("modified closer", "mean"))
+    out["diverged or unconverged"] = cmap.groupby("h").size() - out["starts"]
+    return out
+
+
+
+
+def ricochet_scan(theta0, x, y, hs, n_steps: int, ricochet_steps: int) -> pd.DataFrame:
+    """For each h: the outcome after ``n_steps`` (:func:`lr_sweep`) and how often the first
+    ``ricochet_steps`` iterates cross the valley of minima (a ricochet is one or more)."""
+    th0 = jnp.asarray(theta0, dtype=jnp.result_type(float))
+    out = lr_sweep(theta0, x, y, hs, n_steps)
+    path = jax.jit(lambda h: _toy.gd_path(th0, x, y, h, ricochet_steps))
+    out["valley crossings"] = [_toy.residual_sign_changes(path(jnp.asarray(h)), x, y) for h in out["h"]]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    initial_points: tuple = ((2.8, 3.5), (75.0, 74.925))  # Table A.1's (a_0, b_0), points I and II
+    test_point: tuple = (0.5, 0.6)  # Figure A.2's (x_t, y_t)
+    t_end: tuple = (10.0, 3.0)  # Figure 1a's training time, per initial point
+    distance_steps: tuple = (400, 2000)
+    fig1b_hs: tuple = (0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.075, 0.1)
+    fig1b_steps: int = 20000
+    scan_h_range: tuple = (0.01, 0.4, 79)  # Figure A.1 scan: first h, last h, number of h
+    ricochet_steps: int = 300
+    mus: tuple = (0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 3.0)
+    egr_t_end: float = 10.0
+    egr_h_euler: float = 0.0001
+    map_lim: float = 3.0
+    map_grid: int = 21
+    map_hs: tuple = (0.01, 0.05, 0.1)
+    map_t_end: float = 20.0
+
+    def __post_init__(self):
+        one_of("profile", self.profile, ("smoke", "paper"))
+        if len(self.initial_points) != 2 or any(len(p) != 2 for p in self.initial_points):
+            raise ValueError(f"`initial_points` must be two (a_0, b_0) pairs, got {self.initial_points!r}.")
+        if len(self.test_point) != 2:
+            raise ValueError(f"`test_point` must be an (x, y) pair, got {self.test_point!r}.")
+        positive_seq("t_end", self.t_end)
+        positive_seq("distance_steps", self.distance_steps, integer=True)
+        positive_seq("fig1b_hs", self.fig1b_hs)
+        positive_seq("mus", self.mus, allow_zero=True)
+        positive_seq("map_hs", self.map_hs)
+        for name in ("fig1b_steps", "ricochet_steps", "map_grid"):
+            positive(name, getattr(self, name), integer=True)
+        for name in ("egr_t_end", "egr_h_euler", "map_lim", "map_t_end"):
+            positive(name, getattr(self, name))
+        lo, hi, k = self.scan_h_range
+        if not (0 < lo < hi and int(k) == k and k >= 3):
+            raise ValueError(f"`scan_h_range` must be [first h > 0, last h > first, count >= 3], got {self.scan_h_range!r}.")
+
+    @classmethod
+    def from_mapping(cls, values):
+        p = super().from_mapping(values)
+        return dataclasses.replace(p, initial_points=tuple(tuple(x) for x in p.initial_points))
+
+
+class Results(NamedTuple):
+    params: Params
+    points: dict  # "I", "II" -> ToyPoint with this run's initial points
+    paths: dict  # point -> {trajectory name: (n + 1, 2) array}  (Figure 1a)
+    closeness: pd.DataFrame  # distances of GD at h_M to the two flows, per point
+    euler_gap: dict  # point -> max distance between the paper's Euler and Dopri8 integrations
+    sweep: pd.DataFrame  # Figure 1b
+    scan: pd.DataFrame  # Figure A.1 scan
+    ricochet: np.ndarray  # GD at h_L from point I
+    edges: dict  # linear stability edges and measured onsets (Figure A.1)
+    egr: pd.DataFrame  # Figure A.2: mu, t, E, test error, ||theta||
+    egr_profile: pd.DataFrame  # per time: Spearman rho(mu, test error) and p
+    norms: pd.DataFrame  # end points of Figure 1a's trajectories: norms
+    dists: pd.DataFrame  # ... distances to the min-norm minimum
+    cmap: pd.DataFrame  # convergence map
+    map_summary: pd.DataFrame
+
+
+def onset(hs, flags) -> float:
+    """Midpoint between the last h without the event and the first h with it (h sorted);
+    NaN when the event never happens or already happens at the first h."""
+    hs, flags = np.asarray(hs, float), np.asarray(flags, bool)
+    order = np.argsort(hs)
+    hs, flags = hs[order], flags[order]
+    idx = np.flatnonzero(flags)
+    if idx.size == 0 or idx[0] == 0:
+        return float("nan")
+    return float((hs[idx[0] - 1] + hs[idx[0]]) / 2)
+
+
+def run(p: Params) -> Results:
+    pts = {"I": _toy.TABLE_A1["I"]._replace(theta0=tuple(p.initial_points[0])),
+           "II": _toy.TABLE_A1["II"]._replace(theta0=tuple(p.initial_points[1]))}
+    names = ("I", "II")
+    paths = {k: figure1a_paths(pts[k], t) for k, t in zip(names, p.t_end)}
+    dist = {k: distance_to_flows(pts[k], n) for k, n in zip(names, p.distance_steps)}
+    closeness = pd.DataFrame({k: {"max distance to modified flow": d["to modified flow"].max(),
+                                  "max distance to original flow": d["to original flow"].max(),
+                                  "final distance to modified flow": d["to modified flow"].iloc[-1],
+                                  "final distance to original flow": d["to original flow"].iloc[-1]}
+                              for k, d in dist.items()})
+    euler_gap = {k: euler_vs_accurate(pts[k], t, _toy.igr_lambda(pts[k].h_M)) for k, t in zip(names, p.t_end)}
+    P1 = pts["I"]
+    sweep = lr_sweep(P1.theta0, P1.x, P1.y, p.fig1b_hs, p.fig1b_steps)
+    lo, hi, k = p.scan_h_range
+    scan = ricochet_scan(P1.theta0, P1.x, P1.y, np.linspace(lo, hi, int(k)), p.fig1b_steps, p.ricochet_steps)
+    ricochet = np.asarray(_toy.gd_path(np.array(P1.theta0), P1.x, P1.y, P1.h_L, p.ricochet_steps))
+    landing = _toy.flow_landing_point(P1.theta0, P1.x, P1.y)
+    edges = {"edge at theta_0": _toy.stability_edge(P1.theta0, P1.x, P1.y),
+             "edge at the flow's minimum": _toy.stability_edge(landing, P1.x, P1.y),
+             "ricochet onset": onset(scan["h"], scan["valley crossings"] > 0),
+             "divergence onset": onset(scan["h"], scan["diverged"]),
+             "flow landing point": landing.tolist()}
+    egr = egr_sweep(P1.theta0, P1.x, P1.y, p.mus, p.egr_t_end, p.egr_h_euler, test_point=tuple(p.test_point))
+    prof = []
+    for t, grp in egr.groupby("t"):
+        v = V.trend(grp["mu"], grp["test error"], -1, x_name="mu", y_name="test error")
+        prof.append({"t": t, "rho": v.value, "verdict at t": v.outcome,
+                     "relative spread": float(np.ptp(grp["test error"]) / abs(grp["test error"].mean()))})
+    norms, dists = endpoints({"I": paths["I"], "II": paths["II"]}, P1.x, P1.y)
+    cmap = convergence_map(p.map_lim, p.map_grid, p.map_hs, P1.x, P1.y, p.map_t_end)
+    return Results(p, pts, paths, closeness, euler_gap, sweep, scan, ricochet, edges, egr, pd.DataFrame(prof),
+                   norms, dists, cmap, convergence_summary(cmap))
+
+
+def claims(r: Results) -> list[Claim]:
+    c = r.closeness
+    ratios = [c.loc[f"{w} distance to modified flow", k] / c.loc[f"{w} distance to original flow", k]
+              for k in ("I", "II") for w in ("max", "final")]
+    ok = r.sweep[~r.sweep["diverged"]]
+    mn = float(np.linalg.norm(_toy.min_norm_minimum(r.points["I"].x, r.points["I"].y)))
+    egr_key, gds_key = "EGR flow", "GD, h_S"
+    final_t = r.egr["t"].max()
+    final = r.egr[np.isclose(r.egr["t"], final_t)]
+    prof = r.egr_profile[np.isfinite(r.egr_profile["rho"])]
+    neg, pos = prof[prof["rho"] < 0], prof[prof["rho"] > 0]
+    note_a2 = (f"rho(mu, test error) < 0 up to t = {neg['t'].max():.2g} (min {neg['rho'].min():+.2f}), "
+               f"> 0 from t = {pos['t'].min():.2g} on" if len(neg) and len(pos) else "no sign change of rho over time")
+    map_parts = [V.compare(g["err modified"], g["err original"], -1, paired=True, what="|log(a/b)| error, modified - E")
+                 for _, g in per_start_errors(r.cmap).groupby("h")]
+    return [
+        Claim("GD at h_M is closer to the modified flow (lambda = h_M/2) than to the flow of E", "Section 5, Fig. 1a",
+              V.bound(ratios, 1.0, what="distance ratio modified / original (max and final, points I and II)"),
+              "flows integrated with Dopri8, matched at t = n h"),
+        Claim("R_IG/E after convergence decreases with the learning rate", "Prediction 2.1, Fig. 1b",
+              V.trend(ok["h"], ok["R_IG/E"], -1, x_name="h", y_name="R_IG/E")),
+        Claim("... and so does ||theta|| (flatter, smaller-norm minima)", "Prediction 2.2, Fig. 1b",
+              V.trend(ok["h"], ok["||theta||"], -1, x_name="h", y_name="||theta||")),
+        Claim("Large learning rates ricochet across the valley of minima; the onset is GD's linear stability "
+              "edge 2/lambda_max at the start", "Fig. A.1, App. A.4",
+              V.agreement(r.edges["ricochet onset"], r.edges["edge at theta_0"], what="first h that crosses the valley",
+                          n=len(r.scan), why_missing="no valley crossing (or one at every h) in the scan"),
+              f"scan of {len(r.scan)} h, first {r.params.ricochet_steps} steps"),
+        Claim("(beyond the paper) GD diverges where linear stability at the minimum the flow reaches predicts",
+              "Fig. A.1, App. A.4",
+              V.agreement(r.edges["divergence onset"], r.edges["edge at the flow's minimum"],
+                          what="first diverging h", n=len(r.scan),
+                          why_missing="no divergence (or divergence at every h) in the scan")),
+        Claim("EGR with large mu reaches close to the min-norm minimum a = b = sqrt(y/x)", "Section 5, Fig. 1a",
+              V.combine([V.toward(r.norms.loc[egr_key, k], r.norms.loc[gds_key, k], mn, what=f"||theta|| EGR ({k})")
+                         for k in ("I", "II")], ["point I", "point II"]),
+              "reference: GD at h_S; target: the min-norm minimum's norm"),
+        Claim("Test error at (0.5, 0.6) decreases with mu", "Prediction 2.3, Fig. A.2",
+              V.trend_at_convergence(final["mu"], final["test error"], -1, x_name="mu", y_name="test error"),
+              f"at t = {final_t:g}; before convergence: {note_a2}"),
+        Claim("(beyond the paper) The modified flow predicts where GD lands on the hyperbola",
+              "Theorem 3.1 applied globally", V.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index])),
+    ]
+
+
+def facts(r: Results) -> dict:
+    c = r.closeness
+    prof = r.egr_profile[np.isfinite(r.egr_profile["rho"])]
+    neg = prof[prof["rho"] < 0]
+    pos = prof[prof["rho"] > 0]
+    return {"ratio_I": float(c.loc["final distance to modified flow", "I"] / c.loc["final distance to original flow", "I"]),
+            "ratio_II": float(c.loc["final distance to modified flow", "II"] / c.loc["final distance to original flow", "II"]),
+            "euler_gap": float(max(r.euler_gap.values())),
+            "ricochet_onset": r.edges["ricochet onset"], "edge_theta0": r.edges["edge at theta_0"],
+            "divergence_onset": r.edges["divergence onset"], "edge_landing": r.edges["edge at the flow's minimum"],
+            "hl_norm": float(np.linalg.norm(r.ricochet[-1])),
+            "egr_norm_I": float(r.norms.loc["EGR flow", "I"]), "egr_dist_I": float(r.dists.loc["EGR flow", "I"]),
+            "egr_norm_II": float(r.norms.loc["EGR flow", "II"]), "egr_dist_II": float(r.dists.loc["EGR flow", "II"]),
+            "min_norm": float(np.linalg.norm(_toy.min_norm_minimum(r.points["I"].x, r.points["I"].y))),
+            "a2_min_rho": float(neg["rho"].min()) if len(neg) else float("nan"),
+            "a2_last_negative_t": float(neg["t"].max()) if len(neg) else float("nan"),
+            "a2_first_positive_t": float(pos["t"].min()) if len(pos) else float("nan"),
+            "a2_final_spread": float(r.egr_profile["relative spread"].iloc[-1]),
+            "a2_final_t": float(r.egr_profile["t"].iloc[-1])}
+
+
+__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "figure1a_paths", "distance_to_flows",
+           "euler_vs_accurate", "lr_sweep", "ricochet_scan", "egr_sweep", "convergence_map", "endpoints",
+           "convergence_summary", "onset"]

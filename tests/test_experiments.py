@@ -1,0 +1,107 @@
+"""Every chapter's experiment at a tiny size, its claims through the verdict rules, parameter
+validation before compute, and the committed paper-profile results."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from igr_core import engine
+from igr_core.book import ROOT, ledger, profile_parameters, toc_notebooks
+from igr_core.experiments import geometry, mnist, ntk, theorems, toy_model
+from igr_core.verdicts import OUTCOMES, Verdict
+
+MODULES = {"01_theorem_checks": theorems, "02_geometry": geometry, "03_ntk": ntk, "04_toy_model": toy_model,
+           "05_mnist": mnist}
+
+
+def check_claims(module, results):
+    claims = module.claims(results)
+    assert claims, "a chapter without claims"
+    for c in claims:
+        assert isinstance(c.verdict, Verdict) and c.verdict.outcome in OUTCOMES, c
+        assert c.verdict.measured and c.verdict.rule
+    rows = ledger.rows(module.NOTEBOOK, claims, "smoke")
+    assert all(set(ledger.COLUMNS) <= set(r) for r in rows)
+    json.dumps(module.facts(results), default=str)
+    return {c.claim: c.verdict for c in claims}
+
+
+def test_theorems_tiny():
+    p = theorems.Params(local_hs=(0.04, 0.02, 0.01), toy_hs=(0.002, 0.001, 0.0005), n_digits=16, hidden=(4,),
+                        moderate_hs=(0.05, 0.2, 0.4, 1.0), moderate_T=1.0, norm_hs=(0.1,), norm_steps=20,
+                        minima_hs=(0.1, 0.7))
+    v = check_claims(theorems, theorems.run(p))
+    assert v["Global error at fixed T = nh is one order lower (1, 2, 3)"].outcome == "reproduced"
+
+
+def test_geometry_tiny():
+    v = check_claims(geometry, geometry.run(geometry.Params(n_points=2, n_digits=8, hidden=(2,))))
+    assert all(x.outcome == "reproduced" for x in v.values())
+
+
+def test_ntk_tiny():
+    r = ntk.run(ntk.Params(n=8, hidden=(8,), ntk_h_fractions=(0.2, 0.8), baseline_fraction=0.05, ntk_T_edge=10.0,
+                           n_evals=2, seeds=(0, 1)))
+    v = check_claims(ntk, r)
+    assert v["Scalar outputs: E~ = eps^T (1 + K) eps"].outcome == "erratum confirmed"
+
+
+def test_toy_model_tiny():
+    p = toy_model.Params(t_end=(1.0, 0.01), distance_steps=(40, 100), fig1b_hs=(0.01, 0.05, 0.1),
+                         fig1b_steps=2000, scan_h_range=(0.05, 0.3, 6), ricochet_steps=50, mus=(0.0, 0.5),
+                         egr_t_end=1.0, egr_h_euler=0.001, map_grid=3, map_hs=(0.05,), map_t_end=5.0)
+    check_claims(toy_model, toy_model.run(p))
+
+
+def test_mnist_tiny(tmp_path):
+    p = mnist.Params(widths=(8,), learning_rates=(0.2, 0.05), epochs=1.0, eval_every_epochs=1.0, n_train=128,
+                     train_acc_threshold=0.0, batch_sizes=(64,), batch_width=8, full_batch_width=8,
+                     full_batch_n_train=64, full_batch_steps=4, full_batch_eval_every=2, noise_width=8,
+                     sigmas=(0.0, 0.5), n_realizations=2, n_slope=50, fixed_time=0.4, strategy="loop")
+    r = mnist.run(p, tmp_path)
+    check_claims(mnist, r)
+    assert r.missing == () and r.noise is not None and set(r.batch["batch_size"]) == {32, 64}
+    assert len(mnist.curves(r))
+
+
+@pytest.mark.parametrize("module, bad, match", [
+    (mnist, {"learning_rates": (0.5, -1.0)}, "`learning_rates` must hold positive"),
+    (mnist, {"data_source": "cifar"}, "`data_source` must be one of"),
+    (mnist, {"noise_width": 7}, "`noise_width`"),
+    (mnist, {"train_acc_threshold": 1.5}, "`train_acc_threshold`"),
+    (theorems, {"local_hs": (0.1, 0.05)}, "at least 3 step sizes"),
+    (ntk, {"baseline_fraction": 0.5}, "`baseline_fraction`"),
+    (toy_model, {"scan_h_range": (0.4, 0.1, 10)}, "`scan_h_range`"),
+    (geometry, {"n_points": 0}, "`n_points` must be a positive integer"),
+])
+def test_bad_parameters_fail_before_compute(module, bad, match):
+    with pytest.raises(ValueError, match=match):
+        module.Params(**bad)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "paper"])
+def test_profiles_build_valid_params(profile):
+    for name in toc_notebooks():
+        if name in MODULES:
+            MODULES[name].Params.from_mapping({"profile": profile, **profile_parameters(profile, name, ROOT)})
+
+
+def test_committed_paper_results_load_and_match_the_profile():
+    """results/paper/ holds the MNIST grid computed on an accelerator: its configurations are
+    the paper profile's, the cache accepts them on this machine (same key), and the recorded
+    claims load."""
+    p = mnist.Params.from_mapping({"profile": "paper", **profile_parameters("paper", "05_mnist", ROOT),
+                                   "train_missing": "no"})
+    data = mnist.load_data(p)
+    cfg = mnist.sweep_config(p, len(data.y_train))
+    root = ROOT / "results" / "paper" / "sweeps" / cfg.experiment / engine.config_hash(cfg, data)
+    saved = json.loads((root / "config.json").read_text())["config"]
+    assert tuple(saved["widths"]) == p.widths and tuple(saved["learning_rates"]) == p.learning_rates
+    assert tuple(saved["seeds"]) == p.seeds and saved["batch_size"] == p.batch_size
+    res = engine.run_sweep(cfg, data, ROOT / "results" / "paper" / "sweeps", progress=False, cached_only=True)
+    assert len(res.metrics.groupby(["width", "h", "seed"])) == len(p.widths) * len(p.learning_rates) * len(p.seeds)
+    assert all(v["backend"] == "gpu" for v in res.provenance.values())
+    claims = ledger.gather_claims("paper", root=ROOT)
+    assert not claims.empty and set(claims["verdict"]) <= set(OUTCOMES)
+    assert isinstance(claims, pd.DataFrame) and Path(ROOT / "results" / "paper" / "claims" / "05_mnist.json").exists()
