@@ -2,13 +2,14 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 PROFILE ?= smoke
+FORCE   ?=
 PY       = $(VENV)/bin/python
 STAMP    = $(VENV)/.installed
 
 .PHONY: all book paper test check-book bench lock clean help
 
 help:
-	@echo "make book [PROFILE=smoke|paper]  execute every notebook and build _build/html"
+	@echo "make book [PROFILE=smoke|paper] [FORCE=1]  execute changed notebooks (all with FORCE=1), build _build/html"
 	@echo "make test                        run the pytest suite"
 	@echo "make check-book                  open the built book in headless chromium and check every page"
 	@echo "make paper                       same as make book PROFILE=paper (GPU, full data)"
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m igr_core.book all --profile $(PROFILE)
+	$(PY) -m igr_core.book all --profile $(PROFILE) $(if $(FORCE),--force,)
 
 paper:
 	$(MAKE) book PROFILE=paper

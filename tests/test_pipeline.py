@@ -79,7 +79,40 @@ def test_execute_with_profile_and_override(tiny_book):
 def test_failing_notebook_fails_and_is_kept(tiny_book):
     with pytest.raises(RuntimeError, match="broken: ValueError: boom"):
         book.execute(["broken"], "smoke", root=tiny_book, log=lambda *_: None)
-    assert (tiny_book / "book" / "executed" / "broken.ipynb").exists()
+    out = tiny_book / "book" / "executed"
+    assert (out / "broken.failed.ipynb").exists() and "boom" in (out / "broken.failed.txt").read_text()
+    assert not (out / "broken.ipynb").exists()  # nothing good to keep
+
+
+def test_failed_run_never_replaces_the_last_good_notebook(tiny_book):
+    book.execute(["tiny"], "smoke", root=tiny_book, log=lambda *_: None)
+    good = (tiny_book / "book" / "executed" / "tiny.ipynb").read_text()
+    src = tiny_book / "notebooks" / "tiny.md"
+    src.write_text(src.read_text().replace('print("hs-sum"', 'raise ValueError("late"); print("hs-sum"'))
+    with pytest.raises(RuntimeError, match=r"tiny: ValueError: late \(failed execution: .*tiny.failed.ipynb; "
+                                           r"last good notebook kept at .*tiny.ipynb\)"):
+        book.execute(["tiny"], "smoke", root=tiny_book, log=lambda *_: None)
+    assert (tiny_book / "book" / "executed" / "tiny.ipynb").read_text() == good
+
+
+def test_unchanged_notebooks_are_reused_and_changes_re_execute(tiny_book):
+    lines = []
+    first = book.execute(["tiny"], "smoke", root=tiny_book, log=lines.append)
+    again = book.execute(["tiny"], "smoke", root=tiny_book, log=lines.append)
+    assert first[0][2] == "ok" and again[0][2] == "reused"
+    assert any("tiny" in ln and "unchanged, reused" in ln for ln in lines)
+    assert book.execute(["tiny"], "smoke", {"n": 7}, root=tiny_book, log=lines.append)[0][2] == "ok"  # new parameters
+    assert book.execute(["tiny"], "smoke", {"n": 7}, root=tiny_book, log=lines.append, force=True)[0][2] == "ok"
+    prov = tiny_book / "results" / "smoke" / "provenance" / "tiny.json"
+    rec = json.loads(prov.read_text())
+    assert rec["parameters"]["n"] == 7 and rec["versions"]["jax"] and rec["devices"]
+
+
+def test_values_are_checked_before_any_kernel_starts():
+    with pytest.raises(book.ParameterError, match=r"notebook '05_mnist': `learning_rates` must hold positive"):
+        book.plan(["05_mnist"], "smoke", {"learning_rates": [0.5, -1.0]})
+    with pytest.raises(book.ParameterError, match=r"`profile` must be one of"):
+        book.plan(["02_geometry"], "smoke", {"profile": "gpu"})
 
 
 @pytest.mark.parametrize("override, message", [

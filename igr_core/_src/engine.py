@@ -457,7 +457,12 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
             rows += _rows(group, group.evaluate(), int(marks[k]), per_epoch, m)
             steps_run += n_active * len(group.configs)
             bar.update(len(group.configs))
-            bar.set_postfix(steps_per_s=f"{steps_run / (time.perf_counter() - t0):.0f}")
+            rate = steps_run / max(time.perf_counter() - t0, 1e-9)
+            bar.set_postfix(steps_per_s=f"{rate:.0f}")
+            if log is not None and (k + 1 - start) % max(1, (len(marks) - start) // 10) == 0 and k + 1 < len(marks):
+                left = (int(marks[-1]) - int(marks[k])) * len(group.configs) / rate
+                log(f"{cfg.experiment} n_l={width}: evaluation {k + 1}/{len(marks)}, {rate:.0f} config-steps/s, "
+                    f"ETA {left:.0f} s")
             if (k + 1) % cfg.checkpoint_every == 0 and k + 1 < len(marks):
                 _cache.save_checkpoint(gdir, group.state_leaves(), k + 1, rows)
         bar.close()

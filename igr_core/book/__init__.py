@@ -139,6 +139,23 @@ def validate_parameters(notebook: str, defaults: dict[str, Any], given: dict[str
     return given
 
 
+def check_values(name: str, values: dict[str, Any]) -> None:
+    """Value checks (signs, ranges, allowed sets) before any kernel starts: a chapter whose
+    parameters an experiment module declares (``igr_core.experiments.BY_NOTEBOOK``) builds
+    its ``Params``, which raises naming the parameter and what is allowed."""
+    import importlib
+
+    from igr_core.experiments import BY_NOTEBOOK
+
+    if name not in BY_NOTEBOOK:
+        return
+    module = importlib.import_module(BY_NOTEBOOK[name])
+    try:
+        module.Params.from_mapping(values)
+    except ValueError as err:
+        raise ParameterError(f"notebook {name!r}: {err}") from None
+
+
 def load_profile(profile: str, root: Path = ROOT) -> dict[str, Any]:
     path = root / "profiles" / f"{profile}.yml"
     if not path.exists():
@@ -171,6 +188,7 @@ def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path =
         validate_parameters(name, defaults, params)
         validate_parameters(name, defaults, overrides)
         params.update(overrides)
+        check_values(name, {**defaults, **params})
         jobs.append((name, src, nb, params))
     return jobs
 
@@ -186,9 +204,97 @@ def _hide_injected(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = ROOT) -> str:
+    """What an executed notebook depends on: its source, its parameters (profile and
+    overrides), the lock file, every module of ``igr_core``, and, for the pages that gather
+    results (``book/``), the chapters' ledger entries. A change in any re-executes it."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    h.update(src.read_bytes())
+    h.update(json.dumps(params, sort_keys=True, default=str).encode())
+    lock = root / "constraints.txt"
+    h.update(lock.read_bytes() if lock.exists() else b"no lock")
+    pkg = Path(__file__).resolve().parents[1]
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode())
+        h.update(f.read_bytes())
+    if src.parent.name == "book":  # pages that gather the chapters' ledger entries and provenance records
+        files = [*(root / "results").glob("*/claims/*.json"), *(root / "results" / profile / "provenance").glob("*.json")]
+        for f in sorted(files):
+            if (root / "notebooks" / f"{f.stem}.md").exists():
+                h.update(f.relative_to(root).as_posix().encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _reusable(name: str, key: str, profile: str, root: Path) -> bool:
+    import json
+
+    out, meta = root / EXECUTED / f"{name}.ipynb", root / EXECUTED / f"{name}.hash.json"
+    if not (out.exists() and meta.exists()):
+        return False
+    saved = json.loads(meta.read_text())
+    if saved.get("ledger") and not (root / "results" / profile / "claims" / f"{name}.json").exists():
+        return False  # a chapter whose verdicts are gone must run again
+    return saved.get("fingerprint") == key and saved.get("profile") == profile
+
+
+def _record(root: Path, name: str, profile: str, params: dict, seconds: float, key: str) -> None:
+    """Provenance of one execution: results/<profile>/provenance/<name>.json (read by the
+    generated "How this book was made" page) and the fingerprint beside the notebook."""
+    import datetime
+    import hashlib
+    import json
+    from importlib import metadata
+
+    def version(pkg):
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    def git_commit():
+        try:
+            return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "unknown"
+
+    lock = root / "constraints.txt"
+    ledger_entry = root / "results" / profile / "claims" / f"{name}.json"
+    data_source = ""
+    if ledger_entry.exists():
+        data_source = str(json.loads(ledger_entry.read_text()).get("facts", {}).get("data_source", ""))
+    import jax
+
+    rec = {"notebook": name, "profile": profile, "parameters": params, "seconds": round(seconds, 1),
+           "data_source": data_source, "devices": [str(d) for d in jax.devices()],
+           "versions": {p: version(p) for p in ("jax", "jaxlib", "dm-haiku", "optax", "jupyter-book", "papermill")},
+           "git_commit": git_commit(),
+           "constraints_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock.exists() else "",
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "fingerprint": key}
+    prov = root / "results" / profile / "provenance"
+    prov.mkdir(parents=True, exist_ok=True)
+    (prov / f"{name}.json").write_text(json.dumps(rec, indent=1, default=str))
+    (root / EXECUTED / f"{name}.hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile,
+                                                                 "ledger": ledger_entry.exists()}))
+
+
 def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = None,
-            root: Path = ROOT, log=print) -> list[tuple[str, float, str]]:
-    """Execute notebooks with papermill. Returns [(name, seconds, status)]; raises on failure."""
+            root: Path = ROOT, log=print, force: bool = False) -> list[tuple[str, float, str]]:
+    """Execute notebooks with papermill. Returns [(name, seconds, status)]; raises on failure.
+
+    A notebook whose :func:`fingerprint` matches its last good execution is reused
+    ("unchanged, reused") unless ``force``. A failing execution never replaces the last good
+    notebook: it is written beside it as ``<name>.failed.ipynb`` with ``<name>.failed.txt``
+    (the traceback), and the run fails naming both. Long computations report progress to
+    the terminal through :func:`igr_core.book.display.progress` (the kernel's own stderr), not
+    into the page.
+    """
+    import shutil
+
     import nbformat
     import papermill as pm
 
@@ -202,24 +308,39 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     times, failed = [], []
     for name, src, nb, params in jobs:
-        tmp = tmp_dir / f"{name}.ipynb"
-        nbformat.write(nb, tmp)
+        key = fingerprint(name, src, params, profile, root)
         out = out_dir / f"{name}.ipynb"
+        if not force and _reusable(name, key, profile, root):
+            times.append((name, 0.0, "reused"))
+            log(f"[reused] {name:<28} unchanged, reused ({profile})")
+            continue
+        tmp = tmp_dir / f"{name}.ipynb"
+        result = tmp_dir / f"{name}.out.ipynb"
+        nbformat.write(nb, tmp)
         t0 = time.perf_counter()
         status = "ok"
         try:
-            pm.execute_notebook(str(tmp), str(out), parameters=params, kernel_name="python3", cwd=str(root),
+            pm.execute_notebook(str(tmp), str(result), parameters=params, kernel_name="python3", cwd=str(root),
                                 progress_bar=False, log_output=False)
-            _hide_injected(out)
+            _hide_injected(result)
+            shutil.move(str(result), out)
+            for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):
+                stale.unlink(missing_ok=True)
         except pm.PapermillExecutionError as err:
             status = "FAILED"
-            failed.append((name, out, err))
+            bad = out_dir / f"{name}.failed.ipynb"
+            shutil.move(str(result), bad)
+            (out_dir / f"{name}.failed.txt").write_text(f"{err.ename}: {err.evalue}\n\n" + "\n".join(err.traceback))
+            failed.append((name, out, bad, err))
         dt = time.perf_counter() - t0
+        if status == "ok":
+            _record(root, name, profile, params, dt, key)
         times.append((name, dt, status))
         log(f"[{status:>6}] {name:<28} {dt:7.1f} s  ({profile})")
     log(times_table(times))
     if failed:
-        msgs = "\n".join(f"  {n}: {e.ename}: {e.evalue} (executed notebook kept at {o})" for n, o, e in failed)
+        msgs = "\n".join(f"  {n}: {e.ename}: {e.evalue} (failed execution: {b}; last good notebook "
+                         f"{'kept at ' + str(o) if o.exists() else 'none'})" for n, o, b, e in failed)
         raise RuntimeError(f"{len(failed)} notebook(s) raised:\n{msgs}")
     return times
 
@@ -252,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=("execute", "build", "all"))
     ap.add_argument("notebooks", nargs="*", help="names or paths (default: every notebook in _toc.yml)")
     ap.add_argument("--profile", default="smoke")
+    ap.add_argument("--force", action="store_true", help="re-execute every notebook, even unchanged ones")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                     help="override one parameter (VALUE is YAML) for the notebooks executed")
     args = ap.parse_args(argv)
@@ -262,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in names:
                 if n not in known:
                     raise ParameterError(f"unknown notebook {n!r}; allowed: {', '.join(sorted(known))}")
-            execute(names, args.profile, _parse_overrides(args.parameter))
+            execute(names, args.profile, _parse_overrides(args.parameter), force=args.force)
         if args.command in ("build", "all"):
             build()
     except (ParameterError, RuntimeError, FileNotFoundError) as err:

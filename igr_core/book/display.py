@@ -51,6 +51,14 @@ def banner(profile: str, params: dict | None = None, data_source: str | None = N
     show_markdown("\n".join(lines))
 
 
+def progress(line: str) -> None:
+    """A progress line for the terminal that runs the pipeline: written to the kernel
+    process's own stderr (inherited from papermill's terminal), so it never enters the page."""
+    import sys
+
+    print(line, file=sys.__stderr__, flush=True)
+
+
 _GLUED: dict = {}
 
 
@@ -75,4 +83,5 @@ def glued(name: str):
     return _GLUED[name]
 
 
-__all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "glue", "glue_all", "glued"]
+__all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
+           "glued"]

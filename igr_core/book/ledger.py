@@ -62,9 +62,39 @@ def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
     return out
 
 
+def result_tables(results) -> dict[str, pd.DataFrame]:
+    """Every table in a chapter's Results (DataFrame fields, and ``.metrics`` of sweep results)."""
+    out = {}
+    for name, v in results._asdict().items():
+        if isinstance(v, pd.DataFrame):
+            out[name] = v
+        elif hasattr(v, "metrics") and isinstance(getattr(v, "metrics"), pd.DataFrame):
+            out[f"{name}_metrics"] = v.metrics
+    return out
+
+
+def export(notebook: str, results) -> Path:
+    """Write the chapter's result tables as CSV files in ``book/executed/<notebook>_results.zip``
+    (offered for download on the chapter's page)."""
+    import io
+    import zipfile
+
+    path = repo_root() / "book" / "executed" / f"{notebook}_results.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, df in result_tables(results).items():
+            buf = io.StringIO()
+            df.to_csv(buf, index=not isinstance(df.index, pd.RangeIndex))
+            z.writestr(f"{notebook}/{name}.csv", buf.getvalue())
+    return path
+
+
 def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | None = None,
-           show: bool = True) -> pd.DataFrame:
-    """Write the chapter's verdict rows and facts to the ledger and show the verdict table."""
+           show: bool = True, results=None) -> pd.DataFrame:
+    """Write the chapter's verdict rows and facts to the ledger (and, with ``results``, its
+    tables for download) and show the verdict table."""
+    if results is not None:
+        export(notebook, results)
     table = rows(notebook, claims, profile)
     out = results_dir(profile) / "claims"
     out.mkdir(parents=True, exist_ok=True)
@@ -109,5 +139,5 @@ def side_by_side(smoke: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["COLUMNS", "Claim", "repo_root", "results_dir", "rows", "record", "gather_claims", "facts",
+__all__ = ["COLUMNS", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export", "record", "gather_claims", "facts",
            "side_by_side"]

@@ -11,3 +11,8 @@ Modules: :mod:`~igr_core.experiments.theorems` (chapter 01), :mod:`~igr_core.exp
 :mod:`~igr_core.experiments.mnist` (05).
 """
 from igr_core.experiments import _params  # noqa: F401
+
+# the notebook each module computes (the pipeline checks parameter values through its Params)
+BY_NOTEBOOK = {"01_theorem_checks": "igr_core.experiments.theorems", "02_geometry": "igr_core.experiments.geometry",
+               "03_ntk": "igr_core.experiments.ntk", "04_toy_model": "igr_core.experiments.toy_model",
+               "05_mnist": "igr_core.experiments.mnist"}
