@@ -16,7 +16,6 @@ from typing import NamedTuple, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pandas as pd
 
 from igr_core._src import bea as _bea
@@ -100,8 +99,8 @@ def training_study(fractions: Sequence[float], T_edge: float, n_evals: int, n: i
     h_edge = 2.0 / _bea.sharpness(loss, params0, x, y)
 
     @jax.jit
-    def advance(params, h, n_steps):
-        return jax.lax.fori_loop(0, n_steps, lambda i, p: optax.tree.add_scale(p, -h, grad_fn(p, x, y)), params)
+    def advance(params, h, n_steps):  # the library's one GD loop; NaN once diverged
+        return _bea.gd_final(loss, params, h, n_steps, x, y)
 
     @jax.jit
     def measure(params):

@@ -367,7 +367,8 @@ def facts(r: Results) -> dict:
             "a2_last_negative_t": float(neg["t"].max()) if len(neg) else float("nan"),
             "a2_first_positive_t": float(pos["t"].min()) if len(pos) else float("nan"),
             "a2_final_spread": float(r.egr_profile["relative spread"].iloc[-1]),
-            "a2_final_t": float(r.egr_profile["t"].iloc[-1])}
+            "a2_final_t": float(r.egr_profile["t"].iloc[-1]),
+            "data_source": "the single training point (x, y) = (1, 0.6) and test point (0.5, 0.6) of Table A.1"}
 
 
 __all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "figure1a_paths", "distance_to_flows",
