@@ -178,7 +178,7 @@ def _fisher_interval(rho: float, n: int) -> tuple[float, float]:
 
 
 def _decide(stat: float, p: float, lo: float, hi: float, expected_sign: int, n: int, min_p: float,
-            meaningful: float, alpha: float) -> tuple[str, str]:
+            meaningful: float, alpha: float, effect: str = "trend") -> tuple[str, str]:
     s = int(np.sign(expected_sign))
     if min_p > alpha:
         return "inconclusive", f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}"
@@ -186,14 +186,14 @@ def _decide(stat: float, p: float, lo: float, hi: float, expected_sign: int, n: 
         return "inconclusive", "no variation to rank (constant values)"
     if p < alpha:
         if np.sign(stat) == s:
-            return "reproduced", f"significant trend of the expected sign (p = {p:.2g} < {alpha})"
-        return "not reproduced", f"significant trend of the opposite sign (p = {p:.2g})"
+            return "reproduced", f"significant {effect} of the expected sign (p = {p:.2g} < {alpha})"
+        return "not reproduced", f"significant {effect} of the opposite sign (p = {p:.2g})"
     # not significant: can the data exclude a meaningful effect of the expected sign?
     best_case = hi if s > 0 else -lo
     if best_case < meaningful:
-        return "not reproduced", (f"no significant trend (p = {p:.2g}) and the 95% interval excludes an effect "
-                                  f"of the expected sign larger than {meaningful}")
-    return "inconclusive", f"no significant trend (p = {p:.2g}), but the 95% interval still allows one"
+        return "not reproduced", (f"no significant {effect} (p = {p:.2g}) and the 95% interval excludes an effect "
+                                  f"of the expected sign larger than {meaningful:.3g}")
+    return "inconclusive", f"no significant {effect} (p = {p:.2g}), but the 95% interval still allows one"
 
 
 def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: float = ALPHA,
@@ -304,7 +304,7 @@ def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign
     p = float(res.pvalue)
     scale = max(abs(float(np.mean(b))) if b.size else 0.0, 1e-300)
     meaningful = meaningful_rel * scale
-    outcome, why = _decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
+    outcome, why = _decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference")
     return Verdict(outcome, "compare", f"{what} = {_g(diff)}", sign, f"p = {p:.2g}, {unc}", n, why, diff)
 
 
