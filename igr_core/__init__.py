@@ -15,9 +15,11 @@ Public API: the regularizers below, and the modules
 Implementations live in the private ``igr_core._src``.
 """
 from igr_core import bea, data, engine, geometry, losses, models, ntk, problems, robustness, selection, toy, verdicts
-from igr_core._src.regularizers import egr_grad, egr_loss, igr_rate, modified_loss, num_params, r_ig
+from igr_core._src.regularizers import (
+    egr_grad, egr_loss, egr_value_and_grad, igr_rate, modified_loss, num_params, r_ig,
+)
 
 __version__ = "0.2.0"
 
-__all__ = ["r_ig", "num_params", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "bea", "data", "engine",
+__all__ = ["r_ig", "num_params", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "egr_value_and_grad", "bea", "data", "engine",
            "geometry", "losses", "models", "ntk", "problems", "robustness", "selection", "toy", "verdicts"]

@@ -1,4 +1,7 @@
-"""Haiku models as pure (init, apply) pairs. See :mod:`igr_core._src.models`."""
-from igr_core._src.models import ACTIVATIONS, Model, mlp, mlp_num_params, paper_mlp
+"""Haiku models as pure functions (MLP; CIFAR ResNet-18 with BatchNorm state). See :mod:`igr_core._src.models`."""
+from igr_core._src.models import (
+    ACTIVATIONS, Model, StatefulModel, mlp, mlp_num_params, paper_mlp, resnet18, resnet18_num_params,
+)
 
-__all__ = ["ACTIVATIONS", "Model", "mlp", "paper_mlp", "mlp_num_params"]
+__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "mlp", "paper_mlp", "mlp_num_params", "resnet18",
+           "resnet18_num_params"]

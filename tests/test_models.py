@@ -19,3 +19,31 @@ def test_mlp_output_shape_and_bad_activation():
     assert m.apply(params, jnp.ones((4, 5), jnp.float32)).shape == (4, 3)
     with pytest.raises(ValueError, match="activation"):
         models.mlp([8], 3, "gelu2")
+
+
+def _count(tree):
+    return sum(x.size for x in jax.tree_util.tree_leaves(tree))
+
+
+def test_resnet18_full_width_parameter_count_on_cifar_shapes(standard_promotion):
+    """The CIFAR ResNet-18 has 11,173,962 parameters (BatchNorm statistics are state, counted apart)."""
+    model = models.resnet18(10)
+    params, state = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3), jnp.float32)))
+    assert _count(params) == 11_173_962 == models.resnet18_num_params(3, 10)
+    assert _count(state) > 0  # moving means and variances of every BatchNorm
+
+
+def test_resnet18_small_width_any_input_shape_and_batchnorm_modes():
+    model = models.resnet18(10, width=0.125)
+    x = jax.random.uniform(jax.random.PRNGKey(1), (4, 28, 28, 1))
+    params, state = model.init(jax.random.PRNGKey(0), x)
+    assert _count(params) == models.resnet18_num_params(1, 10, 0.125)
+    logits, new_state = model.apply(params, state, x, True)
+    assert logits.shape == (4, 10)
+    changed = jax.tree_util.tree_map(lambda a, b: bool(jnp.any(a != b)), state, new_state)
+    assert any(jax.tree_util.tree_leaves(changed))  # training mode updates the moving statistics
+    _, same = model.apply(params, new_state, x, False)
+    assert all(bool(jnp.all(a == b)) for a, b in zip(jax.tree_util.tree_leaves(new_state),
+                                                      jax.tree_util.tree_leaves(same)))
+    with pytest.raises(ValueError, match="`width` must be a positive multiplier"):
+        models.resnet18(10, width=0)

@@ -127,3 +127,19 @@ def test_egr_loss_gradient_via_finite_differences_of_the_loss(tree_problem):
 def test_egr_grad_rejects_unknown_method():
     with pytest.raises(ValueError, match="method"):
         igr_core.egr_grad(quad_loss, 0.1, method="adjoint")
+
+
+@pytest.mark.parametrize("method, rtol", [("exact", 1e-13), ("finite_difference", 1e-6)])
+def test_egr_value_and_grad_closed_form_on_a_quadratic(method, rtol):
+    """E = x^T A x / 2 - b^T x: g = A x - b, E_mu = E + mu |g|^2, grad E_mu = g + 2 mu A g."""
+    a = jnp.array([[3.0, 0.5], [0.5, 1.0]])
+    b = jnp.array([0.3, -0.7])
+    loss = lambda x: 0.5 * x @ a @ x - b @ x  # noqa: E731
+    x = jnp.array([0.9, -1.2])
+    mu = 0.05
+    g = a @ x - b
+    value, grad = igr_core.egr_value_and_grad(loss, mu, method)(x)
+    assert float(value) == pytest.approx(float(loss(x) + mu * g @ g), rel=1e-13)
+    np.testing.assert_allclose(grad, g + 2 * mu * a @ g, rtol=rtol)
+    _, plain = igr_core.egr_value_and_grad(loss, 0.0, method)(x)
+    np.testing.assert_array_equal(plain, jax.grad(loss)(x))  # mu = 0 is plain gradient descent, bit for bit

@@ -69,18 +69,38 @@ def tfds_prepared(name: str, data_dir: str | None = None) -> bool:
         return False
 
 
+def _read_all(ds) -> list:
+    """Every record of a tfds data source. Prepared array-record sources read in one call
+    (``__getitems__``); sources that do not support it (``tfds.testing.mock_data``) one index
+    at a time (a data source takes one index, not a list)."""
+    n = len(ds)
+    try:
+        recs = ds.__getitems__(list(range(n)))
+        if len(recs) == n:
+            return list(recs)
+    except Exception:  # noqa: BLE001 - fall back to single indices
+        pass
+    return [ds[i] for i in range(n)]
+
+
+def _tfds_split_arrays(name: str, data_dir: str | None, download: bool) -> dict:
+    """(images, labels) per split through ``tfds.data_source`` (no TensorFlow), one split at a
+    time (without ``split=`` a mocked source has no splits)."""
+    import tensorflow_datasets as tfds
+
+    out = {}
+    for split in ("train", "test"):
+        recs = _read_all(tfds.data_source(name, split=split, data_dir=data_dir, download=download))
+        out[split] = (np.stack([r["image"] for r in recs]), np.array([r["label"] for r in recs]))
+    return out
+
+
 def _tfds_arrays(name: str, data_dir: str | None, download: bool):
     import tensorflow_datasets as tfds
 
     data_dir = data_dir or default_data_dir()
-    splits = {}
     try:  # array-record data read without TensorFlow
-        src = tfds.data_source(name, data_dir=data_dir, download=download)
-        for split in ("train", "test"):
-            ds = src[split]
-            recs = ds[list(range(len(ds)))]
-            splits[split] = (np.stack([r["image"] for r in recs]), np.array([r["label"] for r in recs]))
-        return splits
+        return _tfds_split_arrays(name, data_dir, download)
     except Exception as err:  # noqa: BLE001
         first_error = err
     try:
@@ -90,6 +110,7 @@ def _tfds_arrays(name: str, data_dir: str | None, download: bool):
             f"tfds could not read {name!r} from {data_dir!r} without TensorFlow ({first_error}). "
             "Prepare it in array-record format, or install the extra: pip install '.[tensorflow]'."
         ) from first_error
+    splits = {}
     for split in ("train", "test"):
         ds = tfds.load(name, split=split, data_dir=data_dir, download=download, batch_size=10_000)
         xs, ys = zip(*[(b["image"], b["label"]) for b in tfds.as_numpy(ds)])
@@ -189,13 +210,8 @@ def load_cifar10(source: str = "auto", data_dir: str | None = None, download: bo
     else:
         import tensorflow_datasets as tfds
 
-        with tfds.testing.mock_data(num_examples=mock_examples, seed=seed):
-            splits = {}
-            ds_src = tfds.data_source("cifar10")
-            for split in ("train", "test"):
-                ds = ds_src[split]
-                recs = ds[list(range(len(ds)))]
-                splits[split] = (np.stack([r["image"] for r in recs]), np.array([r["label"] for r in recs]))
+        with tfds.testing.mock_data(num_examples=mock_examples):
+            splits = _tfds_split_arrays("cifar10", None, False)
         (x_tr, y_tr), (x_te, y_te) = splits["train"], splits["test"]
         src = "MOCK: tfds.testing.mock_data (random images, NOT CIFAR-10)"
         if source == "auto":
@@ -206,5 +222,67 @@ def load_cifar10(source: str = "auto", data_dir: str | None = None, download: bo
     return _finish(x_tr, y_tr, x_te, y_te, src, "cifar10", flatten=False)
 
 
-__all__ = ["SOURCES", "Dataset", "DataUnavailableError", "default_data_dir", "tfds_prepared", "stratified_split",
+FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist package
+
+
+def read_idx(path) -> np.ndarray:
+    """An IDX file (the MNIST / Fashion-MNIST format), gzipped or not, as a NumPy array."""
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: header shape {shape} does not match {data.size} values")
+    return data.reshape(shape)
+
+
+def fashion_mnist_dir(data_dir: str | None = None) -> Path | None:
+    """The folder holding Fashion-MNIST's four IDX files: ``data_dir``, ``$FASHION_MNIST_DIR``
+    or Debian's package folder; None when none has them."""
+    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+             "t10k-labels-idx1-ubyte.gz")
+    for d in [data_dir, os.environ.get("FASHION_MNIST_DIR"), *FASHION_MNIST_DIRS]:
+        if d and all((Path(d) / n).exists() for n in names):
+            return Path(d)
+    return None
+
+
+def load_fashion_mnist(source: str = "auto", data_dir: str | None = None, n_train: int | None = None,
+                       n_test: int | None = None, seed: int = 0, flatten: bool = False) -> Dataset:
+    """Fashion-MNIST (60,000 + 10,000 real 28x28 grey images, 10 classes) as (28, 28, 1) images.
+
+    ``source``: "tfds" (prepared tensorflow-datasets ``fashion_mnist``), "debian" (the IDX files
+    of Debian's ``dataset-fashion-mnist`` package, or ``data_dir`` / ``$FASHION_MNIST_DIR``), or
+    "auto" (tfds when prepared, else the IDX files). Without either, a clear error says what to
+    install or which folder to pass. This is the offline stand-in for CIFAR-10.
+    """
+    if source not in ("auto", "tfds", "debian"):
+        raise ValueError(f"`source` must be one of ('auto', 'tfds', 'debian'), got {source!r}.")
+    if source == "tfds" or (source == "auto" and tfds_prepared("fashion_mnist", data_dir)):
+        splits = _tfds_arrays("fashion_mnist", data_dir, download=False)
+        (x_tr, y_tr), (x_te, y_te) = splits["train"], splits["test"]
+        src = "tfds:fashion_mnist (70,000 real images)"
+    else:
+        d = fashion_mnist_dir(data_dir)
+        if d is None:
+            raise DataUnavailableError(
+                "Fashion-MNIST not found: install Debian's package (apt-get install dataset-fashion-mnist, "
+                f"files in {FASHION_MNIST_DIRS[0]}), pass `data_dir` (or set FASHION_MNIST_DIR) to a folder with "
+                "the four IDX files, or prepare tensorflow-datasets' fashion_mnist.")
+        x_tr, y_tr = read_idx(d / "train-images-idx3-ubyte.gz"), read_idx(d / "train-labels-idx1-ubyte.gz")
+        x_te, y_te = read_idx(d / "t10k-images-idx3-ubyte.gz"), read_idx(d / "t10k-labels-idx1-ubyte.gz")
+        src = f"Fashion-MNIST IDX files from {d} (70,000 real images)"
+    x_tr, x_te = x_tr.reshape(-1, 28, 28, 1), x_te.reshape(-1, 28, 28, 1)
+    x_tr, y_tr = _subsample(x_tr, y_tr, n_train, seed)
+    x_te, y_te = _subsample(x_te, y_te, n_test, seed + 1)
+    return _finish(x_tr, y_tr, x_te, y_te, src, "fashion_mnist", flatten)
+
+
+__all__ = ["SOURCES", "FASHION_MNIST_DIRS", "read_idx", "fashion_mnist_dir", "load_fashion_mnist", "Dataset", "DataUnavailableError", "default_data_dir", "tfds_prepared", "stratified_split",
            "load_mnist", "load_cifar10"]

@@ -1,4 +1,4 @@
-"""Models: Haiku MLPs, exposed as pure (init, apply) pairs.
+"""Models: Haiku MLPs and a CIFAR-style ResNet-18, exposed as pure functions.
 
 Abstraction: Haiku (in maintenance mode) stays inside this module. Everything else
 in :mod:`igr_core` sees a :class:`Model`: ``init(key, x) -> params`` and
@@ -52,4 +52,78 @@ def mlp_num_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-__all__ = ["ACTIVATIONS", "Model", "mlp", "paper_mlp", "mlp_num_params"]
+class StatefulModel(NamedTuple):
+    """A model with state (BatchNorm statistics): ``init(key, x) -> (params, state)`` and
+    ``apply(params, state, x, is_training) -> (logits, new_state)``. In training mode
+    BatchNorm normalizes with the batch's statistics and updates the moving averages; in
+    evaluation mode it uses the moving averages and leaves the state unchanged."""
+    init: Callable
+    apply: Callable
+    name: str
+
+
+def _basic_block(channels: int, stride: int, project: bool, bn_decay: float):
+    def block(x, is_training):
+        bn = lambda name: hk.BatchNorm(True, True, bn_decay, name=name)  # noqa: E731
+        out = hk.Conv2D(channels, 3, stride=stride, with_bias=False, name="conv1")(x)
+        out = jax.nn.relu(bn("bn1")(out, is_training))
+        out = hk.Conv2D(channels, 3, stride=1, with_bias=False, name="conv2")(out)
+        out = bn("bn2")(out, is_training)
+        shortcut = x
+        if project:
+            shortcut = hk.Conv2D(channels, 1, stride=stride, with_bias=False, name="shortcut_conv")(x)
+            shortcut = bn("shortcut_bn")(shortcut, is_training)
+        return jax.nn.relu(out + shortcut)
+
+    return block
+
+
+def resnet18(num_classes: int = 10, width: float = 1.0, bn_decay: float = 0.9) -> StatefulModel:
+    """ResNet-18, CIFAR variant (He et al. 2016 as adapted to 32x32 inputs): a 3x3 stem of
+    64 channels with BatchNorm and no max-pool, four stages of two basic blocks (64, 128, 256,
+    512 channels, strides 1, 2, 2, 2, 1x1 projection shortcuts where the shape changes),
+    global average pooling and a linear read-out. ``width`` multiplies every channel count
+    (at least 1 channel), for small runs; any input shape (N, H, W, C) works (32x32x3,
+    28x28x1). At full width on 32x32x3 it has 11,173,962 parameters (BatchNorm scale and
+    offset included; the moving statistics are state)."""
+    if not (isinstance(width, (int, float)) and width > 0):
+        raise ValueError(f"`width` must be a positive multiplier, got {width!r}.")
+    if int(num_classes) <= 0:
+        raise ValueError(f"`num_classes` must be positive, got {num_classes!r}.")
+    ch = [max(1, int(round(c * width))) for c in (64, 128, 256, 512)]
+
+    def forward(x, is_training):
+        out = hk.Conv2D(ch[0], 3, stride=1, with_bias=False, name="stem_conv")(x)
+        out = jax.nn.relu(hk.BatchNorm(True, True, bn_decay, name="stem_bn")(out, is_training))
+        in_ch = ch[0]
+        for i, (c, stride) in enumerate(zip(ch, (1, 2, 2, 2))):
+            for j in range(2):
+                s = stride if j == 0 else 1
+                with hk.experimental.name_scope(f"stage{i + 1}_block{j + 1}"):
+                    out = _basic_block(c, s, project=(s != 1 or in_ch != c), bn_decay=bn_decay)(out, is_training)
+                in_ch = c
+        out = jnp.mean(out, axis=(1, 2))
+        return hk.Linear(int(num_classes), name="head")(out)
+
+    t = hk.without_apply_rng(hk.transform_with_state(forward))
+    return StatefulModel(lambda key, x: t.init(key, x, True), t.apply, f"ResNet-18 (CIFAR variant, width x{width:g}) -> {num_classes}")
+
+
+def resnet18_num_params(in_channels: int = 3, num_classes: int = 10, width: float = 1.0) -> int:
+    """Closed-form parameter count of :func:`resnet18` (convolutions without bias, BatchNorm
+    scale and offset, the linear head)."""
+    ch = [max(1, int(round(c * width))) for c in (64, 128, 256, 512)]
+    total = 9 * in_channels * ch[0] + 2 * ch[0]
+    in_ch = ch[0]
+    for c, stride in zip(ch, (1, 2, 2, 2)):
+        for j in range(2):
+            s = stride if j == 0 else 1
+            total += 9 * in_ch * c + 2 * c + 9 * c * c + 2 * c
+            if s != 1 or in_ch != c:
+                total += in_ch * c + 2 * c
+            in_ch = c
+    return total + in_ch * num_classes + num_classes
+
+
+__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "mlp", "paper_mlp", "mlp_num_params", "resnet18",
+           "resnet18_num_params"]

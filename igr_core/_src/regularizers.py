@@ -117,3 +117,34 @@ def egr_grad(loss_fn: LossFn, mu, method: str = "exact", fd_scale: float | None 
         return optax.tree.add_scale(g, 2.0 * mu, hg)
 
     return fd_grad
+
+
+def egr_value_and_grad(loss_fn: LossFn, mu, method: str = "exact", fd_scale: float | None = None):
+    r"""EGR for any JAX loss, to drop into an optax loop: ``(E_mu(theta), grad E_mu(theta))``
+    with :math:`E_\mu = E + \mu\|\nabla E\|^2` (Eq. 8), by double backpropagation
+    (``method="exact"``) or by the finite-difference Hessian-gradient product of
+    :func:`egr_grad` (``"finite_difference"``: two gradient evaluations). ``mu`` may be traced.
+
+    Example::
+
+        import optax
+        from igr_core import egr_value_and_grad
+
+        value_and_grad = jax.jit(egr_value_and_grad(loss, mu=0.01))
+        opt = optax.sgd(0.1)
+        opt_state = opt.init(params)
+        for x, y in batches:
+            value, grads = value_and_grad(params, x, y)
+            updates, opt_state = opt.update(grads, opt_state, params)
+            params = optax.apply_updates(params, updates)
+
+    With ``mu = 0`` both routes return exactly ``jax.value_and_grad(loss_fn)``'s gradient.
+    """
+    grad_of = egr_grad(loss_fn, mu, method, fd_scale)
+
+    def value_and_grad(theta, *args):
+        value, g = jax.value_and_grad(loss_fn)(theta, *args)
+        return value + mu * optax.tree.norm(g, squared=True), grad_of(theta, *args)
+
+    return value_and_grad
+
