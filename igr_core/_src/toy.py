@@ -16,7 +16,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 
 from igr_core._src import bea as _bea
 from igr_core._src.regularizers import igr_rate

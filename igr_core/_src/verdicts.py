@@ -155,13 +155,7 @@ def erratum(printed_error: float, corrected_error: float, dtype="float64", what:
 # -------------------------------------------------------------------------------- trends
 
 
-def _rank(a: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(a)
-
-
-def min_p_value(n: int, ties: int = 0) -> float:
+def min_p_value(n: int) -> float:
     """Smallest two-sided permutation p-value achievable with ``n`` pairs (no ties): 2 / n!."""
     if n < 2:
         return 1.0
@@ -207,7 +201,7 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
     that excludes a meaningful effect of the expected sign), else ``inconclusive`` with the
     reason (n too small for any p below alpha, or an interval that still allows an effect).
     """
-    from scipy.stats import permutation_test
+    from scipy.stats import permutation_test, rankdata
 
     if expected_sign not in (-1, 1):
         raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
@@ -224,7 +218,7 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
         why = (f"n = {n}: the smallest possible p is {min_p:.2g}" if min_p > alpha else
                "no variation to rank (constant values)")
         return Verdict("inconclusive", "trend", f"rho({x_name}, {y_name}) undefined", sign, "", n, why)
-    rx, ry = _rank(x), _rank(y)
+    rx, ry = rankdata(x), rankdata(y)
     rx = (rx - rx.mean()) / np.linalg.norm(rx - rx.mean())
     ry = (ry - ry.mean()) / np.linalg.norm(ry - ry.mean())
 

@@ -10,8 +10,6 @@ Modules: :mod:`~igr_core.experiments.theorems` (chapter 01), :mod:`~igr_core.exp
 (02), :mod:`~igr_core.experiments.ntk` (03), :mod:`~igr_core.experiments.toy_model` (04),
 :mod:`~igr_core.experiments.mnist` (05).
 """
-from igr_core.experiments import _params  # noqa: F401
-
 # the notebook each module computes (the pipeline checks parameter values through its Params)
 BY_NOTEBOOK = {"01_theorem_checks": "igr_core.experiments.theorems", "02_geometry": "igr_core.experiments.geometry",
                "03_ntk": "igr_core.experiments.ntk", "04_toy_model": "igr_core.experiments.toy_model",

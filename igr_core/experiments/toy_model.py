@@ -44,7 +44,7 @@ def figure1a_paths(point, t_end: float) -> dict:
     return {
         f"GD, h_S = {p.h_S:g}": _toy.gd_path(th0, p.x, p.y, p.h_S, int(round(t_end / p.h_S))),
         f"GD, h_M = {p.h_M:g}": _toy.gd_path(th0, p.x, p.y, p.h_M, int(round(t_end / p.h_M))),
-        f"modified flow, lambda = h_M/2": _toy.euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, _toy.igr_lambda(p.h_M)),
+        "modified flow, lambda = h_M/2": _toy.euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, _toy.igr_lambda(p.h_M)),
         f"EGR flow, mu = {p.mu:g}": _toy.euler_flow_path(th0, p.x, p.y, t_end, p.h_Euler, p.mu),
     }
 
