@@ -191,7 +191,13 @@ def test_stopping_time_selectors():
 
 @pytest.mark.parametrize("kw, match", [
     ({"widths": ()}, "`widths` must be a non-empty sequence"),
-    ({"widths": (0,)}, "`widths` must be positive"),
+    ({"widths": (0,)}, "`widths` of an MLP must be positive integers"),
+    ({"widths": (0.5,)}, "`widths` of an MLP must be positive integers"),
+    ({"widths": (0.0,), "architecture": "resnet18"}, "`widths` of a ResNet must be positive channel multipliers"),
+    ({"architecture": "vgg"}, "`architecture` must be one of"),
+    ({"mus": (0.0, -0.1)}, "`mus` .* must be non-negative"),
+    ({"mus": ()}, "`mus` must be a non-empty sequence"),
+    ({"egr_method": "hutchinson"}, "`egr_method` must be one of"),
     ({"learning_rates": (0.1, -1.0)}, "`learning_rates` must be positive"),
     ({"batch_size": 0}, "`batch_size` must be a positive integer or None"),
     ({"strategy": "pmap"}, "`strategy` must be one of"),

@@ -29,6 +29,9 @@ import pandas as pd
 
 CACHE_VERSION = 2  # bump when the meaning of cached tables changes
 _EXECUTION_ONLY = ("strategy", "checkpoint_every")
+# fields added after results were committed: left out of the key while at their default, so
+# existing keys (an MLP trained by SGD) are unchanged
+_KEY_DEFAULTS = {"architecture": "mlp", "mus": (0.0,), "egr_method": "exact"}
 
 
 def data_fingerprint(data) -> dict:
@@ -40,7 +43,19 @@ def data_fingerprint(data) -> dict:
 
 
 def config_dict(cfg) -> dict:
-    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _EXECUTION_ONLY}
+    """The fields of a sweep configuration that its results depend on (the cache key)."""
+    out = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _EXECUTION_ONLY}
+    for k, default in _KEY_DEFAULTS.items():
+        if k in out and out[k] == default:
+            del out[k]
+    if out.get("egr_method") is not None and not any(m > 0 for m in out.get("mus", (0.0,))):
+        del out["egr_method"]  # without EGR the route is irrelevant
+    return out
+
+
+def group_name(width) -> str:
+    """Sub-folder of one width (``width_100``, ``width_0.0625``)."""
+    return f"width_{width:g}" if isinstance(width, float) else f"width_{width}"
 
 
 def config_hash(cfg, data) -> str:
@@ -93,8 +108,10 @@ def provenance_now(seconds: float) -> dict:
             "seconds": round(float(seconds), 2)}
 
 
-def save_group(gdir: Path, metrics: pd.DataFrame, best_leaves_tree, seconds: float) -> None:
+def save_group(gdir: Path, metrics: pd.DataFrame, best_leaves_tree, seconds: float, best_state_tree=None) -> None:
     save_params(gdir / "best_params.npz", best_leaves_tree)
+    if best_state_tree is not None and jax.tree_util.tree_leaves(best_state_tree):
+        save_params(gdir / "best_state.npz", best_state_tree)
     (gdir / "provenance.json").write_text(json.dumps(provenance_now(seconds), indent=1))
     metrics.to_csv(gdir / "metrics.csv", index=False)  # written last: its presence marks the width complete
     for f in ("checkpoint.npz", "checkpoint.json", "metrics.partial.csv"):
@@ -102,7 +119,14 @@ def save_group(gdir: Path, metrics: pd.DataFrame, best_leaves_tree, seconds: flo
 
 
 def load_group(gdir: Path) -> pd.DataFrame | None:
-    return pd.read_csv(gdir / "metrics.csv") if (gdir / "metrics.csv").exists() else None
+    """A completed width's metrics (None while incomplete); tables written before EGR existed
+    get ``mu = 0``."""
+    if not (gdir / "metrics.csv").exists():
+        return None
+    df = pd.read_csv(gdir / "metrics.csv")
+    if "mu" not in df.columns:
+        df.insert(int(df.columns.get_loc("h")) + 1, "mu", 0.0)
+    return df
 
 
 def provenance(root: Path) -> dict:
@@ -132,19 +156,30 @@ def load_checkpoint(gdir: Path):
     return json.loads(meta.read_text())["marks_done"], leaves, rows
 
 
-def load_best_params(path: Path, cfg, width: int, learning_rate: float, seed: int = 0):
-    """Parameters at the time of maximum test accuracy of one configuration (from the cache)."""
+def _config_index(cfg, width, learning_rate, seed, mu) -> int:
     if width not in cfg.widths:
         raise ValueError(f"`width` {width} is not in this sweep's widths {cfg.widths}.")
-    configs = [(h, s) for h in cfg.learning_rates for s in cfg.seeds]
+    configs = [(h, m, s) for h in cfg.learning_rates for m in cfg.mus for s in cfg.seeds]
     try:
-        i = configs.index((float(learning_rate), int(seed)))
+        return configs.index((float(learning_rate), float(mu), int(seed)))
     except ValueError:
-        raise ValueError(f"no configuration with learning rate {learning_rate} and seed {seed} in this sweep; "
-                         f"learning rates: {cfg.learning_rates}, seeds: {cfg.seeds}") from None
-    return load_params(Path(path) / f"width_{width}" / "best_params.npz", i)
+        raise ValueError(f"no configuration with learning rate {learning_rate}, mu {mu} and seed {seed} in this "
+                         f"sweep; learning rates: {cfg.learning_rates}, mus: {cfg.mus}, seeds: {cfg.seeds}") from None
+
+
+def load_best_params(path: Path, cfg, width, learning_rate: float, seed: int = 0, mu: float = 0.0):
+    """Parameters at the time of maximum test accuracy of one configuration (from the cache)."""
+    i = _config_index(cfg, width, learning_rate, seed, mu)
+    return load_params(Path(path) / group_name(width) / "best_params.npz", i)
+
+
+def load_best_state(path: Path, cfg, width, learning_rate: float, seed: int = 0, mu: float = 0.0):
+    """Model state (BatchNorm statistics) that goes with :func:`load_best_params` ({} for none)."""
+    i = _config_index(cfg, width, learning_rate, seed, mu)
+    f = Path(path) / group_name(width) / "best_state.npz"
+    return load_params(f, i) if f.exists() else {}
 
 
 __all__ = ["CACHE_VERSION", "data_fingerprint", "config_dict", "config_hash", "sweep_dir", "save_params",
            "load_params", "provenance_now", "save_group", "load_group", "provenance", "save_checkpoint",
-           "load_checkpoint", "load_best_params"]
+           "load_checkpoint", "load_best_params", "load_best_state", "group_name"]

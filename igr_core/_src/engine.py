@@ -1,15 +1,32 @@
-"""The sweep engine: train a grid of MLP configurations and record IGR metrics.
+r"""The sweep engine: train a grid of network configurations and record IGR metrics.
 
-Abstraction: a :class:`SweepConfig` names a grid (widths x learning rates x seeds, one batch
-size or full batch) trained on one :class:`~igr_core.data.Dataset`. Configurations that
+Abstraction: a :class:`SweepConfig` names a grid (widths x learning rates x EGR coefficients
+mu x seeds, one batch size or full batch) of one architecture (the paper's MLP or the CIFAR
+ResNet-18 with BatchNorm) trained on one :class:`~igr_core.data.Dataset`. Configurations that
 share parameter shapes (same width) form a *group* whose states are stacked on a leading
 grid axis. Training is a pure step and a pure evaluation, with the data passed as
 arguments (never closed over): a group trains segment by segment, each segment at most
 ``eval_every`` optimizer steps inside one ``jax.lax.scan`` (shorter segments are padded with
 inactive steps, so one compilation serves all), and every configuration is evaluated on
 the full training and test sets at the end of each segment. Learning rates live in the
-optimizer state as traced arrays (``optax.inject_hyperparams``), so every configuration of
-a group reuses one compiled step.
+optimizer state as traced arrays (``optax.inject_hyperparams``) and the EGR coefficient mu in
+the training state, so every configuration of a group reuses one compiled step.
+
+Explicit gradient regularization (Section 4, Eq. 8): a configuration with mu > 0 descends
+:math:`E_\mu = E + \mu\|\nabla E\|^2` on each minibatch, with gradient
+:math:`g + 2\mu H g` (:func:`~igr_core.regularizers.hessian_gradient_product`, exact by
+forward-over-reverse differentiation or by a finite difference, ``egr_method``). With mu = 0
+the added term is exactly zero, so the step equals the SGD step bit for bit. Grids with no
+mu > 0 compile the plain SGD step (no Hessian-gradient product).
+
+BatchNorm (ResNet-18): the model state (moving averages) is carried in the training state.
+Training steps run in training mode (each minibatch normalized with its own statistics, the
+moving averages updated). Metrics: ``E`` and ``acc`` of each split in evaluation mode (moving
+averages, the network one would deploy); ``R_IG`` and ``slope`` from the gradient of the
+training-mode loss that SGD follows, :math:`\frac1K\sum_k \nabla E_k`, the mean over the
+K = floor(n / B) consecutive batches of the split of the training batch size B (the
+remainder dropped, B = n for full batch), each normalized with its own statistics. For models
+without state (the MLP) the two modes coincide and the whole split is one mean.
 
 Evaluations happen every ``eval_every`` steps and, in addition, at the physical times
 ``eval_times`` (t = step * h) for every learning rate, so a comparison at fixed physical
@@ -48,19 +65,21 @@ from igr_core._src import cache as _cache
 from igr_core._src.bea import diverged as _diverged
 from igr_core._src.data import Dataset
 from igr_core._src.losses import cross_entropy, mean_loss
-from igr_core._src.models import Model, paper_mlp
-from igr_core._src.regularizers import igr_rate
+from igr_core._src.models import Model, StatefulModel, paper_mlp, resnet18
+from igr_core._src.regularizers import hessian_gradient_product, igr_rate
 
 STRATEGIES = ("auto", "vmap", "loop")
+ARCHITECTURES = ("mlp", "resnet18")
+EGR_METHODS = ("exact", "finite_difference")
 TRACES: collections.Counter = collections.Counter()  # times each compiled function was traced (tests)
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig:
     experiment: str  # results sub-folder name, e.g. "mnist_sgd"
-    widths: tuple[int, ...]  # hidden units per layer n_l (one group per width)
+    widths: tuple  # MLP: hidden units per layer n_l; ResNet-18: channel multiplier (one group per width)
     learning_rates: tuple[float, ...]  # learning rates h
-    depth: int = 5  # number of hidden ReLU layers
+    depth: int = 5  # number of hidden ReLU layers (MLP only)
     batch_size: int | None = 32  # minibatch size; None = full-batch gradient descent
     seeds: tuple[int, ...] = (0,)  # initialization seeds
     epochs: float = 10.0  # training length in epochs (rounded up to whole multiples of eval_every)
@@ -71,16 +90,33 @@ class SweepConfig:
     divergence_threshold: float = 1e4  # training loss above which (or non-finite) a run is diverged
     checkpoint_every: int = 5  # segments between checkpoints (for resuming)
     strategy: str = "auto"  # "vmap", "loop" or "auto" (loop on CPU, vmap on accelerators)
+    architecture: str = "mlp"  # "mlp" (the paper's MNIST MLP) or "resnet18" (CIFAR variant, BatchNorm)
+    mus: tuple[float, ...] = (0.0,)  # EGR coefficients mu (Eq. 8); 0 = plain SGD
+    egr_method: str = "exact"  # Hessian-gradient route of EGR: "exact" or "finite_difference"
 
     def __post_init__(self):
-        object.__setattr__(self, "widths", tuple(int(w) for w in _seq("widths", self.widths)))
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"`architecture` must be one of {ARCHITECTURES}, got {self.architecture!r}.")
+        widths = _seq("widths", self.widths)
+        if self.architecture == "mlp":
+            if any(isinstance(w, bool) or not float(w).is_integer() or w <= 0 for w in widths):
+                raise ValueError(f"`widths` of an MLP must be positive integers (units per layer), got {widths}.")
+            widths = tuple(int(w) for w in widths)
+        else:
+            if any(isinstance(w, bool) or not np.isfinite(w) or w <= 0 for w in widths):
+                raise ValueError(f"`widths` of a ResNet must be positive channel multipliers, got {widths}.")
+            widths = tuple(float(w) for w in widths)
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "mus", tuple(float(m) for m in _seq("mus", self.mus)))
+        if any(not np.isfinite(m) or m < 0 for m in self.mus):
+            raise ValueError(f"`mus` (EGR coefficients) must be non-negative finite numbers, got {self.mus}.")
+        if self.egr_method not in EGR_METHODS:
+            raise ValueError(f"`egr_method` must be one of {EGR_METHODS}, got {self.egr_method!r}.")
         object.__setattr__(self, "learning_rates", tuple(float(h) for h in _seq("learning_rates", self.learning_rates)))
         object.__setattr__(self, "seeds", tuple(int(s) for s in _seq("seeds", self.seeds)))
         object.__setattr__(self, "eval_times", tuple(float(t) for t in self.eval_times))
         if not self.experiment or not str(self.experiment).replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"`experiment` must be a non-empty name of letters, digits, '_' or '-', got {self.experiment!r}.")
-        if any(w <= 0 for w in self.widths):
-            raise ValueError(f"`widths` must be positive integers, got {self.widths}.")
         if any(not np.isfinite(h) or h <= 0 for h in self.learning_rates):
             raise ValueError(f"`learning_rates` must be positive finite numbers, got {self.learning_rates}.")
         if any(not np.isfinite(t) or t <= 0 for t in self.eval_times):
@@ -97,9 +133,15 @@ class SweepConfig:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {self.strategy!r}.")
 
-    def grid(self) -> list[tuple[int, float, int]]:
-        """Every (width, learning rate, seed) of the sweep, grouped by width."""
-        return [(w, h, s) for w in self.widths for h in self.learning_rates for s in self.seeds]
+    def grid(self) -> list[tuple]:
+        """Every (width, learning rate, mu, seed) of the sweep, grouped by width."""
+        return [(w, h, mu, s) for w in self.widths for h in self.learning_rates for mu in self.mus
+                for s in self.seeds]
+
+    @property
+    def egr(self) -> bool:
+        """True when some configuration uses explicit gradient regularization (mu > 0)."""
+        return any(m > 0 for m in self.mus)
 
 
 def _seq(name, v):
@@ -113,9 +155,12 @@ def _seq(name, v):
 
 class TrainState(NamedTuple):
     params: object  # model parameters (pytree)
+    model_state: object  # BatchNorm moving statistics ({} for models without state)
     opt_state: object  # optax state; holds the learning rate as a traced array
+    mu: jax.Array  # EGR coefficient (0 = SGD), traced
     diverged: jax.Array  # bool: set once the loss is non-finite or too large; updates stop
     best_params: object  # parameters at the best test accuracy seen so far
+    best_model_state: object  # model state that goes with best_params
     best_acc: jax.Array  # best test accuracy seen so far
 
 
@@ -127,56 +172,112 @@ class SweepResult(NamedTuple):
     from_cache: bool  # True when nothing was trained
     provenance: dict  # device, jax version, wall time of the run that produced the table
 
-    def best_params(self, width: int, learning_rate: float, seed: int = 0):
+    def best_params(self, width, learning_rate: float, seed: int = 0, mu: float = 0.0):
         """Parameters of one configuration at its time of maximum test accuracy."""
-        return _cache.load_best_params(self.path, self.config, width, learning_rate, seed)
+        return _cache.load_best_params(self.path, self.config, width, learning_rate, seed, mu)
+
+    def best_model_state(self, width, learning_rate: float, seed: int = 0, mu: float = 0.0):
+        """Model state (BatchNorm statistics) that goes with :meth:`best_params` ({} for an MLP)."""
+        return _cache.load_best_state(self.path, self.config, width, learning_rate, seed, mu)
 
 
 # ----------------------------------------------------------------------------- the model
 
 
+def as_stateful(model: Model | StatefulModel) -> StatefulModel:
+    """A model without state as a :class:`~igr_core.models.StatefulModel` with state ``{}``."""
+    if isinstance(model, StatefulModel):
+        return model
+    return StatefulModel(lambda key, x: (model.init(key, x), {}),
+                         lambda params, state, x, is_training: (model.apply(params, x), state), model.name)
+
+
+def build_model(cfg: SweepConfig, width, num_classes: int) -> Model | StatefulModel:
+    """The network of one group of ``cfg`` (a :class:`StatefulModel` when it has BatchNorm)."""
+    if cfg.architecture == "resnet18":
+        return resnet18(num_classes, width)
+    return paper_mlp(int(width), num_classes, cfg.depth)
+
+
 def make_loss(model: Model):
-    """Mean softmax cross-entropy of a classifier (the loss of every deep-network chapter)."""
+    """Mean softmax cross-entropy of a classifier without state: ``loss(params, x, y) -> E``."""
     return mean_loss(model.apply, "cross_entropy")
+
+
+def make_training_loss(model: Model | StatefulModel):
+    """Mean softmax cross-entropy of a classifier in training mode:
+    ``loss(params, model_state, x, y) -> (E, new_model_state)``."""
+    model = as_stateful(model)
+
+    def loss(params, model_state, x, y):
+        logits, new_state = model.apply(params, model_state, x, True)
+        return jnp.mean(cross_entropy(logits, y)), new_state
+
+    return loss
 
 
 def _optimizer():
     return optax.inject_hyperparams(optax.sgd)(learning_rate=0.0)
 
 
-def _init_state(model: Model, x_example, seed, learning_rate) -> TrainState:
-    params = model.init(jax.random.PRNGKey(seed), x_example)
+def _init_state(model: Model | StatefulModel, x_example, seed, learning_rate, mu=0.0) -> TrainState:
+    params, model_state = as_stateful(model).init(jax.random.PRNGKey(seed), x_example)
     opt_state = _optimizer().init(params)
     opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, dtype=jnp.float32)
-    return TrainState(params, opt_state, jnp.asarray(False), params, jnp.asarray(-1.0, jnp.float32))
+    return TrainState(params, model_state, opt_state, jnp.asarray(mu, jnp.float32), jnp.asarray(False), params,
+                      model_state, jnp.asarray(-1.0, jnp.float32))
 
 
 def learning_rate_of(state: TrainState):
     return state.opt_state.hyperparams["learning_rate"]
 
 
+def make_gradient(model: Model | StatefulModel, egr: bool, egr_method: str = "exact"):
+    r"""``gradient(params, model_state, mu, x, y) -> (E, new_model_state, update direction)``.
+
+    Without EGR (``egr=False``): the gradient g of the training-mode loss E. With EGR:
+    :math:`g + 2\mu H g`, the gradient of :math:`E_\mu = E + \mu\|g\|^2` (Eq. 8), where the
+    Hessian-gradient product is computed by ``egr_method``; for mu = 0 the added term is
+    exactly zero and the direction is g bit for bit."""
+    loss = make_training_loss(model)
+    if egr_method not in EGR_METHODS:
+        raise ValueError(f"`egr_method` must be one of {EGR_METHODS}, got {egr_method!r}.")
+
+    def gradient(params, model_state, mu, x, y):
+        (value, new_state), g = jax.value_and_grad(loss, has_aux=True)(params, model_state, x, y)
+        if egr:
+            grad_fn = lambda p: jax.grad(loss, has_aux=True)(p, model_state, x, y)[0]  # noqa: E731
+            hg = hessian_gradient_product(grad_fn, params, g, egr_method)
+            g = jax.tree_util.tree_map(lambda a, b: a + (2 * mu).astype(a.dtype) * b, g, hg)
+        return value, new_state, g
+
+    return gradient
+
+
 # ------------------------------------------------------------------- pure step, evaluation
 
 
-def make_train_segment(model: Model, full_batch: bool, divergence_threshold: float):
+def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergence_threshold: float,
+                       egr: bool = False, egr_method: str = "exact"):
     """``segment(state, idx, n_active, x, y) -> state``: ``idx`` (L, batch) minibatch indices
     (or (L,) dummies for full batch); only the first ``n_active`` of the L steps update, so
-    segments of any length up to L share one compilation. Diverged runs stop updating."""
-    loss_fn = make_loss(model)
+    segments of any length up to L share one compilation. Diverged runs stop updating.
+    ``egr``: compile the EGR direction (:func:`make_gradient`) with ``state.mu``."""
+    gradient = make_gradient(model, egr, egr_method)
     opt = _optimizer()
 
     def step(carry, inp):
         state, x, y = carry
         idx, active = inp
         xb, yb = (x, y) if full_batch else (x[idx], y[idx])
-        loss, grads = jax.value_and_grad(loss_fn)(state.params, xb, yb)
+        loss, new_model_state, grads = gradient(state.params, state.model_state, state.mu, xb, yb)
         updates, new_opt = opt.update(grads, state.opt_state, state.params)
         new_params = optax.apply_updates(state.params, updates)
         bad = state.diverged | (active & _diverged(loss, divergence_threshold))
         skip = bad | ~active
         keep = lambda old, new: jax.tree_util.tree_map(lambda o, n: jnp.where(skip, o, n), old, new)  # noqa: E731
         new_state = state._replace(params=keep(state.params, new_params), opt_state=keep(state.opt_state, new_opt),
-                                   diverged=bad)
+                                   model_state=keep(state.model_state, new_model_state), diverged=bad)
         return (new_state, x, y), None
 
     def segment(state, idx, n_active, x, y):
@@ -187,58 +288,106 @@ def make_train_segment(model: Model, full_batch: bool, divergence_threshold: flo
     return segment
 
 
-def make_evaluate(model: Model, chunk_size: int):
-    """``evaluate(params, x, y) -> dict``: mean loss, accuracy, R_IG (Eq. 4) and the
-    gradient norm (the loss-surface slope) of the mean loss over a whole split, computed in
-    chunks of ``chunk_size`` examples so memory stays bounded."""
+def _chunks(x, y, size: int):
+    """(k, size, ...) chunks of a split padded with zeros, and the (k, size) mask of real rows."""
+    n = x.shape[0]
+    k = -(-n // size)
+    pad = k * size - n
+    xp = jnp.concatenate([x, jnp.zeros((pad, *x.shape[1:]), x.dtype)]).reshape(k, size, *x.shape[1:])
+    yp = jnp.concatenate([y, jnp.zeros((pad,), y.dtype)]).reshape(k, size)
+    return xp, yp, (jnp.arange(k * size) < n).reshape(k, size)
 
-    def evaluate(params, x, y):
+
+def _from_grad(grad, params) -> dict:
+    sq = optax.tree.norm(grad, squared=True)
+    return {"R_IG": sq / optax.tree.size(params), "slope": jnp.sqrt(sq)}
+
+
+def make_evaluate(model: Model | StatefulModel, chunk_size: int, grad_batch: int | None = None):
+    """``evaluate(params, x, y, model_state={}) -> dict``: mean loss, accuracy, R_IG (Eq. 4) and
+    the gradient norm (the loss-surface slope) over a whole split, in chunks of ``chunk_size``
+    examples so memory stays bounded.
+
+    Models without state: one pass, the gradient of the mean loss over the whole split.
+    Models with BatchNorm state: loss and accuracy in evaluation mode (moving averages); R_IG
+    and slope from the mean of the training-mode gradients of the consecutive batches of
+    ``grad_batch`` examples (the training batch size; remainder dropped; the whole split when
+    None or larger than the split), each normalized with its own statistics."""
+    stateful = isinstance(model, StatefulModel)
+    model = as_stateful(model)
+
+    def eval_mode(params, model_state, x, y, with_grad: bool):
         n = x.shape[0]
-        k = -(-n // chunk_size)
-        pad = k * chunk_size - n
-        xp = jnp.concatenate([x, jnp.zeros((pad, *x.shape[1:]), x.dtype)]).reshape(k, chunk_size, *x.shape[1:])
-        yp = jnp.concatenate([y, jnp.zeros((pad,), y.dtype)]).reshape(k, chunk_size)
+        xp, yp, mask = _chunks(x, y, chunk_size)
         dt = jax.tree_util.tree_leaves(params)[0].dtype
-        mask = (jnp.arange(k * chunk_size) < n).reshape(k, chunk_size).astype(dt)
+        mask = mask.astype(dt)
 
         def body(carry, batch):
             xc, yc, mc = batch
 
             def summed(p):
-                logits = model.apply(p, xc)
+                logits = model.apply(p, model_state, xc, False)[0]
                 return jnp.sum(mc * cross_entropy(logits, yc)), logits
 
-            (l, logits), g = jax.value_and_grad(summed, has_aux=True)(params)
+            if with_grad:
+                (l, logits), g = jax.value_and_grad(summed, has_aux=True)(params)
+            else:
+                (l, logits), g = summed(params), None
             acc = jnp.sum(mc * (jnp.argmax(logits, axis=1).astype(yc.dtype) == yc).astype(dt))
             tl, tg, ta = carry
-            return (tl + l, optax.tree.add(tg, g), ta + acc), None
+            return (tl + l, optax.tree.add(tg, g) if with_grad else tg, ta + acc), None
 
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params) if with_grad else ()
         (tl, tg, ta), _ = jax.lax.scan(body, (jnp.zeros((), dt), zeros, jnp.zeros((), dt)), (xp, yp, mask))
-        grad = optax.tree.scale(1.0 / n, tg)
-        sq = optax.tree.norm(grad, squared=True)
-        m = optax.tree.size(params)
-        return {"E": tl / n, "acc": ta / n, "R_IG": sq / m, "slope": jnp.sqrt(sq)}
+        out = {"E": tl / n, "acc": ta / n}
+        if with_grad:
+            out.update(_from_grad(optax.tree.scale(1.0 / n, tg), params))
+        return out
+
+    def train_mode_gradient(params, model_state, x, y):
+        n = x.shape[0]
+        b = n if grad_batch is None or grad_batch >= n else grad_batch
+        k = n // b
+        xs = x[: k * b].reshape(k, b, *x.shape[1:])
+        ys = y[: k * b].reshape(k, b)
+        grad_of = jax.grad(lambda p, xc, yc: jnp.mean(cross_entropy(model.apply(p, model_state, xc, True)[0], yc)))
+
+        def body(tg, batch):
+            return optax.tree.add(tg, grad_of(params, *batch)), None
+
+        tg, _ = jax.lax.scan(body, jax.tree_util.tree_map(jnp.zeros_like, params), (xs, ys))
+        return _from_grad(optax.tree.scale(1.0 / k, tg), params)
+
+    def evaluate(params, x, y, model_state=None):
+        model_state = {} if model_state is None else model_state
+        if not stateful:
+            return eval_mode(params, model_state, x, y, with_grad=True)
+        return {**eval_mode(params, model_state, x, y, with_grad=False),
+                **train_mode_gradient(params, model_state, x, y)}
 
     return evaluate
 
 
-def make_metrics(model: Model, chunk_size: int):
+def make_metrics(model: Model | StatefulModel, chunk_size: int, grad_batch: int | None = None):
     """``metrics(state, x_train, y_train, x_test, y_test) -> (state, dict)``: the evaluation of
-    both splits, and the best-test-accuracy parameters carried in the state."""
-    evaluate = make_evaluate(model, chunk_size)
+    both splits (:func:`make_evaluate`), and the best-test-accuracy parameters (and model
+    state) carried in the state."""
+    evaluate = make_evaluate(model, chunk_size, grad_batch)
 
     def metrics(state: TrainState, x_train, y_train, x_test, y_test):
         TRACES["metrics"] += 1
-        tr = evaluate(state.params, x_train, y_train)
-        te = evaluate(state.params, x_test, y_test)
+        tr = evaluate(state.params, x_train, y_train, state.model_state)
+        te = evaluate(state.params, x_test, y_test, state.model_state)
         acc = te["acc"]
         better = (acc > state.best_acc) & ~state.diverged
-        best = jax.tree_util.tree_map(lambda b, p: jnp.where(better, p, b), state.best_params, state.params)
+        pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
+        best = jax.tree_util.tree_map(pick, state.best_params, state.params)
+        best_ms = jax.tree_util.tree_map(pick, state.best_model_state, state.model_state)
         out = {"train E": tr["E"], "train acc": tr["acc"], "R_IG": tr["R_IG"], "slope": tr["slope"],
                "test E": te["E"], "test acc": acc, "test R_IG": te["R_IG"], "test slope": te["slope"],
                "||theta||": optax.tree.norm(state.params), "diverged": state.diverged}
-        return state._replace(best_params=best, best_acc=jnp.where(better, acc, state.best_acc)), out
+        return state._replace(best_params=best, best_model_state=best_ms,
+                              best_acc=jnp.where(better, acc, state.best_acc)), out
 
     return metrics
 
@@ -312,28 +461,30 @@ def _grid_sharding(n: int):
 class _Group:
     """One width: compiled functions, the data on the device and the states of its configurations."""
 
-    def __init__(self, cfg: SweepConfig, width: int, data: Dataset, strategy: str):
+    def __init__(self, cfg: SweepConfig, width, data: Dataset, strategy: str):
         self.cfg, self.width, self.strategy = cfg, width, strategy
-        self.model = paper_mlp(width, data.num_classes, cfg.depth)
-        self.configs = [(width, h, s) for h in cfg.learning_rates for s in cfg.seeds]
+        self.model = build_model(cfg, width, data.num_classes)
+        self.configs = [(width, h, mu, s) for h in cfg.learning_rates for mu in cfg.mus for s in cfg.seeds]
         self.batch = cfg.batch_size or len(data.y_train)
         self.data = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
-        segment = make_train_segment(self.model, cfg.batch_size is None, cfg.divergence_threshold)
-        metrics = make_metrics(self.model, cfg.eval_chunk)
+        segment = make_train_segment(self.model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr,
+                                     cfg.egr_method)
+        metrics = make_metrics(self.model, cfg.eval_chunk, self.batch)
         x_example = self.data[0][:1]
-        init = lambda s, h: _init_state(self.model, x_example, s, h)  # noqa: E731
+        init = lambda s, h, mu: _init_state(self.model, x_example, s, h, mu)  # noqa: E731
         if strategy == "vmap":
             self.sharding, self.padded = _grid_sharding(len(self.configs))
             self.segment = jax.jit(jax.vmap(segment, in_axes=(0, None, None, None, None)))
             self.metrics = jax.jit(jax.vmap(metrics, in_axes=(0, None, None, None, None)))
             pad = self.configs + [self.configs[-1]] * (self.padded - len(self.configs))
-            seeds = jnp.asarray([s for _, _, s in pad])
-            lrs = jnp.asarray([h for _, h, _ in pad], jnp.float32)
-            self.states = jax.device_put(jax.vmap(init)(seeds, lrs), self.sharding)
+            seeds = jnp.asarray([c[3] for c in pad])
+            lrs = jnp.asarray([c[1] for c in pad], jnp.float32)
+            mus = jnp.asarray([c[2] for c in pad], jnp.float32)
+            self.states = jax.device_put(jax.vmap(init)(seeds, lrs, mus), self.sharding)
         else:
             self.segment = jax.jit(segment)
             self.metrics = jax.jit(metrics)
-            self.states = [init(s, h) for _, h, s in self.configs]
+            self.states = [init(s, h, mu) for _, h, mu, s in self.configs]
 
     def train(self, idx, n_active: int | None = None):
         idx = jnp.asarray(idx)
@@ -357,12 +508,13 @@ class _Group:
         self.states = new
         return rows
 
-    def best_params_tree(self):
-        """Best-test-accuracy parameters of every configuration, leaves stacked on axis 0."""
+    def best_tree(self, field: str = "best_params"):
+        """Best-test-accuracy parameters (or model state, ``field="best_model_state"``) of every
+        configuration, leaves stacked on axis 0."""
         if self.strategy == "vmap":
-            return jax.tree_util.tree_map(lambda x: np.asarray(x)[: len(self.configs)], self.states.best_params)
+            return jax.tree_util.tree_map(lambda x: np.asarray(x)[: len(self.configs)], getattr(self.states, field))
         return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
-                                      *[s.best_params for s in self.states])
+                                      *[getattr(s, field) for s in self.states])
 
     def num_params(self) -> int:
         one = (jax.tree_util.tree_map(lambda x: x[0], self.states.params) if self.strategy == "vmap"
@@ -391,9 +543,10 @@ class _Group:
 
 def _rows(group: _Group, evals: list[dict], step: int, per_epoch: int, m: int) -> list[dict]:
     out = []
-    for (w, h, s), ev in zip(group.configs, evals):
-        out.append({"width": w, "batch_size": group.batch, "h": h, "seed": s, "m": m, "lambda": igr_rate(h, m), "step": step,
-                    "epoch": step / per_epoch, "t": step * h, **ev, "diverged": bool(ev["diverged"])})
+    for (w, h, mu, s), ev in zip(group.configs, evals):
+        out.append({"width": w, "batch_size": group.batch, "h": h, "mu": mu, "seed": s, "m": m,
+                    "lambda": igr_rate(h, m), "step": step, "epoch": step / per_epoch, "t": step * h, **ev,
+                    "diverged": bool(ev["diverged"])})
     return out
 
 
@@ -423,14 +576,14 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
     per_epoch = steps_per_epoch(n_train, cfg.batch_size)
     frames, trained = [], False
     for width in cfg.widths:
-        gdir = root / f"width_{width}"
+        gdir = root / _cache.group_name(width)
         gdir.mkdir(exist_ok=True)
         done = _cache.load_group(gdir)
         if done is not None:
             frames.append(done)
             continue
         if cached_only:
-            raise CacheMiss(f"{cfg.experiment} n_l={width} is not in the cache {root}")
+            raise CacheMiss(f"{cfg.experiment} width {width} is not in the cache {root}")
         trained = True
         t_start = time.perf_counter()
         group = _Group(cfg, width, data, strategy)
@@ -467,16 +620,17 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
                 _cache.save_checkpoint(gdir, group.state_leaves(), k + 1, rows)
         bar.close()
         seconds = time.perf_counter() - t_start
-        _cache.save_group(gdir, pd.DataFrame(rows), group.best_params_tree(), seconds)
+        _cache.save_group(gdir, pd.DataFrame(rows), group.best_tree(), seconds, group.best_tree("best_model_state"))
         if log is not None:
             log(f"{cfg.experiment} n_l={width}: {len(group.configs)} configurations x {int(marks[-1])} steps in "
                 f"{seconds:.1f} s ({steps_run / max(time.perf_counter() - t0, 1e-9):.0f} config-steps/s, {strategy})")
-        frames.append(pd.read_csv(gdir / "metrics.csv"))
+        frames.append(_cache.load_group(gdir))
     metrics = pd.concat(frames, ignore_index=True)
     metrics["data source"] = data.source
     return SweepResult(metrics, cfg, data.source, root, from_cache=not trained, provenance=_cache.provenance(root))
 
 
-__all__ = ["STRATEGIES", "TRACES", "CacheMiss", "SweepConfig", "TrainState", "SweepResult", "make_loss", "make_train_segment",
+__all__ = ["STRATEGIES", "ARCHITECTURES", "EGR_METHODS", "TRACES", "CacheMiss", "SweepConfig", "TrainState", "SweepResult",
+           "as_stateful", "build_model", "make_gradient", "make_loss", "make_training_loss", "make_train_segment",
            "make_evaluate", "make_metrics", "batch_indices", "steps_per_epoch", "total_steps", "evaluation_steps",
            "resolve_strategy", "run_sweep", "learning_rate_of"]
