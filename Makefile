@@ -27,7 +27,7 @@ paper:
 	$(MAKE) book PROFILE=paper
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 check-book: $(STAMP)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \

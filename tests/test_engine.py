@@ -10,6 +10,7 @@ import pytest
 
 import igr_core
 from igr_core import data, engine, selection
+from igr_core._src import engine as _engine
 from igr_core._src.engine import _Group
 
 
@@ -45,6 +46,7 @@ def test_batch_indices_are_epoch_permutations():
 
 def test_second_config_of_same_shape_does_not_compile(small):
     """Learning rates are traced: the second configuration and a shorter segment reuse the trace."""
+    _engine._COMPILED.clear()  # compiled functions are shared across sweeps of one process
     group = _Group(cfg(), 16, small, "loop")
     idx = engine.batch_indices(256, 32, 0, 0, 8)
     before = engine.TRACES["segment"]

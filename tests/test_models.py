@@ -33,16 +33,17 @@ def test_resnet18_full_width_parameter_count_on_cifar_shapes(standard_promotion)
     assert _count(state) > 0  # moving means and variances of every BatchNorm
 
 
-def test_resnet18_small_width_any_input_shape_and_batchnorm_modes():
+def test_resnet18_small_width_any_input_shape_and_batchnorm_modes(standard_promotion):
     model = models.resnet18(10, width=0.125)
     x = jax.random.uniform(jax.random.PRNGKey(1), (4, 28, 28, 1))
-    params, state = model.init(jax.random.PRNGKey(0), x)
+    params, state = jax.jit(model.init)(jax.random.PRNGKey(0), x)
     assert _count(params) == models.resnet18_num_params(1, 10, 0.125)
-    logits, new_state = model.apply(params, state, x, True)
+    apply = jax.jit(model.apply, static_argnums=3)
+    logits, new_state = apply(params, state, x, True)
     assert logits.shape == (4, 10)
     changed = jax.tree_util.tree_map(lambda a, b: bool(jnp.any(a != b)), state, new_state)
     assert any(jax.tree_util.tree_leaves(changed))  # training mode updates the moving statistics
-    _, same = model.apply(params, new_state, x, False)
+    _, same = apply(params, new_state, x, False)
     assert all(bool(jnp.all(a == b)) for a, b in zip(jax.tree_util.tree_leaves(new_state),
                                                       jax.tree_util.tree_leaves(same)))
     with pytest.raises(ValueError, match="`width` must be a positive multiplier"):

@@ -22,6 +22,8 @@ def test_identity_is_dtype_aware_and_fails_at_1e_6():
     assert V.identity([1e-2], dtype="float32").outcome == "not reproduced"
     assert V.identity([1e-9], route="finite_difference").outcome == "reproduced"
     assert V.identity([1e-6], route="finite_difference").outcome == "not reproduced"
+    assert V.identity([1e-5], route="forward_difference").outcome == "reproduced"  # 1e4 sqrt(eps) = 1.5e-4
+    assert V.identity([1e-3], route="forward_difference").outcome == "not reproduced"
     assert V.identity([math.nan]).outcome == "inconclusive"
     with pytest.raises(ValueError, match="route"):
         V.tolerance("float64", "guess")

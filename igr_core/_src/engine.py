@@ -65,11 +65,11 @@ from igr_core._src import cache as _cache
 from igr_core._src.bea import diverged as _diverged
 from igr_core._src.data import Dataset
 from igr_core._src.losses import cross_entropy, mean_loss
-from igr_core._src.models import Model, StatefulModel, paper_mlp, resnet18
+from igr_core._src.models import Model, StatefulModel, paper_mlp, resnet
 from igr_core._src.regularizers import hessian_gradient_product, igr_rate
 
 STRATEGIES = ("auto", "vmap", "loop")
-ARCHITECTURES = ("mlp", "resnet18")
+ARCHITECTURES = ("mlp", "resnet18", "resnet10")  # resnet10: one block per stage (fast to compile, tests)
 EGR_METHODS = ("exact", "finite_difference")
 TRACES: collections.Counter = collections.Counter()  # times each compiled function was traced (tests)
 
@@ -194,8 +194,8 @@ def as_stateful(model: Model | StatefulModel) -> StatefulModel:
 
 def build_model(cfg: SweepConfig, width, num_classes: int) -> Model | StatefulModel:
     """The network of one group of ``cfg`` (a :class:`StatefulModel` when it has BatchNorm)."""
-    if cfg.architecture == "resnet18":
-        return resnet18(num_classes, width)
+    if cfg.architecture.startswith("resnet"):
+        return resnet(num_classes, width, (2, 2, 2, 2) if cfg.architecture == "resnet18" else (1, 1, 1, 1))
     return paper_mlp(int(width), num_classes, cfg.depth)
 
 
@@ -458,6 +458,26 @@ def _grid_sharding(n: int):
     return NamedSharding(mesh, PartitionSpec("grid")), padded
 
 
+_COMPILED: dict = {}
+
+
+def _compiled(cfg: SweepConfig, width, num_classes: int, batch: int, strategy: str):
+    """The jitted segment and metrics functions of one group, shared by every sweep (and every
+    resumed run) in this process whose groups compute the same thing, so that a resumed sweep
+    or a second sweep of the same architecture does not compile again."""
+    key = (cfg.architecture, width, num_classes, cfg.depth, cfg.batch_size is None, cfg.divergence_threshold,
+           cfg.egr, cfg.egr_method if cfg.egr else None, cfg.eval_chunk, batch, strategy)
+    if key not in _COMPILED:
+        model = build_model(cfg, width, num_classes)
+        segment = make_train_segment(model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr, cfg.egr_method)
+        metrics = make_metrics(model, cfg.eval_chunk, batch)
+        if strategy == "vmap":
+            segment = jax.vmap(segment, in_axes=(0, None, None, None, None))
+            metrics = jax.vmap(metrics, in_axes=(0, None, None, None, None))
+        _COMPILED[key] = (jax.jit(segment), jax.jit(metrics))
+    return _COMPILED[key]
+
+
 class _Group:
     """One width: compiled functions, the data on the device and the states of its configurations."""
 
@@ -467,23 +487,17 @@ class _Group:
         self.configs = [(width, h, mu, s) for h in cfg.learning_rates for mu in cfg.mus for s in cfg.seeds]
         self.batch = cfg.batch_size or len(data.y_train)
         self.data = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
-        segment = make_train_segment(self.model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr,
-                                     cfg.egr_method)
-        metrics = make_metrics(self.model, cfg.eval_chunk, self.batch)
+        self.segment, self.metrics = _compiled(cfg, width, data.num_classes, self.batch, strategy)
         x_example = self.data[0][:1]
         init = lambda s, h, mu: _init_state(self.model, x_example, s, h, mu)  # noqa: E731
         if strategy == "vmap":
             self.sharding, self.padded = _grid_sharding(len(self.configs))
-            self.segment = jax.jit(jax.vmap(segment, in_axes=(0, None, None, None, None)))
-            self.metrics = jax.jit(jax.vmap(metrics, in_axes=(0, None, None, None, None)))
             pad = self.configs + [self.configs[-1]] * (self.padded - len(self.configs))
             seeds = jnp.asarray([c[3] for c in pad])
             lrs = jnp.asarray([c[1] for c in pad], jnp.float32)
             mus = jnp.asarray([c[2] for c in pad], jnp.float32)
             self.states = jax.device_put(jax.vmap(init)(seeds, lrs, mus), self.sharding)
         else:
-            self.segment = jax.jit(segment)
-            self.metrics = jax.jit(metrics)
             self.states = [init(s, h, mu) for _, h, mu, s in self.configs]
 
     def train(self, idx, n_active: int | None = None):

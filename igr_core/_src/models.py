@@ -78,26 +78,30 @@ def _basic_block(channels: int, stride: int, project: bool, bn_decay: float):
     return block
 
 
-def resnet18(num_classes: int = 10, width: float = 1.0, bn_decay: float = 0.9) -> StatefulModel:
-    """ResNet-18, CIFAR variant (He et al. 2016 as adapted to 32x32 inputs): a 3x3 stem of
-    64 channels with BatchNorm and no max-pool, four stages of two basic blocks (64, 128, 256,
-    512 channels, strides 1, 2, 2, 2, 1x1 projection shortcuts where the shape changes),
-    global average pooling and a linear read-out. ``width`` multiplies every channel count
-    (at least 1 channel), for small runs; any input shape (N, H, W, C) works (32x32x3,
-    28x28x1). At full width on 32x32x3 it has 11,173,962 parameters (BatchNorm scale and
-    offset included; the moving statistics are state)."""
+def resnet(num_classes: int = 10, width: float = 1.0, stage_blocks: Sequence[int] = (2, 2, 2, 2),
+           bn_decay: float = 0.9) -> StatefulModel:
+    """A CIFAR-style ResNet with basic blocks: a 3x3 stem of 64 channels with BatchNorm and no
+    max-pool, four stages of ``stage_blocks`` basic blocks (64, 128, 256, 512 channels,
+    strides 1, 2, 2, 2, 1x1 projection shortcuts where the shape changes), global average
+    pooling and a linear read-out. ``width`` multiplies every channel count (at least 1
+    channel), for small runs; any input shape (N, H, W, C) works (32x32x3, 28x28x1).
+    :func:`resnet18` is ``stage_blocks=(2, 2, 2, 2)``; ``(1, 1, 1, 1)`` (ResNet-10) compiles in
+    about half the time and serves the engine's tests."""
     if not (isinstance(width, (int, float)) and width > 0):
         raise ValueError(f"`width` must be a positive multiplier, got {width!r}.")
     if int(num_classes) <= 0:
         raise ValueError(f"`num_classes` must be positive, got {num_classes!r}.")
+    blocks = tuple(int(b) for b in stage_blocks)
+    if len(blocks) != 4 or any(b <= 0 for b in blocks):
+        raise ValueError(f"`stage_blocks` must be four positive block counts, got {stage_blocks!r}.")
     ch = [max(1, int(round(c * width))) for c in (64, 128, 256, 512)]
 
     def forward(x, is_training):
         out = hk.Conv2D(ch[0], 3, stride=1, with_bias=False, name="stem_conv")(x)
         out = jax.nn.relu(hk.BatchNorm(True, True, bn_decay, name="stem_bn")(out, is_training))
         in_ch = ch[0]
-        for i, (c, stride) in enumerate(zip(ch, (1, 2, 2, 2))):
-            for j in range(2):
+        for i, (c, stride, nb) in enumerate(zip(ch, (1, 2, 2, 2), blocks)):
+            for j in range(nb):
                 s = stride if j == 0 else 1
                 with hk.experimental.name_scope(f"stage{i + 1}_block{j + 1}"):
                     out = _basic_block(c, s, project=(s != 1 or in_ch != c), bn_decay=bn_decay)(out, is_training)
@@ -105,8 +109,17 @@ def resnet18(num_classes: int = 10, width: float = 1.0, bn_decay: float = 0.9) -
         out = jnp.mean(out, axis=(1, 2))
         return hk.Linear(int(num_classes), name="head")(out)
 
+    depth = 2 + 2 * sum(blocks)
     t = hk.without_apply_rng(hk.transform_with_state(forward))
-    return StatefulModel(lambda key, x: t.init(key, x, True), t.apply, f"ResNet-18 (CIFAR variant, width x{width:g}) -> {num_classes}")
+    return StatefulModel(lambda key, x: t.init(key, x, True), t.apply,
+                         f"ResNet-{depth} (CIFAR variant, width x{width:g}) -> {num_classes}")
+
+
+def resnet18(num_classes: int = 10, width: float = 1.0, bn_decay: float = 0.9) -> StatefulModel:
+    """ResNet-18, CIFAR variant (He et al. 2016 as adapted to 32x32 inputs): :func:`resnet`
+    with two basic blocks per stage. At full width on 32x32x3 it has 11,173,962 parameters
+    (BatchNorm scale and offset included; the moving statistics are state)."""
+    return resnet(num_classes, width, (2, 2, 2, 2), bn_decay)
 
 
 def resnet18_num_params(in_channels: int = 3, num_classes: int = 10, width: float = 1.0) -> int:
@@ -125,5 +138,5 @@ def resnet18_num_params(in_channels: int = 3, num_classes: int = 10, width: floa
     return total + in_ch * num_classes + num_classes
 
 
-__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "mlp", "paper_mlp", "mlp_num_params", "resnet18",
+__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "mlp", "paper_mlp", "mlp_num_params", "resnet", "resnet18",
            "resnet18_num_params"]

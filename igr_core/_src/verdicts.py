@@ -60,17 +60,21 @@ def _g(x, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
-ROUTES = ("exact", "finite_difference")
+ROUTES = ("exact", "finite_difference", "forward_difference")
+_ROUTE_POWER = {"exact": 1.0, "finite_difference": 2.0 / 3.0, "forward_difference": 0.5}
 
 
 def tolerance(dtype, route: str = "exact") -> float:
     """Relative tolerance of an identity computed in ``dtype``: IDENTITY_ULPS times the error
-    scale of the route: eps for exact (autodiff, closed form, factorization) routes, and
-    eps^(2/3), the optimal accuracy of a central difference, for finite-difference routes."""
+    scale of the route: eps for exact (autodiff, closed form, factorization) routes,
+    eps^(2/3), the optimal accuracy of a central difference, for ``"finite_difference"``, and
+    eps^(1/2), the optimal accuracy of a one-sided difference (the finite-difference EGR
+    product, :func:`~igr_core.regularizers.hessian_gradient_product`), for
+    ``"forward_difference"``."""
     if route not in ROUTES:
         raise ValueError(f"`route` must be one of {ROUTES}, got {route!r}.")
     eps = float(np.finfo(np.dtype(dtype)).eps)
-    return float(IDENTITY_ULPS * (eps if route == "exact" else eps ** (2.0 / 3.0)))
+    return float(IDENTITY_ULPS * eps ** _ROUTE_POWER[route])
 
 
 # ------------------------------------------------------------------------------- orders
