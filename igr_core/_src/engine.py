@@ -257,12 +257,7 @@ def make_gradient(model: Model | StatefulModel, egr: bool, egr_method: str = "ex
 # ------------------------------------------------------------------- pure step, evaluation
 
 
-def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergence_threshold: float,
-                       egr: bool = False, egr_method: str = "exact"):
-    """``segment(state, idx, n_active, x, y) -> state``: ``idx`` (L, batch) minibatch indices
-    (or (L,) dummies for full batch); only the first ``n_active`` of the L steps update, so
-    segments of any length up to L share one compilation. Diverged runs stop updating.
-    ``egr``: compile the EGR direction (:func:`make_gradient`) with ``state.mu``."""
+def _make_step(model, full_batch: bool, divergence_threshold: float, egr: bool, egr_method: str):
     gradient = make_gradient(model, egr, egr_method)
     opt = _optimizer()
 
@@ -280,12 +275,38 @@ def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergenc
                                    model_state=keep(state.model_state, new_model_state), diverged=bad)
         return (new_state, x, y), None
 
+    return step
+
+
+def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergence_threshold: float,
+                       egr: bool = False, egr_method: str = "exact"):
+    """``segment(state, idx, n_active, x, y) -> state``: ``idx`` (L, batch) minibatch indices
+    (or (L,) dummies for full batch); only the first ``n_active`` of the L steps update, so
+    segments of any length up to L share one compilation. Diverged runs stop updating.
+    ``egr``: compile the EGR direction (:func:`make_gradient`) with ``state.mu``."""
+    step = _make_step(model, full_batch, divergence_threshold, egr, egr_method)
+
     def segment(state, idx, n_active, x, y):
         TRACES["segment"] += 1
         active = jnp.arange(idx.shape[0], dtype=n_active.dtype) < n_active
         return jax.lax.scan(step, (state, x, y), (idx, active))[0][0]
 
     return segment
+
+
+def make_train_step(model: Model | StatefulModel, full_batch: bool, divergence_threshold: float,
+                    egr: bool = False, egr_method: str = "exact"):
+    """``step(state, idx, x, y) -> state``: one optimizer step of :func:`make_train_segment`,
+    for the per-step execution of convolutional networks on a CPU (XLA:CPU runs convolutions
+    about 3x slower inside a ``scan`` than in a jitted step called from Python; measured in
+    ``benchmarks/egr_resnet.py``)."""
+    step = _make_step(model, full_batch, divergence_threshold, egr, egr_method)
+
+    def one(state, idx, x, y):
+        TRACES["step"] += 1
+        return step((state, x, y), (idx, jnp.asarray(True)))[0][0]
+
+    return one
 
 
 def _chunks(x, y, size: int):
@@ -392,6 +413,62 @@ def make_metrics(model: Model | StatefulModel, chunk_size: int, grad_batch: int 
     return metrics
 
 
+def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int):
+    """The metrics of :func:`make_metrics` for a model with BatchNorm, computed by jitted
+    per-chunk functions called from Python (no ``scan``: see :func:`make_train_step`). Same
+    definitions; the test split's R_IG and slope are not computed (NaN), to save a backward
+    pass over the test set that no chapter uses."""
+    model = as_stateful(model)
+
+    @jax.jit
+    def sums(params, model_state, xc, yc):
+        TRACES["metrics"] += 1
+        logits = model.apply(params, model_state, xc, False)[0]
+        correct = (jnp.argmax(logits, axis=1).astype(yc.dtype) == yc).astype(jnp.float32)
+        return jnp.sum(cross_entropy(logits, yc)).astype(jnp.float32), jnp.sum(correct)
+
+    @jax.jit
+    def add_grad(total, params, model_state, xb, yb):
+        g = jax.grad(lambda p: jnp.mean(cross_entropy(model.apply(p, model_state, xb, True)[0], yb)))(params)
+        return optax.tree.add(total, g)
+
+    @jax.jit
+    def finish(state, total, k, acc):
+        grad = optax.tree.scale(1.0 / k, total)
+        better = (acc > state.best_acc) & ~state.diverged
+        pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
+        new = state._replace(best_params=jax.tree_util.tree_map(pick, state.best_params, state.params),
+                             best_model_state=jax.tree_util.tree_map(pick, state.best_model_state, state.model_state),
+                             best_acc=jnp.where(better, acc, state.best_acc))
+        return new, _from_grad(grad, state.params), optax.tree.norm(state.params)
+
+    def split(state, x, y):
+        n = x.shape[0]
+        tl = ta = 0.0
+        for i in range(0, n, chunk_size):
+            l, a = sums(state.params, state.model_state, x[i:i + chunk_size], y[i:i + chunk_size])
+            tl, ta = tl + float(l), ta + float(a)
+        return tl / n, ta / n
+
+    def metrics(state: TrainState, x_train, y_train, x_test, y_test):
+        n = x_train.shape[0]
+        b = n if grad_batch >= n else grad_batch
+        k = n // b
+        total = jax.tree_util.tree_map(jnp.zeros_like, state.params)
+        for i in range(k):
+            total = add_grad(total, state.params, state.model_state, x_train[i * b:(i + 1) * b],
+                             y_train[i * b:(i + 1) * b])
+        tr_e, tr_acc = split(state, x_train, y_train)
+        te_e, te_acc = split(state, x_test, y_test)
+        state, g, norm = finish(state, total, jnp.asarray(k, jnp.float32), jnp.asarray(te_acc, jnp.float32))
+        out = {"train E": tr_e, "train acc": tr_acc, "R_IG": g["R_IG"], "slope": g["slope"], "test E": te_e,
+               "test acc": te_acc, "test R_IG": float("nan"), "test slope": float("nan"), "||theta||": norm,
+               "diverged": state.diverged}
+        return state, out
+
+    return metrics
+
+
 # ------------------------------------------------------------------------ batches, schedule
 
 
@@ -461,6 +538,12 @@ def _grid_sharding(n: int):
 _COMPILED: dict = {}
 
 
+def per_step(cfg: SweepConfig, strategy: str) -> bool:
+    """Convolutional networks run one jitted step at a time in the "loop" strategy (see
+    :func:`make_train_step`); MLPs and the "vmap" strategy scan whole segments."""
+    return strategy == "loop" and cfg.architecture != "mlp"
+
+
 def _compiled(cfg: SweepConfig, width, num_classes: int, batch: int, strategy: str):
     """The jitted segment and metrics functions of one group, shared by every sweep (and every
     resumed run) in this process whose groups compute the same thing, so that a resumed sweep
@@ -469,6 +552,10 @@ def _compiled(cfg: SweepConfig, width, num_classes: int, batch: int, strategy: s
            cfg.egr, cfg.egr_method if cfg.egr else None, cfg.eval_chunk, batch, strategy)
     if key not in _COMPILED:
         model = build_model(cfg, width, num_classes)
+        if per_step(cfg, strategy):
+            step = make_train_step(model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr, cfg.egr_method)
+            _COMPILED[key] = (jax.jit(step), make_stepwise_metrics(model, cfg.eval_chunk, batch))
+            return _COMPILED[key]
         segment = make_train_segment(model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr, cfg.egr_method)
         metrics = make_metrics(model, cfg.eval_chunk, batch)
         if strategy == "vmap":
@@ -506,6 +593,13 @@ class _Group:
         xtr, ytr = self.data[:2]
         if self.strategy == "vmap":
             self.states = self.segment(self.states, idx, n, xtr, ytr)
+        elif per_step(self.cfg, self.strategy):  # self.segment is the jitted single step
+            new = []
+            for s in self.states:
+                for i in range(int(n)):
+                    s = self.segment(s, idx[i], xtr, ytr)
+                new.append(s)
+            self.states = new
         else:
             self.states = [self.segment(s, idx, n, xtr, ytr) for s in self.states]
 
@@ -609,8 +703,9 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
             group.load_leaves(leaves)
         if start == 0:
             rows = _rows(group, group.evaluate(), 0, per_epoch, m)
+        name = f"n_l={width}" if cfg.architecture == "mlp" else f"width x{width:g}"
         bar = tqdm(total=len(marks) * len(group.configs), initial=start * len(group.configs), disable=not progress,
-                   desc=f"{cfg.experiment} n_l={width} ({strategy})", unit="cfg-eval", leave=False)
+                   desc=f"{cfg.experiment} {name} ({strategy})", unit="cfg-eval", leave=False)
         t0, steps_run = time.perf_counter(), 0
         for k in range(start, len(marks)):
             if stop_after_segments is not None and k - start >= stop_after_segments:
@@ -628,7 +723,7 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
             bar.set_postfix(steps_per_s=f"{rate:.0f}")
             if log is not None and (k + 1 - start) % max(1, (len(marks) - start) // 10) == 0 and k + 1 < len(marks):
                 left = (int(marks[-1]) - int(marks[k])) * len(group.configs) / rate
-                log(f"{cfg.experiment} n_l={width}: evaluation {k + 1}/{len(marks)}, {rate:.0f} config-steps/s, "
+                log(f"{cfg.experiment} {name}: evaluation {k + 1}/{len(marks)}, {rate:.0f} config-steps/s, "
                     f"ETA {left:.0f} s")
             if (k + 1) % cfg.checkpoint_every == 0 and k + 1 < len(marks):
                 _cache.save_checkpoint(gdir, group.state_leaves(), k + 1, rows)
@@ -636,7 +731,7 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
         seconds = time.perf_counter() - t_start
         _cache.save_group(gdir, pd.DataFrame(rows), group.best_tree(), seconds, group.best_tree("best_model_state"))
         if log is not None:
-            log(f"{cfg.experiment} n_l={width}: {len(group.configs)} configurations x {int(marks[-1])} steps in "
+            log(f"{cfg.experiment} {name}: {len(group.configs)} configurations x {int(marks[-1])} steps in "
                 f"{seconds:.1f} s ({steps_run / max(time.perf_counter() - t0, 1e-9):.0f} config-steps/s, {strategy})")
         frames.append(_cache.load_group(gdir))
     metrics = pd.concat(frames, ignore_index=True)
