@@ -6,7 +6,7 @@ FORCE   ?=
 PY       = $(VENV)/bin/python
 STAMP    = $(VENV)/.installed
 
-.PHONY: all book paper test check-book bench lock clean help
+.PHONY: all book paper test check-book bench lock clean help fashion-mnist
 
 help:
 	@echo "make book [PROFILE=smoke|paper] [FORCE=1]  execute changed notebooks (all with FORCE=1), build _build/html"
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-book: $(STAMP)
+book: $(STAMP) fashion-mnist
 	$(PY) -m igr_core.book all --profile $(PROFILE) $(if $(FORCE),--force,)
 
 paper:
@@ -34,6 +34,16 @@ check-book: $(STAMP)
 	  (echo "installing Debian's chromium and chromium-driver (apt-get, needs root)"; \
 	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
 	$(PY) -m igr_core.book.checkbook _build/html --screenshots _build/screenshots
+
+# The offline stand-in for CIFAR-10 (chapters 06, 07): Debian's dataset-fashion-mnist (~30 MB),
+# installed when missing and apt-get is there; otherwise the chapters say what to install.
+FASHION_DIR = /usr/share/datasets/fashion-mnist
+fashion-mnist:
+	@test -f $(FASHION_DIR)/train-images-idx3-ubyte.gz || test -n "$$FASHION_MNIST_DIR" || \
+	  { command -v apt-get >/dev/null && echo "installing Debian's dataset-fashion-mnist (apt-get, needs root)" && \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; }; }; } || \
+	  echo "Fashion-MNIST is not installed and apt-get could not install it: chapters 06-07 will say what to do"
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

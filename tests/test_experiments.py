@@ -8,11 +8,11 @@ import pytest
 
 from igr_core import engine
 from igr_core.book import ROOT, ledger, profile_parameters, toc_notebooks
-from igr_core.experiments import geometry, mnist, ntk, theorems, toy_model
+from igr_core.experiments import egr, geometry, mnist, ntk, resnet, theorems, toy_model
 from igr_core.verdicts import OUTCOMES, Verdict
 
 MODULES = {"01_theorem_checks": theorems, "02_geometry": geometry, "03_ntk": ntk, "04_toy_model": toy_model,
-           "05_mnist": mnist}
+           "05_mnist": mnist, "06_resnet": resnet, "07_egr": egr}
 
 
 def check_claims(module, results):

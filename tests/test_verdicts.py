@@ -98,3 +98,10 @@ def test_agreement_toward_erratum_combine():
 def test_every_outcome_is_known():
     for v in (V.identity([0.0]), V.trend(np.arange(5.0), np.arange(5.0), 1), V.erratum(1.0, 0.0)):
         assert v.outcome in V.OUTCOMES
+
+
+def test_at_least_decides_only_when_the_interval_clears_the_threshold():
+    assert V.at_least(0.2, 0.15, 0.25, 0.12).outcome == "reproduced"
+    assert V.at_least(0.05, 0.01, 0.09, 0.12).outcome == "not reproduced"
+    assert V.at_least(0.12, 0.02, 0.22, 0.12).outcome == "inconclusive"
+    assert V.at_least(float("nan"), 0.0, 1.0, 0.12).outcome == "inconclusive"

@@ -339,6 +339,22 @@ def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, 
     return Verdict("not reproduced", why="no closer to the target than the reference", **base)
 
 
+def at_least(estimate: float, lo: float, hi: float, threshold: float, what: str = "value", n: int = 1,
+             why_missing: str = "") -> Verdict:
+    """A claimed lower bound ("more than ``threshold``") against an estimate with its interval
+    [lo, hi]: reproduced when the whole interval lies at or above the threshold, not reproduced
+    when it lies below, inconclusive when it straddles the threshold (the data cannot decide)."""
+    base = dict(rule="at_least", measured=f"{what} = {_g(estimate)}", expected=f">= {_g(threshold)}",
+                uncertainty=f"interval [{_g(lo)}, {_g(hi)}]", n=n, value=float(estimate))
+    if not all(np.isfinite(v) for v in (estimate, lo, hi, threshold)):
+        return Verdict("inconclusive", why=why_missing or "the estimate or its interval is not finite", **base)
+    if lo >= threshold:
+        return Verdict("reproduced", why=f"the interval lies above {_g(threshold)}", **base)
+    if hi < threshold:
+        return Verdict("not reproduced", why=f"the interval lies below {_g(threshold)}", **base)
+    return Verdict("inconclusive", why=f"the interval contains {_g(threshold)}: more data could decide", **base)
+
+
 def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) -> Verdict:
     """Several verdicts on one claim: reproduced only if all are; not reproduced if any is;
     partly reproduced when some are reproduced and none fails; else inconclusive."""

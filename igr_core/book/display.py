@@ -31,9 +31,14 @@ def table_markdown(df: pd.DataFrame) -> str:
 
 
 def banner(profile: str, params: dict | None = None, data_source: str | None = None,
-           provenance: str | None = None) -> None:
-    """Show which profile, data and (for cached results) which run produced the page."""
+           provenance: str | None = None, stand_in: str | None = None) -> None:
+    """Show which profile, data and (for cached results) which run produced the page;
+    ``stand_in`` (e.g. "Fashion-MNIST stand-in, not CIFAR-10") is shown first, as a danger box."""
     check_profile(profile)
+    if stand_in:
+        show_markdown(f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
+                      "offline; every number and figure on this page comes from the stand-in data named below. "
+                      "Run with `dataset: cifar10` and prepared tensorflow-datasets data for the paper's data.\n```")
     kind = "warning" if profile == "smoke" else "note"
     what = ("**Smoke profile**: every number and figure on this page is a real computation, "
             "run at small scale on a CPU. It is not the paper's scale; rerun with the `paper` "

@@ -359,3 +359,58 @@ def figure3(noise: pd.DataFrame, title: str, profile: str):
 __all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "critical_points_plot",
            "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
            "egr_test_error_plot", "convergence_map_plot", "figure2", "training_curves", "figure_a6", "figure3"]
+
+
+def figure_a8(selected: pd.DataFrame, title: str, profile: str):
+    """Figure A.8: learning rate vs R_IG, learning rate vs test accuracy, R_IG vs test accuracy,
+    each network at its time of maximum test accuracy (one marker per seed)."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+    for seed, grp in selected.groupby("seed"):
+        axes[0].loglog(grp["h"], grp["R_IG"], "o", label=f"seed {seed}")
+        axes[1].semilogx(grp["h"], grp["test acc"], "o", label=f"seed {seed}")
+        axes[2].semilogx(grp["R_IG"], grp["test acc"], "o", label=f"seed {seed}")
+    for ax, (x, y) in zip(axes, [("learning rate h", "R_IG"), ("learning rate h", "max test accuracy"),
+                                 ("R_IG", "max test accuracy")]):
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+    axes[0].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def egr_curves(metrics: pd.DataFrame, title: str, profile: str, column: str = "test acc"):
+    """Figure 3c: a metric during training for each EGR coefficient mu (mean over seeds, band =
+    min to max over seeds)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for mu, grp in metrics.groupby("mu"):
+        stats = grp.groupby("step")[column].agg(["mean", "min", "max"]).reset_index()
+        line, = ax.plot(stats["step"], stats["mean"], lw=1.5, label="SGD (mu = 0)" if mu == 0 else f"EGR mu = {mu:g}")
+        ax.fill_between(stats["step"], stats["min"], stats["max"], color=line.get_color(), alpha=0.15)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(column)
+    ax.legend(fontsize="small")
+    label(fig, title, profile)
+    return fig
+
+
+def regularization_rate_plot(df: pd.DataFrame, title: str, profile: str):
+    """R_IG and maximum test accuracy against the total regularization rate lambda = m (h/4 + mu),
+    for gradient descent (implicit only: mu = 0) and EGR (small h, explicit mu); diverged runs
+    marked at the bottom of the first panel."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for kind, marker in (("GD", "o"), ("EGR", "s")):
+        sub = df[df["kind"] == kind]
+        ok = sub[~sub["diverged"]]
+        axes[0].loglog(ok["lambda total"], ok["R_IG"], marker, label=f"{kind} (stable)")
+        axes[1].semilogx(ok["lambda total"], ok["test acc"], marker, label=kind)
+        bad = sub[sub["diverged"]]
+        if len(bad):
+            axes[0].plot(bad["lambda total"], [ok["R_IG"].min() if len(ok) else 1.0] * len(bad), "x", color="red",
+                         label=f"{kind} diverged")
+    axes[0].set_xlabel("lambda = m (h/4 + mu)")
+    axes[0].set_ylabel("R_IG at max test accuracy")
+    axes[1].set_xlabel("lambda = m (h/4 + mu)")
+    axes[1].set_ylabel("max test accuracy")
+    axes[0].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig

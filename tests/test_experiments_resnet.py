@@ -1,0 +1,63 @@
+"""Chapters 06 and 07 at tiny size: the paper profile's configuration run end to end on a CPU
+(a dry run: CIFAR-10's code path on tfds mock images, tiny width and data, one epoch), their
+claims through the verdict rules, and the new parameters validated before compute."""
+import jax
+import pytest
+
+from igr_core.book import ROOT, profile_parameters
+from igr_core.experiments import egr, resnet
+from test_experiments import check_claims
+
+TINY = {"data_source": "mock", "n_train": 48, "n_test": 16, "width": 0.0625, "batch_size": 16, "epochs": 1.0,
+        "eval_every_epochs": 1.0, "train_missing": "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _haiku_promotion():
+    jax.config.update("jax_numpy_dtype_promotion", "standard")
+    yield
+    jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+
+def paper(module, name, **kw):
+    values = {"profile": "paper", **profile_parameters("paper", name, ROOT), **TINY, **kw}
+    return module.Params.from_mapping(values)
+
+
+def test_resnet_chapter_paper_profile_dry_run(tmp_path):
+    p = paper(resnet, "06_resnet", learning_rates=(0.1, 0.05), seeds=(0,))
+    assert p.dataset == "cifar10" and p.batch_size == 16
+    r = resnet.run(p, tmp_path)
+    assert r.data_source.startswith("MOCK") and len(r.status) == 2
+    check_claims(resnet, r)
+
+
+def test_egr_chapter_paper_profile_dry_run(tmp_path):
+    p = paper(egr, "07_egr", seeds=(0,), mus=(0.0, 0.01), egr_mu=0.01, mlp_n_train=64, mlp_width=8,
+              mlp_gd_learning_rates=(0.1, 50.0), mlp_mus=(0.01,), mlp_steps=4, mlp_eval_every=2)
+    r = egr.run(p, tmp_path)
+    assert set(r.selected["mu"]) == {0.0, 0.01} and set(r.mlp["kind"]) == {"GD", "EGR"} and len(r.mlp) == 3
+    check_claims(egr, r)
+
+
+@pytest.mark.parametrize("module, kw, match", [
+    (resnet, {"dataset": "cifar100"}, "`dataset` must be one of"),
+    (resnet, {"dataset": "fashion_mnist", "data_source": "mock"}, "`data_source` must be one of"),
+    (resnet, {"width": 0}, "`width` must be a positive number"),
+    (resnet, {"n_train": 100, "batch_size": 512}, "`batch_size` .* must not exceed `n_train`"),
+    (resnet, {"learning_rates": (0.1, -0.1)}, "`learning_rates` must hold positive"),
+    (egr, {"mus": (0.01, 0.1)}, "`mus` must contain 0"),
+    (egr, {"mus": (0.0, -0.1)}, "`mus` must hold non-negative"),
+    (egr, {"egr_mu": 0.5}, "`egr_mu` .* must be one of `mus`"),
+    (egr, {"egr_method": "hutchinson"}, "`egr_method` must be one of"),
+])
+def test_bad_parameters_fail_before_compute(module, kw, match):
+    with pytest.raises(ValueError, match=match):
+        module.Params(**kw)
+
+
+def test_cifar10_never_falls_back_to_mock_silently(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    from igr_core.data import DataUnavailableError
+    with pytest.raises(DataUnavailableError, match="fashion_mnist"):
+        resnet.load_images(resnet.Params(dataset="cifar10", data_source="auto"))
