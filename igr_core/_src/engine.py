@@ -740,6 +740,6 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
 
 
 __all__ = ["STRATEGIES", "ARCHITECTURES", "EGR_METHODS", "TRACES", "CacheMiss", "SweepConfig", "TrainState", "SweepResult",
-           "as_stateful", "build_model", "make_gradient", "make_loss", "make_training_loss", "make_train_segment",
+           "as_stateful", "build_model", "make_gradient", "make_loss", "make_training_loss", "make_train_segment", "make_train_step", "make_stepwise_metrics", "per_step",
            "make_evaluate", "make_metrics", "batch_indices", "steps_per_epoch", "total_steps", "evaluation_steps",
            "resolve_strategy", "run_sweep", "learning_rate_of"]
