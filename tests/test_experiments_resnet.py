@@ -61,3 +61,14 @@ def test_cifar10_never_falls_back_to_mock_silently(tmp_path, monkeypatch):
     from igr_core.data import DataUnavailableError
     with pytest.raises(DataUnavailableError, match="fashion_mnist"):
         resnet.load_images(resnet.Params(dataset="cifar10", data_source="auto"))
+
+
+def test_paper_profile_on_a_cpu_without_cifar_reports_instead_of_failing(tmp_path, monkeypatch):
+    """`make book PROFILE=paper` on a CPU with no CIFAR-10 and no cached grid: the ResNet pages
+    say what is missing and every ResNet verdict is inconclusive; nothing is trained."""
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    p = resnet.Params.from_mapping({"profile": "paper", **profile_parameters("paper", "06_resnet", ROOT),
+                                    "train_missing": "no"})
+    r = resnet.run(p, tmp_path)
+    assert r.sweep is None and "not available" in r.data_source
+    assert {c.verdict.outcome for c in resnet.claims(r)} == {"inconclusive"}

@@ -30,7 +30,7 @@ from igr_core._src.data import load_mnist
 from igr_core._src.models import mlp_num_params, resnet18_num_params
 from igr_core.book.ledger import Claim
 from igr_core.experiments._params import positive, positive_seq
-from igr_core.experiments.resnet import STAND_IN, ImageParams, data_label, load_images, run_grid, sweep_config
+from igr_core.experiments.resnet import EMPTY_COLUMNS, STAND_IN, ImageParams, images_or_reason, run_grid, sweep_config
 
 NOTEBOOK = "07_egr"
 PAPER_GAIN = 0.12  # "EGR produces a boost of more than 12% in test accuracy" (Section 6), read as 12 points
@@ -126,15 +126,20 @@ def _mlp(p: Params, results_dir: Path, log=None) -> tuple[str, int, pd.DataFrame
 def run(p: Params, results_dir, log=None) -> Results:
     t0 = time.perf_counter()
     results_dir = Path(results_dir)
-    data = load_images(p)
-    cfg = sweep_config(p, len(data.y_train), "resnet_egr", (p.learning_rate,), mus=p.mus, egr_method=p.egr_method)
-    sweep = run_grid(p, cfg, data, results_dir, log)
-    m = resnet18_num_params(data.x_train.shape[-1], data.num_classes, p.width)
+    data, label = images_or_reason(p)
+    sweep = None
+    if data is not None:
+        cfg = sweep_config(p, len(data.y_train), "resnet_egr", (p.learning_rate,), mus=p.mus,
+                           egr_method=p.egr_method)
+        sweep = run_grid(p, cfg, data, results_dir, log)
+    shape = (3, 10) if data is None else (data.x_train.shape[-1], data.num_classes)
+    m = resnet18_num_params(*shape, p.width)
     selected = (_sel.select_at_max_test_accuracy(sweep.metrics) if sweep is not None
-                else pd.DataFrame(columns=["h", "mu", "seed", "test acc", "R_IG"]))
+                else pd.DataFrame(columns=EMPTY_COLUMNS))
     mlp_source, mlp_m, mlp = _mlp(p, results_dir, log)
-    return Results(p, data_label(data), len(data.y_train), len(data.y_test), m, sweep, selected, _gains(selected),
-                   mlp_source, mlp_m, mlp, time.perf_counter() - t0)
+    n_tr, n_te = (0, 0) if data is None else (len(data.y_train), len(data.y_test))
+    return Results(p, label, n_tr, n_te, m, sweep, selected, _gains(selected), mlp_source, mlp_m, mlp,
+                   time.perf_counter() - t0)
 
 
 def _reach(r: Results) -> V.Verdict:
