@@ -1,0 +1,101 @@
+"""Gradient-matching estimators against known answers: ridge on a linear model, the OLS
+early-stopping quadratic penalty from stacked endpoints, a diagonal penalty that retrains to
+the same weights, the IGR coefficient h/4 at its predicted convergence order, and bad input."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from igr_core import bea, estimate
+
+
+@pytest.fixture(scope="module")
+def regression():
+    rng = np.random.default_rng(0)
+    n, d = 40, 4
+    X = jnp.asarray(rng.normal(size=(n, d)))
+    y = jnp.asarray(rng.normal(size=n))
+    return X, y
+
+
+def ls(theta, X, y):
+    r = X @ theta - y
+    return 0.5 * jnp.mean(r ** 2)
+
+
+def test_ridge_recovered_to_1e_10(regression):
+    X, y = regression
+    lam = 0.3
+    A = X.T @ X / len(y)
+    theta = jnp.linalg.solve(A + lam * jnp.eye(4), X.T @ y / len(y))  # exact ridge optimum
+    fit = estimate.solve(estimate.gradient_system(ls, theta, [estimate.ridge()], X, y))
+    assert abs(fit.coef[0] - lam) < 1e-10 and fit.relative_residual < 1e-10
+
+
+def test_early_stopping_quadratic_recovered_from_stacked_endpoints(regression):
+    """GD from 0 on OLS for k steps equals the minimizer of L + theta^T Q theta / 2 with
+    Q = A (I - M)^{-1} - A, M = (I - hA)^k (Ali et al. 2019); Q does not depend on y, so
+    endpoints of independent datasets on the same inputs identify all d(d+1)/2 entries."""
+    X, _ = regression
+    n, d = X.shape
+    A = X.T @ X / n
+    h, k = 0.1, 20
+    M = jnp.linalg.matrix_power(jnp.eye(d) - h * A, k)
+    Q = A @ jnp.linalg.inv(jnp.eye(d) - M) - A
+    systems = []
+    for s in range(4):
+        y = jnp.asarray(np.random.default_rng(10 + s).normal(size=n))
+        theta = jnp.zeros(d)
+        for _ in range(k):
+            theta = theta - h * jax.grad(ls)(theta, X, y)
+        systems.append(estimate.gradient_system(ls, theta, [estimate.full_quadratic(d)], X, y))
+    with pytest.raises(ValueError, match="equations for 10 coefficients"):
+        estimate.solve(systems[0])  # one endpoint: 4 equations, 10 unknowns
+    fit = estimate.solve(estimate.stack(systems))
+    np.testing.assert_allclose(estimate.quadratic_matrix(fit.coef, d), np.asarray(Q), atol=1e-9)
+
+
+def test_diagonal_penalty_from_one_endpoint_retrains_to_the_same_weights(regression):
+    X, y = regression
+    d = X.shape[1]
+    theta = jnp.zeros(d)
+    for _ in range(15):
+        theta = theta - 0.1 * jax.grad(ls)(theta, X, y)
+    fit = estimate.solve(estimate.gradient_system(ls, theta, [estimate.diagonal_quadratic(d)], X, y))
+    q = jnp.asarray(fit.coef)
+    dist = estimate.retrain_distance(ls, lambda t: 0.5 * jnp.sum(q * t ** 2), jnp.zeros(d), theta, X, y,
+                                     steps=3000, learning_rate=0.5)
+    assert dist < 1e-8
+
+
+def test_igr_coefficient_converges_to_h_over_4_at_order_1():
+    """Quadratic loss: alpha(h) = h/4 + O(h^2), so |alpha/(h/4) - 1| falls with slope 1."""
+    A = jnp.diag(jnp.asarray([1.0, 2.0, 4.0]))
+    quad = lambda t: 0.5 * t @ A @ t  # noqa: E731
+    thetas = [jnp.asarray([1.0, -0.5, 0.25]), jnp.asarray([0.3, 0.8, -0.6])]
+    hs = [0.04, 0.02, 0.01, 0.005]
+    errs = [abs(estimate.igr_coefficient(quad, thetas, h).ratio - 1) for h in hs]
+    slope = bea.fit_order(hs, errs)
+    assert abs(slope - 1.0) < 0.1 and errs[-1] < 0.02
+
+
+def test_igr_coefficient_on_a_non_quadratic_loss():
+    loss = lambda t: jnp.sum(jnp.log(jnp.cosh(t))) + 0.5 * jnp.sum(t ** 2) * t[0] ** 2  # noqa: E731
+    theta = jnp.asarray([0.7, -0.4, 1.1])
+    hs = [0.02, 0.01, 0.005]
+    errs = [abs(estimate.igr_coefficient(loss, [theta], h).ratio - 1) for h in hs]
+    assert errs[-1] < errs[0] and abs(bea.fit_order(hs, errs) - 1.0) < 0.2
+
+
+def test_bad_input_is_refused(regression):
+    X, y = regression
+    theta = jnp.ones(X.shape[1])
+    with pytest.raises(ValueError, match="collinear"):
+        estimate.solve(estimate.gradient_system(ls, theta, [estimate.ridge(), estimate.ridge()], X, y))
+    G = jnp.stack([jnp.ones(6), jnp.ones(6) + 1e-10 * jnp.arange(6.0)], axis=1)
+    with pytest.warns(UserWarning, match="condition number"):
+        estimate.solve((G, jnp.arange(6.0), ("a", "b")))
+    with pytest.raises(ValueError, match="zero curvature"):
+        estimate.igr_coefficient(lambda t: jnp.sum(jnp.abs(t)), [jnp.asarray([1.0, -2.0])], 0.01)
+    with pytest.raises(ValueError, match="at least one"):
+        estimate.gradient_system(ls, theta, [], X, y)
