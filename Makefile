@@ -6,11 +6,12 @@ FORCE   ?=
 PY       = $(VENV)/bin/python
 STAMP    = $(VENV)/.installed
 
-.PHONY: all book paper test check-book bench lock clean help fashion-mnist
+.PHONY: all book paper test test-slow check-book bench lock clean help fashion-mnist
 
 help:
 	@echo "make book [PROFILE=smoke|paper] [FORCE=1]  execute changed notebooks (all with FORCE=1), build _build/html"
-	@echo "make test                        run the pytest suite"
+	@echo "make test                        run the pytest suite (under 5 minutes on 2 cores)"
+	@echo "make test-slow                   the compile-heavy checks (the ResNet vmap path), run by CI"
 	@echo "make check-book                  open the built book in headless chromium and check every page"
 	@echo "make paper                       same as make book PROFILE=paper (GPU, full data)"
 	@echo "make bench                       run the benchmarks"
@@ -28,6 +29,9 @@ paper:
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
 
 check-book: $(STAMP)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \

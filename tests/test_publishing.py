@@ -38,7 +38,7 @@ def test_book_workflow_runs_what_ci_runs_and_deploys_main():
     build = wf["jobs"]["build"]
     text = runs(build)
     ci = (ROOT / ".ci" / "run").read_text()
-    order = ["make test", "make book PROFILE=smoke", "make check-book"]
+    order = ["make test", "make test-slow", "make book PROFILE=smoke", "make check-book"]
     assert [text.index(c) for c in order] == sorted(text.index(c) for c in order)
     assert all(c in ci for c in order)
     reports = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
