@@ -4,7 +4,8 @@ Public API: the regularizers below, and the modules
 
 * mathematics: ``regularizers`` (Eqs. 2-4, 8), ``bea`` (backward error analysis: one GD loop,
   flows, error orders, the divergence rule, power iteration), ``geometry`` (App. A.2), ``ntk``
-  (App. A.3), ``toy`` (the two-parameter model, App. A.4), ``losses``;
+  (App. A.3), ``toy`` (the two-parameter model, App. A.4), ``losses``, ``estimate`` (estimating
+  implicit regularization by gradient matching);
 * training: ``engine`` (the sweep engine and its cache), ``selection`` (stopping times),
   ``robustness`` (parameter noise), ``models`` (Haiku, confined there), ``data``;
 * judging: ``verdicts`` (every acceptance rule and threshold);
@@ -14,12 +15,14 @@ Public API: the regularizers below, and the modules
 
 Implementations live in the private ``igr_core._src``.
 """
-from igr_core import bea, data, engine, geometry, losses, models, ntk, problems, robustness, selection, toy, verdicts
+from igr_core import (
+    bea, data, engine, estimate, geometry, losses, models, ntk, problems, robustness, selection, toy, verdicts,
+)
 from igr_core._src.regularizers import (
     egr_grad, egr_loss, egr_value_and_grad, igr_rate, modified_loss, num_params, r_ig,
 )
 
 __version__ = "0.2.0"
 
-__all__ = ["r_ig", "num_params", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "egr_value_and_grad", "bea", "data", "engine",
+__all__ = ["r_ig", "num_params", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "egr_value_and_grad", "bea", "data", "engine", "estimate",
            "geometry", "losses", "models", "ntk", "problems", "robustness", "selection", "toy", "verdicts"]

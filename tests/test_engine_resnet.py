@@ -99,6 +99,7 @@ def test_batchnorm_metrics_against_an_independent_computation(images, sweeps):
     assert row["train E"] == pytest.approx(float(jnp.mean(igr_core.losses.cross_entropy(logits, y))), rel=1e-4)
 
 
+@pytest.mark.slow
 def test_egr_routes_agree_with_double_backprop_on_a_resnet(images):
     """float64: the engine's EGR direction g + 2 mu H g, exact (forward-over-reverse) and finite
     difference, against jax.grad of E + mu ||g||^2 (double backpropagation). Tolerances:

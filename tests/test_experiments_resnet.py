@@ -1,4 +1,5 @@
-"""Chapters 06 and 07 at tiny size: the paper profile's configuration run end to end on a CPU
+"""Chapters 06 and 07 at tiny size (the dry runs compile ResNet-18 and are marked slow: `make
+test-slow` and CI run them; the smoke book runs both chapters end to end on every build): the paper profile's configuration run end to end on a CPU
 (a dry run: CIFAR-10's code path on tfds mock images, tiny width and data, one epoch), their
 claims through the verdict rules, and the new parameters validated before compute."""
 import jax
@@ -24,6 +25,7 @@ def paper(module, name, **kw):
     return module.Params.from_mapping(values)
 
 
+@pytest.mark.slow
 def test_resnet_chapter_paper_profile_dry_run(tmp_path):
     p = paper(resnet, "06_resnet", learning_rates=(0.1, 0.05), seeds=(0,))
     assert p.dataset == "cifar10" and p.batch_size == 16
@@ -32,6 +34,7 @@ def test_resnet_chapter_paper_profile_dry_run(tmp_path):
     check_claims(resnet, r)
 
 
+@pytest.mark.slow
 def test_egr_chapter_paper_profile_dry_run(tmp_path):
     p = paper(egr, "07_egr", seeds=(0,), mus=(0.0, 0.01), egr_mu=0.01, mlp_n_train=64, mlp_width=8,
               mlp_gd_learning_rates=(0.1, 50.0), mlp_mus=(0.01,), mlp_steps=4, mlp_eval_every=2)
