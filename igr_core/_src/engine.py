@@ -66,11 +66,11 @@ from igr_core._src.bea import diverged as _diverged
 from igr_core._src.data import Dataset
 from igr_core._src.losses import cross_entropy, mean_loss
 from igr_core._src.models import Model, StatefulModel, paper_mlp, resnet
-from igr_core._src.regularizers import hessian_gradient_product, igr_rate
+from igr_core._src.regularizers import _EGR_METHODS, hessian_gradient_product, igr_rate
 
 STRATEGIES = ("auto", "vmap", "loop")
 ARCHITECTURES = ("mlp", "resnet18", "resnet10")  # resnet10: one block per stage (fast to compile, tests)
-EGR_METHODS = ("exact", "finite_difference")
+EGR_METHODS = _EGR_METHODS  # Hessian-gradient routes of EGR (regularizers)
 TRACES: collections.Counter = collections.Counter()  # times each compiled function was traced (tests)
 
 
@@ -319,6 +319,21 @@ def _chunks(x, y, size: int):
     return xp, yp, (jnp.arange(k * size) < n).reshape(k, size)
 
 
+def _grad_batches(n: int, grad_batch: int | None) -> tuple[int, int]:
+    """(batch size, number of batches) of the training-mode gradient over a split of n rows."""
+    b = n if grad_batch is None or grad_batch >= n else grad_batch
+    return b, n // b
+
+
+def _keep_best(state: TrainState, acc) -> TrainState:
+    """The state with the best-test-accuracy parameters and model state updated by ``acc``."""
+    better = (acc > state.best_acc) & ~state.diverged
+    pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
+    return state._replace(best_params=jax.tree_util.tree_map(pick, state.best_params, state.params),
+                          best_model_state=jax.tree_util.tree_map(pick, state.best_model_state, state.model_state),
+                          best_acc=jnp.where(better, acc, state.best_acc))
+
+
 def _from_grad(grad, params) -> dict:
     sq = optax.tree.norm(grad, squared=True)
     return {"R_IG": sq / optax.tree.size(params), "slope": jnp.sqrt(sq)}
@@ -336,6 +351,7 @@ def make_evaluate(model: Model | StatefulModel, chunk_size: int, grad_batch: int
     None or larger than the split), each normalized with its own statistics."""
     stateful = isinstance(model, StatefulModel)
     model = as_stateful(model)
+    loss = make_training_loss(model)
 
     def eval_mode(params, model_state, x, y, with_grad: bool):
         n = x.shape[0]
@@ -366,12 +382,10 @@ def make_evaluate(model: Model | StatefulModel, chunk_size: int, grad_batch: int
         return out
 
     def train_mode_gradient(params, model_state, x, y):
-        n = x.shape[0]
-        b = n if grad_batch is None or grad_batch >= n else grad_batch
-        k = n // b
+        b, k = _grad_batches(x.shape[0], grad_batch)
         xs = x[: k * b].reshape(k, b, *x.shape[1:])
         ys = y[: k * b].reshape(k, b)
-        grad_of = jax.grad(lambda p, xc, yc: jnp.mean(cross_entropy(model.apply(p, model_state, xc, True)[0], yc)))
+        grad_of = jax.grad(lambda p, xc, yc: loss(p, model_state, xc, yc)[0])
 
         def body(tg, batch):
             return optax.tree.add(tg, grad_of(params, *batch)), None
@@ -400,15 +414,10 @@ def make_metrics(model: Model | StatefulModel, chunk_size: int, grad_batch: int 
         tr = evaluate(state.params, x_train, y_train, state.model_state)
         te = evaluate(state.params, x_test, y_test, state.model_state)
         acc = te["acc"]
-        better = (acc > state.best_acc) & ~state.diverged
-        pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
-        best = jax.tree_util.tree_map(pick, state.best_params, state.params)
-        best_ms = jax.tree_util.tree_map(pick, state.best_model_state, state.model_state)
         out = {"train E": tr["E"], "train acc": tr["acc"], "R_IG": tr["R_IG"], "slope": tr["slope"],
                "test E": te["E"], "test acc": acc, "test R_IG": te["R_IG"], "test slope": te["slope"],
                "||theta||": optax.tree.norm(state.params), "diverged": state.diverged}
-        return state._replace(best_params=best, best_model_state=best_ms,
-                              best_acc=jnp.where(better, acc, state.best_acc)), out
+        return _keep_best(state, acc), out
 
     return metrics
 
@@ -419,6 +428,7 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
     definitions; the test split's R_IG and slope are not computed (NaN), to save a backward
     pass over the test set that no chapter uses."""
     model = as_stateful(model)
+    loss = make_training_loss(model)
 
     @jax.jit
     def sums(params, model_state, xc, yc):
@@ -429,18 +439,13 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
 
     @jax.jit
     def add_grad(total, params, model_state, xb, yb):
-        g = jax.grad(lambda p: jnp.mean(cross_entropy(model.apply(p, model_state, xb, True)[0], yb)))(params)
+        g = jax.grad(lambda p: loss(p, model_state, xb, yb)[0])(params)
         return optax.tree.add(total, g)
 
     @jax.jit
     def finish(state, total, k, acc):
-        grad = optax.tree.scale(1.0 / k, total)
-        better = (acc > state.best_acc) & ~state.diverged
-        pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
-        new = state._replace(best_params=jax.tree_util.tree_map(pick, state.best_params, state.params),
-                             best_model_state=jax.tree_util.tree_map(pick, state.best_model_state, state.model_state),
-                             best_acc=jnp.where(better, acc, state.best_acc))
-        return new, _from_grad(grad, state.params), optax.tree.norm(state.params)
+        return _keep_best(state, acc), _from_grad(optax.tree.scale(1.0 / k, total), state.params), \
+            optax.tree.norm(state.params)
 
     def split(state, x, y):
         n = x.shape[0]
@@ -451,9 +456,7 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
         return tl / n, ta / n
 
     def metrics(state: TrainState, x_train, y_train, x_test, y_test):
-        n = x_train.shape[0]
-        b = n if grad_batch >= n else grad_batch
-        k = n // b
+        b, k = _grad_batches(x_train.shape[0], grad_batch)
         total = jax.tree_util.tree_map(jnp.zeros_like, state.params)
         for i in range(k):
             total = add_grad(total, state.params, state.model_state, x_train[i * b:(i + 1) * b],

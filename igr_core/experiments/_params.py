@@ -47,3 +47,13 @@ def positive_seq(name: str, v, integer: bool = False, allow_empty: bool = False,
 def one_of(name: str, v, allowed) -> None:
     if v not in allowed:
         raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {v!r}.")
+
+
+def should_train(p) -> bool:
+    """Whether a chapter may train what its cache lacks: ``train_missing`` "yes"/"no", or
+    "auto" = everywhere except the paper profile on a CPU (which re-plots committed results)."""
+    import jax
+
+    if p.train_missing != "auto":
+        return p.train_missing == "yes"
+    return not (p.profile == "paper" and jax.default_backend() == "cpu")

@@ -27,7 +27,7 @@ from igr_core._src.data import SOURCES, Dataset, load_mnist
 from igr_core._src.models import mlp_num_params, paper_mlp
 from igr_core._src.robustness import noise_study, summarize
 from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq, should_train
 
 NOTEBOOK = "05_mnist"
 
@@ -164,14 +164,6 @@ def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.Data
     df["n_slope_examples"] = len(idx)
     df.to_csv(path, index=False)
     return df
-
-
-def should_train(p: Params) -> bool:
-    import jax
-
-    if p.train_missing != "auto":
-        return p.train_missing == "yes"
-    return not (p.profile == "paper" and jax.default_backend() == "cpu")
 
 
 def run(p: Params, results_dir, log=None) -> Results:

@@ -28,7 +28,7 @@ from igr_core._src import verdicts as V
 from igr_core._src.data import DataUnavailableError, Dataset, load_cifar10, load_fashion_mnist, tfds_prepared
 from igr_core._src.models import resnet18_num_params
 from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq, should_train
 
 NOTEBOOK = "06_resnet"
 DATASETS = ("cifar10", "fashion_mnist")
@@ -105,14 +105,6 @@ def data_label(data: Dataset) -> str:
     if data.name == "fashion_mnist":
         return f"{STAND_IN}: {data.source}"
     return data.source
-
-
-def should_train(p: ImageParams) -> bool:
-    import jax
-
-    if p.train_missing != "auto":
-        return p.train_missing == "yes"
-    return not (p.profile == "paper" and jax.default_backend() == "cpu")
 
 
 def sweep_config(p: ImageParams, n_train: int, experiment: str, learning_rates, mus=(0.0,), seeds=None,
