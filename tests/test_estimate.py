@@ -55,6 +55,36 @@ def test_early_stopping_quadratic_recovered_from_stacked_endpoints(regression):
     np.testing.assert_allclose(estimate.quadratic_matrix(fit.coef, d), np.asarray(Q), atol=1e-9)
 
 
+def test_early_stopping_penalty_closed_form_against_matrix_powers(regression):
+    """The eigen route of estimate.early_stopping_penalty against A (I - M)^{-1} - A with
+    M = (I - hA)^k by matrix powers, and the exact GD iterate as its generalized ridge solution."""
+    X, y = regression
+    n, d = X.shape
+    A = X.T @ X / n
+    for h, k in ((0.1, 20), (0.01, 3), (0.5, 7)):
+        M = jnp.linalg.matrix_power(jnp.eye(d) - h * A, k)
+        Q = A @ jnp.linalg.inv(jnp.eye(d) - M) - A
+        Qe = estimate.early_stopping_penalty(X, h, k)
+        np.testing.assert_allclose(np.asarray(Qe), np.asarray(Q), rtol=1e-9, atol=1e-12)
+        theta = bea.gd_final(ls, jnp.zeros(d), h, k, X, y)
+        np.testing.assert_allclose(np.asarray(jnp.linalg.solve(A + Qe, X.T @ y / n)), np.asarray(theta), rtol=1e-9)
+    with pytest.raises(ValueError, match="`k` must be a positive integer"):
+        estimate.early_stopping_penalty(X, 0.1, 0)
+    with pytest.raises(ValueError, match="`h` must be a positive"):
+        estimate.early_stopping_penalty(X, -0.1, 3)
+
+
+def test_igr_probe_compiles_once_for_every_step_size():
+    quad = lambda t: 0.5 * jnp.sum(jnp.asarray([1.0, 3.0]) * t ** 2)  # noqa: E731
+    probe = estimate.igr_probe(quad, 1e-12)
+    theta = [jnp.asarray([0.4, -0.2])]
+    estimate.igr_coefficient(quad, theta, 0.01, probe=probe)
+    before = probe._cache_size()
+    for h in (0.02, 0.04):
+        estimate.igr_coefficient(quad, theta, h, probe=probe)
+    assert probe._cache_size() == before == 1
+
+
 def test_diagonal_penalty_from_one_endpoint_retrains_to_the_same_weights(regression):
     X, y = regression
     d = X.shape[1]

@@ -8,11 +8,11 @@ import pytest
 
 from igr_core import engine
 from igr_core.book import ROOT, ledger, profile_parameters, toc_notebooks
-from igr_core.experiments import egr, geometry, mnist, ntk, resnet, theorems, toy_model
+from igr_core.experiments import egr, estimation, geometry, mnist, ntk, resnet, theorems, toy_model
 from igr_core.verdicts import OUTCOMES, Verdict
 
 MODULES = {"01_theorem_checks": theorems, "02_geometry": geometry, "03_ntk": ntk, "04_toy_model": toy_model,
-           "05_mnist": mnist, "06_resnet": resnet, "07_egr": egr}
+           "05_mnist": mnist, "06_resnet": resnet, "07_egr": egr, "08_estimation": estimation}
 
 
 def check_claims(module, results):
@@ -65,6 +65,26 @@ def test_mnist_tiny(tmp_path):
     assert len(mnist.curves(r))
 
 
+def test_estimation_tiny():
+    p = estimation.Params(penalty_strengths=(0.01, 0.03, 0.1), penalty_n=24, penalty_inputs=3, penalty_width=4,
+                          penalty_steps=3000, penalty_seeds=(0, 1), ols_n=20, ols_d=3, ols_max_endpoints=4,
+                          ols_checkpoints=(1, 5, 20), igr_n=16, igr_hidden=(4,), igr_pretrain_steps=5,
+                          igr_h_fractions=(0.01, 0.02, 0.04, 1.0), igr_fit_fractions=3, igr_probes=2,
+                          dropout_rates=(0.0, 0.3), dropout_n=32, dropout_hidden=(8,), dropout_steps=40,
+                          dropout_seeds=(0, 1))
+    r = estimation.run(p)
+    v = check_claims(estimation, r)
+    # exact answers hold at any size: Q_k from d stacked endpoints, the retrained diagonal penalty,
+    # the IGR coefficient's order; the stacked system is rank-deficient below d endpoints
+    assert v["Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked "
+             "endpoints"].outcome == "reproduced"
+    assert v["A diagonal penalty from one endpoint retrains (no early stopping) to the same weights"].outcome \
+        == "reproduced"
+    assert v["The trajectory estimate of the IGR coefficient is h/4, with error O(h)"].outcome == "reproduced"
+    assert r.ols_stack.set_index("endpoints")["status"].to_dict() == {1: "underdetermined", 2: "collinear",
+                                                                      3: "solved", 4: "solved"}
+
+
 @pytest.mark.parametrize("module, bad, match", [
     (mnist, {"learning_rates": (0.5, -1.0)}, "`learning_rates` must hold positive"),
     (mnist, {"data_source": "cifar"}, "`data_source` must be one of"),
@@ -74,6 +94,10 @@ def test_mnist_tiny(tmp_path):
     (ntk, {"baseline_fraction": 0.5}, "`baseline_fraction`"),
     (toy_model, {"scan_h_range": (0.4, 0.1, 10)}, "`scan_h_range`"),
     (geometry, {"n_points": 0}, "`n_points` must be a positive integer"),
+    (estimation, {"dropout_rates": (0.0, 1.0)}, "`dropout_rates` must lie in"),
+    (estimation, {"ols_max_endpoints": 3}, "`ols_max_endpoints`"),
+    (estimation, {"igr_fit_fractions": 20}, "`igr_fit_fractions`"),
+    (estimation, {"penalty_strengths": (0.1, -0.1)}, "`penalty_strengths` must hold positive"),
 ])
 def test_bad_parameters_fail_before_compute(module, bad, match):
     with pytest.raises(ValueError, match=match):

@@ -1,6 +1,7 @@
 """Models: parameter counts against Haiku, the paper's reading of '5-layer'."""
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import igr_core
@@ -48,3 +49,19 @@ def test_resnet18_small_width_any_input_shape_and_batchnorm_modes(standard_promo
                                                       jax.tree_util.tree_leaves(same)))
     with pytest.raises(ValueError, match="`width` must be a positive multiplier"):
         models.resnet18(10, width=0)
+
+
+def test_dropout_mlp_is_unbiased_and_deterministic_without_a_key():
+    """Rate 0 (or no key) is the deterministic network; inverted dropout keeps each hidden
+    unit's expectation, so the mean pre-read-out over many masks of a one-layer network matches
+    the deterministic output (the read-out is linear)."""
+    model = models.dropout_mlp([16], 3, "relu")
+    x = jax.random.normal(jax.random.PRNGKey(0), (4, 5))
+    params = model.init(jax.random.PRNGKey(1), x)
+    det = model.apply(params, x)
+    np.testing.assert_allclose(model.apply(params, x, 0.0, jax.random.PRNGKey(2)), det, rtol=1e-12)
+    outs = jax.vmap(lambda k: model.apply(params, x, 0.3, k))(jax.random.split(jax.random.PRNGKey(3), 20000))
+    assert float(jnp.max(jnp.abs(outs.mean(0) - det))) < 5 * float(jnp.max(outs.std(0))) / np.sqrt(20000)
+    assert float(jnp.max(jnp.abs(outs[0] - det))) > 0  # a mask changes the output
+    with pytest.raises(ValueError, match="`activation` must be one of"):
+        models.dropout_mlp([4], 2, "gelu")

@@ -197,7 +197,60 @@ class IGRFit(NamedTuple):
     n_probes: int
 
 
-def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: float = 1e-12) -> IGRFit:
+def early_stopping_penalty(X, h: float, k: int) -> jax.Array:
+    r"""The quadratic penalty of early-stopped gradient descent on least squares (Ali et al.
+    2019; the 2025 paper's Eq. 5): k steps of size h from 0 on
+    :math:`L = \frac{1}{2n}\|X\theta - y\|^2` give exactly the minimizer of
+    :math:`L + \frac12\theta^\top Q_k\theta` with
+
+    .. math::
+        Q_k = V\,\mathrm{diag}\Big(\frac{s_i (1-hs_i)^k}{1-(1-hs_i)^k}\Big)V^\top,
+        \qquad S = X^\top X/n = V\,\mathrm{diag}(s_i)\,V^\top,
+
+    whatever y is (eigen route; a zero eigenvalue takes its limit 1/(kh)). Q depends on the
+    inputs only, so endpoints of independent targets on the same X share it."""
+    X = jnp.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"`X` must be an (n, d) matrix, got shape {X.shape}.")
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(f"`h` must be a positive step size, got {h!r}.")
+    if not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise ValueError(f"`k` must be a positive integer number of steps, got {k!r}.")
+    s, V = jnp.linalg.eigh(X.T @ X / X.shape[0])
+    hs = h * s
+    below = hs < 1  # 1 - (1 - hs)^k without cancellation where log1p applies
+    one_minus_m = jnp.where(below, -jnp.expm1(k * jnp.log1p(-jnp.where(below, hs, 0.0))), 1 - (1 - hs) ** k)
+    tiny = s <= s.max() * np.finfo(np.dtype(X.dtype)).eps
+    q = jnp.where(tiny, 1.0 / (k * h), s * (1 - one_minus_m) / jnp.where(tiny, 1.0, one_minus_m))
+    return (V * q) @ V.T
+
+
+class IGRFit(NamedTuple):
+    alpha: float  # estimated coefficient of ||grad L||^2
+    predicted: float  # h / 4 (Barrett & Dherin)
+    ratio: float  # alpha / (h/4)
+    n_probes: int
+
+
+def igr_probe(loss_fn: Callable, rtol: float):
+    """One jitted probe ``(theta, h, *args) -> (r, v, |g|)`` for :func:`igr_coefficient`
+    (h traced: one compilation serves every step size)."""
+    grad_fn = jax.grad(loss_fn)
+
+    @jax.jit
+    def probe(theta, h, *args):
+        g = grad_fn(theta, *args)
+        end = flow(lambda t, *a: jax.tree_util.tree_map(jnp.negative, grad_fn(t, *a)), theta, h, *args,
+                   rtol=rtol, atol=rtol)
+        r = _flat(optax.tree.sub(optax.tree.scale(-h, g), optax.tree.sub(end, theta)))
+        v = -2.0 * h * _flat(hvp(loss_fn, theta, g, *args))
+        return r, v, jnp.linalg.norm(_flat(g))
+
+    return probe
+
+
+def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: float = 1e-12,
+                    probe: Callable | None = None) -> IGRFit:
     r"""Trajectory form (their Eqs. 4, 6): at each probe point :math:`\theta`, the deviation
     of one gradient-descent step :math:`-h\nabla L` from the exact gradient flow of L over the
     same time h (``bea.flow``, Dormand-Prince 8) is regressed on
@@ -209,19 +262,17 @@ def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: 
 
     Backward error analysis predicts :math:`\hat\alpha = h/4 + O(h^2)`. A loss whose curvature
     along its gradient is zero (piecewise linear, not twice differentiable) raises
-    ``ValueError``: the trajectory form needs a Hessian."""
+    ``ValueError``: the trajectory form needs a Hessian. Pass ``probe=igr_probe(loss_fn, rtol)`` to reuse one compilation across calls."""
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"`h` must be a positive step size, got {h!r}.")
-    grad_fn = jax.grad(loss_fn)
+    probe = probe or igr_probe(loss_fn, rtol)
     num = den = 0.0
+    h_arr = jnp.asarray(h, jnp.result_type(float))
     for theta in thetas:
-        g = grad_fn(theta, *args)
-        end = flow(lambda t, *a: jax.tree_util.tree_map(jnp.negative, grad_fn(t, *a)), theta, h, *args,
-                   rtol=rtol, atol=rtol)
-        r = _flat(optax.tree.sub(optax.tree.scale(-h, g), optax.tree.sub(end, theta)))
-        v = -2.0 * h * _flat(hvp(loss_fn, theta, g, *args))
-        gn, vn = float(jnp.linalg.norm(_flat(g))), float(jnp.linalg.norm(v))
-        if not (np.isfinite(vn) and np.isfinite(float(jnp.linalg.norm(r)))):
+        r, v, gn = probe(theta, h_arr, *args)
+        r, v, gn = np.asarray(r), np.asarray(v), float(gn)
+        vn = float(np.linalg.norm(v))
+        if not (np.isfinite(vn) and np.all(np.isfinite(r))):
             raise ValueError("igr_coefficient: non-finite gradient, Hessian product or flow at a probe point.")
         if gn > 0 and vn == 0.0:
             raise ValueError("igr_coefficient: the loss has zero curvature along its gradient at a probe point "
@@ -234,20 +285,24 @@ def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: 
     return IGRFit(alpha, h / 4, alpha / (h / 4), len(thetas))
 
 
+
 def retrain_distance(loss_fn: Callable, penalty_fn: Callable, theta0, theta_ref, *args, steps: int = 5000,
                      learning_rate: float = 0.1) -> float:
     """Mode 2 (retraining check): gradient descent on ``L + penalty_fn`` from ``theta0`` with
-    no implicit mechanism (full batch, run to convergence), and the relative distance of the
-    result to ``theta_ref``."""
+    no implicit mechanism (full batch, run to convergence in one compiled loop), and the
+    relative distance of the result to ``theta_ref``."""
     total = lambda t, *a: loss_fn(t, *a) + penalty_fn(t)  # noqa: E731
-    step = jax.jit(lambda t: optax.tree.add_scale(t, -learning_rate, jax.grad(total)(t, *args)))
-    theta = theta0
-    for _ in range(int(steps)):
-        theta = step(theta)
+
+    @jax.jit
+    def train(theta, *a):
+        body = lambda i, t: optax.tree.add_scale(t, -learning_rate, jax.grad(total)(t, *a))  # noqa: E731
+        return jax.lax.fori_loop(0, int(steps), body, theta)
+
+    theta = train(theta0, *args)
     ref = _flat(theta_ref)
     return float(jnp.linalg.norm(_flat(theta) - ref) / jnp.linalg.norm(ref))
 
 
 __all__ = ["MAX_CONDITION", "Penalty", "Fit", "IGRFit", "ridge", "l1", "diagonal_quadratic", "full_quadratic",
-           "quadratic_matrix", "grad_norm_sq", "gradient_system", "stack", "solve", "fit_penalty", "igr_coefficient",
-           "retrain_distance"]
+           "quadratic_matrix", "grad_norm_sq", "gradient_system", "stack", "solve", "fit_penalty",
+           "early_stopping_penalty", "igr_probe", "igr_coefficient", "retrain_distance"]

@@ -41,6 +41,43 @@ def mlp(hidden: Sequence[int], num_outputs: int, activation: str = "relu") -> Mo
     return Model(t.init, t.apply, f"MLP {hidden} -> {num_outputs} ({activation})")
 
 
+class DropoutModel(NamedTuple):
+    """An MLP with (inverted) dropout after each hidden layer: ``init(key, x) -> params``;
+    ``apply(params, x, rate, key)`` drops each hidden unit with probability ``rate`` (traced:
+    one compilation serves every rate) and rescales the kept ones by 1/(1 - rate);
+    ``apply(params, x)`` (no key) is the deterministic network the dropout run trains."""
+    init: Callable
+    apply: Callable
+    name: str
+
+
+def dropout_mlp(hidden: Sequence[int], num_outputs: int, activation: str = "relu") -> DropoutModel:
+    """:func:`mlp`'s architecture with dropout on every hidden layer (its own parameter names)."""
+    base = mlp(hidden, num_outputs, activation)  # validates the arguments
+    act = ACTIVATIONS[activation]
+
+    def forward(x, rate, drop):
+        for w in hidden:
+            x = act(hk.Linear(int(w))(x))
+            if drop:
+                keep = 1.0 - rate
+                mask = jax.random.bernoulli(hk.next_rng_key(), keep, x.shape)
+                x = jnp.where(mask, x / keep, 0.0)
+        return hk.Linear(int(num_outputs))(x)
+
+    t = hk.transform(forward)
+
+    def init(key, x):
+        return t.init(key, x, 0.0, False)
+
+    def apply(params, x, rate=None, key=None):
+        if key is None:
+            return t.apply(params, None, x, 0.0, False)
+        return t.apply(params, key, x, rate, True)
+
+    return DropoutModel(init, apply, base.name.replace("MLP", "dropout MLP"))
+
+
 def paper_mlp(width: int, num_classes: int = 10, depth: int = 5) -> Model:
     """The paper's MNIST MLP: ``depth`` hidden ReLU layers of ``width`` units."""
     return mlp([width] * depth, num_classes, "relu")
@@ -138,5 +175,5 @@ def resnet18_num_params(in_channels: int = 3, num_classes: int = 10, width: floa
     return total + in_ch * num_classes + num_classes
 
 
-__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "mlp", "paper_mlp", "mlp_num_params", "resnet", "resnet18",
+__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "DropoutModel", "mlp", "dropout_mlp", "paper_mlp", "mlp_num_params", "resnet", "resnet18",
            "resnet18_num_params"]

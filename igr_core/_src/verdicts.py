@@ -39,6 +39,7 @@ IDENTITY_ULPS = 1e4  # an identity holds when the relative error is below this m
 RHO_MEANINGFUL = 0.3  # a trend weaker than this |rho| is not a meaningful effect
 ERRATUM_MIN_ERROR = 1e-3  # the printed form must be off by at least this (relative) to be an erratum
 AGREEMENT_REL_TOL = 0.5  # a measured value agrees with a prediction within this relative distance
+EXPLAINED_RESIDUAL = 0.1  # a fitted regularizer explains weights that it leaves less than this share of -grad L
 GAIN_LOST_RATIO = 0.5  # a modified equation "stops helping" once it no longer halves the error it explains
 N_RESAMPLES = 9999  # permutations for Monte-Carlo p-values (exact enumeration when fewer exist)
 
@@ -355,6 +356,13 @@ def at_least(estimate: float, lo: float, hi: float, threshold: float, what: str 
     return Verdict("inconclusive", why=f"the interval contains {_g(threshold)}: more data could decide", **base)
 
 
+def explained(relative_residual: float) -> bool:
+    """Whether a gradient-matching fit identifies a regularizer: its relative residual
+    ``||G phi + grad L|| / ||grad L||`` is below :data:`EXPLAINED_RESIDUAL` (weights that are
+    not stationary for any member of the family are not evidence about its coefficients)."""
+    return bool(np.isfinite(relative_residual) and relative_residual < EXPLAINED_RESIDUAL)
+
+
 def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) -> Verdict:
     """Several verdicts on one claim: reproduced only if all are; not reproduced if any is;
     partly reproduced when some are reproduced and none fails; else inconclusive."""
@@ -378,5 +386,5 @@ def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) ->
 
 
 __all__ = ["OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
-           "AGREEMENT_REL_TOL", "GAIN_LOST_RATIO", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
-           "min_p_value", "trend", "trend_at_convergence", "compare", "agreement", "toward", "combine"]
+           "AGREEMENT_REL_TOL", "EXPLAINED_RESIDUAL", "GAIN_LOST_RATIO", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
+           "min_p_value", "trend", "trend_at_convergence", "compare", "agreement", "toward", "explained", "combine"]

@@ -356,11 +356,6 @@ def figure3(noise: pd.DataFrame, title: str, profile: str):
     return fig
 
 
-__all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "critical_points_plot",
-           "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
-           "egr_test_error_plot", "convergence_map_plot", "figure2", "training_curves", "figure_a6", "figure3"]
-
-
 def figure_a8(selected: pd.DataFrame, title: str, profile: str):
     """Figure A.8: learning rate vs R_IG, learning rate vs test accuracy, R_IG vs test accuracy,
     each network at its time of maximum test accuracy (one marker per seed)."""
@@ -414,3 +409,95 @@ def regularization_rate_plot(df: pd.DataFrame, title: str, profile: str):
     axes[0].legend(fontsize="x-small")
     label(fig, title, profile)
     return fig
+
+
+def penalty_recovery_plot(df: pd.DataFrame, title: str, profile: str):
+    """Estimated against true penalty strength (log-log), one panel per penalty kind, mean and
+    standard error over seeds of the identified fits; the dashed diagonal is exact recovery."""
+    kinds = list(dict.fromkeys(df["kind"]))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.6), squeeze=False)
+    ok = df[df["status"] == "identified"]
+    lo, hi = df["strength"].min(), df["strength"].max()
+    for ax, kind in zip(axes[0], kinds):
+        grp = ok[ok["kind"] == kind]
+        for coef, marker in (("ridge", "o"), ("l1", "s")):
+            if (df[df["kind"] == kind][f"true {coef}"] == 0).all() or grp.empty:
+                continue
+            st = grp.groupby("strength")[f"est {coef}"].agg(["mean", "sem"])
+            ax.errorbar(st.index, st["mean"], yerr=st["sem"].fillna(0), fmt=marker + "-", ms=4, capsize=2,
+                        label=f"{coef} coefficient")
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="exact recovery")
+        for s in sorted(set(df[(df["kind"] == kind) & (df["status"] != "identified")]["strength"])):
+            ax.axvline(s, color="0.85", lw=6, zorder=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("true strength")
+        ax.set_ylabel("estimated strength")
+        ax.set_title(f"{kind} (grey: not identified for some seed)", fontsize="small")
+        ax.legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def early_stopping_plot(stack: pd.DataFrame, scalar: pd.DataFrame, title: str, profile: str):
+    """Left: relative error of the stacked estimate of Q against the number of endpoints
+    (unsolvable systems marked at the bottom). Right: the scalar ridge coefficient along one GD
+    run, estimated and closed form."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    solved = stack[stack["status"] == "solved"]
+    axes[0].semilogy(solved["endpoints"], solved["relative error of Q"], "o-", label="solved")
+    floor = solved["relative error of Q"].min() if len(solved) else 1e-16
+    for status, marker in (("underdetermined", "x"), ("collinear", "v")):
+        bad = stack[stack["status"] == status]
+        axes[0].plot(bad["endpoints"], [floor] * len(bad), marker, color="C3", ms=8, label=status)
+    axes[0].set_xlabel("stacked endpoints (independent targets, one design)")
+    axes[0].set_ylabel("||Q_hat - Q_k|| / ||Q_k||")
+    axes[0].legend(fontsize="x-small")
+    axes[1].loglog(scalar["t = step * lr"], scalar["closed-form ridge"], "k-", lw=1, label="closed form (Ali et al.)")
+    axes[1].loglog(scalar["t = step * lr"], scalar["estimated ridge"], "o", ms=5, label="gradient matching")
+    axes[1].set_xlabel("training time t = k h")
+    axes[1].set_ylabel("scalar ridge coefficient")
+    axes[1].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def igr_coefficient_plot(igr: pd.DataFrame, fit_upto: float, title: str, profile: str):
+    """Estimated IGR coefficient over h/4 against h / h_edge, and its distance from 1 (log-log)
+    with the step sizes the order is fitted on marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    axes[0].semilogx(igr["h / h_edge"], igr["ratio alpha/(h/4)"], "o-")
+    axes[0].axhline(1.0, color="k", ls="--", lw=1, label="Barrett & Dherin: h/4")
+    axes[0].set_xlabel("h / h_edge")
+    axes[0].set_ylabel("alpha_hat / (h/4)")
+    axes[0].legend(fontsize="x-small")
+    fit = igr["h / h_edge"] <= fit_upto
+    axes[1].loglog(igr["h / h_edge"], igr["|ratio - 1|"], "o-", color="0.5", label="all step sizes")
+    axes[1].loglog(igr.loc[fit, "h / h_edge"], igr.loc[fit, "|ratio - 1|"], "o", color="C3", label="fitted (order)")
+    axes[1].set_xlabel("h / h_edge")
+    axes[1].set_ylabel("|alpha_hat / (h/4) - 1|")
+    axes[1].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def dropout_ridge_plot(df: pd.DataFrame, title: str, profile: str):
+    """The scalar ridge coefficient the dropout-trained weights reveal, against the dropout
+    rate: one thin line per seed, the mean in bold."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for seed, grp in df.groupby("seed"):
+        ax.plot(grp["dropout rate"], grp["estimated ridge"], "-", color="0.7", lw=1)
+    mean = df.groupby("dropout rate")["estimated ridge"].mean()
+    ax.plot(mean.index, mean.to_numpy(), "o-", color="C0", lw=2, label="mean over seeds")
+    ax.set_xlabel("dropout rate")
+    ax.set_ylabel("estimated ridge coefficient")
+    ax.legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+__all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "critical_points_plot",
+           "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
+           "egr_test_error_plot", "convergence_map_plot", "figure2", "training_curves", "figure_a6", "figure3",
+           "figure_a8", "egr_curves", "regularization_rate_plot", "penalty_recovery_plot", "early_stopping_plot",
+           "igr_coefficient_plot", "dropout_ridge_plot"]
