@@ -1,0 +1,242 @@
+r"""Modified equations of common optimizers (the paper's future work, Section 8), and one
+optimizer-agnostic way to measure how well a continuous flow describes a discrete method.
+
+Abstraction: a :class:`Method` is a discrete optimizer as pure functions,
+``init(theta) -> state`` and ``step(theta, state, h, *args) -> (theta, state)`` for a loss
+``E(theta, *args)``. A *description* of it is a vector field ``field(theta, *args)`` built
+for the same h (time runs as ``t = n h``) with an optional start-up shift of the initial
+point. :func:`global_errors` runs both to a fixed time for each h and returns the errors, whose
+fitted log-log slope is the order to which the description holds (``bea.fit_order_stats``;
+the verdict module decides). Every description below comes with such a measured slope in the
+tests (``tests/test_optimizers.py``) and in chapter 09.
+
+Formulas (g = grad E, H its Hessian; ``shared/notes/modified-equations.md``):
+
+* gradient descent (Barrett & Dherin, Theorem 3.1): :math:`\theta' = -\nabla(E + \tfrac h4\|g\|^2)`;
+* heavy-ball momentum :math:`\theta_{n+1} = \theta_n - hg + \beta(\theta_n - \theta_{n-1})`
+  (Ghosh et al. 2023): :math:`\theta' = -\frac1{1-\beta}\nabla\big(E + \frac{h(1+\beta)}{4(1-\beta)^2}\|g\|^2\big)`,
+  from the shifted start :math:`\theta_0 + \frac{h\beta}{(1-\beta)^2}g(\theta_0)` (zero initial velocity);
+* Adam with bias correction and :math:`s_j = \sqrt{g_j^2+\epsilon}` (Cattaneo et al. 2024):
+  :math:`\theta'_j = -[g_j + h c_j \partial_j N_\epsilon]/s_j`, :math:`N_\epsilon = \sum_i s_i`,
+  :math:`c_j = \frac{\beta}{1-\beta} - \frac{\rho}{1-\rho} + \frac{\epsilon}{s_j^2}(\frac{\rho}{1-\rho} + \frac12)`;
+  RMSProp is :math:`\beta = 0`; for :math:`\rho > \beta` and small :math:`\epsilon` the correction
+  is an *anti*-penalty on :math:`N_\epsilon`;
+* SGD with random reshuffling, one epoch of m batches averaged over batch orders (Smith,
+  Dherin, Barrett & De 2021): the flow of :math:`E + \frac{h}{4m}\sum_k\|\nabla E_k\|^2` for time
+  :math:`mh` (:func:`sgd_modified_loss`).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from igr_core._src import bea as _bea
+
+
+class Method(NamedTuple):
+    """A discrete optimizer: ``init(theta) -> state``; ``step(theta, state, h, *args)``."""
+    init: Callable
+    step: Callable
+    name: str
+
+
+def _check_decay(name: str, v) -> None:
+    if not (isinstance(v, (int, float)) and 0 <= v < 1):
+        raise ValueError(f"`{name}` must be a decay rate in [0, 1), got {v!r}.")
+
+
+def gradient_descent(loss_fn: Callable) -> Method:
+    grad = jax.grad(loss_fn)
+    return Method(lambda theta: (), lambda theta, state, h, *a: (optax.tree.add_scale(theta, -h, grad(theta, *a)), ()),
+                  "gradient descent")
+
+
+def heavy_ball(loss_fn: Callable, beta: float) -> Method:
+    """Heavy-ball momentum as PyTorch writes it with lr = h: ``v = beta v + g``,
+    ``theta -= h v``, from zero velocity."""
+    _check_decay("beta", beta)
+    grad = jax.grad(loss_fn)
+
+    def step(theta, v, h, *a):
+        v = optax.tree.add_scale(grad(theta, *a), beta, v)
+        return optax.tree.add_scale(theta, -h, v), v
+
+    return Method(lambda theta: optax.tree.zeros_like(theta), step, f"heavy ball (beta = {beta:g})")
+
+
+def adam(loss_fn: Callable, beta: float, rho: float, eps: float) -> Method:
+    """Adam with bias correction and eps inside the square root:
+    ``theta -= h m_hat / sqrt(v_hat + eps)``. ``beta = 0`` is RMSProp (with bias-corrected v)."""
+    _check_decay("beta", beta)
+    _check_decay("rho", rho)
+    if not (isinstance(eps, (int, float)) and eps > 0):
+        raise ValueError(f"`eps` must be positive, got {eps!r}.")
+    grad = jax.grad(loss_fn)
+
+    def step(theta, state, h, *a):
+        m, v, n = state
+        g = grad(theta, *a)
+        m = jax.tree_util.tree_map(lambda mm, gg: beta * mm + (1 - beta) * gg, m, g)
+        v = jax.tree_util.tree_map(lambda vv, gg: rho * vv + (1 - rho) * gg ** 2, v, g)
+        n = n + 1
+        upd = jax.tree_util.tree_map(lambda mm, vv: (mm / (1 - beta ** n)) / jnp.sqrt(vv / (1 - rho ** n) + eps), m, v)
+        return optax.tree.add_scale(theta, -h, upd), (m, v, n)
+
+    def init(theta):
+        z = optax.tree.zeros_like(theta)
+        return z, z, jnp.zeros((), jnp.result_type(float))
+
+    return Method(init, step, f"Adam (beta = {beta:g}, rho = {rho:g}, eps = {eps:g})")
+
+
+# ------------------------------------------------------------------ descriptions (fields)
+
+
+def gd_field(loss_fn: Callable, h, order: int = 1) -> Callable:
+    """Gradient descent: the flow of E (order 0) or of E + (h/4)||g||^2 (order 1)."""
+    return _bea.modified_vector_field(loss_fn, h, order)
+
+
+def momentum_coefficient(h, beta: float):
+    r"""The IGR coefficient of heavy-ball momentum in time t = n h:
+    :math:`h(1+\beta)/(4(1-\beta)^2)`, i.e. :math:`(1+\beta)/(1-\beta)` times GD's h/4 at the
+    effective rate :math:`\eta = h/(1-\beta)` (time :math:`n\eta`)."""
+    return h * (1 + beta) / (4 * (1 - beta) ** 2)
+
+
+def momentum_field(loss_fn: Callable, h, beta: float, order: int = 1) -> Callable:
+    """Heavy ball: :math:`-\\frac1{1-\\beta}\\nabla E` (order 0) or
+    :math:`-\\frac1{1-\\beta}\\nabla(E + c\\|g\\|^2)`, c = :func:`momentum_coefficient` (order 1)."""
+    grad = jax.grad(loss_fn)
+    c = momentum_coefficient(h, beta)
+
+    def field(theta, *a):
+        g = grad(theta, *a)
+        if order == 1:
+            g = optax.tree.add_scale(g, 2 * c, _bea.hvp(loss_fn, theta, g, *a))
+        return optax.tree.scale(-1.0 / (1 - beta), g)
+
+    return field
+
+
+def momentum_start(loss_fn: Callable, theta0, h, beta: float, *args):
+    r"""Where the modified flow of momentum starts from zero velocity:
+    :math:`\theta_0 + \frac{h\beta}{(1-\beta)^2} g(\theta_0)`."""
+    return optax.tree.add_scale(theta0, h * beta / (1 - beta) ** 2, jax.grad(loss_fn)(theta0, *args))
+
+
+def adam_coefficients(g_sq, beta: float, rho: float, eps: float):
+    r""":math:`c_j = \frac{\beta}{1-\beta} - \frac{\rho}{1-\rho} + \frac{\epsilon}{g_j^2+\epsilon}
+    \big(\frac{\rho}{1-\rho} + \frac12\big)` (Cattaneo et al. 2024) for squared gradients ``g_sq``."""
+    return beta / (1 - beta) - rho / (1 - rho) + eps / (g_sq + eps) * (rho / (1 - rho) + 0.5)
+
+
+def adam_field(loss_fn: Callable, h, beta: float, rho: float, eps: float, order: int = 1) -> Callable:
+    """Adam's flow: :math:`-g/s` (order 0) or :math:`-(g + h\\,c\\odot\\nabla N_\\epsilon)/s`,
+    :math:`\\nabla N_\\epsilon = H(g/s)` (order 1)."""
+    grad = jax.grad(loss_fn)
+
+    def field(theta, *a):
+        g = grad(theta, *a)
+        s = jax.tree_util.tree_map(lambda x: jnp.sqrt(x ** 2 + eps), g)
+        out = g
+        if order == 1:
+            dn = _bea.hvp(loss_fn, theta, jax.tree_util.tree_map(jnp.divide, g, s), *a)
+            out = jax.tree_util.tree_map(lambda gg, d: gg + h * adam_coefficients(gg ** 2, beta, rho, eps) * d, g, dn)
+        return jax.tree_util.tree_map(lambda o, ss: -o / ss, out, s)
+
+    return field
+
+
+def sgd_modified_loss(batch_loss: Callable, batches: Sequence, h) -> Callable:
+    r"""SGD with random reshuffling, one epoch: :math:`E + \frac{h}{4m}\sum_k\|\nabla E_k\|^2` with
+    E the mean of the m batch losses ``batch_loss(theta, batch)``. Equals
+    :math:`E + \frac h4\|\nabla E\|^2 + \frac{h}{4m}\sum_k\|\nabla E_k - \nabla E\|^2`."""
+    m = len(batches)
+    grad = jax.grad(batch_loss)
+
+    def loss(theta):
+        e = sum(batch_loss(theta, b) for b in batches) / m
+        pen = sum(optax.tree.norm(grad(theta, b), squared=True) for b in batches)
+        return e + h / (4 * m) * pen
+
+    return loss
+
+
+def sgd_variance(batch_loss: Callable, batches: Sequence, theta) -> jax.Array:
+    r"""The variance term :math:`\frac1m\sum_k\|\nabla E_k - \nabla E\|^2` that separates SGD's
+    modified loss from gradient descent's (times h/4)."""
+    grads = [jax.grad(batch_loss)(theta, b) for b in batches]
+    mean = jax.tree_util.tree_map(lambda *x: sum(x) / len(x), *grads)
+    return sum(optax.tree.norm(optax.tree.sub(g, mean), squared=True) for g in grads) / len(grads)
+
+
+# ------------------------------------------------------------------ errors and orders
+
+
+def global_errors(method: Method, field_for: Callable, theta0, hs: Sequence[float], T: float, *args,
+                  start_for: Callable | None = None) -> np.ndarray:
+    """``||theta_n - phi_T(start)||`` with ``n = round(T / h)`` steps of ``method`` and the exact
+    flow of ``field_for(h)`` to time ``n h`` (``bea.flow``), for each h; ``start_for(theta0, h)``
+    shifts the flow's initial point (default: ``theta0``). One compilation serves every h.
+    A diverged run gives ``inf``."""
+    hs = _bea._as_hs(hs)
+    if not (np.isfinite(T) and T > 0):
+        raise ValueError(f"`T` must be a positive finite time, got {T!r}.")
+
+    @jax.jit
+    def one(h, n, theta, a):
+        def body(i, c):
+            return method.step(c[0], c[1], h, *a)
+        end, _ = jax.lax.fori_loop(0, n, body, (theta, method.init(theta)))
+        start = theta if start_for is None else start_for(theta, h, *a)
+        ref = _bea.flow(field_for(h), start, n * h, *a)
+        bad = _bea.diverged(optax.tree.norm(end))
+        return jnp.where(bad, jnp.inf, optax.tree.norm(optax.tree.sub(end, ref)))
+
+    return np.array([float(one(jnp.asarray(h), jnp.asarray(max(1, int(round(T / h)))), theta0, args)) for h in hs])
+
+
+def sgd_epoch_errors(batch_loss: Callable, batches: Sequence, theta0, hs: Sequence[float],
+                     orders: Sequence | None = None) -> dict:
+    """One epoch of SGD (m steps, one per batch) averaged over batch ``orders`` (default: all
+    m! permutations), against the time-``m h`` flows of E, of GD's modified loss
+    E + (h/4)||grad E||^2 and of SGD's (:func:`sgd_modified_loss`). Returns errors per
+    description, one per h."""
+    hs = _bea._as_hs(hs)
+    m = len(batches)
+    orders = list(orders) if orders is not None else list(itertools.permutations(range(m)))
+    grad = jax.grad(batch_loss)
+    stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), *batches)
+    full = lambda t: sum(batch_loss(t, b) for b in batches) / m  # noqa: E731
+    perms = jnp.asarray(orders)
+
+    @jax.jit
+    def one(h, theta):
+        def epoch(order):
+            def body(t, k):
+                b = jax.tree_util.tree_map(lambda x: x[k], stacked)
+                return optax.tree.add_scale(t, -h, grad(t, b)), None
+            return jax.lax.scan(body, theta, order)[0]
+        end = jax.tree_util.tree_map(lambda x: x.mean(0), jax.vmap(epoch)(perms))
+        sgd_grad = jax.grad(sgd_modified_loss(batch_loss, batches, h))
+        fields = (_bea.modified_vector_field(full, h, 0), _bea.modified_vector_field(full, h, 1),
+                  lambda t: optax.tree.scale(-1.0, sgd_grad(t)))
+        return [optax.tree.norm(optax.tree.sub(end, _bea.flow(f, theta, m * h))) for f in fields]
+
+    names = ("flow of E", "GD modified loss", "SGD modified loss")
+    out = {k: [] for k in names}
+    for h in hs:
+        for k, e in zip(names, one(jnp.asarray(h), theta0)):
+            out[k].append(float(e))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+__all__ = ["Method", "gradient_descent", "heavy_ball", "adam", "gd_field", "momentum_coefficient", "momentum_field",
+           "momentum_start", "adam_coefficients", "adam_field", "sgd_modified_loss", "sgd_variance", "global_errors",
+           "sgd_epoch_errors"]
