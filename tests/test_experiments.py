@@ -8,11 +8,12 @@ import pytest
 
 from igr_core import engine
 from igr_core.book import ROOT, ledger, profile_parameters, toc_notebooks
-from igr_core.experiments import egr, estimation, geometry, mnist, ntk, resnet, theorems, toy_model
+from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
 from igr_core.verdicts import OUTCOMES, Verdict
 
 MODULES = {"01_theorem_checks": theorems, "02_geometry": geometry, "03_ntk": ntk, "04_toy_model": toy_model,
-           "05_mnist": mnist, "06_resnet": resnet, "07_egr": egr, "08_estimation": estimation}
+           "05_mnist": mnist, "06_resnet": resnet, "07_egr": egr, "08_estimation": estimation,
+           "09_optimizers": optimizers}
 
 
 def check_claims(module, results):
@@ -95,6 +96,9 @@ def test_estimation_tiny():
     (toy_model, {"scan_h_range": (0.4, 0.1, 10)}, "`scan_h_range`"),
     (geometry, {"n_points": 0}, "`n_points` must be a positive integer"),
     (estimation, {"dropout_rates": (0.0, 1.0)}, "`dropout_rates` must lie in"),
+    (optimizers, {"sgd_batch": 3}, "`sgd_batch`"),
+    (optimizers, {"adam_rho": 1.0}, "`adam_rho` must be a decay rate"),
+    (optimizers, {"net_hs": (0.1, 0.05)}, "at least 3 step sizes"),
     (estimation, {"ols_max_endpoints": 3}, "`ols_max_endpoints`"),
     (estimation, {"igr_fit_fractions": 20}, "`igr_fit_fractions`"),
     (estimation, {"penalty_strengths": (0.1, -0.1)}, "`penalty_strengths` must hold positive"),

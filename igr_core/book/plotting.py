@@ -500,4 +500,24 @@ __all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "
            "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
            "egr_test_error_plot", "convergence_map_plot", "figure2", "training_curves", "figure_a6", "figure3",
            "figure_a8", "egr_curves", "regularization_rate_plot", "penalty_recovery_plot", "early_stopping_plot",
-           "igr_coefficient_plot", "dropout_ridge_plot"]
+           "igr_coefficient_plot", "dropout_ridge_plot", "optimizer_orders_plot"]
+
+
+def optimizer_orders_plot(errors: pd.DataFrame, title: str, profile: str):
+    """Global error against h (log-log), one panel per optimizer and problem, one line per
+    description."""
+    panels = list(dict.fromkeys(errors["panel"]))
+    cols = 4
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 3.3 * rows), squeeze=False)
+    for ax, panel in zip(axes.ravel(), panels):
+        for desc, g in errors[errors["panel"] == panel].groupby("description", sort=False):
+            ax.loglog(g["h"], g["error"], "o-", ms=3, label=f"{desc} (order {int(g['expected order'].iloc[0])})")
+        ax.set_title(panel, fontsize="small")
+        ax.set_xlabel("h")
+        ax.legend(fontsize="xx-small")
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    axes[0][0].set_ylabel("global error")
+    label(fig, title, profile)
+    return fig

@@ -1,0 +1,187 @@
+"""Chapter 09: modified equations of common optimizers, measured side by side.
+
+Abstraction: ``run(Params)`` measures, for each optimizer and each of two losses (the
+two-parameter model and a small tanh network on real digits, float64), the global error at a
+fixed time of several continuous descriptions of the iterates over halving step sizes, with
+one routine (:func:`igr_core.optimizers.global_errors`, or the epoch-averaged
+:func:`~igr_core.optimizers.sgd_epoch_errors` for SGD). ``claims`` fits the log-log slopes and
+lets :func:`igr_core.verdicts.order` decide each description's order.
+
+Descriptions (``shared/notes/modified-equations.md``):
+
+* gradient descent: the flow of E (order 1) and of E + (h/4)||g||^2 (order 2);
+* heavy-ball momentum: -(1/(1-beta)) grad E (order 1); the amplified modified loss from the
+  shifted start (order 2); the same without the shift, and with GD's coefficient at the
+  effective rate (h/(1-beta))/4 instead of the amplified one (both expected to fall back);
+* Adam: -g/s (order 1) and the full c_j correction (order 2), in a regime where the
+  asymptotics are reached at CPU-sized step counts (beta, rho, eps in the parameters);
+* SGD with reshuffling, one epoch averaged over every batch order: the flows of E and of GD's
+  modified loss (order 2 over an epoch) against SGD's modified loss (order 3).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import numpy as np
+import pandas as pd
+
+from igr_core._src import bea as _bea
+from igr_core._src import optimizers as O
+from igr_core._src import verdicts as V
+from igr_core._src.problems import mnist_mlp_problem, toy_problem
+from igr_core.book.ledger import Claim
+from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+
+NOTEBOOK = "09_optimizers"
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    n_digits: int = 16
+    hidden: tuple = (4,)
+    T: float = 1.0  # fixed time for GD and momentum
+    toy_hs: tuple = (0.001, 0.0005, 0.00025, 0.000125)
+    net_hs: tuple = (0.004, 0.002, 0.001, 0.0005)
+    momentum_beta: float = 0.7
+    adam_beta: float = 0.5
+    adam_rho: float = 0.6
+    adam_eps: float = 0.01
+    adam_T: float = 0.1
+    adam_hs: tuple = (0.004, 0.002, 0.001, 0.0005)
+    sgd_n: int = 8  # examples; every batch order of one epoch is averaged
+    sgd_batch: int = 2
+    sgd_hs: tuple = (0.02, 0.01, 0.005, 0.0025)
+
+    def __post_init__(self):
+        one_of("profile", self.profile, ("smoke", "paper"))
+        for name in ("n_digits", "sgd_n", "sgd_batch"):
+            positive(name, getattr(self, name), integer=True)
+        positive_seq("hidden", self.hidden, integer=True)
+        for name in ("T", "adam_eps", "adam_T"):
+            positive(name, getattr(self, name))
+        for name in ("toy_hs", "net_hs", "adam_hs", "sgd_hs"):
+            positive_seq(name, getattr(self, name))
+            if len(getattr(self, name)) < 3:
+                raise ValueError(f"`{name}` needs at least 3 step sizes for a slope with an error, got "
+                                 f"{list(getattr(self, name))!r}.")
+        for name in ("momentum_beta", "adam_beta", "adam_rho"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0 <= v < 1):
+                raise ValueError(f"`{name}` must be a decay rate in [0, 1), got {v!r}.")
+        if self.sgd_n % self.sgd_batch or not 2 <= self.sgd_n // self.sgd_batch <= 6:
+            raise ValueError(f"`sgd_batch` ({self.sgd_batch}) must divide `sgd_n` ({self.sgd_n}) into 2 to 6 batches "
+                             "(every order of the batches is averaged: m! epochs).")
+
+
+class Results(NamedTuple):
+    params: Params
+    source: str
+    errors: pd.DataFrame  # optimizer, problem, description, expected order, h, error
+
+
+def _rows(opt, problem, desc, expected, hs, errs):
+    return [{"optimizer": opt, "problem": problem, "description": desc, "expected order": expected, "h": h,
+             "error": float(e)} for h, e in zip(hs, errs)]
+
+
+def run(p: Params) -> Results:
+    net = mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
+    problems = {"2-parameter model": (toy_problem("I"), p.toy_hs), "tanh MLP": (net, p.net_hs)}
+    beta = p.momentum_beta
+    rows = []
+    for label, (pr, hs) in problems.items():
+        L, th, a = pr.loss, pr.theta0, pr.args
+        gd = O.gradient_descent(L)
+        for k, desc in ((0, "flow of E"), (1, "flow of E + (h/4)||g||^2")):
+            rows += _rows("gradient descent", label, desc, k + 1, hs,
+                          O.global_errors(gd, lambda h, k=k: O.gd_field(L, h, k), th, hs, p.T, *a))
+        hb = O.heavy_ball(L, beta)
+        shift = lambda t, h, *aa, L=L: O.momentum_start(L, t, h, beta, *aa)  # noqa: E731
+        rows += _rows("heavy ball", label, "-(1/(1-beta)) grad E", 1, hs,
+                      O.global_errors(hb, lambda h: O.momentum_field(L, h, beta, 0), th, hs, p.T, *a))
+        rows += _rows("heavy ball", label, "amplified modified loss, shifted start", 2, hs,
+                      O.global_errors(hb, lambda h: O.momentum_field(L, h, beta, 1), th, hs, p.T, *a, start_for=shift))
+        rows += _rows("heavy ball", label, "amplified modified loss, no shift", 1, hs,
+                      O.global_errors(hb, lambda h: O.momentum_field(L, h, beta, 1), th, hs, p.T, *a))
+        # GD's coefficient at the effective rate: (h/(1-beta))/4 = beta-free amplification removed
+        unamp = lambda h: O.momentum_field(L, h * (1 - beta) / (1 + beta), beta, 1)  # noqa: E731
+        rows += _rows("heavy ball", label, "unamplified coefficient (h/(1-beta))/4, shifted start", 1, hs,
+                      O.global_errors(hb, unamp, th, hs, p.T, *a, start_for=shift))
+        ad = O.adam(L, p.adam_beta, p.adam_rho, p.adam_eps)
+        for k, desc in ((0, "-g/s"), (1, "full c_j correction")):
+            rows += _rows("Adam", label, desc, k + 1, p.adam_hs,
+                          O.global_errors(ad, lambda h, k=k: O.adam_field(L, h, p.adam_beta, p.adam_rho, p.adam_eps, k),
+                                          th, p.adam_hs, p.adam_T, *a))
+    sgd = mnist_mlp_problem(p.sgd_n, p.hidden, "tanh", seed=0)
+    x, y = sgd.args
+    batches = [(x[i:i + p.sgd_batch], y[i:i + p.sgd_batch]) for i in range(0, p.sgd_n, p.sgd_batch)]
+    errs = O.sgd_epoch_errors(lambda t, b: sgd.loss(t, *b), batches, sgd.theta0, p.sgd_hs)
+    for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
+        rows += _rows("SGD (one epoch, all orders)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
+    return Results(p, net.source, pd.DataFrame(rows))
+
+
+def slopes(errors: pd.DataFrame) -> pd.DataFrame:
+    """Fitted log-log slope (and standard error) per optimizer, problem and description."""
+    out = []
+    for (opt, prob, desc), g in errors.groupby(["optimizer", "problem", "description"], sort=False):
+        ok = np.isfinite(g["error"]) & (g["error"] > 0)
+        s, se = (_bea.fit_order_stats(g.loc[ok, "h"], g.loc[ok, "error"]) if ok.sum() >= 2 else (np.nan, np.nan))
+        out.append({"optimizer": opt, "problem": prob, "description": desc,
+                    "expected order": int(g["expected order"].iloc[0]), "slope": s, "stderr": se, "n": int(ok.sum())})
+    return pd.DataFrame(out)
+
+
+def claims(r: Results) -> list[Claim]:
+    s = slopes(r.errors)
+
+    def verdict(opt, desc):
+        g = s[(s["optimizer"] == opt) & (s["description"] == desc)]
+        return V.order(g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()),
+                       labels=list(g["problem"]))
+
+    b = r.params.momentum_beta
+    return [
+        Claim("Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order", "Theorem 3.1",
+              V.combine([verdict("gradient descent", "flow of E"),
+                         verdict("gradient descent", "flow of E + (h/4)||g||^2")], ["E", "modified"]),
+              "global error at fixed T, float64"),
+        Claim(f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
+              f"coefficient from the shifted start (beta = {b:g})", "Ghosh et al. 2023",
+              V.combine([verdict("heavy ball", "-(1/(1-beta)) grad E"),
+                         verdict("heavy ball", "amplified modified loss, shifted start")], ["naive", "modified"])),
+        Claim("... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
+              "it falls back to first order", "Ghosh et al. 2023",
+              verdict("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start")),
+        Claim("Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
+              "Ghosh et al. 2023; shared/notes/modified-equations.md",
+              verdict("heavy ball", "amplified modified loss, no shift"),
+              "the shift is O(h): whether it shows at fixed T depends on the loss"),
+        Claim(f"Adam's modified flow with the full c_j coefficients is second order (beta = "
+              f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
+              "Cattaneo et al. 2024",
+              V.combine([verdict("Adam", "-g/s"), verdict("Adam", "full c_j correction")], ["naive", "modified"])),
+        Claim("SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
+              "reaches the next", "Smith, Dherin, Barrett & De 2021",
+              V.combine([verdict("SGD (one epoch, all orders)", "GD modified loss"),
+                         verdict("SGD (one epoch, all orders)", "SGD modified loss")], ["GD form", "SGD form"]),
+              f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged"),
+    ]
+
+
+def facts(r: Results) -> dict:
+    s = slopes(r.errors)
+    b = r.params.momentum_beta
+    pick = lambda opt, desc: float(s[(s["optimizer"] == opt) & (s["description"] == desc)]["slope"].mean())  # noqa: E731
+    return {"data_source": r.source, "amplification": (1 + b) / (1 - b),
+            "adam_anti": float(O.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
+            "sgd_gd_slope": pick("SGD (one epoch, all orders)", "GD modified loss"),
+            "sgd_sgd_slope": pick("SGD (one epoch, all orders)", "SGD modified loss"),
+            "mom_noshift_slope": pick("heavy ball", "amplified modified loss, no shift"),
+            "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start")}
+
+
+__all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts"]
