@@ -66,7 +66,7 @@ class Params(ParamsBase):
     ols_max_endpoints: int = 8
     ols_checkpoints: tuple = (1, 2, 5, 10, 20, 50, 100, 200)
     # the IGR coefficient (their Figure 6 / Appendix H.5)
-    igr_n: int = 128  # digits
+    igr_n: int = 64  # digits
     igr_hidden: tuple = (32, 32)
     igr_pretrain_steps: int = 100  # GD steps at half the stability edge before probing
     igr_h_fractions: tuple = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.5, 2.0)  # of h_edge = 2 / lambda_max

@@ -24,10 +24,12 @@ import dataclasses
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
+from igr_core._src import higher_order as HO
 from igr_core._src import optimizers as O
 from igr_core._src import verdicts as V
 from igr_core._src.problems import mnist_mlp_problem, toy_problem
@@ -54,6 +56,7 @@ class Params(ParamsBase):
     sgd_n: int = 8  # examples; every batch order of one epoch is averaged
     sgd_batch: int = 2
     sgd_hs: tuple = (0.02, 0.01, 0.005, 0.0025)
+    local_hs: tuple = (0.004, 0.002, 0.001, 0.0005)  # one-step errors on the two-parameter model
 
     def __post_init__(self):
         one_of("profile", self.profile, ("smoke", "paper"))
@@ -62,7 +65,7 @@ class Params(ParamsBase):
         positive_seq("hidden", self.hidden, integer=True)
         for name in ("T", "adam_eps", "adam_T"):
             positive(name, getattr(self, name))
-        for name in ("toy_hs", "net_hs", "adam_hs", "sgd_hs"):
+        for name in ("toy_hs", "net_hs", "adam_hs", "sgd_hs", "local_hs"):
             positive_seq(name, getattr(self, name))
             if len(getattr(self, name)) < 3:
                 raise ValueError(f"`{name}` needs at least 3 step sizes for a slope with an error, got "
@@ -80,6 +83,9 @@ class Results(NamedTuple):
     params: Params
     source: str
     errors: pd.DataFrame  # optimizer, problem, description, expected order, h, error
+    local: pd.DataFrame  # gradient descent's one-step errors: description, expected order, h, error
+    recursion: pd.DataFrame  # problem, l, route, relative error against the reference
+    antisymmetry_error: float  # J(f_2)'s antisymmetric part against -(1/12)[H, T[g]]
 
 
 def _rows(opt, problem, desc, expected, hs, errs):
@@ -121,7 +127,70 @@ def run(p: Params) -> Results:
     errs = O.sgd_epoch_errors(lambda t, b: sgd.loss(t, *b), batches, sgd.theta0, p.sgd_hs)
     for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
         rows += _rows("SGD (one epoch, all orders)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
-    return Results(p, net.source, pd.DataFrame(rows))
+    local, recursion, anti = higher_order_study(p)
+    return Results(p, net.source, pd.DataFrame(rows), local, recursion, anti)
+
+
+def _rel(a, b) -> float:
+    fa, fb = (jnp.concatenate([jnp.ravel(x) for x in jax.tree_util.tree_leaves(t)]) for t in (a, b))
+    return float(jnp.linalg.norm(fa - fb) / jnp.linalg.norm(fb))
+
+
+def higher_order_study(p: Params):
+    """One-step errors of gradient descent against the flows of E, of E + (h/4)||g||^2, of the
+    order-2 field, of the preconditioned order-4 form, and of the order-3 fields from the
+    general recursion and from Proposition A.4 as printed (two-parameter model); the
+    corrections of both recursions against closed forms (f_1, f_2 in general; every f_l on a
+    quadratic, where f_l = -A^(l+1) theta / (l+1)); and f_2's non-gradient part against its formula."""
+    pr = toy_problem("I")
+    L, th, a = pr.loss, pr.theta0, pr.args
+    f0 = lambda t, *aa: -jax.grad(L)(t, *aa)  # noqa: E731
+    general, paper = HO.euler_corrections(f0, 3), HO.paper_corrections(f0, 3)
+    descriptions = (("flow of E", 2, lambda h: _bea.modified_vector_field(L, h, 0)),
+                    ("flow of E + (h/4)||g||^2", 3, lambda h: _bea.modified_vector_field(L, h, 1)),
+                    ("f + h f_1 + h^2 f_2 (not a gradient)", 4, lambda h: _bea.modified_vector_field(L, h, 2)),
+                    ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: HO.preconditioned_field(L, h)),
+                    ("order 3, general recursion", 5, lambda h: HO.truncated_field(general, h)),
+                    ("order 3, Proposition A.4 as printed", 5, lambda h: HO.truncated_field(paper, h)))
+    rows = []
+    for desc, expected, field_for in descriptions:
+        @jax.jit
+        def one(h, field_for=field_for):
+            return _distance(_bea.gd_step(L, h)(th, *a), _bea.flow(field_for(h), th, h, *a))
+        rows += [{"description": desc, "expected order": expected, "h": h, "error": float(one(jnp.asarray(h)))}
+                 for h in p.local_hs]
+    rec = []
+    for l in (1, 2):
+        closed = _bea.correction(L, l)(th, *a)
+        rec.append({"problem": "2-parameter model", "l": l, "route": "general recursion",
+                    "relative error": _rel(jax.jit(general[l])(th, *a), closed)})
+        rec.append({"problem": "2-parameter model", "l": l, "route": "Proposition A.4 as printed",
+                    "relative error": _rel(jax.jit(paper[l])(th, *a), closed)})
+    A = jnp.asarray([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
+    x = jnp.asarray([0.3, -0.7, 0.5])
+    fq = lambda t: -A @ t  # noqa: E731
+    for route, cs in (("general recursion", HO.euler_corrections(fq, 3)),
+                      ("Proposition A.4 as printed", HO.paper_corrections(fq, 3))):
+        for l in (1, 2, 3):
+            closed = -jnp.linalg.matrix_power(A, l + 1) @ x / (l + 1)
+            rec.append({"problem": "quadratic", "l": l, "route": route, "relative error": _rel(cs[l](x), closed)})
+    J_anti, formula = HO.f2_antisymmetry(L, th, *a)
+    return pd.DataFrame(rows), pd.DataFrame(rec), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
+
+
+def _distance(u, v):
+    """Euclidean distance between two pytrees."""
+    return jnp.sqrt(sum(jnp.sum((x - y) ** 2) for x, y in zip(jax.tree_util.tree_leaves(u),
+                                                              jax.tree_util.tree_leaves(v))))
+
+
+def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for desc, g in local.groupby("description", sort=False):
+        s, se = _bea.fit_order_stats(g["h"], g["error"])
+        out.append({"description": desc, "expected order": int(g["expected order"].iloc[0]), "slope": s, "stderr": se,
+                    "n": len(g)})
+    return pd.DataFrame(out)
 
 
 def slopes(errors: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +213,31 @@ def claims(r: Results) -> list[Claim]:
                        labels=list(g["problem"]))
 
     b = r.params.momentum_beta
-    return [
+    ls = local_slopes(r.local)
+    right = ls[~ls["description"].str.contains("as printed")]
+    printed_local = ls[ls["description"].str.contains("as printed")]
+    rec = r.recursion
+    q = rec[(rec["problem"] == "quadratic") & (rec["l"] == 3)].set_index("route")["relative error"]
+    low = rec[rec["l"] <= 2]
+    higher = [
+        Claim("Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
+              "preconditioned form; 5 with f_3 from the general recursion", "Theorem 3.1; Appendix A.1",
+              V.combine([V.order([s], [e], float(x), int(n), labels=[d]) for d, x, s, e, n in
+                         zip(right["description"], right["expected order"], right["slope"], right["stderr"],
+                             right["n"])], list(right["description"])),
+              "one-step errors on the two-parameter model, float64"),
+        Claim("The recursion (A.13-A.14) gives f_1 and f_2", "Proposition A.4, Example A.5",
+              V.identity(low["relative error"], what="relative error against the closed forms"),
+              "general and printed recursions, two-parameter model and a quadratic"),
+        Claim("The recursion (A.13-A.14) as printed gives f_3", "Proposition A.4 (Lemmas A.1-A.2)",
+              V.erratum(float(q["Proposition A.4 as printed"]), float(q["general recursion"]),
+                        what="f_3 on a quadratic, against -A^4 theta / 4"),
+              f"printed f_3's local slope {float(printed_local['slope'].iloc[0]):.2f} (needs 5)"),
+        Claim("f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
+              "shared/notes/modified-equations.md", V.identity([r.antisymmetry_error], what="relative error"),
+              "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor"),
+    ]
+    return higher + [
         Claim("Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order", "Theorem 3.1",
               V.combine([verdict("gradient descent", "flow of E"),
                          verdict("gradient descent", "flow of E + (h/4)||g||^2")], ["E", "modified"]),
@@ -181,7 +274,10 @@ def facts(r: Results) -> dict:
             "sgd_gd_slope": pick("SGD (one epoch, all orders)", "GD modified loss"),
             "sgd_sgd_slope": pick("SGD (one epoch, all orders)", "SGD modified loss"),
             "mom_noshift_slope": pick("heavy ball", "amplified modified loss, no shift"),
-            "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start")}
+            "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"),
+            "printed_f3_err": float(r.recursion[(r.recursion["problem"] == "quadratic") & (r.recursion["l"] == 3) & (
+                r.recursion["route"] == "Proposition A.4 as printed")]["relative error"].iloc[0]),
+            "antisymmetry_error": r.antisymmetry_error}
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts"]
+__all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts", "higher_order_study", "local_slopes"]

@@ -1,0 +1,64 @@
+"""The general-order corrections of gradient descent against closed forms (f_1, f_2 in general;
+every f_l on a quadratic), the printed recursion's f_3 against the same, the local orders of
+the truncated fields, and f_2's non-gradient part against its formula."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from igr_core import bea, higher_order as HO
+from igr_core.problems import toy_problem
+
+A = jnp.asarray([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
+X = jnp.asarray([0.3, -0.7, 0.5])
+
+
+def rel(a, b):
+    return float(jnp.linalg.norm(a - b) / jnp.linalg.norm(b))
+
+
+def test_quadratic_corrections_match_the_logarithm_series():
+    """On E = theta^T A theta / 2 the modified field is log(I - hA) theta / h exactly, so
+    f_l = -A^(l+1) theta / (l+1); the printed recursion gives -A^4 theta / 3 for f_3."""
+    general = HO.euler_corrections(lambda t: -A @ t, 3)
+    printed = HO.paper_corrections(lambda t: -A @ t, 3)
+    for l in range(4):
+        closed = -jnp.linalg.matrix_power(A, l + 1) @ X / (l + 1)
+        assert rel(general[l](X), closed) < 1e-14
+        if l < 3:
+            assert rel(printed[l](X), closed) < 1e-14
+    np.testing.assert_allclose(printed[3](X), -jnp.linalg.matrix_power(A, 4) @ X / 3, rtol=1e-13)
+
+
+def test_both_recursions_give_the_closed_forms_of_f1_and_f2():
+    pr = toy_problem("I")
+    f0 = lambda t, *a: -jax.grad(pr.loss)(t, *a)  # noqa: E731
+    for cs in (HO.euler_corrections(f0, 2), HO.paper_corrections(f0, 2)):
+        for l in (1, 2):
+            assert rel(cs[l](pr.theta0, *pr.args), bea.correction(pr.loss, l)(pr.theta0, *pr.args)) < 1e-13
+
+
+def test_local_order_five_with_the_general_f3_and_four_with_the_preconditioned_form():
+    pr = toy_problem("I")
+    f0 = lambda t, *a: -jax.grad(pr.loss)(t, *a)  # noqa: E731
+    hs = [0.004, 0.002, 0.001, 0.0005]
+    general = HO.euler_corrections(f0, 3)
+    for field_for, expected in ((lambda h: HO.truncated_field(general, h), 5),
+                                (lambda h: HO.preconditioned_field(pr.loss, h), 4)):
+        one = jax.jit(lambda h, field_for=field_for: jnp.linalg.norm(
+            bea.gd_step(pr.loss, h)(pr.theta0, *pr.args) - bea.flow(field_for(h), pr.theta0, h, *pr.args)))
+        errs = [float(one(jnp.asarray(h))) for h in hs]
+        assert abs(bea.fit_order(hs, errs) - expected) < 0.25
+
+
+def test_f2_antisymmetric_part_is_minus_one_twelfth_of_the_commutator():
+    pr = toy_problem("I")
+    J_anti, formula = HO.f2_antisymmetry(pr.loss, pr.theta0, *pr.args)
+    assert float(jnp.linalg.norm(formula)) > 0 and rel(J_anti, formula) < 1e-12
+
+
+def test_bad_order_is_refused():
+    with pytest.raises(ValueError, match="`order` must be an integer in"):
+        HO.euler_corrections(lambda t: -t, 4)
+    with pytest.raises(ValueError, match="`order` must be an integer in"):
+        HO.paper_corrections(lambda t: -t, -1)
