@@ -86,6 +86,21 @@ def test_estimation_tiny():
                                                                       3: "solved", 4: "solved"}
 
 
+def test_optimizers_adam_and_rate_map_tiny():
+    """Chapter 09's Adam study and learning-rate map at a tiny size, through their verdict rules."""
+    p = optimizers.Params(n_digits=8, hidden=(2,), anti_hs=(2e-4, 1e-4, 5e-5), net_anti_T=0.05,
+                          net_anti_hs=(4e-4, 2e-4, 1e-4), map_T=0.5, map_h_range=(1e-3, 0.1), map_n=4)
+    net = optimizers.mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
+    adam, paths = optimizers.adam_study(p, net)
+    rate, edges = optimizers.rate_map(p)
+    r = optimizers.Results(p, net.source, None, None, None, float("nan"), adam, paths, rate, edges)
+    claims = optimizers.adam_claims(r) + optimizers.map_claims(r)
+    assert [c.verdict.outcome in OUTCOMES for c in claims] == [True] * 4
+    assert claims[0].verdict.outcome == "reproduced"  # rho > beta sharper, rho < beta flatter, at every h
+    assert set(paths["h"]) == {0.0, max(p.anti_hs)} and len(rate) == 4 * p.map_n
+    assert (edges["stability edge"].iloc[1] / edges["stability edge"].iloc[0]) == pytest.approx(1 + p.momentum_beta)
+
+
 @pytest.mark.parametrize("module, bad, match", [
     (mnist, {"learning_rates": (0.5, -1.0)}, "`learning_rates` must hold positive"),
     (mnist, {"data_source": "cifar"}, "`data_source` must be one of"),
@@ -98,6 +113,8 @@ def test_estimation_tiny():
     (estimation, {"dropout_rates": (0.0, 1.0)}, "`dropout_rates` must lie in"),
     (optimizers, {"sgd_batch": 3}, "`sgd_batch`"),
     (optimizers, {"adam_rho": 1.0}, "`adam_rho` must be a decay rate"),
+    (optimizers, {"control_rho": 0.95}, "`control_rho` < `anti_beta` < `anti_rho`"),
+    (optimizers, {"map_h_range": (0.1, 0.01)}, "`map_h_range`"),
     (optimizers, {"net_hs": (0.1, 0.05)}, "at least 3 step sizes"),
     (estimation, {"ols_max_endpoints": 3}, "`ols_max_endpoints`"),
     (estimation, {"igr_fit_fractions": 20}, "`igr_fit_fractions`"),

@@ -105,3 +105,13 @@ def test_at_least_decides_only_when_the_interval_clears_the_threshold():
     assert V.at_least(0.05, 0.01, 0.09, 0.12).outcome == "not reproduced"
     assert V.at_least(0.12, 0.02, 0.22, 0.12).outcome == "inconclusive"
     assert V.at_least(float("nan"), 0.0, 1.0, 0.12).outcome == "inconclusive"
+
+
+def test_sign_decides_deterministic_differences_beyond_rounding():
+    assert V.sign([0.1, 0.04, 0.01], +1, scale=1.7).outcome == "reproduced"
+    assert V.sign([0.1, 0.04, 0.01], -1, scale=1.7).outcome == "not reproduced"
+    assert V.sign([0.1, -0.04, 0.01], +1, scale=1.7).outcome == "inconclusive"  # the sign changes
+    assert V.sign([0.1, 1e-16], +1, scale=1.7).outcome == "inconclusive"  # within rounding of the scale
+    assert V.sign([0.1, np.nan], +1, scale=1.7).outcome == "inconclusive"
+    with pytest.raises(ValueError, match="`expected_sign`"):
+        V.sign([0.1], 0, scale=1.0)

@@ -176,6 +176,27 @@ def sgd_variance(batch_loss: Callable, batches: Sequence, theta) -> jax.Array:
     return sum(optax.tree.norm(optax.tree.sub(g, mean), squared=True) for g in grads) / len(grads)
 
 
+# ------------------------------------------------------------------ running a method
+
+
+def iterate(method: Method, theta0, h, n, *args):
+    """``n`` steps of ``method`` from ``theta0`` (fresh state); ``h`` and ``n`` may be traced,
+    so one compilation serves every step size. Returns the final parameters."""
+    end, _ = jax.lax.fori_loop(0, n, lambda i, c: method.step(c[0], c[1], h, *args), (theta0, method.init(theta0)))
+    return end
+
+
+def trajectory(method: Method, theta0, h, n_saves: int, every: int, *args):
+    """The iterates ``theta_0, theta_every, ..., theta_(n_saves * every)`` stacked on a leading
+    axis (``n_saves`` and ``every`` static, ``h`` may be traced)."""
+    def chunk(c, _):
+        c = jax.lax.fori_loop(0, every, lambda i, cc: method.step(cc[0], cc[1], h, *args), c)
+        return c, c[0]
+
+    _, path = jax.lax.scan(chunk, (theta0, method.init(theta0)), None, length=n_saves)
+    return jax.tree_util.tree_map(lambda x0, p: jnp.concatenate([x0[None], p]), theta0, path)
+
+
 # ------------------------------------------------------------------ errors and orders
 
 
@@ -191,9 +212,7 @@ def global_errors(method: Method, field_for: Callable, theta0, hs: Sequence[floa
 
     @jax.jit
     def one(h, n, theta, a):
-        def body(i, c):
-            return method.step(c[0], c[1], h, *a)
-        end, _ = jax.lax.fori_loop(0, n, body, (theta, method.init(theta)))
+        end = iterate(method, theta, h, n, *a)
         start = theta if start_for is None else start_for(theta, h, *a)
         ref = _bea.flow(field_for(h), start, n * h, *a)
         bad = _bea.diverged(optax.tree.norm(end))
@@ -237,6 +256,6 @@ def sgd_epoch_errors(batch_loss: Callable, batches: Sequence, theta0, hs: Sequen
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-__all__ = ["Method", "gradient_descent", "heavy_ball", "adam", "gd_field", "momentum_coefficient", "momentum_field",
+__all__ = ["Method", "iterate", "trajectory", "gradient_descent", "heavy_ball", "adam", "gd_field", "momentum_coefficient", "momentum_field",
            "momentum_start", "adam_coefficients", "adam_field", "sgd_modified_loss", "sgd_variance", "global_errors",
            "sgd_epoch_errors"]

@@ -356,6 +356,34 @@ def at_least(estimate: float, lo: float, hi: float, threshold: float, what: str 
     return Verdict("inconclusive", why=f"the interval contains {_g(threshold)}: more data could decide", **base)
 
 
+def sign(differences: Sequence[float], expected_sign: int, scale: float, dtype="float64",
+         what: str = "difference") -> Verdict:
+    """Deterministic differences (one per step size, say) of a claimed sign. Each counts only
+    beyond the rounding floor ``tolerance(dtype) * |scale|`` (``scale``: the size of the
+    quantities compared). Reproduced when every difference has the expected sign, not
+    reproduced when every one has the opposite sign, inconclusive when one is within the
+    floor or the signs differ (the effect changes sign over the observations)."""
+    if expected_sign not in (-1, 1):
+        raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
+    d = np.asarray(differences, float).ravel()
+    floor = tolerance(dtype) * abs(float(scale))
+    want = "> 0" if expected_sign > 0 else "< 0"
+    base = dict(rule="sign", measured=f"{what}: " + ", ".join(_g(x) for x in d), expected=want,
+                uncertainty=f"floor {floor:.1e}", n=int(d.size), value=float(d[np.argmin(d * expected_sign)])
+                if d.size else float("nan"))
+    if d.size == 0 or not np.all(np.isfinite(d)):
+        return Verdict("inconclusive", why="a missing or non-finite difference", **base)
+    if np.any(np.abs(d) <= floor):
+        return Verdict("inconclusive", why=f"{int(np.sum(np.abs(d) <= floor))} differences within rounding", **base)
+    signs = np.sign(d) * expected_sign
+    if np.all(signs > 0):
+        return Verdict("reproduced", why=f"all {d.size} of the expected sign", **base)
+    if np.all(signs < 0):
+        return Verdict("not reproduced", why=f"all {d.size} of the opposite sign", **base)
+    return Verdict("inconclusive", why=f"{int(np.sum(signs > 0))} of {d.size} of the expected sign: the sign changes "
+                   "over the observations", **base)
+
+
 def explained(relative_residual: float) -> bool:
     """Whether a gradient-matching fit identifies a regularizer: its relative residual
     ``||G phi + grad L|| / ||grad L||`` is below :data:`EXPLAINED_RESIDUAL` (weights that are
@@ -387,4 +415,4 @@ def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) ->
 
 __all__ = ["OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
            "AGREEMENT_REL_TOL", "EXPLAINED_RESIDUAL", "GAIN_LOST_RATIO", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
-           "min_p_value", "trend", "trend_at_convergence", "compare", "agreement", "toward", "explained", "combine"]
+           "min_p_value", "trend", "trend_at_convergence", "compare", "agreement", "toward", "sign", "explained", "combine"]

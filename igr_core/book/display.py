@@ -83,10 +83,18 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
         glue(k, v, fmt if isinstance(v, float) else None)
 
 
+def number_or(value: float, missing: str, digits: int = 2) -> str:
+    """``value`` to ``digits`` significant digits, or the words ``missing`` when it is not
+    finite (a crossing never reached, an edge that does not exist)."""
+    import math
+
+    return f"{value:.{digits}g}" if value is not None and math.isfinite(value) else missing
+
+
 def glued(name: str):
     """The value glued under ``name`` in this kernel."""
     return _GLUED[name]
 
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "glued"]
+           "number_or", "glued"]

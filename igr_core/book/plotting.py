@@ -521,3 +521,52 @@ def optimizer_orders_plot(errors: pd.DataFrame, title: str, profile: str):
     axes[0][0].set_ylabel("global error")
     label(fig, title, profile)
     return fig
+
+
+def adam_paths_plot(paths: pd.DataFrame, adam: pd.DataFrame, lim, x, y, title: str, profile: str):
+    """Adam's iterates on the two-parameter model for each (beta, rho) regime against the flow
+    of -g/s, over the valley of minima; right: the sharpness difference at convergence
+    against h (log-log of its magnitude, sign in the marker)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    _phase_background(axes[0], lim, x, y)
+    colors = dict(zip(dict.fromkeys(paths["regime"]), ["tab:red", "tab:blue"]))
+    for (regime, h), g in paths.groupby(["regime", "h"], sort=False):
+        if h == 0:
+            axes[0].plot(g["a"], g["b"], ":", color="k", lw=1.2, label="flow of -g/s" if regime == paths["regime"].iloc[0]
+                         else None)
+        else:
+            axes[0].plot(g["a"], g["b"], "-", color=colors[regime], lw=1.5, label=f"Adam, {regime}, h = {h:g}")
+            axes[0].plot(g["a"].iloc[-1], g["b"].iloc[-1], "o", color=colors[regime], ms=5)
+    axes[0].legend(fontsize="x-small", loc="upper left")
+    d = adam[(adam["problem"] == "2-parameter model") & (adam["quantity"] == "sharpness lambda_max")]
+    for regime, g in d.groupby("regime", sort=False):
+        pos = g["difference"] > 0
+        axes[1].loglog(g["h"], g["difference"].abs(), "-", color=colors.get(regime, "k"), label=regime)
+        axes[1].loglog(g.loc[pos, "h"], g.loc[pos, "difference"], "^", color=colors.get(regime, "k"), ms=6)
+        axes[1].loglog(g.loc[~pos, "h"], -g.loc[~pos, "difference"], "v", color=colors.get(regime, "k"), ms=6)
+    axes[1].set_xlabel("h")
+    axes[1].set_ylabel("|lambda_max(Adam) - lambda_max(flow)|")
+    axes[1].set_title("sharpness of the minimum reached (^ sharper, v flatter)", fontsize="small")
+    axes[1].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def rate_map_plot(rate: pd.DataFrame, edges: pd.DataFrame, title: str, profile: str):
+    """Error against the first-order modified flow over error against the naive flow, per
+    optimizer, against h; dashed verticals at each stability edge, dots at h_map."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    for (name, g), color in zip(rate.groupby("optimizer", sort=False), sns.color_palette("deep")):
+        ok = g[np.isfinite(g["ratio"])]
+        ax.loglog(ok["h"], ok["ratio"], "o-", ms=3, color=color, label=name)
+        e = edges[edges["optimizer"] == name].iloc[0]
+        if np.isfinite(e["stability edge"]):
+            ax.axvline(e["stability edge"], color=color, ls="--", lw=1)
+        if np.isfinite(e["h_map (ratio reaches 1)"]):
+            ax.plot(e["h_map (ratio reaches 1)"], 1.0, "D", color=color, ms=6)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xlabel("h")
+    ax.set_ylabel("error ratio first-order / naive flow")
+    ax.legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pandas as pd
 
 from igr_core._src import bea as _bea
@@ -33,6 +34,7 @@ from igr_core._src import higher_order as HO
 from igr_core._src import optimizers as O
 from igr_core._src import verdicts as V
 from igr_core._src.problems import mnist_mlp_problem, toy_problem
+from igr_core.book.display import number_or
 from igr_core.book.ledger import Claim
 from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
 
@@ -57,26 +59,51 @@ class Params(ParamsBase):
     sgd_batch: int = 2
     sgd_hs: tuple = (0.02, 0.01, 0.005, 0.0025)
     local_hs: tuple = (0.004, 0.002, 0.001, 0.0005)  # one-step errors on the two-parameter model
+    # Adam's anti-regularizer: rho > beta against a control with rho < beta, same beta and eps
+    anti_beta: float = 0.9
+    anti_rho: float = 0.999
+    control_rho: float = 0.5
+    anti_eps: float = 1e-4
+    anti_T: float = 4.0  # the two-parameter model has converged by then
+    anti_hs: tuple = (1e-4, 5e-5, 2.5e-5)
+    net_anti_T: float = 0.5
+    net_anti_hs: tuple = (4e-4, 2e-4, 1e-4)
+    # learning-rate map: error ratio modified / naive flow over a geometric ladder of h
+    map_T: float = 1.0
+    map_h_range: tuple = (1e-5, 0.2)
+    map_n: int = 12
 
     def __post_init__(self):
         one_of("profile", self.profile, ("smoke", "paper"))
-        for name in ("n_digits", "sgd_n", "sgd_batch"):
+        for name in ("n_digits", "sgd_n", "sgd_batch", "map_n"):
             positive(name, getattr(self, name), integer=True)
         positive_seq("hidden", self.hidden, integer=True)
-        for name in ("T", "adam_eps", "adam_T"):
+        positive_seq("map_h_range", self.map_h_range)
+        if len(self.map_h_range) != 2 or not self.map_h_range[0] < self.map_h_range[1]:
+            raise ValueError(f"`map_h_range` must be (smallest h, largest h) with smallest < largest, got "
+                             f"{list(self.map_h_range)!r}.")
+        for name in ("T", "adam_eps", "adam_T", "anti_eps", "anti_T", "net_anti_T", "map_T"):
             positive(name, getattr(self, name))
-        for name in ("toy_hs", "net_hs", "adam_hs", "sgd_hs", "local_hs"):
+        for name in ("toy_hs", "net_hs", "adam_hs", "sgd_hs", "local_hs", "anti_hs", "net_anti_hs"):
             positive_seq(name, getattr(self, name))
             if len(getattr(self, name)) < 3:
                 raise ValueError(f"`{name}` needs at least 3 step sizes for a slope with an error, got "
                                  f"{list(getattr(self, name))!r}.")
-        for name in ("momentum_beta", "adam_beta", "adam_rho"):
+        for name in ("momentum_beta", "adam_beta", "adam_rho", "anti_beta", "anti_rho", "control_rho"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0 <= v < 1):
                 raise ValueError(f"`{name}` must be a decay rate in [0, 1), got {v!r}.")
         if self.sgd_n % self.sgd_batch or not 2 <= self.sgd_n // self.sgd_batch <= 6:
             raise ValueError(f"`sgd_batch` ({self.sgd_batch}) must divide `sgd_n` ({self.sgd_n}) into 2 to 6 batches "
                              "(every order of the batches is averaged: m! epochs).")
+        if not self.control_rho < self.anti_beta < self.anti_rho:
+            raise ValueError(f"Adam's anti-regularizer study needs `control_rho` < `anti_beta` < `anti_rho` (a negative "
+                             f"and a positive coefficient), got {self.control_rho!r}, {self.anti_beta!r}, "
+                             f"{self.anti_rho!r}.")
+
+    @property
+    def map_hs(self) -> np.ndarray:
+        return np.geomspace(self.map_h_range[0], self.map_h_range[1], self.map_n)
 
 
 class Results(NamedTuple):
@@ -86,6 +113,10 @@ class Results(NamedTuple):
     local: pd.DataFrame  # gradient descent's one-step errors: description, expected order, h, error
     recursion: pd.DataFrame  # problem, l, route, relative error against the reference
     antisymmetry_error: float  # J(f_2)'s antisymmetric part against -(1/12)[H, T[g]]
+    adam: pd.DataFrame  # problem, regime, c, h, quantity, Adam, flow of -g/s, difference
+    paths: pd.DataFrame  # two-parameter model: regime, h, t, a, b (the flow has h = 0)
+    rate_map: pd.DataFrame  # optimizer, h, errors against the naive and first-order flows, ratio, diverged
+    edges: pd.DataFrame  # optimizer, lambda_max at theta_0, stability edge (formula), h_map, largest finite h
 
 
 def _rows(opt, problem, desc, expected, hs, errs):
@@ -128,7 +159,105 @@ def run(p: Params) -> Results:
     for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
         rows += _rows("SGD (one epoch, all orders)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
     local, recursion, anti = higher_order_study(p)
-    return Results(p, net.source, pd.DataFrame(rows), local, recursion, anti)
+    adam_df, paths = adam_study(p, net)
+    rate, edges = rate_map(p)
+    return Results(p, net.source, pd.DataFrame(rows), local, recursion, anti, adam_df, paths, rate, edges)
+
+
+def _regimes(p: Params) -> dict:
+    """The two Adam settings: the anti-regularizer (rho > beta) and the control (rho < beta)."""
+    return {"rho > beta (anti-penalty)": (p.anti_beta, p.anti_rho),
+            "rho < beta (control)": (p.anti_beta, p.control_rho)}
+
+
+def _penalty(loss_fn, eps):
+    """N_eps = sum_j sqrt(g_j^2 + eps), the quantity Adam's correction penalizes (c_j > 0) or
+    rewards (c_j < 0)."""
+    def n_eps(theta, *a):
+        return sum(jnp.sum(jnp.sqrt(g ** 2 + eps)) for g in jax.tree_util.tree_leaves(jax.grad(loss_fn)(theta, *a)))
+    return n_eps
+
+
+def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adam against the flow of its naive field -g/s (the h -> 0 limit) for rho > beta and rho < beta:
+    on the two-parameter model run to convergence, the sharpness (largest Hessian eigenvalue) and
+    norm of the minimum reached; on the tanh network at a fixed time, ||theta||, the slope
+    ||grad E|| and N_eps. Also the two-parameter model's trajectories (Adam at the largest h, the flow)."""
+    toy = toy_problem("I")
+    rows, paths = [], []
+    problems = (("2-parameter model", toy, p.anti_T, p.anti_hs), ("tanh MLP", net, p.net_anti_T, p.net_anti_hs))
+    for label, pr, T, hs in problems:
+        L, th, a = pr.loss, pr.theta0, pr.args
+        n_eps = jax.jit(_penalty(L, p.anti_eps))
+        grad = jax.jit(jax.grad(L))
+        sharp = jax.jit(lambda t: jnp.linalg.eigvalsh(jax.hessian(L)(t, *a))[-1])
+
+        def measures(t):
+            out = {"||theta||": float(optax.tree.norm(t))}
+            if label == "2-parameter model":  # at a minimum N_eps is sqrt(eps) per parameter: not informative
+                out["sharpness lambda_max"] = float(sharp(t))
+            else:
+                out["N_eps"] = float(n_eps(t, *a))
+                out["slope ||grad E||"] = float(optax.tree.norm(grad(t, *a)))
+            return out
+
+        for regime, (b, r) in _regimes(p).items():
+            flow_end = _bea.flow(O.adam_field(L, 0.0, b, r, p.anti_eps, 0), th, T, *a)
+            ref = measures(flow_end)
+            method = O.adam(L, b, r, p.anti_eps)
+            run_to = jax.jit(lambda h, n, m=method: O.iterate(m, th, h, n, *a))
+            c = float(O.adam_coefficients(np.float64(1.0), b, r, 0.0))
+            for h in hs:
+                n = int(round(T / h))
+                got = measures(run_to(jnp.asarray(h), jnp.asarray(n)))
+                rows += [{"problem": label, "regime": regime, "beta": b, "rho": r, "c (large gradients)": c, "h": h,
+                          "quantity": q, "Adam": got[q], "flow of -g/s": ref[q], "difference": got[q] - ref[q]}
+                         for q in got]
+            if label == "2-parameter model":
+                h, saves = max(hs), 80
+                every = max(1, int(round(T / h / saves)))
+                path = np.asarray(jax.jit(lambda hh: O.trajectory(method, th, hh, saves, every, *a))(jnp.asarray(h)))
+                ts = np.arange(saves + 1) * every * h
+                fpath = np.asarray(_bea.flow(O.adam_field(L, 0.0, b, r, p.anti_eps, 0), th, ts[-1], *a,
+                                             ts=jnp.asarray(ts)))
+                paths += [{"regime": regime, "h": h, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
+                paths += [{"regime": regime, "h": 0.0, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, fpath)]
+    return pd.DataFrame(rows), pd.DataFrame(paths)
+
+
+def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where the first-order description stops describing the iterates: on the two-parameter
+    model, the global error at ``map_T`` against the first-order modified flow divided by the
+    error against the naive flow, over a geometric ladder of h; the crossing of 1
+    (``theorems.crossing``) next to the linear stability edge at theta_0 (GD 2/lambda,
+    heavy ball 2(1+beta)/lambda; Adam has no fixed edge)."""
+    from igr_core.experiments.theorems import crossing
+
+    pr = toy_problem("I")
+    L, th, a = pr.loss, pr.theta0, pr.args
+    lam = float(jnp.linalg.eigvalsh(jax.hessian(L)(th, *a))[-1])
+    b = p.momentum_beta
+    shift = lambda t, h, *aa: O.momentum_start(L, t, h, b, *aa)  # noqa: E731
+    cases = {"gradient descent": (O.gradient_descent(L), lambda k: lambda h: O.gd_field(L, h, k), None, 2 / lam),
+             f"heavy ball (beta = {b:g})": (O.heavy_ball(L, b), lambda k: lambda h: O.momentum_field(L, h, b, k), shift,
+                                           2 * (1 + b) / lam)}
+    for regime, (bb, r) in _regimes(p).items():
+        cases[f"Adam, {regime}"] = (O.adam(L, bb, r, p.anti_eps),
+                                    lambda k, bb=bb, r=r: lambda h: O.adam_field(L, h, bb, r, p.anti_eps, k), None,
+                                    float("nan"))
+    hs = p.map_hs
+    rows, edges = [], []
+    for name, (method, field_for, start, edge) in cases.items():
+        e0 = O.global_errors(method, field_for(0), th, hs, p.map_T, *a)
+        e1 = O.global_errors(method, field_for(1), th, hs, p.map_T, *a, start_for=start)
+        bad = ~np.isfinite(e0)
+        ratio = np.where(bad | ~np.isfinite(e1), np.nan, e1 / e0)
+        rows += [{"optimizer": name, "h": h, "error, naive flow": x, "error, first-order flow": y, "ratio": q,
+                  "diverged": bool(d)} for h, x, y, q, d in zip(hs, e0, e1, ratio, bad)]
+        edges.append({"optimizer": name, "lambda_max at theta_0": lam, "stability edge": edge,
+                      "h_map (ratio reaches 1)": crossing(hs, ratio, 1.0),
+                      "largest h run that did not diverge": float(hs[~bad].max()) if (~bad).any() else float("nan")})
+    return pd.DataFrame(rows), pd.DataFrame(edges)
 
 
 def _rel(a, b) -> float:
@@ -222,7 +351,7 @@ def claims(r: Results) -> list[Claim]:
     higher = [
         Claim("Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
               "preconditioned form; 5 with f_3 from the general recursion", "Theorem 3.1; Appendix A.1",
-              V.combine([V.order([s], [e], float(x), int(n), labels=[d]) for d, x, s, e, n in
+              V.combine([V.order([s], [e], float(x), int(n), labels=["slope"]) for d, x, s, e, n in
                          zip(right["description"], right["expected order"], right["slope"], right["stderr"],
                              right["n"])], list(right["description"])),
               "one-step errors on the two-parameter model, float64"),
@@ -237,7 +366,7 @@ def claims(r: Results) -> list[Claim]:
               "shared/notes/modified-equations.md", V.identity([r.antisymmetry_error], what="relative error"),
               "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor"),
     ]
-    return higher + [
+    return higher + adam_claims(r) + map_claims(r) + [
         Claim("Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order", "Theorem 3.1",
               V.combine([verdict("gradient descent", "flow of E"),
                          verdict("gradient descent", "flow of E + (h/4)||g||^2")], ["E", "modified"]),
@@ -265,6 +394,53 @@ def claims(r: Results) -> list[Claim]:
     ]
 
 
+def _adam_diff(r: Results, problem: str, regime: str, quantity: str) -> tuple[np.ndarray, float]:
+    g = r.adam[(r.adam["problem"] == problem) & (r.adam["regime"].str.startswith(regime))
+               & (r.adam["quantity"] == quantity)].sort_values("h", ascending=False)
+    return g["difference"].to_numpy(), float(g["flow of -g/s"].abs().max())
+
+
+def adam_claims(r: Results) -> list[Claim]:
+    p = r.params
+    anti, scale = _adam_diff(r, "2-parameter model", "rho > beta", "sharpness lambda_max")
+    ctrl, _ = _adam_diff(r, "2-parameter model", "rho < beta", "sharpness lambda_max")
+    toy = V.combine([V.sign(anti, +1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
+                     V.sign(ctrl, -1, scale, what="lambda_max(Adam) - lambda_max(flow)")],
+                    [f"rho = {p.anti_rho:g}", f"rho = {p.control_rho:g}"])
+    parts, labels = [], []
+    for q in ("N_eps", "slope ||grad E||"):
+        da, sc = _adam_diff(r, "tanh MLP", "rho > beta", q)
+        dc, _ = _adam_diff(r, "tanh MLP", "rho < beta", q)
+        parts.append(V.sign(da - dc, +1, sc, what=f"{q}(rho = {p.anti_rho:g}) - {q}(rho = {p.control_rho:g})"))
+        labels.append(q)
+    h = ", ".join(f"{x:g}" for x in sorted(p.anti_hs, reverse=True))
+    return [
+        Claim(f"Adam's correction is an anti-penalty when rho > beta: its iterates converge to a sharper minimum "
+              f"than the flow of -g/s (beta = {p.anti_beta:g}, rho = {p.anti_rho:g}), and to a flatter one when "
+              f"rho < beta (rho = {p.control_rho:g})", "Cattaneo et al. 2024", toy,
+              f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}"),
+        Claim(f"... and on a tanh network Adam with rho = {p.anti_rho:g} ends steeper (larger N_eps and slope "
+              f"||grad E||) than with rho = {p.control_rho:g} at the same h and time", "Cattaneo et al. 2024",
+              V.combine(parts, labels), f"T = {p.net_anti_T:g}, h = " +
+              ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True))),
+    ]
+
+
+def map_claims(r: Results) -> list[Claim]:
+    out = []
+    for name, e in r.edges.set_index("optimizer").iterrows():
+        if not np.isfinite(e["stability edge"]):
+            continue
+        g = r.rate_map[(r.rate_map["optimizer"] == name) & (r.rate_map["h"] < e["stability edge"])]
+        out.append(Claim(f"{name}: the first-order modified flow describes the iterates better than the naive "
+                         f"flow (error ratio below 1) at every step size below the stability edge "
+                         f"{e['stability edge']:.3g}", "Theorem 3.1, Remark 3.2; Ghosh et al. 2023",
+                         V.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
+                         f"two-parameter model, T = {r.params.map_T:g}; ratio reaches 1 at h = "
+                         + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3)))
+    return out
+
+
 def facts(r: Results) -> dict:
     s = slopes(r.errors)
     b = r.params.momentum_beta
@@ -277,7 +453,12 @@ def facts(r: Results) -> dict:
             "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"),
             "printed_f3_err": float(r.recursion[(r.recursion["problem"] == "quadratic") & (r.recursion["l"] == 3) & (
                 r.recursion["route"] == "Proposition A.4 as printed")]["relative error"].iloc[0]),
-            "antisymmetry_error": r.antisymmetry_error}
+            "antisymmetry_error": r.antisymmetry_error,
+            **{f"toy_dsharp_{k}": float(_adam_diff(r, "2-parameter model", k, "sharpness lambda_max")[0][-1])
+               for k in ("rho > beta", "rho < beta")},
+            **{f"h_map_{i}": float(x) for i, x in enumerate(r.edges["h_map (ratio reaches 1)"])},
+            **{f"edge_{i}": float(x) for i, x in enumerate(r.edges["stability edge"])}}
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts", "higher_order_study", "local_slopes"]
+__all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts", "higher_order_study", "local_slopes",
+           "adam_study", "rate_map", "adam_claims", "map_claims"]
