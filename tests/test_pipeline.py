@@ -151,3 +151,18 @@ def test_no_notebook_or_config_allows_errors():
         text = path.read_text()
         assert "allow_errors" not in text and "raises-exception" not in text, path
     assert json.dumps("execute_notebooks: \"off\"") and 'execute_notebooks: "off"' in (root / "_config.yml").read_text()
+
+
+def test_chapters_run_in_parallel_and_a_failure_still_fails_the_run(tiny_book):
+    """Two chapters at once (worker processes): the good one is executed and recorded, the
+    failing one fails the run by name, and the times come back in the order asked for."""
+    lines = []
+    with pytest.raises(RuntimeError, match="1 notebook\\(s\\) raised:\n  broken: ValueError: boom"):
+        book.execute(["broken", "tiny"], "smoke", root=tiny_book, log=lines.append, jobs=2)
+    out = tiny_book / "book" / "executed"
+    assert "n 5" in outputs(out / "tiny.ipynb") and (out / "tiny.hash.json").exists()
+    assert (out / "broken.failed.ipynb").exists()
+    table = lines[-1].splitlines()
+    assert [t.split()[0] for t in table[3:5]] == ["broken", "tiny"]  # the order asked for, not of finishing
+    with pytest.raises(ValueError, match="`jobs` must be a positive integer"):
+        book.execute(["tiny"], "smoke", root=tiny_book, log=lambda *_: None, jobs=0)
