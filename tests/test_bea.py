@@ -178,3 +178,16 @@ def test_local_errors_compile_once():
             logger.removeHandler(handler)
     compiles = [r for r in records if "Compiling" in r and "one" in r]
     assert len(compiles) == 1, compiles
+
+
+def test_one_step_errors_is_the_loop_behind_local_errors():
+    """local_errors is one_step_errors with gradient descent and the modified field; any
+    step map and field go through the same compiled loop (here GD against its order-1 field)."""
+    from igr_core import problems
+
+    pr = problems.toy_problem("I")
+    hs = [0.004, 0.002, 0.001]
+    a = bea.local_errors(pr.loss, pr.theta0, hs, 1, *pr.args)
+    b = bea.one_step_errors(lambda h: bea.gd_step(pr.loss, h), lambda h: bea.modified_vector_field(pr.loss, h, 1),
+                            pr.theta0, hs, *pr.args)
+    assert np.array_equal(a, b) and abs(bea.fit_order(hs, a) - 3) < 0.25

@@ -190,23 +190,30 @@ def _as_hs(hs) -> np.ndarray:
     return arr
 
 
+def one_step_errors(step_for: Callable, field_for: Callable, theta0: PyTree, hs: Sequence[float],
+                    *args) -> np.ndarray:
+    """One-step errors ``||step_h(theta0) - phi_h(theta0)||`` for each h: ``step_for(h)`` is a
+    one-step map ``(theta, *args) -> theta``, ``field_for(h)`` the field whose time-h flow
+    ``phi_h`` describes it. One compilation serves every ``h`` (step sizes are traced)."""
+    hs = _as_hs(hs)
+
+    @jax.jit
+    def one(h, theta, a):
+        ref = flow(field_for(h), theta, h, *a)
+        return optax.tree.norm(optax.tree.sub(step_for(h)(theta, *a), ref))
+
+    return np.array([float(one(jnp.asarray(h), theta0, args)) for h in hs])
+
+
 def local_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], order: int, *args) -> np.ndarray:
     """One-step errors ``||GD_h(theta0) - phi_h(theta0)||`` for each step size in ``hs``.
 
     ``phi_h`` is the time-``h`` flow of the order-``order`` modified field built with the
     same ``h`` (order 0: the gradient flow of E). Expected scaling: ``h**(order + 2)``.
-    One compilation serves every ``h`` (step sizes are traced).
     """
     order = _check_order(order)
-    hs = _as_hs(hs)
-
-    @jax.jit
-    def one(h, theta, a):
-        gd = gd_step(loss_fn, h)(theta, *a)
-        ref = flow(modified_vector_field(loss_fn, h, order), theta, h, *a)
-        return optax.tree.norm(optax.tree.sub(gd, ref))
-
-    return np.array([float(one(jnp.asarray(h), theta0, args)) for h in hs])
+    return one_step_errors(lambda h: gd_step(loss_fn, h), lambda h: modified_vector_field(loss_fn, h, order),
+                           theta0, hs, *args)
 
 
 def global_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], T: float, order: int, *args,
@@ -287,5 +294,5 @@ def jacobian_asymmetry(field: VectorField, theta: PyTree, *args, num_probes: int
     return float(jnp.sqrt(jnp.mean(a2) / jnp.mean(j2)))
 
 
-__all__ = ["ORDERS", "DIVERGENCE_NORM", "diverged", "gd_final", "sharpness", "fit_order_stats", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "local_errors",
+__all__ = ["ORDERS", "DIVERGENCE_NORM", "diverged", "gd_final", "sharpness", "fit_order_stats", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "one_step_errors", "local_errors",
            "global_errors", "fit_order", "jacobian_asymmetry"]

@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from jax.flatten_util import ravel_pytree
 
 from igr_core._src import bea as _bea
 from igr_core._src import estimate as _est
@@ -169,7 +170,7 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
     rows = []
     for i, row in table.iterrows():
         theta = jax.tree_util.tree_map(lambda a: a[i], thetas)
-        flat = np.abs(np.asarray(_est._flat(theta)))
+        flat = np.abs(np.asarray(ravel_pytree(theta)[0]))
         out = {"seed": seed, **row.to_dict(), "share |theta| < smoothing": float(np.mean(flat < p.l1_smoothing))}
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -359,7 +360,7 @@ def dropout_study(p: Params) -> pd.DataFrame:
             acc = float(jnp.mean(jnp.argmax(model.apply(theta, x), -1) == labels.astype(int)))
             rows.append({"seed": seed, "dropout rate": float(rate), "estimated ridge": float(fit.coef[0]),
                          "stderr": float(fit.stderr[0]), "relative residual": fit.relative_residual,
-                         "train acc": acc, "||theta||": float(jnp.linalg.norm(_est._flat(theta)))})
+                         "train acc": acc, "||theta||": float(jnp.linalg.norm(ravel_pytree(theta)[0]))})
     return pd.DataFrame(rows)
 
 

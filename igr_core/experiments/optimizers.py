@@ -261,8 +261,7 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _rel(a, b) -> float:
-    fa, fb = (jnp.concatenate([jnp.ravel(x) for x in jax.tree_util.tree_leaves(t)]) for t in (a, b))
-    return float(jnp.linalg.norm(fa - fb) / jnp.linalg.norm(fb))
+    return float(optax.tree.norm(optax.tree.sub(a, b)) / optax.tree.norm(b))
 
 
 def higher_order_study(p: Params):
@@ -283,11 +282,9 @@ def higher_order_study(p: Params):
                     ("order 3, Proposition A.4 as printed", 5, lambda h: HO.truncated_field(paper, h)))
     rows = []
     for desc, expected, field_for in descriptions:
-        @jax.jit
-        def one(h, field_for=field_for):
-            return _distance(_bea.gd_step(L, h)(th, *a), _bea.flow(field_for(h), th, h, *a))
-        rows += [{"description": desc, "expected order": expected, "h": h, "error": float(one(jnp.asarray(h)))}
-                 for h in p.local_hs]
+        errs = _bea.one_step_errors(lambda h: _bea.gd_step(L, h), field_for, th, p.local_hs, *a)
+        rows += [{"description": desc, "expected order": expected, "h": h, "error": float(e)}
+                 for h, e in zip(p.local_hs, errs)]
     rec = []
     for l in (1, 2):
         closed = _bea.correction(L, l)(th, *a)
@@ -305,12 +302,6 @@ def higher_order_study(p: Params):
             rec.append({"problem": "quadratic", "l": l, "route": route, "relative error": _rel(cs[l](x), closed)})
     J_anti, formula = HO.f2_antisymmetry(L, th, *a)
     return pd.DataFrame(rows), pd.DataFrame(rec), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
-
-
-def _distance(u, v):
-    """Euclidean distance between two pytrees."""
-    return jnp.sqrt(sum(jnp.sum((x - y) ** 2) for x, y in zip(jax.tree_util.tree_leaves(u),
-                                                              jax.tree_util.tree_leaves(v))))
 
 
 def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
