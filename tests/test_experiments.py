@@ -115,6 +115,7 @@ def test_optimizers_adam_and_rate_map_tiny():
     (optimizers, {"adam_rho": 1.0}, "`adam_rho` must be a decay rate"),
     (optimizers, {"control_rho": 0.95}, "`control_rho` < `anti_beta` < `anti_rho`"),
     (optimizers, {"map_h_range": (0.1, 0.01)}, "`map_h_range`"),
+    (optimizers, {"reshuffle_n": 9}, "`reshuffle_batch`"),
     (optimizers, {"net_hs": (0.1, 0.05)}, "at least 3 step sizes"),
     (estimation, {"ols_max_endpoints": 3}, "`ols_max_endpoints`"),
     (estimation, {"igr_fit_fractions": 20}, "`igr_fit_fractions`"),

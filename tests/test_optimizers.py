@@ -116,3 +116,24 @@ def test_adam_with_rho_above_beta_lands_sharper_than_its_flow():
         run = jax.jit(lambda h, n, m=m: O.iterate(m, pr.theta0, h, n, *pr.args))
         d = [sign * (sharp(run(jnp.asarray(h), jnp.asarray(int(4.0 / h)))) - ref) for h in (1e-4, 5e-5)]
         assert d[0] > d[1] > 1e-5, (rho, d)
+
+
+def test_sgd_variance_averaged_over_partitions_and_the_reshuffled_epoch_order():
+    """(N-B)/(B(N-1)) Gamma is the partition average of the variance term (checked by
+    enumerating every ordering of 4 examples), and one epoch averaged over every reshuffle of 6
+    examples follows the partition-averaged modified loss to the next order (slope 3 vs 2)."""
+    from igr_core.experiments.optimizers import enumerated_partition_variance
+
+    pr = mnist_mlp_problem(8, (4,), "tanh", 0)
+    bl = lambda t, b: pr.loss(t, *b)  # noqa: E731
+    four = jax.tree_util.tree_map(lambda x: x[:4], pr.args)
+    formula = float(O.sgd_partition_variance(bl, four, 2, pr.theta0))
+    assert abs(formula / enumerated_partition_variance(bl, four, 2, pr.theta0) - 1) < 1e-13
+    six = jax.tree_util.tree_map(lambda x: x[:6], pr.args)
+    hs = [0.02, 0.01, 0.005, 0.0025]
+    errs = O.sgd_reshuffling_errors(bl, six, 2, pr.theta0, hs)
+    assert abs(slope(hs, errs["GD modified loss"]) - 2) < TOL and abs(slope(hs, errs["SGD modified loss"]) - 3) < TOL
+    with pytest.raises(ValueError, match="`batch_size` must divide the 6 examples"):
+        O.sgd_partition_variance(bl, six, 4, pr.theta0)
+    with pytest.raises(ValueError, match="at most 8 are allowed"):
+        O.sgd_reshuffling_errors(bl, pr.args, 2, pr.theta0, hs)

@@ -221,29 +221,54 @@ def global_errors(method: Method, field_for: Callable, theta0, hs: Sequence[floa
     return np.array([float(one(jnp.asarray(h), jnp.asarray(max(1, int(round(T / h)))), theta0, args)) for h in hs])
 
 
-def sgd_epoch_errors(batch_loss: Callable, batches: Sequence, theta0, hs: Sequence[float],
-                     orders: Sequence | None = None) -> dict:
-    """One epoch of SGD (m steps, one per batch) averaged over batch ``orders`` (default: all
-    m! permutations), against the time-``m h`` flows of E, of GD's modified loss
-    E + (h/4)||grad E||^2 and of SGD's (:func:`sgd_modified_loss`). Returns errors per
-    description, one per h."""
+def sgd_reshuffled_loss(batch_loss: Callable, examples, batch_size: int, h) -> Callable:
+    r"""SGD's modified loss averaged over random partitions of the N examples into batches of
+    B (Smith, Dherin, Barrett & De 2021):
+    :math:`E + \frac h4\|\nabla E\|^2 + \frac h4\frac{N-B}{B(N-1)}\Gamma`, with
+    :math:`\Gamma = \frac1N\sum_i\|\nabla l_i - \nabla E\|^2` (:func:`sgd_partition_variance`);
+    ``examples`` is a pytree with the examples on the leading axis, E = ``batch_loss(theta, examples)``."""
+    def loss(theta):
+        e = batch_loss(theta, examples)
+        g = jax.grad(batch_loss)(theta, examples)
+        return e + h / 4 * optax.tree.norm(g, squared=True) + h / 4 * sgd_partition_variance(
+            batch_loss, examples, batch_size, theta)
+
+    return loss
+
+
+def sgd_partition_variance(batch_loss: Callable, examples, batch_size: int, theta) -> jax.Array:
+    r""":math:`\frac{N-B}{B(N-1)}\Gamma`: the variance term of one epoch, averaged over every
+    partition into batches of B (the variance of a mean of B examples drawn without replacement)."""
+    n = _n_examples(examples, batch_size)
+    per = jax.vmap(lambda ex: jax.grad(batch_loss)(theta, jax.tree_util.tree_map(lambda x: x[None], ex)))(examples)
+    mean = jax.grad(batch_loss)(theta, examples)
+    gamma = sum(jnp.sum((p - m[None]) ** 2) for p, m in zip(jax.tree_util.tree_leaves(per),
+                                                             jax.tree_util.tree_leaves(mean))) / n
+    return (n - batch_size) / (batch_size * (n - 1)) * gamma
+
+
+def _n_examples(examples, batch_size: int) -> int:
+    n = int(jax.tree_util.tree_leaves(examples)[0].shape[0])
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size < n \
+            or n % batch_size:
+        raise ValueError(f"`batch_size` must divide the {n} examples into at least 2 batches, got {batch_size!r}.")
+    return n
+
+
+def _epoch_errors(batch_loss: Callable, epochs, full: Callable, sgd_loss_for: Callable, theta0, hs) -> dict:
+    """The shared loop: one SGD epoch for each stacked epoch of batches (leading axes: epoch,
+    step), averaged, against the time-``m h`` flows of E, of GD's modified loss and of
+    ``sgd_loss_for(h)``; one compilation for every h."""
     hs = _bea._as_hs(hs)
-    m = len(batches)
-    orders = list(orders) if orders is not None else list(itertools.permutations(range(m)))
+    m = int(jax.tree_util.tree_leaves(epochs)[0].shape[1])
     grad = jax.grad(batch_loss)
-    stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), *batches)
-    full = lambda t: sum(batch_loss(t, b) for b in batches) / m  # noqa: E731
-    perms = jnp.asarray(orders)
 
     @jax.jit
     def one(h, theta):
-        def epoch(order):
-            def body(t, k):
-                b = jax.tree_util.tree_map(lambda x: x[k], stacked)
-                return optax.tree.add_scale(t, -h, grad(t, b)), None
-            return jax.lax.scan(body, theta, order)[0]
-        end = jax.tree_util.tree_map(lambda x: x.mean(0), jax.vmap(epoch)(perms))
-        sgd_grad = jax.grad(sgd_modified_loss(batch_loss, batches, h))
+        def epoch(batches):
+            return jax.lax.scan(lambda t, b: (optax.tree.add_scale(t, -h, grad(t, b)), None), theta, batches)[0]
+        end = jax.tree_util.tree_map(lambda x: x.mean(0), jax.vmap(epoch)(epochs))
+        sgd_grad = jax.grad(sgd_loss_for(h))
         fields = (_bea.modified_vector_field(full, h, 0), _bea.modified_vector_field(full, h, 1),
                   lambda t: optax.tree.scale(-1.0, sgd_grad(t)))
         return [optax.tree.norm(optax.tree.sub(end, _bea.flow(f, theta, m * h))) for f in fields]
@@ -256,6 +281,40 @@ def sgd_epoch_errors(batch_loss: Callable, batches: Sequence, theta0, hs: Sequen
     return {k: np.asarray(v) for k, v in out.items()}
 
 
+def sgd_epoch_errors(batch_loss: Callable, batches: Sequence, theta0, hs: Sequence[float],
+                     orders: Sequence | None = None) -> dict:
+    """One epoch of SGD (m steps, one per batch) averaged over batch ``orders`` (default: all
+    m! permutations), against the time-``m h`` flows of E, of GD's modified loss
+    E + (h/4)||grad E||^2 and of SGD's (:func:`sgd_modified_loss`). Returns errors per
+    description, one per h."""
+    m = len(batches)
+    orders = list(orders) if orders is not None else list(itertools.permutations(range(m)))
+    stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), *batches)
+    epochs = jax.tree_util.tree_map(lambda x: x[jnp.asarray(orders)], stacked)
+    full = lambda t: sum(batch_loss(t, b) for b in batches) / m  # noqa: E731
+    return _epoch_errors(batch_loss, epochs, full, lambda h: sgd_modified_loss(batch_loss, batches, h), theta0, hs)
+
+
+MAX_RESHUFFLE_EXAMPLES = 8  # every one of N! orderings is run: 8! = 40,320 epochs
+
+
+def sgd_reshuffling_errors(batch_loss: Callable, examples, batch_size: int, theta0, hs: Sequence[float]) -> dict:
+    """One epoch of SGD with random reshuffling, averaged exactly over every ordering of the N
+    examples (each a partition into batches of B and an order of the batches), against the
+    time-``m h`` flows of E, of GD's modified loss and of the partition-averaged SGD loss
+    (:func:`sgd_reshuffled_loss`). ``N <= MAX_RESHUFFLE_EXAMPLES``."""
+    n = _n_examples(examples, batch_size)
+    if n > MAX_RESHUFFLE_EXAMPLES:
+        raise ValueError(f"`examples` holds {n} examples; every one of N! orderings is averaged, so at most "
+                         f"{MAX_RESHUFFLE_EXAMPLES} are allowed.")
+    perms = jnp.asarray(list(itertools.permutations(range(n))))
+    epochs = jax.tree_util.tree_map(
+        lambda x: x[perms].reshape((perms.shape[0], n // batch_size, batch_size) + x.shape[1:]), examples)
+    return _epoch_errors(batch_loss, epochs, lambda t: batch_loss(t, examples),
+                         lambda h: sgd_reshuffled_loss(batch_loss, examples, batch_size, h), theta0, hs)
+
+
 __all__ = ["Method", "iterate", "trajectory", "gradient_descent", "heavy_ball", "adam", "gd_field", "momentum_coefficient", "momentum_field",
            "momentum_start", "adam_coefficients", "adam_field", "sgd_modified_loss", "sgd_variance", "global_errors",
-           "sgd_epoch_errors"]
+           "sgd_epoch_errors", "sgd_reshuffled_loss", "sgd_partition_variance", "sgd_reshuffling_errors",
+           "MAX_RESHUFFLE_EXAMPLES"]

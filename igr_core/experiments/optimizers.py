@@ -16,11 +16,15 @@ Descriptions (``shared/notes/modified-equations.md``):
 * Adam: -g/s (order 1) and the full c_j correction (order 2), in a regime where the
   asymptotics are reached at CPU-sized step counts (beta, rho, eps in the parameters);
 * SGD with reshuffling, one epoch averaged over every batch order: the flows of E and of GD's
-  modified loss (order 2 over an epoch) against SGD's modified loss (order 3).
+  modified loss (order 2 over an epoch) against SGD's modified loss (order 3); and averaged
+  over every reshuffle of a few examples (partition and order), the partition-averaged form;
+* Adam with rho > beta against rho < beta at the same beta (the anti-regularizer), and a
+  learning-rate map of where each first-order description stops helping.
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import NamedTuple
 
 import jax
@@ -58,6 +62,8 @@ class Params(ParamsBase):
     sgd_n: int = 8  # examples; every batch order of one epoch is averaged
     sgd_batch: int = 2
     sgd_hs: tuple = (0.02, 0.01, 0.005, 0.0025)
+    reshuffle_n: int = 6  # examples; every one of the N! orderings (partition and order) is averaged
+    reshuffle_batch: int = 2
     local_hs: tuple = (0.004, 0.002, 0.001, 0.0005)  # one-step errors on the two-parameter model
     # Adam's anti-regularizer: rho > beta against a control with rho < beta, same beta and eps
     anti_beta: float = 0.9
@@ -75,7 +81,7 @@ class Params(ParamsBase):
 
     def __post_init__(self):
         one_of("profile", self.profile, ("smoke", "paper"))
-        for name in ("n_digits", "sgd_n", "sgd_batch", "map_n"):
+        for name in ("n_digits", "sgd_n", "sgd_batch", "map_n", "reshuffle_n", "reshuffle_batch"):
             positive(name, getattr(self, name), integer=True)
         positive_seq("hidden", self.hidden, integer=True)
         positive_seq("map_h_range", self.map_h_range)
@@ -96,6 +102,10 @@ class Params(ParamsBase):
         if self.sgd_n % self.sgd_batch or not 2 <= self.sgd_n // self.sgd_batch <= 6:
             raise ValueError(f"`sgd_batch` ({self.sgd_batch}) must divide `sgd_n` ({self.sgd_n}) into 2 to 6 batches "
                              "(every order of the batches is averaged: m! epochs).")
+        if self.reshuffle_n > O.MAX_RESHUFFLE_EXAMPLES or self.reshuffle_n % self.reshuffle_batch \
+                or self.reshuffle_n == self.reshuffle_batch:
+            raise ValueError(f"`reshuffle_batch` ({self.reshuffle_batch}) must divide `reshuffle_n` "
+                             f"({self.reshuffle_n}, at most {O.MAX_RESHUFFLE_EXAMPLES}) into at least 2 batches.")
         if not self.control_rho < self.anti_beta < self.anti_rho:
             raise ValueError(f"Adam's anti-regularizer study needs `control_rho` < `anti_beta` < `anti_rho` (a negative "
                              f"and a positive coefficient), got {self.control_rho!r}, {self.anti_beta!r}, "
@@ -117,6 +127,7 @@ class Results(NamedTuple):
     paths: pd.DataFrame  # two-parameter model: regime, h, t, a, b (the flow has h = 0)
     rate_map: pd.DataFrame  # optimizer, h, errors against the naive and first-order flows, ratio, diverged
     edges: pd.DataFrame  # optimizer, lambda_max at theta_0, stability edge (formula), h_map, largest finite h
+    variance: tuple = (float("nan"), float("nan"))  # SGD's partition-averaged variance term: formula, enumeration
 
 
 def _rows(opt, problem, desc, expected, hs, errs):
@@ -158,10 +169,37 @@ def run(p: Params) -> Results:
     errs = O.sgd_epoch_errors(lambda t, b: sgd.loss(t, *b), batches, sgd.theta0, p.sgd_hs)
     for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
         rows += _rows("SGD (one epoch, all orders)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
+    ex = jax.tree_util.tree_map(lambda v: v[:p.reshuffle_n], sgd.args)
+    bl = lambda t, b: sgd.loss(t, *b)  # noqa: E731
+    errs = O.sgd_reshuffling_errors(bl, ex, p.reshuffle_batch, sgd.theta0, p.sgd_hs)
+    for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
+        rows += _rows("SGD (one epoch, every reshuffle)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
+    variance = (float(O.sgd_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0)),
+                enumerated_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0))
     local, recursion, anti = higher_order_study(p)
     adam_df, paths = adam_study(p, net)
     rate, edges = rate_map(p)
-    return Results(p, net.source, pd.DataFrame(rows), local, recursion, anti, adam_df, paths, rate, edges)
+    return Results(p, net.source, pd.DataFrame(rows), local, recursion, anti, adam_df, paths, rate, edges, variance)
+
+
+def enumerated_partition_variance(batch_loss, examples, batch_size: int, theta) -> float:
+    """The variance term (1/m) sum_k ||grad E_k - grad E||^2 averaged over every ordering of the
+    examples (so over every partition into batches): the enumeration route to
+    :func:`igr_core.optimizers.sgd_partition_variance`."""
+    n = int(jax.tree_util.tree_leaves(examples)[0].shape[0])
+    perms = jnp.asarray(list(itertools.permutations(range(n))))
+    grad = jax.grad(batch_loss)
+    mean = grad(theta, examples)
+
+    @jax.jit
+    def var(perm):
+        batches = jax.tree_util.tree_map(lambda x: x[perm].reshape((n // batch_size, batch_size) + x.shape[1:]),
+                                         examples)
+        g = jax.vmap(lambda b: grad(theta, b))(batches)
+        return sum(jnp.sum((a - c[None]) ** 2) for a, c in zip(jax.tree_util.tree_leaves(g),
+                                                                jax.tree_util.tree_leaves(mean))) / (n // batch_size)
+
+    return float(jnp.mean(jax.lax.map(var, perms)))
 
 
 def _regimes(p: Params) -> dict:
@@ -382,6 +420,13 @@ def claims(r: Results) -> list[Claim]:
               V.combine([verdict("SGD (one epoch, all orders)", "GD modified loss"),
                          verdict("SGD (one epoch, all orders)", "SGD modified loss")], ["GD form", "SGD form"]),
               f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged"),
+        Claim("Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
+              "epoch follows that modified loss to the next order", "Smith, Dherin, Barrett & De 2021",
+              V.combine([V.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
+                         verdict("SGD (one epoch, every reshuffle)", "GD modified loss"),
+                         verdict("SGD (one epoch, every reshuffle)", "SGD modified loss")],
+                        ["variance term", "GD form", "SGD form"]),
+              f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged"),
     ]
 
 
@@ -440,6 +485,8 @@ def facts(r: Results) -> dict:
             "adam_anti": float(O.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
             "sgd_gd_slope": pick("SGD (one epoch, all orders)", "GD modified loss"),
             "sgd_sgd_slope": pick("SGD (one epoch, all orders)", "SGD modified loss"),
+            "sgd_reshuffle_slope": pick("SGD (one epoch, every reshuffle)", "SGD modified loss"),
+            "reshuffle_variance_error": abs(r.variance[0] / r.variance[1] - 1),
             "mom_noshift_slope": pick("heavy ball", "amplified modified loss, no shift"),
             "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"),
             "printed_f3_err": float(r.recursion[(r.recursion["problem"] == "quadratic") & (r.recursion["l"] == 3) & (
@@ -452,4 +499,4 @@ def facts(r: Results) -> dict:
 
 
 __all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts", "higher_order_study", "local_slopes",
-           "adam_study", "rate_map", "adam_claims", "map_claims"]
+           "adam_study", "rate_map", "adam_claims", "map_claims", "enumerated_partition_variance"]
