@@ -36,11 +36,13 @@ import pandas as pd
 from igr_core._src import bea as _bea
 from igr_core._src import higher_order as HO
 from igr_core._src import optimizers as O
+from igr_core._src import toy as _toy
 from igr_core._src import verdicts as V
 from igr_core._src.problems import mnist_mlp_problem, toy_problem
 from igr_core.book.display import number_or
 from igr_core.book.ledger import Claim
 from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core.experiments.theorems import crossing
 
 NOTEBOOK = "09_optimizers"
 
@@ -166,11 +168,11 @@ def run(p: Params) -> Results:
     sgd = mnist_mlp_problem(p.sgd_n, p.hidden, "tanh", seed=0)
     x, y = sgd.args
     batches = [(x[i:i + p.sgd_batch], y[i:i + p.sgd_batch]) for i in range(0, p.sgd_n, p.sgd_batch)]
-    errs = O.sgd_epoch_errors(lambda t, b: sgd.loss(t, *b), batches, sgd.theta0, p.sgd_hs)
+    bl = lambda t, b: sgd.loss(t, *b)  # noqa: E731
+    errs = O.sgd_epoch_errors(bl, batches, sgd.theta0, p.sgd_hs)
     for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
         rows += _rows("SGD (one epoch, all orders)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
     ex = jax.tree_util.tree_map(lambda v: v[:p.reshuffle_n], sgd.args)
-    bl = lambda t, b: sgd.loss(t, *b)  # noqa: E731
     errs = O.sgd_reshuffling_errors(bl, ex, p.reshuffle_batch, sgd.theta0, p.sgd_hs)
     for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
         rows += _rows("SGD (one epoch, every reshuffle)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
@@ -239,9 +241,14 @@ def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
                 out["N_eps"] = float(n_eps(t, *a))
             return out
 
+        naive = O.adam_field(L, 0.0, 0.0, 0.0, p.anti_eps, 0)  # -g/s: the same limit for every (beta, rho)
+        ref = measures(_bea.flow(naive, th, T, *a))
+        if label == "2-parameter model":
+            h, saves = max(hs), 80
+            every = max(1, int(round(T / h / saves)))
+            ts = np.arange(saves + 1) * every * h
+            fpath = np.asarray(_bea.flow(naive, th, ts[-1], *a, ts=jnp.asarray(ts)))
         for regime, (b, r) in _regimes(p).items():
-            flow_end = _bea.flow(O.adam_field(L, 0.0, b, r, p.anti_eps, 0), th, T, *a)
-            ref = measures(flow_end)
             method = O.adam(L, b, r, p.anti_eps)
             run_to = jax.jit(lambda h, n, m=method: O.iterate(m, th, h, n, *a))
             c = float(O.adam_coefficients(np.float64(1.0), b, r, 0.0))
@@ -252,12 +259,7 @@ def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
                           "quantity": q, "Adam": got[q], "flow of -g/s": ref[q], "difference": got[q] - ref[q]}
                          for q in got]
             if label == "2-parameter model":
-                h, saves = max(hs), 80
-                every = max(1, int(round(T / h / saves)))
                 path = np.asarray(jax.jit(lambda hh: O.trajectory(method, th, hh, saves, every, *a))(jnp.asarray(h)))
-                ts = np.arange(saves + 1) * every * h
-                fpath = np.asarray(_bea.flow(O.adam_field(L, 0.0, b, r, p.anti_eps, 0), th, ts[-1], *a,
-                                             ts=jnp.asarray(ts)))
                 paths += [{"regime": regime, "h": h, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
                 paths += [{"regime": regime, "h": 0.0, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, fpath)]
     return pd.DataFrame(rows), pd.DataFrame(paths)
@@ -269,11 +271,9 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     error against the naive flow, over a geometric ladder of h; the crossing of 1
     (``theorems.crossing``) next to the linear stability edge at theta_0 (GD 2/lambda,
     heavy ball 2(1+beta)/lambda; Adam has no fixed edge)."""
-    from igr_core.experiments.theorems import crossing
-
     pr = toy_problem("I")
     L, th, a = pr.loss, pr.theta0, pr.args
-    lam = float(jnp.linalg.eigvalsh(jax.hessian(L)(th, *a))[-1])
+    lam = 2.0 / _toy.stability_edge(th, *a)
     b = p.momentum_beta
     shift = lambda t, h, *aa: O.momentum_start(L, t, h, b, *aa)  # noqa: E731
     cases = {"gradient descent": (O.gradient_descent(L), lambda k: lambda h: O.gd_field(L, h, k), None, 2 / lam),
