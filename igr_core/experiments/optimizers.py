@@ -244,9 +244,9 @@ def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
         naive = O.adam_field(L, 0.0, 0.0, 0.0, p.anti_eps, 0)  # -g/s: the same limit for every (beta, rho)
         ref = measures(_bea.flow(naive, th, T, *a))
         if label == "2-parameter model":
-            h, saves = max(hs), 80
-            every = max(1, int(round(T / h / saves)))
-            ts = np.arange(saves + 1) * every * h
+            h_path, saves = max(hs), 80
+            every = max(1, int(round(T / h_path / saves)))
+            ts = np.arange(saves + 1) * every * h_path
             fpath = np.asarray(_bea.flow(naive, th, ts[-1], *a, ts=jnp.asarray(ts)))
         for regime, (b, r) in _regimes(p).items():
             method = O.adam(L, b, r, p.anti_eps)
@@ -259,8 +259,9 @@ def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
                           "quantity": q, "Adam": got[q], "flow of -g/s": ref[q], "difference": got[q] - ref[q]}
                          for q in got]
             if label == "2-parameter model":
-                path = np.asarray(jax.jit(lambda hh: O.trajectory(method, th, hh, saves, every, *a))(jnp.asarray(h)))
-                paths += [{"regime": regime, "h": h, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
+                path = np.asarray(jax.jit(lambda hh: O.trajectory(method, th, hh, saves, every, *a))(
+                    jnp.asarray(h_path)))
+                paths += [{"regime": regime, "h": h_path, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
                 paths += [{"regime": regime, "h": 0.0, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, fpath)]
     return pd.DataFrame(rows), pd.DataFrame(paths)
 
