@@ -1,8 +1,8 @@
-"""MNIST, Fashion-MNIST and CIFAR-10 through tensorflow-datasets with offline fallbacks. See :mod:`igr_core._src.data`."""
-from igr_core._src.data import (
-    FASHION_MNIST_DIRS, SOURCES, DataUnavailableError, Dataset, default_data_dir, fashion_mnist_dir, load_cifar10,
-    load_fashion_mnist, load_mnist, read_idx, stratified_split, tfds_prepared,
-)
+"""MNIST, Fashion-MNIST and CIFAR-10 through tensorflow-datasets with offline fallbacks. See :mod:`igr_core._src.data`.
 
-__all__ = ["SOURCES", "FASHION_MNIST_DIRS", "Dataset", "DataUnavailableError", "default_data_dir", "tfds_prepared",
-           "stratified_split", "read_idx", "fashion_mnist_dir", "load_mnist", "load_fashion_mnist", "load_cifar10"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.data import *  # noqa: F401,F403
+from igr_core._src import data
+
+__all__ = [*data.__all__]
+del data

@@ -1,8 +1,8 @@
-"""Loss-surface geometry (Appendix A.2). See :mod:`igr_core._src.geometry`."""
-from igr_core._src.geometry import (
-    metric_determinant, metric_tensor, norm_step_ratios, slope, tangent_basis_fd, tilt_angle, unit_normal,
-    unit_normal_from_basis,
-)
+"""Loss-surface geometry (Appendix A.2). See :mod:`igr_core._src.geometry`.
 
-__all__ = ["slope", "unit_normal", "tilt_angle", "metric_tensor", "metric_determinant", "tangent_basis_fd",
-           "unit_normal_from_basis", "norm_step_ratios"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.geometry import *  # noqa: F401,F403
+from igr_core._src import geometry
+
+__all__ = [*geometry.__all__]
+del geometry

@@ -1,8 +1,9 @@
 """Gradient descent's modified field to general order, the paper's printed recursion, and the
-order-4 preconditioned form. See :mod:`igr_core._src.higher_order`."""
-from igr_core._src.higher_order import (
-    MAX_ORDER, euler_corrections, f2_antisymmetry, paper_corrections, preconditioned_field, truncated_field,
-)
+order-4 preconditioned form. See :mod:`igr_core._src.higher_order`.
 
-__all__ = ["MAX_ORDER", "euler_corrections", "paper_corrections", "truncated_field", "preconditioned_field",
-           "f2_antisymmetry"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.higher_order import *  # noqa: F401,F403
+from igr_core._src import higher_order
+
+__all__ = [*higher_order.__all__]
+del higher_order

@@ -1,4 +1,8 @@
-"""Loss functions (cross-entropy, least squares). See :mod:`igr_core._src.losses`."""
-from igr_core._src.losses import LOSS_KINDS, cross_entropy, mean_loss, per_example, squared_error
+"""Loss functions (cross-entropy, least squares). See :mod:`igr_core._src.losses`.
 
-__all__ = ["LOSS_KINDS", "cross_entropy", "squared_error", "per_example", "mean_loss"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.losses import *  # noqa: F401,F403
+from igr_core._src import losses
+
+__all__ = [*losses.__all__]
+del losses

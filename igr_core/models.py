@@ -1,7 +1,8 @@
-"""Haiku models as pure functions (MLP; CIFAR ResNets with BatchNorm state). See :mod:`igr_core._src.models`."""
-from igr_core._src.models import (
-    ACTIVATIONS, DropoutModel, Model, StatefulModel, dropout_mlp, mlp, mlp_num_params, paper_mlp, resnet, resnet18, resnet18_num_params,
-)
+"""Haiku models as pure functions (MLP; CIFAR ResNets with BatchNorm state). See :mod:`igr_core._src.models`.
 
-__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "DropoutModel", "mlp", "dropout_mlp", "paper_mlp", "mlp_num_params", "resnet", "resnet18",
-           "resnet18_num_params"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.models import *  # noqa: F401,F403
+from igr_core._src import models
+
+__all__ = [*models.__all__]
+del models

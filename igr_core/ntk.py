@@ -1,6 +1,8 @@
-"""Neural tangent kernel form of IGR (Appendix A.3). See :mod:`igr_core._src.ntk`."""
-from igr_core._src.ntk import (
-    empirical_ntk, least_squares_loss, ntk_cross_term_stats, ntk_modified_loss, r_ig_ntk,
-)
+"""Neural tangent kernel form of IGR (Appendix A.3). See :mod:`igr_core._src.ntk`.
 
-__all__ = ["empirical_ntk", "least_squares_loss", "r_ig_ntk", "ntk_modified_loss", "ntk_cross_term_stats"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.ntk import *  # noqa: F401,F403
+from igr_core._src import ntk
+
+__all__ = [*ntk.__all__]
+del ntk

@@ -1,12 +1,9 @@
 """Modified equations of common optimizers (momentum, Adam/RMSProp, SGD with reshuffling) and
-an optimizer-agnostic global-error measurement. See :mod:`igr_core._src.optimizers`."""
-from igr_core._src.optimizers import (
-    MAX_RESHUFFLE_EXAMPLES, Method, adam, adam_coefficients, adam_field, gd_field, global_errors, gradient_descent, heavy_ball, iterate,
-    momentum_coefficient, momentum_field, momentum_start, sgd_epoch_errors, sgd_modified_loss, sgd_partition_variance,
-    sgd_reshuffled_loss, sgd_reshuffling_errors, sgd_variance, trajectory,
-)
+an optimizer-agnostic global-error measurement. See :mod:`igr_core._src.optimizers`.
 
-__all__ = ["Method", "iterate", "trajectory", "gradient_descent", "heavy_ball", "adam", "gd_field", "momentum_coefficient", "momentum_field",
-           "momentum_start", "adam_coefficients", "adam_field", "sgd_modified_loss", "sgd_variance", "global_errors",
-           "sgd_epoch_errors", "sgd_reshuffled_loss", "sgd_partition_variance", "sgd_reshuffling_errors",
-           "MAX_RESHUFFLE_EXAMPLES"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.optimizers import *  # noqa: F401,F403
+from igr_core._src import optimizers
+
+__all__ = [*optimizers.__all__]
+del optimizers

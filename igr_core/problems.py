@@ -1,4 +1,8 @@
-"""Small losses for the theory chapters, each with its data source. See :mod:`igr_core._src.problems`."""
-from igr_core._src.problems import Problem, mnist_digits, mnist_mlp_problem, regression_mlp, toy_problem
+"""Small losses for the theory chapters, each with its data source. See :mod:`igr_core._src.problems`.
 
-__all__ = ["Problem", "mnist_digits", "toy_problem", "mnist_mlp_problem", "regression_mlp"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.problems import *  # noqa: F401,F403
+from igr_core._src import problems
+
+__all__ = [*problems.__all__]
+del problems

@@ -1,7 +1,8 @@
-"""Implicit and explicit gradient regularizers (Eqs. 2, 3, 4, 8). See :mod:`igr_core._src.regularizers`."""
-from igr_core._src.regularizers import (
-    egr_grad, egr_loss, egr_value_and_grad, hessian_gradient_product, igr_rate, modified_loss, num_params, r_ig,
-)
+"""Implicit and explicit gradient regularizers (Eqs. 2, 3, 4, 8). See :mod:`igr_core._src.regularizers`.
 
-__all__ = ["r_ig", "num_params", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "egr_value_and_grad",
-           "hessian_gradient_product"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.regularizers import *  # noqa: F401,F403
+from igr_core._src import regularizers
+
+__all__ = [*regularizers.__all__]
+del regularizers

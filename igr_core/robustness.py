@@ -1,4 +1,8 @@
-"""Multiplicative parameter noise: slope and accuracy under noise. See :mod:`igr_core._src.robustness`."""
-from igr_core._src.robustness import noise_study, perturb, summarize
+"""Multiplicative parameter noise: slope and accuracy under noise. See :mod:`igr_core._src.robustness`.
 
-__all__ = ["perturb", "noise_study", "summarize"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.robustness import *  # noqa: F401,F403
+from igr_core._src import robustness
+
+__all__ = [*robustness.__all__]
+del robustness

@@ -1,8 +1,8 @@
-"""Stopping-time selection on sweep results. See :mod:`igr_core._src.selection`."""
-from igr_core._src.selection import (
-    config_keys, fit_status, select_at_max_test_accuracy, select_at_step, select_at_time, select_at_train_loss,
-    selectable_at_time,
-)
+"""Stopping-time selection on sweep results. See :mod:`igr_core._src.selection`.
 
-__all__ = ["config_keys", "fit_status", "select_at_max_test_accuracy", "select_at_step", "select_at_time",
-           "select_at_train_loss", "selectable_at_time"]
+The public names are the implementation's ``__all__`` (one list, no copy here)."""
+from igr_core._src.selection import *  # noqa: F401,F403
+from igr_core._src import selection
+
+__all__ = [*selection.__all__]
+del selection

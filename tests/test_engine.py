@@ -154,10 +154,9 @@ def test_every_learning_rate_is_evaluated_at_the_physical_times(small, tmp_path)
 def test_paper_grid_is_selectable_at_its_fixed_time():
     """With full MNIST (60,000 digits), every learning rate of profiles/paper.yml reaches T and
     has an evaluation at it (the schedule alone; nothing is trained)."""
-    from igr_core.book import ROOT, profile_parameters
     from igr_core.experiments import mnist
 
-    p = mnist.Params.from_mapping({"profile": "paper", **profile_parameters("paper", "05_mnist", ROOT)})
+    p = mnist.Params.resolve("05_mnist", "paper")
     c = mnist.sweep_config(p, 60_000)
     marks = engine.evaluation_steps(c, 60_000)
     ok = selection.selectable_at_time(p.learning_rates, {h: marks for h in p.learning_rates}, p.fixed_time)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from igr_core import engine
-from igr_core.book import ROOT, ledger, profile_parameters, toc_notebooks
+from igr_core._src import store
+from igr_core.book import ROOT, ledger, toc_notebooks
 from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
 from igr_core.verdicts import OUTCOMES, Verdict
 
@@ -16,7 +17,19 @@ MODULES = {"01_theorem_checks": theorems, "02_geometry": geometry, "03_ntk": ntk
            "09_optimizers": optimizers}
 
 
-def check_claims(module, results):
+def roundtrip(module, results, tmp_path):
+    """Results saved to the store and read back give the same claims and facts."""
+    folder = tmp_path / "store_entry"
+    store.save(folder, results, {"results_version": module.RESULTS_VERSION})
+    back, _ = store.load(folder)
+    assert ledger.rows("x", module.claims(back), "smoke") == ledger.rows("x", module.claims(results), "smoke")
+    assert json.dumps(module.facts(back), default=str) == json.dumps(module.facts(results), default=str)
+    return back
+
+
+def check_claims(module, results, tmp_path=None):
+    if tmp_path is not None:
+        results = roundtrip(module, results, tmp_path)
     claims = module.claims(results)
     assert claims, "a chapter without claims"
     for c in claims:
@@ -28,31 +41,31 @@ def check_claims(module, results):
     return {c.claim: c.verdict for c in claims}
 
 
-def test_theorems_tiny():
+def test_theorems_tiny(tmp_path):
     p = theorems.Params(local_hs=(0.04, 0.02, 0.01), toy_hs=(0.002, 0.001, 0.0005), n_digits=16, hidden=(4,),
                         moderate_hs=(0.05, 0.2, 0.4, 1.0), moderate_T=1.0, norm_hs=(0.1,), norm_steps=20,
                         minima_hs=(0.1, 0.7))
-    v = check_claims(theorems, theorems.run(p))
+    v = check_claims(theorems, theorems.run(p), tmp_path)
     assert v["Global error at fixed T = nh is one order lower (1, 2, 3)"].outcome == "reproduced"
 
 
-def test_geometry_tiny():
-    v = check_claims(geometry, geometry.run(geometry.Params(n_points=2, n_digits=8, hidden=(2,))))
+def test_geometry_tiny(tmp_path):
+    v = check_claims(geometry, geometry.run(geometry.Params(n_points=2, n_digits=8, hidden=(2,))), tmp_path)
     assert all(x.outcome == "reproduced" for x in v.values())
 
 
-def test_ntk_tiny():
+def test_ntk_tiny(tmp_path):
     r = ntk.run(ntk.Params(n=8, hidden=(8,), ntk_h_fractions=(0.2, 0.8), baseline_fraction=0.05, ntk_T_edge=10.0,
                            n_evals=2, seeds=(0, 1)))
-    v = check_claims(ntk, r)
+    v = check_claims(ntk, r, tmp_path)
     assert v["Scalar outputs: E~ = eps^T (1 + K) eps"].outcome == "erratum confirmed"
 
 
-def test_toy_model_tiny():
+def test_toy_model_tiny(tmp_path):
     p = toy_model.Params(t_end=(1.0, 0.01), distance_steps=(40, 100), fig1b_hs=(0.01, 0.05, 0.1),
                          fig1b_steps=2000, scan_h_range=(0.05, 0.3, 6), ricochet_steps=50, mus=(0.0, 0.5),
                          egr_t_end=1.0, egr_h_euler=0.001, map_grid=3, map_hs=(0.05,), map_t_end=5.0)
-    check_claims(toy_model, toy_model.run(p))
+    check_claims(toy_model, toy_model.run(p), tmp_path)
 
 
 def test_mnist_tiny(tmp_path):
@@ -61,12 +74,12 @@ def test_mnist_tiny(tmp_path):
                      full_batch_n_train=64, full_batch_steps=4, full_batch_eval_every=2, noise_width=8,
                      sigmas=(0.0, 0.5), n_realizations=2, n_slope=50, fixed_time=0.4, strategy="loop")
     r = mnist.run(p, tmp_path)
-    check_claims(mnist, r)
+    check_claims(mnist, r, tmp_path)
     assert r.missing == () and r.noise is not None and set(r.batch["batch_size"]) == {32, 64}
     assert len(mnist.curves(r))
 
 
-def test_estimation_tiny():
+def test_estimation_tiny(tmp_path):
     p = estimation.Params(penalty_strengths=(0.01, 0.03, 0.1), penalty_n=24, penalty_inputs=3, penalty_width=4,
                           penalty_steps=3000, penalty_seeds=(0, 1), ols_n=20, ols_d=3, ols_max_endpoints=4,
                           ols_checkpoints=(1, 5, 20), igr_n=16, igr_hidden=(4,), igr_pretrain_steps=5,
@@ -74,7 +87,7 @@ def test_estimation_tiny():
                           dropout_rates=(0.0, 0.3), dropout_n=32, dropout_hidden=(8,), dropout_steps=40,
                           dropout_seeds=(0, 1))
     r = estimation.run(p)
-    v = check_claims(estimation, r)
+    v = check_claims(estimation, r, tmp_path)
     # exact answers hold at any size: Q_k from d stacked endpoints, the retrained diagonal penalty,
     # the IGR coefficient's order; the stacked system is rank-deficient below d endpoints
     assert v["Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked "
@@ -131,19 +144,19 @@ def test_bad_parameters_fail_before_compute(module, bad, match):
         module.Params(**bad)
 
 
-@pytest.mark.parametrize("profile", ["smoke", "paper"])
+@pytest.mark.parametrize("profile", ["smoke", "standin", "paper"])
 def test_profiles_build_valid_params(profile):
     for name in toc_notebooks():
         if name in MODULES:
-            MODULES[name].Params.from_mapping({"profile": profile, **profile_parameters(profile, name, ROOT)})
+            p = MODULES[name].Params.resolve(name, profile)
+            assert p.profile == profile
 
 
 def test_committed_paper_results_load_and_match_the_profile():
     """results/paper/ holds the MNIST grid computed on an accelerator: its configurations are
     the paper profile's, the cache accepts them on this machine (same key), and the recorded
     claims load."""
-    p = mnist.Params.from_mapping({"profile": "paper", **profile_parameters("paper", "05_mnist", ROOT),
-                                   "train_missing": "no"})
+    p = mnist.Params.resolve("05_mnist", "paper", {"train_missing": "no"})
     data = mnist.load_data(p)
     cfg = mnist.sweep_config(p, len(data.y_train))
     root = ROOT / "results" / "paper" / "sweeps" / cfg.experiment / engine.config_hash(cfg, data)

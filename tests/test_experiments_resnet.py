@@ -5,8 +5,7 @@ claims through the verdict rules, and the new parameters validated before comput
 import jax
 import pytest
 
-from igr_core.book import ROOT, profile_parameters
-from igr_core.experiments import egr, resnet
+from igr_core.experiments import _images, egr, resnet
 from test_experiments import check_claims
 
 TINY = {"data_source": "mock", "n_train": 48, "n_test": 16, "width": 0.0625, "batch_size": 16, "epochs": 1.0,
@@ -21,8 +20,7 @@ def _haiku_promotion():
 
 
 def paper(module, name, **kw):
-    values = {"profile": "paper", **profile_parameters("paper", name, ROOT), **TINY, **kw}
-    return module.Params.from_mapping(values)
+    return module.Params.resolve(name, "paper", {**TINY, **kw})
 
 
 @pytest.mark.slow
@@ -31,7 +29,7 @@ def test_resnet_chapter_paper_profile_dry_run(tmp_path):
     assert p.dataset == "cifar10" and p.batch_size == 16
     r = resnet.run(p, tmp_path)
     assert r.data_source.startswith("MOCK") and len(r.status) == 2
-    check_claims(resnet, r)
+    check_claims(resnet, r, tmp_path)
 
 
 @pytest.mark.slow
@@ -40,7 +38,7 @@ def test_egr_chapter_paper_profile_dry_run(tmp_path):
               mlp_gd_learning_rates=(0.1, 50.0), mlp_mus=(0.01,), mlp_steps=4, mlp_eval_every=2)
     r = egr.run(p, tmp_path)
     assert set(r.selected["mu"]) == {0.0, 0.01} and set(r.mlp["kind"]) == {"GD", "EGR"} and len(r.mlp) == 3
-    check_claims(egr, r)
+    check_claims(egr, r, tmp_path)
 
 
 @pytest.mark.parametrize("module, kw, match", [
@@ -63,15 +61,14 @@ def test_cifar10_never_falls_back_to_mock_silently(tmp_path, monkeypatch):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
     from igr_core.data import DataUnavailableError
     with pytest.raises(DataUnavailableError, match="fashion_mnist"):
-        resnet.load_images(resnet.Params(dataset="cifar10", data_source="auto"))
+        _images.load_images(resnet.Params(dataset="cifar10", data_source="auto"))
 
 
 def test_paper_profile_on_a_cpu_without_cifar_reports_instead_of_failing(tmp_path, monkeypatch):
     """`make book PROFILE=paper` on a CPU with no CIFAR-10 and no cached grid: the ResNet pages
     say what is missing and every ResNet verdict is inconclusive; nothing is trained."""
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
-    p = resnet.Params.from_mapping({"profile": "paper", **profile_parameters("paper", "06_resnet", ROOT),
-                                    "train_missing": "no"})
+    p = resnet.Params.resolve("06_resnet", "paper", {"train_missing": "no"})
     r = resnet.run(p, tmp_path)
     assert r.sweep is None and "not available" in r.data_source
     assert {c.verdict.outcome for c in resnet.claims(r)} == {"inconclusive"}

@@ -294,5 +294,23 @@ def jacobian_asymmetry(field: VectorField, theta: PyTree, *args, num_probes: int
     return float(jnp.sqrt(jnp.mean(a2) / jnp.mean(j2)))
 
 
-__all__ = ["ORDERS", "DIVERGENCE_NORM", "diverged", "gd_final", "sharpness", "fit_order_stats", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "one_step_errors", "local_errors",
+def crossing(hs, ratios, level: float = 1.0) -> float:
+    """Smallest h at which ``ratios`` (sorted by h) reach ``level``, interpolated linearly in
+    (log h, log ratio) between the last point below and the first at or above; NaN if the
+    ratio never reaches the level (or starts above it)."""
+    hs, r = np.asarray(hs, float), np.asarray(ratios, float)
+    order = np.argsort(hs)
+    hs, r = hs[order], r[order]
+    ok = np.isfinite(r) & (r > 0)
+    hs, r = hs[ok], r[ok]
+    above = np.flatnonzero(r >= level)
+    if above.size == 0 or above[0] == 0:
+        return float("nan")
+    i = above[0]
+    x0, x1, y0, y1 = np.log(hs[i - 1]), np.log(hs[i]), np.log(r[i - 1]), np.log(r[i])
+    return float(np.exp(x0 + (np.log(level) - y0) * (x1 - x0) / (y1 - y0)))
+
+
+
+__all__ = ["crossing", "ORDERS", "DIVERGENCE_NORM", "diverged", "gd_final", "sharpness", "fit_order_stats", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "one_step_errors", "local_errors",
            "global_errors", "fit_order", "jacobian_asymmetry"]

@@ -19,6 +19,13 @@ from igr_core._src.models import mlp
 from igr_core._src.regularizers import num_params
 
 
+class ProblemInfo(NamedTuple):
+    """What a page says about a :class:`Problem` (storable: no functions)."""
+    name: str
+    m: int  # number of parameters
+    source: str
+
+
 class Problem(NamedTuple):
     name: str  # label used in tables and figures
     loss: Callable  # E(theta, *args)
@@ -29,6 +36,9 @@ class Problem(NamedTuple):
     @property
     def m(self) -> int:
         return num_params(self.theta0)
+
+    def info(self) -> ProblemInfo:
+        return ProblemInfo(self.name, int(self.m), self.source)
 
 
 def mnist_digits(n: int, seed: int = 0, source: str = "auto"):

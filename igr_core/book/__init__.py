@@ -26,13 +26,11 @@ from typing import Any
 
 import yaml
 
+from igr_core.experiments._params import ParameterError, check_profile
+
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTED = Path("book") / "executed"
 SOURCE_DIRS = (Path("notebooks"), Path("book"))  # chapters first, then gathering pages
-
-
-class ParameterError(ValueError):
-    """A parameter name or value that a notebook does not accept."""
 
 
 def toc_files(root: Path = ROOT) -> list[str]:
@@ -98,78 +96,27 @@ def notebook_parameters(nb) -> dict[str, Any]:
     return params
 
 
-def _type_name(v: Any) -> str:
-    return "list" if isinstance(v, (list, tuple)) else type(v).__name__
-
-
-def _compatible(default: Any, value: Any) -> bool:
-    if default is None:
-        return True
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, (int, float))
-    if isinstance(default, int):
-        return isinstance(value, int)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    if isinstance(default, (list, tuple)):
-        if not isinstance(value, (list, tuple)):
-            return False
-        if default and value:
-            return all(_compatible(default[0], v) for v in value)
-        return True
-    if isinstance(default, dict):
-        return isinstance(value, dict)
-    return type(default) is type(value)
-
-
-def validate_parameters(notebook: str, defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """Check names and types of ``given`` against ``defaults``; raise naming the problem."""
-    for name, value in given.items():
-        if name not in defaults:
-            raise ParameterError(
-                f"notebook {notebook!r}: unknown parameter {name!r}; allowed: {', '.join(sorted(defaults))}")
-        if not _compatible(defaults[name], value):
-            d = defaults[name]
-            elem = f" of {_type_name(d[0])}" if isinstance(d, (list, tuple)) and d else ""
-            raise ParameterError(
-                f"notebook {notebook!r}: parameter {name!r} must be a {_type_name(d)}{elem} "
-                f"(default {d!r}), got {value!r} ({_type_name(value)})")
-    return given
-
-
-def check_values(name: str, values: dict[str, Any]) -> None:
-    """Value checks (signs, ranges, allowed sets) before any kernel starts: a chapter whose
-    parameters an experiment module declares (``igr_core.experiments.BY_NOTEBOOK``) builds
-    its ``Params``, which raises naming the parameter and what is allowed."""
+def chapter_module(name: str):
+    """The experiment module that computes a chapter (None for the pages that gather results)."""
     import importlib
 
     from igr_core.experiments import BY_NOTEBOOK
 
-    if name not in BY_NOTEBOOK:
-        return
-    module = importlib.import_module(BY_NOTEBOOK[name])
-    try:
-        module.Params.from_mapping(values)
-    except ValueError as err:
-        raise ParameterError(f"notebook {name!r}: {err}") from None
+    return importlib.import_module(BY_NOTEBOOK[name]) if name in BY_NOTEBOOK else None
 
 
-def load_profile(profile: str, root: Path = ROOT) -> dict[str, Any]:
-    path = root / "profiles" / f"{profile}.yml"
-    if not path.exists():
-        allowed = sorted(p.stem for p in (root / "profiles").glob("*.yml"))
-        raise ParameterError(f"unknown profile {profile!r}; allowed: {', '.join(allowed)}")
-    data = yaml.safe_load(path.read_text()) or {}
-    return data
-
-
-def profile_parameters(profile: str, name: str, root: Path = ROOT) -> dict[str, Any]:
-    data = load_profile(profile, root)
-    params = dict(data.get("defaults") or {})
-    params.update((data.get("notebooks") or {}).get(name) or {})
-    return params
+def effective_parameters(name: str, profile: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The values a notebook runs with: its ``Params`` built by the one validation path
+    (:func:`igr_core.experiments._params.resolve`: defaults <- profile <- overrides; names,
+    types, values), before any kernel starts. A page that gathers results takes only
+    ``profile``."""
+    module = chapter_module(name)
+    if module is None:
+        check_profile(profile)
+        if overrides:
+            raise ParameterError(f"notebook {name!r}: unknown parameter {sorted(overrides)[0]!r}; allowed: profile")
+        return {"profile": profile}
+    return module.Params.resolve(name, profile, overrides).as_dict()
 
 
 def resolve(arg: str) -> str:
@@ -178,18 +125,15 @@ def resolve(arg: str) -> str:
 
 
 def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path = ROOT):
-    """Validate every notebook's parameters before executing any: [(name, source, notebook, params)]."""
+    """Validate every notebook's parameters before executing any: [(name, source, notebook,
+    injected, effective)]; papermill injects ``injected`` (the profile and the overrides), the
+    notebook resolves the rest from its profile, and ``effective`` is what it will run."""
     jobs = []
     for name in names:
         src = source_of(name, root)
         nb = read_notebook(src)
-        defaults = notebook_parameters(nb)
-        params = {"profile": profile, **profile_parameters(profile, name, root)}
-        validate_parameters(name, defaults, params)
-        validate_parameters(name, defaults, overrides)
-        params.update(overrides)
-        check_values(name, {**defaults, **params})
-        jobs.append((name, src, nb, params))
+        effective = effective_parameters(name, profile, overrides)
+        jobs.append((name, src, nb, {"profile": profile, **overrides}, effective))
     return jobs
 
 
@@ -285,7 +229,7 @@ def _record(root: Path, name: str, profile: str, params: dict, seconds: float, k
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
-def _execute_one(name: str, src: Path, nb, params: dict, profile: str, key: str, root: Path,
+def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profile: str, key: str, root: Path,
                  single_thread: bool = False):
     """Execute one notebook with papermill (in a worker process); returns (name, seconds,
     status, failure) with failure = (ename, evalue, failed notebook path) or None. With
@@ -318,7 +262,7 @@ def _execute_one(name: str, src: Path, nb, params: dict, profile: str, key: str,
     for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):
         stale.unlink(missing_ok=True)
     dt = time.perf_counter() - t0
-    _record(root, name, profile, params, dt, key)
+    _record(root, name, profile, effective, dt, key)
     return name, dt, "ok", None
 
 
@@ -372,13 +316,13 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     ctx = mp.get_context("spawn")  # fresh interpreters: the parent may have imported jax
     for stage in stages:
         todo = []
-        for name, src, nb, params in stage:
-            key = fingerprint(name, src, params, profile, root)  # after the chapters ran, for the book pages
+        for name, src, nb, params, effective in stage:
+            key = fingerprint(name, src, effective, profile, root)  # after the chapters ran, for the book pages
             if not force and _reusable(name, key, profile, root):
                 times.append((name, 0.0, "reused"))
                 log(f"[reused] {name:<28} unchanged, reused ({profile})")
             else:
-                todo.append((name, src, nb, params, profile, key, root))
+                todo.append((name, src, nb, params, effective, profile, key, root))
         if len(todo) <= 1 or jobs == 1:
             for t in todo:
                 done(*_execute_one(*t))

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-PROFILES = ("smoke", "paper")
-
-
-def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(f"`profile` must be one of {PROFILES}, got {profile!r}.")
-    return profile
+from igr_core._src.verdicts import number_or  # noqa: F401  (prose formatting, re-exported for the pages)
+from igr_core.experiments._params import PROFILES, check_profile  # noqa: F401
 
 
 def show_markdown(text: str) -> None:
@@ -30,6 +25,30 @@ def table_markdown(df: pd.DataFrame) -> str:
     return clean.to_markdown(index=False, tablefmt="pipe")
 
 
+def plain(v):
+    """Tuples as lists, recursively (how parameters are compared and shown)."""
+    return [plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+def short(v, limit: int = 90) -> str:
+    """A parameter value as a short code span."""
+    text = repr(plain(v))
+    return f"`{text if len(text) <= limit else text[:limit - 3] + '...'}`"
+
+
+PROFILE_SENTENCES = {
+    "smoke": ("**Smoke profile**: every number and figure on this page is a real computation, run at small scale "
+              "on a CPU. It is not the paper's scale."),
+    "standin": ("**Stand-in profile**: the deep-network chapters at a scale chosen to decide their claims on a "
+                "2-core CPU, on the Fashion-MNIST stand-in for CIFAR-10."),
+    "paper": "**Paper profile**: the paper's grids and hyper-parameters where it states them.",
+}
+
+
+def profile_sentence(profile: str) -> str:
+    return PROFILE_SENTENCES[check_profile(profile)]
+
+
 def banner(profile: str, params: dict | None = None, data_source: str | None = None,
            provenance: str | None = None, stand_in: str | None = None) -> None:
     """Show which profile, data and (for cached results) which run produced the page;
@@ -40,11 +59,7 @@ def banner(profile: str, params: dict | None = None, data_source: str | None = N
                       "offline; every number and figure on this page comes from the stand-in data named below. "
                       "Run with `dataset: cifar10` and prepared tensorflow-datasets data for the paper's data.\n```")
     kind = "warning" if profile == "smoke" else "note"
-    what = ("**Smoke profile**: every number and figure on this page is a real computation, "
-            "run at small scale on a CPU. It is not the paper's scale; rerun with the `paper` "
-            "profile for that." if profile == "smoke" else
-            "**Paper profile**: the paper's grids and hyper-parameters.")
-    lines = [f"```{{{kind}}}", what]
+    lines = [f"```{{{kind}}}", profile_sentence(profile)]
     if data_source:
         lines.append(f"\nData: {data_source}.")
     if provenance:
@@ -83,18 +98,10 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
         glue(k, v, fmt if isinstance(v, float) else None)
 
 
-def number_or(value: float, missing: str, digits: int = 2) -> str:
-    """``value`` to ``digits`` significant digits, or the words ``missing`` when it is not
-    finite (a crossing never reached, an edge that does not exist)."""
-    import math
-
-    return f"{value:.{digits}g}" if value is not None and math.isfinite(value) else missing
-
-
 def glued(name: str):
     """The value glued under ``name`` in this kernel."""
     return _GLUED[name]
 
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "number_or", "glued"]
+           "number_or", "glued", "plain", "short", "profile_sentence"]

@@ -17,17 +17,10 @@ from typing import Iterable, NamedTuple
 
 import pandas as pd
 
-from igr_core._src.verdicts import OUTCOMES, Verdict
+from igr_core._src.verdicts import Claim
 from igr_core.book.display import check_profile, show_markdown, table_markdown
 
-COLUMNS = ["claim", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
-
-
-class Claim(NamedTuple):
-    claim: str  # the paper's claim, in a sentence
-    reference: str  # where the paper makes it ("Theorem 3.1", "Fig. 2a", "Eq. A.23")
-    verdict: Verdict  # computed by a rule of igr_core.verdicts
-    note: str = ""  # what was measured (setting, scale), shown beside the measurement
+COLUMNS = ["claim", "kind", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
 
 
 def repo_root() -> Path:
@@ -50,13 +43,10 @@ def _json_safe(v):
 def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
     out = []
     for c in claims:
-        if not isinstance(c.verdict, Verdict):
-            raise TypeError(f"claim {c.claim!r}: the verdict must come from igr_core.verdicts, got {c.verdict!r}.")
-        if c.verdict.outcome not in OUTCOMES:
-            raise ValueError(f"verdict must be one of {OUTCOMES}, got {c.verdict.outcome!r} for claim {c.claim!r}.")
-        v = c.verdict
+        v = c.checked().verdict
         measured = v.measured + (f" [{c.note}]" if c.note else "")
-        out.append({"notebook": notebook, "claim": c.claim, "reference": c.reference, "measured": measured,
+        out.append({"notebook": notebook, "claim": c.claim, "kind": c.kind, "version": c.version,
+                    "reference": c.reference, "measured": measured,
                     "expected": v.expected, "uncertainty": v.uncertainty, "n": int(v.n), "verdict": v.outcome,
                     "why": v.why, "rule": v.rule, "value": _json_safe(v.value), "profile": profile})
     return out
@@ -114,7 +104,7 @@ def _load(profile: str, root: Path | None = None) -> list[dict]:
 def gather_claims(profile: str, root: Path | None = None) -> pd.DataFrame:
     """All verdict rows written under ``results/<profile>/claims``, in notebook order."""
     out = [r for d in _load(profile, root) for r in d["claims"]]
-    return pd.DataFrame(out, columns=["notebook", *COLUMNS, "rule", "value", "profile"])
+    return pd.DataFrame(out, columns=["notebook", *COLUMNS, "version", "rule", "value", "profile"])
 
 
 def facts(profile: str, notebook: str, root: Path | None = None) -> dict:

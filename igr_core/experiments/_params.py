@@ -1,10 +1,73 @@
-"""Shared parameter handling for the experiment modules."""
+"""Parameters of the experiment modules: one home for every default, profiles as overrides.
+
+Abstraction: each chapter's frozen ``Params`` dataclass holds every default, with its type (the
+default's) and its value checks (``__post_init__``); ``Params()`` is the smoke profile, the
+scale a CPU runs in minutes. A profile (``igr_core/profiles/<name>.yml``, shipped with the
+package so that a notebook run by plain papermill or on Colab finds it) holds only the values
+that differ from those defaults, per notebook. :func:`resolve` is the one validation path:
+
+    profile file -> overrides (``-p NAME VALUE``, or names papermill injected) -> names, types
+    (against the dataclass defaults) -> values (``__post_init__``) -> ``Params``
+
+The book pipeline calls it before any kernel starts; each notebook calls it again with its
+globals (its parameters cell names only ``profile``; papermill injects the rest).
+
+Why the dataclasses and not the profile files hold the defaults: the dataclass is where the
+types and the value checks live, ``run(Params())`` must run what the smoke page shows, and
+a profile file then reads as the list of its departures from the smoke scale.
+"""
 from __future__ import annotations
 
 import dataclasses
+from importlib import resources
 from typing import Any, Mapping
 
 import numpy as np
+
+PROFILES = ("smoke", "standin", "paper")  # by scale, smallest first
+PROFILE_DESCRIPTIONS = {
+    "smoke": "CPU, small scale, offline data",
+    "standin": "CPU, the deep-network chapters on the Fashion-MNIST stand-in at a deciding scale",
+    "paper": "the paper's grids and hyper-parameters where it states them",
+}
+
+
+class ParameterError(ValueError):
+    """A parameter name, type or value that a chapter does not accept."""
+
+
+def _typename(v: Any) -> str:
+    return "list" if isinstance(v, (list, tuple)) else type(v).__name__
+
+
+def compatible(default: Any, value: Any) -> bool:
+    """Whether ``value`` has the type of ``default`` (ints pass for floats; lists for tuples,
+    element by element against the default's first element)."""
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float, np.integer, np.floating))
+    if isinstance(default, int):
+        return isinstance(value, (int, np.integer))
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            return False
+        return not (default and value) or all(compatible(default[0], v) for v in value)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return type(default) is type(value)
+
+
+def _tuples(v):
+    return tuple(_tuples(x) for x in v) if isinstance(v, (list, tuple)) else v
+
+
+def _plain(v):
+    return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
 
 
 class ParamsBase:
@@ -15,13 +78,101 @@ class ParamsBase:
         return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {f.name: f.default for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def check(cls, values: Mapping[str, Any], where: str = "") -> None:
+        """Names and types of ``values`` against the defaults; raises :class:`ParameterError`."""
+        defaults = cls.defaults()
+        for name, value in values.items():
+            if name not in defaults:
+                raise ParameterError(f"{where}unknown parameter {name!r}; allowed: {', '.join(sorted(defaults))}")
+            d = defaults[name]
+            if not compatible(d, value):
+                elem = f" of {_typename(d[0])}" if isinstance(d, (list, tuple)) and d else ""
+                raise ParameterError(f"{where}parameter {name!r} must be a {_typename(d)}{elem} "
+                                     f"(default {_plain(d)!r}), got {value!r} ({_typename(value)})")
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any]):
         """Build from a mapping that may hold more names (a notebook's globals)."""
-        known = {k: values[k] for k in cls.names() if k in values}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+        known = {k: _tuples(values[k]) for k in cls.names() if k in values}
+        try:
+            return cls(**known)
+        except ParameterError:
+            raise
+        except ValueError as err:
+            raise ParameterError(str(err)) from None
+
+    @classmethod
+    def notebook(cls) -> str:
+        import sys
+
+        return sys.modules[cls.__module__].NOTEBOOK
+
+    @classmethod
+    def resolve(cls, notebook: str, profile: str, overrides: Mapping[str, Any] | None = None):
+        """See :func:`resolve`."""
+        return resolve(cls, notebook, profile, overrides)
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, Any]):
+        """The chapter's parameters inside its notebook: ``profile`` and the names papermill
+        injected (see :func:`from_namespace`)."""
+        return from_namespace(cls, cls.notebook(), namespace)
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def changed(self) -> dict:
+        """The values that differ from the defaults (what the profile and overrides set)."""
+        d = type(self).defaults()
+        return {k: v for k, v in self.as_dict().items() if _plain(d[k]) != v}
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ParameterError(f"`profile` must be one of {PROFILES}, got {profile!r}.")
+    return profile
+
+
+def load_profile(profile: str) -> dict[str, Any]:
+    """The whole profile file (``igr_core/profiles/<profile>.yml``)."""
+    import yaml
+
+    check_profile(profile)
+    text = resources.files("igr_core").joinpath("profiles", f"{profile}.yml").read_text()
+    return yaml.safe_load(text) or {}
+
+
+def profile_values(profile: str, notebook: str) -> dict[str, Any]:
+    """What a profile sets for one notebook (its departures from the ``Params`` defaults)."""
+    data = load_profile(profile)
+    values = dict(data.get("defaults") or {})
+    values.update((data.get("notebooks") or {}).get(notebook) or {})
+    return values
+
+
+def resolve(cls, notebook: str, profile: str, overrides: Mapping[str, Any] | None = None):
+    """The one validation path: ``cls`` defaults <- profile <- ``overrides`` (names that are
+    not fields of ``cls`` are ignored only when ``overrides`` is a notebook's namespace, see
+    :func:`from_namespace`). Raises :class:`ParameterError` naming the parameter."""
+    where = f"notebook {notebook!r}: "
+    values = profile_values(profile, notebook)
+    cls.check(values, where + f"profile {profile!r}: ")
+    given = dict(overrides or {})
+    cls.check(given, where)
+    try:
+        return cls.from_mapping({**values, **given, "profile": check_profile(profile)})
+    except ParameterError as err:
+        raise ParameterError(where + str(err)) from None
+
+
+def from_namespace(cls, notebook: str, namespace: Mapping[str, Any]):
+    """``Params`` inside a notebook: ``profile`` and any field names papermill injected."""
+    given = {k: namespace[k] for k in cls.names() if k in namespace and k != "profile"}
+    return resolve(cls, notebook, namespace.get("profile", "smoke"), given)
 
 
 def positive(name: str, v, integer: bool = False, allow_zero: bool = False) -> None:
@@ -49,8 +200,17 @@ def one_of(name: str, v, allowed) -> None:
         raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {v!r}.")
 
 
+def require_x64() -> None:
+    """Float64 for a chapter whose claims need it (identities to rounding, convergence orders):
+    the chapter turns it on itself (``X64 = True`` in its module) rather than trusting the caller."""
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+
+
 def should_train(p) -> bool:
-    """Whether a chapter may train what its cache lacks: ``train_missing`` "yes"/"no", or
+    """Whether a chapter may train what its store lacks: ``train_missing`` "yes"/"no", or
     "auto" = everywhere except the paper profile on a CPU (which re-plots committed results)."""
     import jax
 

@@ -28,16 +28,22 @@ from igr_core._src import selection as _sel
 from igr_core._src import verdicts as V
 from igr_core._src.data import load_mnist
 from igr_core._src.models import mlp_num_params, resnet18_num_params
-from igr_core.book.ledger import Claim
+from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import positive, positive_seq
-from igr_core.experiments.resnet import EMPTY_COLUMNS, STAND_IN, ImageParams, images_or_reason, run_grid, sweep_config
+from igr_core.experiments._images import (
+    EMPTY_COLUMNS, STAND_IN, ImageParams, data_fingerprint, images_or_reason, run_grid, sweep_config,
+)
 
 NOTEBOOK = "07_egr"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
 PAPER_GAIN = 0.12  # "EGR produces a boost of more than 12% in test accuracy" (Section 6), read as 12 points
 
 
 @dataclasses.dataclass(frozen=True)
 class Params(ImageParams):
+    n_train: int = 512
+    eval_every_epochs: float = 2.5
+    seeds: tuple = (0, 1, 2, 3)
     learning_rate: float = 0.05  # Fig. 3c: the paper gives no h (this companion's choice)
     mus: tuple = (0.0, 0.01, 0.05)  # EGR coefficients of the ResNet grid; 0 = the SGD baseline
     egr_mu: float = 0.01  # the mu whose gain is judged, fixed before the run (the paper gives none)
@@ -153,6 +159,11 @@ def _reach(r: Results) -> V.Verdict:
                          f">= {top_gd:.3g}", "", len(r.mlp), "no GD run diverged: the ladder never reached GD's "
                          "stability edge, so what GD cannot reach is not located", top_egr)
     return V.at_least(top_egr, top_egr, top_egr, top_gd, what="largest stable EGR lambda", n=len(r.mlp))
+
+
+def is_complete(r: Results) -> bool:
+    """Whether the store keeps these results: not when the grid was neither stored nor trained here."""
+    return r.sweep is not None
 
 
 def claims(r: Results) -> list[Claim]:

@@ -39,10 +39,12 @@ from igr_core._src import verdicts as V
 from igr_core._src.losses import mean_loss
 from igr_core._src.models import dropout_mlp, mlp
 from igr_core._src.problems import mnist_digits, mnist_mlp_problem
-from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "08_estimation"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 PENALTY_KINDS = ("ridge", "l1", "elastic net")
 
 
@@ -82,7 +84,7 @@ class Params(ParamsBase):
     dropout_seeds: tuple = (0, 1, 2, 3)
 
     def __post_init__(self):
-        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("profile", self.profile, PROFILES)
         positive_seq("penalty_strengths", self.penalty_strengths)
         for name in ("penalty_n", "penalty_inputs", "penalty_width", "penalty_steps", "ols_n", "ols_d", "ols_steps",
                      "ols_max_endpoints", "igr_n", "igr_fit_fractions", "igr_probes", "dropout_n", "dropout_steps"):
@@ -368,6 +370,7 @@ def dropout_study(p: Params) -> pd.DataFrame:
 
 
 def run(p: Params) -> Results:
+    require_x64()
     penalties = pd.concat([known_penalties(p, s) for s in p.penalty_seeds], ignore_index=True)
     ols_stack, ols_diag, ols_scalar = early_stopping(p)
     igr, source = igr_study(p)

@@ -22,12 +22,14 @@ from jax.flatten_util import ravel_pytree
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts as V
-from igr_core._src.problems import Problem, mnist_mlp_problem, toy_problem
+from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss, r_ig
-from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "02_geometry"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 H_MODIFIED = 0.1  # the step size at which Proposition 3.3 is checked
 
 COL_A6 = "A.6: <N_fd, z> vs 1/sqrt(1 + m R_IG)"
@@ -47,7 +49,7 @@ class Params(ParamsBase):
     seed: int = 0
 
     def __post_init__(self):
-        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("profile", self.profile, PROFILES)
         positive("n_points", self.n_points, integer=True)
         positive("n_digits", self.n_digits, integer=True)
         positive_seq("hidden", self.hidden, integer=True)
@@ -57,10 +59,11 @@ class Params(ParamsBase):
 
 class Results(NamedTuple):
     params: Params
-    toy: Problem
-    net: Problem
+    toy: ProblemInfo
+    net: ProblemInfo
     identities: pd.DataFrame  # problem, point, R_IG, one column of relative errors per identity
     surface: tuple  # (A, B, E, slope) of the two-parameter model on a grid
+    normals: tuple  # ((a, b, E), unit normal) at a few points of the two-parameter model's surface
 
 
 def identities(problem: Problem, n_points: int, scale: float, seed: int) -> pd.DataFrame:
@@ -99,12 +102,25 @@ def toy_surface(lim: float = 2.0, n: int = 41):
     return A, B, np.asarray(_toy.loss(th, p.x, p.y)), np.asarray(_toy.slope(th, p.x, p.y))
 
 
+NORMAL_POINTS = ((-1.5, 1.0), (1.5, 1.5), (0.5, -1.5), (-1.0, -1.0), (0.0, 0.0))
+
+
+def surface_normals(toy: Problem, points=NORMAL_POINTS) -> tuple:
+    """((a, b, E), unit normal N) of the two-parameter model's surface at ``points``."""
+    out = []
+    for a, b in points:
+        th = jnp.array([a, b])
+        out.append(((a, b, float(toy.loss(th, *toy.args))), np.asarray(_geo.unit_normal(toy.loss, th, *toy.args))))
+    return tuple(out)
+
+
 def run(p: Params) -> Results:
+    require_x64()
     toy = toy_problem("I")
     net = mnist_mlp_problem(n_examples=p.n_digits, hidden=p.hidden, activation="tanh", seed=p.seed)
     ident = pd.concat([identities(prob, p.n_points, p.point_scale, p.seed) for prob in (toy, net)],
                       ignore_index=True)
-    return Results(p, toy, net, ident, toy_surface())
+    return Results(p, toy.info(), net.info(), ident, toy_surface(), surface_normals(toy))
 
 
 def claims(r: Results) -> list[Claim]:

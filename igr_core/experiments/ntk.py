@@ -23,10 +23,12 @@ from igr_core._src import ntk as _ntk
 from igr_core._src import verdicts as V
 from igr_core._src.problems import regression_mlp
 from igr_core._src.regularizers import modified_loss, num_params, r_ig
-from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "03_ntk"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Params(ParamsBase):
     seeds: tuple = (0, 1, 2)
 
     def __post_init__(self):
-        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("profile", self.profile, PROFILES)
         positive("n", self.n, integer=True)
         positive_seq("hidden", self.hidden, integer=True)
         positive_seq("identity_hs", self.identity_hs)
@@ -141,6 +143,7 @@ def summarize(traj: pd.DataFrame, baseline_fraction: float) -> pd.DataFrame:
 
 
 def run(p: Params) -> Results:
+    require_x64()
     configs = [dict(n=p.n, hidden=p.hidden, outputs=1, seed=p.seeds[0]),
                dict(n=p.n, hidden=p.hidden, outputs=3, seed=p.seeds[0])]
     ident, source = identity_table(configs, p.identity_hs)

@@ -39,12 +39,14 @@ from igr_core._src import optimizers as O
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts as V
 from igr_core._src.problems import mnist_mlp_problem, toy_problem
-from igr_core.book.display import number_or
-from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
-from igr_core.experiments.theorems import crossing
+from igr_core._src.bea import crossing
+from igr_core._src.verdicts import number_or
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "09_optimizers"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Params(ParamsBase):
     map_n: int = 12
 
     def __post_init__(self):
-        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("profile", self.profile, PROFILES)
         for name in ("n_digits", "sgd_n", "sgd_batch", "map_n", "reshuffle_n", "reshuffle_batch"):
             positive(name, getattr(self, name), integer=True)
         positive_seq("hidden", self.hidden, integer=True)
@@ -138,6 +140,7 @@ def _rows(opt, problem, desc, expected, hs, errs):
 
 
 def run(p: Params) -> Results:
+    require_x64()
     net = mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
     problems = {"2-parameter model": (toy_problem("I"), p.toy_hs), "tanh MLP": (net, p.net_hs)}
     beta = p.momentum_beta
@@ -270,7 +273,7 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Where the first-order description stops describing the iterates: on the two-parameter
     model, the global error at ``map_T`` against the first-order modified flow divided by the
     error against the naive flow, over a geometric ladder of h; the crossing of 1
-    (``theorems.crossing``) next to the linear stability edge at theta_0 (GD 2/lambda,
+    (``bea.crossing``) next to the linear stability edge at theta_0 (GD 2/lambda,
     heavy ball 2(1+beta)/lambda; Adam has no fixed edge)."""
     pr = toy_problem("I")
     L, th, a = pr.loss, pr.theta0, pr.args

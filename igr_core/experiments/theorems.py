@@ -22,13 +22,16 @@ import pandas as pd
 from igr_core._src import bea as _bea
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
+from igr_core._src.bea import crossing
 from igr_core._src import verdicts as V
-from igr_core._src.problems import Problem, mnist_mlp_problem, toy_problem
+from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss
-from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "01_theorem_checks"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Params(ParamsBase):
     seed: int = 0
 
     def __post_init__(self):
-        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("profile", self.profile, PROFILES)
         for name in ("local_hs", "toy_hs", "moderate_hs", "norm_hs", "minima_hs"):
             positive_seq(name, getattr(self, name))
         for name in ("global_T", "toy_T", "moderate_T"):
@@ -63,8 +66,8 @@ class Params(ParamsBase):
 
 class Results(NamedTuple):
     params: Params
-    net: Problem
-    toy: Problem
+    net: ProblemInfo
+    toy: ProblemInfo
     local_errors: pd.DataFrame  # problem, order, h, error
     local_fits: pd.DataFrame  # problem, order, expected slope, measured slope, stderr, n
     global_errors: pd.DataFrame
@@ -116,23 +119,6 @@ def moderate_regime(problem: Problem, hs: Sequence[float], T: float) -> pd.DataF
     df["diverged"] = ~np.isfinite(e0)
     df["ratio modified / original"] = np.where(df["diverged"], np.nan, e1 / e0)
     return df
-
-
-def crossing(hs, ratios, level: float = 1.0) -> float:
-    """Smallest h at which ``ratios`` (sorted by h) reach ``level``, interpolated linearly in
-    (log h, log ratio) between the last point below and the first at or above; NaN if the
-    ratio never reaches the level (or starts above it)."""
-    hs, r = np.asarray(hs, float), np.asarray(ratios, float)
-    order = np.argsort(hs)
-    hs, r = hs[order], r[order]
-    ok = np.isfinite(r) & (r > 0)
-    hs, r = hs[ok], r[ok]
-    above = np.flatnonzero(r >= level)
-    if above.size == 0 or above[0] == 0:
-        return float("nan")
-    i = above[0]
-    x0, x1, y0, y1 = np.log(hs[i - 1]), np.log(hs[i]), np.log(r[i - 1]), np.log(r[i])
-    return float(np.exp(x0 + (np.log(level) - y0) * (x1 - x0) / (y1 - y0)))
 
 
 def non_gradient_part(problem: Problem, num_probes: int | None = None) -> pd.DataFrame:
@@ -246,6 +232,7 @@ def zero_set_study(n_points: int = 200, h: float = 0.1, seed: int = 0) -> dict:
 
 
 def run(p: Params) -> Results:
+    require_x64()
     net = mnist_mlp_problem(n_examples=p.n_digits, hidden=p.hidden, activation="tanh", seed=p.seed)
     toy = toy_problem("I")
     le_t, lf_t = order_study([toy], p.toy_hs, "local")
@@ -258,7 +245,7 @@ def run(p: Params) -> Results:
     ratios = norm_bound_study(net, p.norm_hs, p.norm_steps)
     crit = minima_study(p.minima_hs)
     asym = pd.concat([non_gradient_part(toy), non_gradient_part(net, num_probes=16)], ignore_index=True)
-    return Results(p, net, toy, pd.concat([le_t, le_n]), pd.concat([lf_t, lf_n]), pd.concat([ge_t, ge_n]),
+    return Results(p, net.info(), toy.info(), pd.concat([le_t, le_n]), pd.concat([lf_t, lf_n]), pd.concat([ge_t, ge_n]),
                    pd.concat([gf_t, gf_n]), mod, lam, h_cross, ratios, crit, minima_summary(crit),
                    zero_set_study(h=0.1), asym)
 

@@ -20,10 +20,12 @@ import pandas as pd
 from igr_core._src import bea as _bea
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts as V
-from igr_core.book.ledger import Claim
-from igr_core.experiments._params import ParamsBase, one_of, positive, positive_seq
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "04_toy_model"
+RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 
 
 
@@ -215,7 +217,7 @@ class Params(ParamsBase):
     map_t_end: float = 20.0
 
     def __post_init__(self):
-        one_of("profile", self.profile, ("smoke", "paper"))
+        one_of("profile", self.profile, PROFILES)
         if len(self.initial_points) != 2 or any(len(p) != 2 for p in self.initial_points):
             raise ValueError(f"`initial_points` must be two (a_0, b_0) pairs, got {self.initial_points!r}.")
         if len(self.test_point) != 2:
@@ -232,11 +234,6 @@ class Params(ParamsBase):
         lo, hi, k = self.scan_h_range
         if not (0 < lo < hi and int(k) == k and k >= 3):
             raise ValueError(f"`scan_h_range` must be [first h > 0, last h > first, count >= 3], got {self.scan_h_range!r}.")
-
-    @classmethod
-    def from_mapping(cls, values):
-        p = super().from_mapping(values)
-        return dataclasses.replace(p, initial_points=tuple(tuple(x) for x in p.initial_points))
 
 
 class Results(NamedTuple):
@@ -270,6 +267,7 @@ def onset(hs, flags) -> float:
 
 
 def run(p: Params) -> Results:
+    require_x64()
     pts = {"I": _toy.TABLE_A1["I"]._replace(theta0=tuple(p.initial_points[0])),
            "II": _toy.TABLE_A1["II"]._replace(theta0=tuple(p.initial_points[1]))}
     names = ("I", "II")

@@ -1,0 +1,96 @@
+"""One chapter's page: parameters -> result store -> banner, in one call from its notebook.
+
+Abstraction: :func:`compute` is the path every chapter takes,
+
+    profile (papermill injects it, with any overrides) -> ``Params`` (the one validation path)
+    -> :func:`igr_core._src.store.run` (read the stored results, or compute, store and read back)
+
+and :func:`banner` shows what ran: the profile, the data, where the results come from (computed
+here, or read from the store with the device, date and commit that computed them) and one table
+of the effective parameters, each marked with what set it (the ``Params`` default, the profile,
+or an override). The notebook's own parameters cell names only the profile and is hidden.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+import pandas as pd
+
+from igr_core._src import store as _store
+from igr_core.book import display, ledger
+from igr_core.experiments._params import PROFILE_DESCRIPTIONS, profile_values, require_x64
+
+
+class Chapter(NamedTuple):
+    params: Any  # the chapter's Params
+    results: Any  # its Results, as stored
+    stored: _store.Stored
+
+
+def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
+    """The chapter's parameters from the notebook's namespace and its results from the store."""
+    p = experiment.Params.from_namespace(namespace)
+    if getattr(experiment, "X64", False):
+        require_x64()
+    s = _store.run(experiment, p, ledger.results_dir(p.profile), log=display.progress, root=ledger.repo_root())
+    return Chapter(p, s.results, s)
+
+
+def parameters_table(p) -> pd.DataFrame:
+    """Every effective parameter with what set it: the default, the profile, or an override."""
+    defaults = type(p).defaults()
+    from_profile = profile_values(p.profile, type(p).notebook())
+    rows = []
+    for name, value in p.as_dict().items():
+        if name == "profile":
+            continue
+        plain_default = display.plain(defaults[name])
+        if name in from_profile and display.plain(from_profile[name]) == value:
+            by = f"profile `{p.profile}`"
+        elif value == plain_default:
+            by = "default"
+        else:
+            by = "override"
+        rows.append({"parameter": name, "value": display.short(value), "set by": by})
+    return pd.DataFrame(rows)
+
+
+def where_from(stored: _store.Stored) -> str:
+    m = stored.manifest
+    prov = m.get("provenance", {})
+    versions = prov.get("versions", {})
+    what = (f"{prov.get('device', '?')} ({prov.get('backend', '?')}, jax {versions.get('jax', '?')}), "
+            f"{prov.get('date', '?')}, {prov.get('seconds', 0):.0f} s, commit {prov.get('git_commit', '?')}")
+    if m.get("incomplete"):
+        return f"computed here, not stored (incomplete on this machine): {what}"
+    rel = "/".join(stored.path.parts[-4:])
+    return (f"computed in this run and stored in `{rel}`: {what}" if stored.computed else
+            f"read from the result store, `{rel}` (results version {m.get('results_version')}), computed by {what}")
+
+
+def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = None) -> None:
+    """The page's banner: profile, data, where the results come from, and the parameters."""
+    p = ch.params
+    if stand_in:
+        display.show_markdown(f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
+                              "offline; every number and figure on this page comes from the stand-in data named "
+                              "below. Run with `dataset: cifar10` and prepared tensorflow-datasets data for the "
+                              "paper's data.\n```")
+    kind = "warning" if p.profile == "smoke" else "note"
+    lines = [f"```{{{kind}}}", display.profile_sentence(p.profile)]
+    if data_source:
+        lines.append(f"\nData: {data_source}.")
+    lines.append(f"\nResults: {where_from(ch.stored)}.")
+    sweep = getattr(ch.results, "sweep", None)
+    if getattr(sweep, "provenance", None):
+        trained = "; ".join(sorted({f"{v.get('device', '?')} (jax {v.get('jax', '?')}, {v.get('date', '?')[:10]})"
+                                    for v in sweep.provenance.values()}))
+        lines.append(f"\nTraining grid trained on: {trained}.")
+    lines.append("```")
+    display.show_markdown("\n".join(lines))
+    table = display.table_markdown(parameters_table(p))
+    display.show_markdown(f"```{{admonition}} Parameters of this run (profile `{p.profile}`: "
+                          f"{PROFILE_DESCRIPTIONS[p.profile]})\n:class: dropdown\n\n{table}\n```")
+
+
+__all__ = ["Chapter", "compute", "parameters_table", "where_from", "banner"]

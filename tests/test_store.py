@@ -1,0 +1,111 @@
+"""The result store: computed once, read back identically, stale versions and other data
+refused, the recompute switch, interrupted runs resumed from their saved parts."""
+import dataclasses
+import types
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from igr_core._src import store
+from igr_core.experiments._params import ParamsBase
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    n: int = 3
+    strategy: str = "auto"
+
+
+class Results(NamedTuple):
+    params: Params
+    table: pd.DataFrame
+    array: np.ndarray
+    value: float
+    nested: dict
+    pair: tuple
+
+
+def make_module(version=1, data=None, fail_at=None):
+    calls = {"run": 0, "parts": 0}
+
+    def run(p, parts=store.no_parts):
+        calls["run"] += 1
+        rows = []
+        for i in range(p.n):
+            def part(i=i):
+                calls["parts"] += 1
+                if fail_at is not None and i == fail_at:
+                    raise KeyboardInterrupt("cut off")
+                return {"i": i, "square": float(i * i)}
+            rows.append(parts(f"row {i}", part))
+        return Results(p, pd.DataFrame(rows), np.arange(p.n, dtype=np.float64), float("nan"),
+                       {"a": (1, 2.5), 3: "three"}, (np.float32(1.5), None))
+
+    mod = types.SimpleNamespace(NOTEBOOK="99_fake", RESULTS_VERSION=version, Params=Params, run=run, calls=calls)
+    if data is not None:
+        mod.data_fingerprint = lambda p: data
+    return mod
+
+
+def test_store_computes_once_and_reads_back_the_same(tmp_path):
+    mod = make_module()
+    first = store.run(mod, Params(), tmp_path)
+    second = store.run(mod, Params(strategy="loop"), tmp_path)  # execution-only fields share the entry
+    assert first.computed and not second.computed and mod.calls["run"] == 1
+    a, b = first.results, second.results
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.table["i"].dtype == np.int64 and np.isnan(b.value) and b.nested == {"a": (1, 2.5), 3: "three"}
+    assert b.pair == (1.5, None) and b.params == Params() and np.array_equal(b.array, np.arange(3.0))
+    m = second.manifest
+    assert m["chapter"] == "99_fake" and m["results_version"] == 1 and m["params"]["n"] == 3
+    assert {"device", "versions", "seconds", "git_commit", "date"} <= set(m["provenance"])
+    assert second.path == tmp_path / "99_fake" / store.params_key(Params())
+
+
+def test_other_parameters_get_their_own_entry(tmp_path):
+    mod = make_module()
+    store.run(mod, Params(n=2), tmp_path)
+    store.run(mod, Params(n=4), tmp_path)
+    assert mod.calls["run"] == 2 and len(list((tmp_path / "99_fake").iterdir())) == 2
+
+
+def test_a_stale_results_version_is_refused_with_how_to_recompute(tmp_path):
+    store.run(make_module(version=1), Params(), tmp_path)
+    newer = make_module(version=2)
+    with pytest.raises(store.StaleResultsError, match=r"99_fake.*version 1.*version 2.*FORCE=1"):
+        store.run(newer, Params(), tmp_path)
+    assert newer.calls["run"] == 0
+    again = store.run(newer, Params(), tmp_path, recompute=True)
+    assert again.computed and again.manifest["results_version"] == 2
+
+
+def test_results_of_other_data_are_refused(tmp_path):
+    store.run(make_module(data={"sha256": "aaaa"}), Params(), tmp_path)
+    with pytest.raises(store.StaleResultsError, match="other data"):
+        store.run(make_module(data={"sha256": "bbbb"}), Params(), tmp_path)
+
+
+def test_the_recompute_switch_from_the_environment(tmp_path, monkeypatch):
+    mod = make_module()
+    store.run(mod, Params(), tmp_path)
+    monkeypatch.setenv(store.RECOMPUTE_ENV, "1")
+    assert store.run(mod, Params(), tmp_path).computed and mod.calls["run"] == 2
+
+
+def test_an_interrupted_run_resumes_from_its_parts(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        store.run(make_module(fail_at=2), Params(n=4), tmp_path)
+    resumed = make_module()
+    out = store.run(resumed, Params(n=4), tmp_path)
+    assert resumed.calls["parts"] == 2  # rows 0 and 1 were saved before the cut
+    assert list(out.results.table["i"]) == [0, 1, 2, 3]
+    assert not (out.path / "parts").exists()
+
+
+def test_values_the_store_cannot_hold_are_named(tmp_path):
+    bad = Results(Params(), pd.DataFrame(), np.zeros(1), 0.0, {"f": len}, ())
+    with pytest.raises(TypeError, match=r"results\.nested\['f'\].*cannot be stored"):
+        store.save(tmp_path / "x", bad, {})
