@@ -1,15 +1,18 @@
 # The IGR companion. `make book` and `make test` set themselves up on a fresh machine.
 PYTHON  ?= python3
 VENV    ?= .venv
-PROFILE ?= smoke
+PROFILE ?= largest
 FORCE   ?=
 PY       = $(VENV)/bin/python
 STAMP    = $(VENV)/.installed
 
-.PHONY: all book paper test test-slow check-book bench lock clean help fashion-mnist
+.PHONY: all book paper lint test test-slow check-book bench lock clean help fashion-mnist
 
 help:
-	@echo "make book [PROFILE=smoke|paper] [FORCE=1]  execute changed notebooks (all with FORCE=1), build _build/html"
+	@echo "make book                        the published book: every chapter at the largest scale in results/ (re-plotted)"
+	@echo "make book PROFILE=smoke          execute every chapter from scratch at small scale (what CI runs)"
+	@echo "make book PROFILE=standin|paper  one profile; computes only what the result store lacks"
+	@echo "make book FORCE=1                re-execute every page and recompute every result"
 	@echo "make test                        run the pytest suite (under 5 minutes on 2 cores)"
 	@echo "make test-slow                   the compile-heavy checks (the ResNet vmap path), run by CI"
 	@echo "make check-book                  open the built book in headless chromium and check every page"
@@ -22,13 +25,16 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 book: $(STAMP) fashion-mnist
-	$(PY) -m igr_core.book all --profile $(PROFILE) $(if $(FORCE),--force,)
+	$(PY) -m igr_core.book all --profile $(PROFILE) $(if $(FORCE),--force --recompute,) $(if $(filter smoke,$(PROFILE)),--recompute,)
 
 paper:
 	$(MAKE) book PROFILE=paper
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest -q -n auto --dist loadfile
+
+lint: $(STAMP)
+	$(PY) -m ruff check igr_core tests benchmarks
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

@@ -112,7 +112,8 @@ def effective_parameters(name: str, profile: str, overrides: dict[str, Any] | No
     ``profile``."""
     module = chapter_module(name)
     if module is None:
-        check_profile(profile)
+        if profile != LARGEST:
+            check_profile(profile)
         if overrides:
             raise ParameterError(f"notebook {name!r}: unknown parameter {sorted(overrides)[0]!r}; allowed: profile")
         return {"profile": profile}
@@ -124,16 +125,34 @@ def resolve(arg: str) -> str:
     return Path(arg).stem
 
 
+LARGEST = "largest"  # the published book: each chapter at the largest profile its results are stored at
+
+
+def page_profile(name: str, profile: str, root: Path = ROOT) -> str:
+    """The profile a notebook executes with. ``largest``: a chapter takes the largest profile
+    whose results the store holds (else ``smoke``, computed here); the gathering pages take
+    ``largest`` and read each chapter at its largest scale."""
+    if profile != LARGEST:
+        return check_profile(profile)
+    if chapter_module(name) is None:
+        return LARGEST
+    from igr_core.book import ledger
+
+    return ledger.largest_profile(name, root) or "smoke"
+
+
 def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path = ROOT):
     """Validate every notebook's parameters before executing any: [(name, source, notebook,
-    injected, effective)]; papermill injects ``injected`` (the profile and the overrides), the
-    notebook resolves the rest from its profile, and ``effective`` is what it will run."""
+    injected, effective, profile)]; papermill injects ``injected`` (the profile and the
+    overrides), the notebook resolves the rest from its profile, and ``effective`` is what it
+    will run."""
     jobs = []
     for name in names:
         src = source_of(name, root)
         nb = read_notebook(src)
-        effective = effective_parameters(name, profile, overrides)
-        jobs.append((name, src, nb, {"profile": profile, **overrides}, effective))
+        prof = page_profile(name, profile, root)
+        effective = effective_parameters(name, prof, overrides)
+        jobs.append((name, src, nb, {"profile": prof, **overrides}, effective, prof))
     return jobs
 
 
@@ -164,12 +183,13 @@ def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = R
     for f in sorted(pkg.rglob("*.py")):
         h.update(f.relative_to(pkg).as_posix().encode())
         h.update(f.read_bytes())
-    if src.parent.name == "book":  # pages that gather the chapters' ledger entries and provenance records
-        files = [*(root / "results").glob("*/claims/*.json"), *(root / "results" / profile / "provenance").glob("*.json")]
-        for f in sorted(files):
-            if (root / "notebooks" / f"{f.stem}.md").exists():
-                h.update(f.relative_to(root).as_posix().encode())
-                h.update(f.read_bytes())
+    if src.parent.name == "book":  # pages that gather every chapter's stored results and execution records
+        files = [*(root / "results").glob("*/*/*/manifest.json"), *(root / "results").glob("*/provenance/*.json")]
+    else:  # a chapter: its own stored results (a recomputed or deleted entry re-executes the page)
+        files = list((root / "results" / profile / name).glob("*/manifest.json"))
+    for f in sorted(files):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -180,8 +200,6 @@ def _reusable(name: str, key: str, profile: str, root: Path) -> bool:
     if not (out.exists() and meta.exists()):
         return False
     saved = json.loads(meta.read_text())
-    if saved.get("ledger") and not (root / "results" / profile / "claims" / f"{name}.json").exists():
-        return False  # a chapter whose verdicts are gone must run again
     return saved.get("fingerprint") == key and saved.get("profile") == profile
 
 
@@ -207,14 +225,10 @@ def _record(root: Path, name: str, profile: str, params: dict, seconds: float, k
             return "unknown"
 
     lock = root / "constraints.txt"
-    ledger_entry = root / "results" / profile / "claims" / f"{name}.json"
-    data_source = ""
-    if ledger_entry.exists():
-        data_source = str(json.loads(ledger_entry.read_text()).get("facts", {}).get("data_source", ""))
     import jax
 
     rec = {"notebook": name, "profile": profile, "parameters": params, "seconds": round(seconds, 1),
-           "data_source": data_source, "devices": [str(d) for d in jax.devices()],
+           "devices": [str(d) for d in jax.devices()],
            "versions": {p: version(p) for p in ("jax", "jaxlib", "dm-haiku", "optax", "jupyter-book", "papermill")},
            "git_commit": git_commit(),
            "constraints_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock.exists() else "",
@@ -222,8 +236,7 @@ def _record(root: Path, name: str, profile: str, params: dict, seconds: float, k
     prov = root / "results" / profile / "provenance"
     prov.mkdir(parents=True, exist_ok=True)
     (prov / f"{name}.json").write_text(json.dumps(rec, indent=1, default=str))
-    (root / EXECUTED / f"{name}.hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile,
-                                                                 "ledger": ledger_entry.exists()}))
+    (root / EXECUTED / f"{name}.hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile}))
 
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -262,6 +275,7 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
     for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):
         stale.unlink(missing_ok=True)
     dt = time.perf_counter() - t0
+    key = fingerprint(name, src, effective, profile, root)  # after the run: it includes what the run stored
     _record(root, name, profile, effective, dt, key)
     return name, dt, "ok", None
 
@@ -281,7 +295,8 @@ def default_jobs() -> int:
 
 
 def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = None,
-            root: Path = ROOT, log=print, force: bool = False, jobs: int | None = None) -> list[tuple[str, float, str]]:
+            root: Path = ROOT, log=print, force: bool = False, jobs: int | None = None,
+            recompute: bool = False) -> list[tuple[str, float, str]]:
     """Execute notebooks with papermill. Returns [(name, seconds, status)]; raises on failure.
 
     A notebook whose :func:`fingerprint` matches its last good execution is reused
@@ -296,6 +311,11 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     import concurrent.futures as cf
     import multiprocessing as mp
 
+    if recompute:  # the kernels inherit it: every chapter's store.run recomputes (the sweep caches stay)
+        from igr_core._src.store import RECOMPUTE_ENV
+
+        os.environ[RECOMPUTE_ENV] = "1"
+        force = True
     jobs = default_jobs() if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"`jobs` must be a positive integer, got {jobs!r}.")
@@ -305,9 +325,11 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     (root / "_build" / ".papermill").mkdir(parents=True, exist_ok=True)
     times, failed = [], []
 
+    profiles = {j[0]: j[5] for j in plans}
+
     def done(name, dt, status, failure):
         times.append((name, dt, status))
-        log(f"[{status:>6}] {name:<28} {dt:7.1f} s  ({profile})")
+        log(f"[{status:>6}] {name:<28} {dt:7.1f} s  ({profiles[name]})")
         if failure is not None:
             failed.append((name, root / EXECUTED / f"{name}.ipynb", *failure))
 
@@ -316,13 +338,13 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     ctx = mp.get_context("spawn")  # fresh interpreters: the parent may have imported jax
     for stage in stages:
         todo = []
-        for name, src, nb, params, effective in stage:
-            key = fingerprint(name, src, effective, profile, root)  # after the chapters ran, for the book pages
-            if not force and _reusable(name, key, profile, root):
+        for name, src, nb, params, effective, prof in stage:
+            key = fingerprint(name, src, effective, prof, root)  # after the chapters ran, for the book pages
+            if not force and _reusable(name, key, prof, root):
                 times.append((name, 0.0, "reused"))
-                log(f"[reused] {name:<28} unchanged, reused ({profile})")
+                log(f"[reused] {name:<28} unchanged, reused ({prof})")
             else:
-                todo.append((name, src, nb, params, effective, profile, key, root))
+                todo.append((name, src, nb, params, effective, prof, key, root))
         if len(todo) <= 1 or jobs == 1:
             for t in todo:
                 done(*_execute_one(*t))
@@ -369,13 +391,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m igr_core.book", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("execute", "build", "all"))
     ap.add_argument("notebooks", nargs="*", help="names or paths (default: every notebook in _toc.yml)")
-    ap.add_argument("--profile", default="smoke")
+    ap.add_argument("--profile", default="smoke",
+                    help=f"smoke, standin, paper, or {LARGEST} (each chapter at the largest scale in the result store)")
     ap.add_argument("--force", action="store_true", help="re-execute every notebook, even unchanged ones")
+    ap.add_argument("--recompute", action="store_true",
+                    help="recompute every chapter's results instead of reading the result store (implies --force)")
     ap.add_argument("--jobs", type=int, default=None,
                     help="chapters executed at once (default: IGR_BOOK_JOBS, else 2 on 2+ cores)")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                     help="override one parameter (VALUE is YAML) for the notebooks executed")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)  # options anywhere: `execute --profile paper 04_toy_model` too
     try:
         if args.command in ("execute", "all"):
             names = [resolve(n) for n in args.notebooks] or toc_notebooks()
@@ -383,10 +408,11 @@ def main(argv: list[str] | None = None) -> int:
             for n in names:
                 if n not in known:
                     raise ParameterError(f"unknown notebook {n!r}; allowed: {', '.join(sorted(known))}")
-            execute(names, args.profile, _parse_overrides(args.parameter), force=args.force, jobs=args.jobs)
+            execute(names, args.profile, _parse_overrides(args.parameter), force=args.force, jobs=args.jobs,
+                    recompute=args.recompute)
         if args.command in ("build", "all"):
             build()
-    except (ParameterError, RuntimeError, FileNotFoundError) as err:
+    except (ParameterError, RuntimeError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -42,18 +42,20 @@ PROFILE_SENTENCES = {
     "standin": ("**Stand-in profile**: the deep-network chapters at a scale chosen to decide their claims on a "
                 "2-core CPU, on the Fashion-MNIST stand-in for CIFAR-10."),
     "paper": "**Paper profile**: the paper's grids and hyper-parameters where it states them.",
+    "largest": ("**The published build**: every chapter at the largest scale whose results are in the result "
+                "store (its page's banner names the profile, the data and the device)."),
 }
 
 
 def profile_sentence(profile: str) -> str:
-    return PROFILE_SENTENCES[check_profile(profile)]
+    return PROFILE_SENTENCES[profile if profile == "largest" else check_profile(profile)]
 
 
 def banner(profile: str, params: dict | None = None, data_source: str | None = None,
            provenance: str | None = None, stand_in: str | None = None) -> None:
     """Show which profile, data and (for cached results) which run produced the page;
     ``stand_in`` (e.g. "Fashion-MNIST stand-in, not CIFAR-10") is shown first, as a danger box."""
-    check_profile(profile)
+    profile_sentence(profile)
     if stand_in:
         show_markdown(f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
                       "offline; every number and figure on this page comes from the stand-in data named below. "
@@ -69,6 +71,73 @@ def banner(profile: str, params: dict | None = None, data_source: str | None = N
         lines.append(f"\nParameters of this run: {shown}.")
     lines.append("```")
     show_markdown("\n".join(lines))
+
+
+VERDICT_MARKS = {"reproduced": "✅", "partly reproduced": "🟨", "not reproduced": "❌", "inconclusive": "❔",
+                 "erratum confirmed": "📝", "-": ""}
+
+
+def verdict_badge(verdict: str) -> str:
+    """A verdict with a colour mark in front; the words stay, for screen readers and search."""
+    mark = VERDICT_MARKS.get(verdict, "")
+    return f"{mark} {verdict}".strip()
+
+
+def ledger_markdown(scales: pd.DataFrame) -> str:
+    """The compact ledger: chapter (linked to the section that computes it), reference, claim,
+    kind, and a verdict per scale; narrow enough to read at 1280 px without scrolling."""
+    rows = []
+    for _, r in scales.iterrows():
+        row = {"chapter": f"{{ref}}`{r['notebook'][:2]} <verdict-{r['notebook']}>`", "reference": r["reference"],
+               "claim": r["claim"], "kind": r["kind"]}
+        for p in PROFILES:
+            row[p] = verdict_badge(r[p]) + (f" (n={r[p + ': n']})" if r[p] != "-" else "")
+        rows.append(row)
+    return table_markdown(pd.DataFrame(rows))
+
+
+def details_markdown(claims: pd.DataFrame) -> str:
+    """Every row's evidence (measured, expected, uncertainty, n, why), behind a click."""
+    cols = ["notebook", "claim", "profile", "measured", "expected", "uncertainty", "n", "verdict", "why"]
+    return ("```{admonition} Details: measured values, intervals, n and the reason for each verdict\n"
+            ":class: dropdown\n\n" + table_markdown(claims[cols]) + "\n```")
+
+
+def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose verdict differs between two scales that both computed it."""
+    out = []
+    for _, r in scales.iterrows():
+        got = {p: r[p] for p in PROFILES if r[p] != "-"}
+        if len(set(got.values())) > 1:
+            out.append({"chapter": r["notebook"], "claim": r["claim"],
+                        **{p: verdict_badge(r[p]) for p in PROFILES}})
+    return pd.DataFrame(out)
+
+
+def verdict_summary(claims: pd.DataFrame):
+    """A small figure: verdict counts per chapter (stacked), kinds counted apart."""
+    import matplotlib.pyplot as plt
+
+    order = ["reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced"]
+    colours = {"reproduced": "#2ca02c", "partly reproduced": "#bcbd22", "erratum confirmed": "#1f77b4",
+               "inconclusive": "#9e9e9e", "not reproduced": "#d62728"}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [3, 1.4]})
+    table = claims.groupby(["notebook", "verdict"]).size().unstack(fill_value=0)
+    table = table.reindex(columns=[v for v in order if v in table.columns])
+    table.plot.barh(stacked=True, ax=axes[0], color=[colours[v] for v in table.columns], width=0.7)
+    axes[0].invert_yaxis()
+    axes[0].set_xlabel("rows")
+    axes[0].set_ylabel("")
+    axes[0].legend(fontsize=8, frameon=False, loc="lower right")
+    kinds = claims.groupby(["kind", "verdict"]).size().unstack(fill_value=0)
+    kinds = kinds.reindex(columns=[v for v in order if v in kinds.columns])
+    kinds.plot.barh(stacked=True, ax=axes[1], color=[colours[v] for v in kinds.columns], width=0.6, legend=False)
+    axes[1].set_xlabel("rows")
+    axes[1].set_ylabel("")
+    fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
+    fig.tight_layout()
+    plt.show()
+    return fig
 
 
 def progress(line: str) -> None:
@@ -104,4 +173,5 @@ def glued(name: str):
 
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "number_or", "glued", "plain", "short", "profile_sentence"]
+           "number_or", "glued", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
+           "changed_verdicts", "verdict_summary"]

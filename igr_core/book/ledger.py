@@ -17,8 +17,9 @@ from typing import Iterable, NamedTuple
 
 import pandas as pd
 
+from igr_core._src import store as _store
 from igr_core._src.verdicts import Claim
-from igr_core.book.display import check_profile, show_markdown, table_markdown
+from igr_core.book.display import PROFILES, check_profile, show_markdown, table_markdown
 
 COLUMNS = ["claim", "kind", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
 
@@ -81,53 +82,112 @@ def export(notebook: str, results) -> Path:
 
 def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | None = None,
            show: bool = True, results=None) -> pd.DataFrame:
-    """Write the chapter's verdict rows and facts to the ledger (and, with ``results``, its
-    tables for download) and show the verdict table."""
+    """Show the chapter's verdict table (and, with ``results``, write its tables for download).
+    The ledger itself reads the result store (:func:`gather_claims`), not this table."""
     if results is not None:
         export(notebook, results)
-    table = rows(notebook, claims, profile)
-    out = results_dir(profile) / "claims"
-    out.mkdir(parents=True, exist_ok=True)
-    payload = {"claims": table, "facts": {k: _json_safe(v) for k, v in (facts or {}).items()}}
-    (out / f"{notebook}.json").write_text(json.dumps(payload, indent=1))
-    df = pd.DataFrame(table)[COLUMNS]
+    df = pd.DataFrame(rows(notebook, claims, profile))[COLUMNS]
     if show:
         show_markdown(table_markdown(df))
     return df
 
 
-def _load(profile: str, root: Path | None = None) -> list[dict]:
-    base = (Path(root) / "results" / profile) if root else results_dir(profile)
-    return [json.loads(p.read_text()) | {"_name": p.stem} for p in sorted((base / "claims").glob("*.json"))]
+LARGEST = "largest"  # the ledger's and errata's pseudo-profile: each chapter at its largest stored scale
+
+
+def _chapter_modules() -> dict:
+    import importlib
+
+    from igr_core.experiments import BY_NOTEBOOK
+
+    return {name: importlib.import_module(mod) for name, mod in BY_NOTEBOOK.items()}
+
+
+def stored(profile: str, notebook: str, root: Path | None = None):
+    """(results, manifest) of a chapter's profile from the result store, or None when the store
+    holds none for that profile's parameters (or holds them at another results version)."""
+    module = _chapter_modules()[notebook]
+    params = module.Params.resolve(notebook, profile)
+    base = Path(root) / "results" / profile if root else results_dir(profile)
+    path = _store.lookup(module, params, base)
+    if path is None:
+        return None
+    results, manifest = _store.load(path)
+    if manifest.get("results_version") != module.RESULTS_VERSION:
+        return None
+    return results, manifest
+
+
+def largest_profile(notebook: str, root: Path | None = None) -> str | None:
+    """The largest profile whose results the store holds for a chapter (None: no results)."""
+    module = _chapter_modules()[notebook]
+    for profile in reversed(PROFILES):
+        base = Path(root) / "results" / profile if root else results_dir(profile)
+        path = _store.lookup(module, module.Params.resolve(notebook, profile), base)
+        if path is not None and json.loads((path / _store.MANIFEST).read_text()).get(
+                "results_version") == module.RESULTS_VERSION:
+            return profile
+    return None
+
+
+def _profiles_of(profile: str, notebook: str, root) -> list[str]:
+    if profile == LARGEST:
+        best = largest_profile(notebook, root)
+        return [best] if best else []
+    return [check_profile(profile)]
 
 
 def gather_claims(profile: str, root: Path | None = None) -> pd.DataFrame:
-    """All verdict rows written under ``results/<profile>/claims``, in notebook order."""
-    out = [r for d in _load(profile, root) for r in d["claims"]]
+    """Every verdict row computed from the result store, in chapter order: the rows of one
+    profile, or with ``profile="largest"`` each chapter at its largest stored scale."""
+    modules = _chapter_modules()
+    out = []
+    for name, module in modules.items():
+        for prof in _profiles_of(profile, name, root):
+            got = stored(prof, name, root)
+            if got is not None:
+                out += rows(name, module.claims(got[0]), prof)
     return pd.DataFrame(out, columns=["notebook", *COLUMNS, "version", "rule", "value", "profile"])
 
 
 def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
-    """The named numbers a chapter recorded (for the errata page)."""
-    for d in _load(profile, root):
-        if d["_name"] == notebook:
-            return d["facts"]
-    raise FileNotFoundError(f"no ledger entry for notebook {notebook!r} under results/{profile}/claims: "
+    """The named numbers a chapter's stored results give (for the errata page)."""
+    for prof in _profiles_of(profile, notebook, root):
+        got = stored(prof, notebook, root)
+        if got is not None:
+            return {k: _json_safe(v) for k, v in _chapter_modules()[notebook].facts(got[0]).items()}
+    raise FileNotFoundError(f"no stored results for notebook {notebook!r} at profile {profile!r}: "
                             "execute that chapter first")
 
 
-def side_by_side(smoke: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """Smoke and paper verdicts of the same claims next to each other (paper '-' when absent)."""
-    key = ["notebook", "reference", "claim"]
-    s = smoke[key + ["measured", "verdict"]].rename(columns={"measured": "smoke: measured", "verdict": "smoke"})
-    if paper.empty:
-        s["paper"] = "-"
-        s["paper: measured"] = "-"
-        return s
-    p = paper[key + ["measured", "verdict"]].rename(columns={"measured": "paper: measured", "verdict": "paper"})
-    out = s.merge(p, on=key, how="left").fillna("-")
+def manifests(root: Path | None = None) -> list[dict]:
+    """The manifest of every chapter's stored results at every profile (what computed them)."""
+    out = []
+    for name in _chapter_modules():
+        for prof in PROFILES:
+            got = stored(prof, name, root)
+            if got is not None:
+                out.append({**got[1], "profile": prof})
     return out
 
 
-__all__ = ["COLUMNS", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export", "record", "gather_claims", "facts",
-           "side_by_side"]
+def scales(root: Path | None = None) -> pd.DataFrame:
+    """Each claim at every profile computed: one row per claim, a verdict and n per profile."""
+    frames = [gather_claims(p, root) for p in PROFILES]
+    key = ["notebook", "reference", "claim", "kind"]
+    out = None
+    for prof, df in zip(PROFILES, frames):
+        part = df[key + ["verdict", "n", "measured"]].rename(
+            columns={"verdict": prof, "n": f"{prof}: n", "measured": f"{prof}: measured"})
+        out = part if out is None else out.merge(part, on=key, how="outer")
+    order = {n: i for i, n in enumerate(_chapter_modules())}
+    out = out.sort_values("notebook", key=lambda c: c.map(order), kind="stable")
+    for prof in PROFILES:
+        out[prof] = out[prof].fillna("-")
+        out[f"{prof}: n"] = out[f"{prof}: n"].map(lambda v: "-" if pd.isna(v) else str(int(v)))
+        out[f"{prof}: measured"] = out[f"{prof}: measured"].fillna("-")
+    return out.reset_index(drop=True)
+
+
+__all__ = ["COLUMNS", "LARGEST", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export", "record",
+           "stored", "largest_profile", "gather_claims", "facts", "manifests", "scales"]
