@@ -15,7 +15,8 @@ where :math:`[h^{l+1}]` is the coefficient of :math:`h^{l+1}`, read off term by 
 linear in both its arguments) and :math:`G'F` is a Jacobian-vector product; no Jacobian is
 formed.
 
-:func:`paper_corrections` implements Proposition A.4 as printed: Lemma A.1 writes the second
+:func:`paper_corrections` (alias :func:`arxiv_corrections`) implements Proposition A.4 as the
+arXiv text prints it: Lemma A.1 writes the second
 time derivative as :math:`\frac{d}{d\theta}\frac{\|\tilde f\|^2}{2}` (true only when
 :math:`\tilde f` has a symmetric Jacobian, i.e. is a gradient field) and Lemma A.2 treats the
 time derivatives :math:`L_{n,k}` as independent of h (taken along the flow of :math:`f_0`):
@@ -24,8 +25,21 @@ time derivatives :math:`L_{n,k}` as independent of h (taken along the flow of :m
     f_l = -\sum_{n+k=l+1,\ n\ge2} \frac1{n!} L_{n,k},\qquad
     L_{n,k} = D_{f_0}^{\,n-2}\,\nabla\!\!\sum_{i+j=k}\frac{\langle f_i, f_j\rangle}{2}.
 
-Both give the closed forms of :math:`f_1` and :math:`f_2`; from :math:`f_3` on the printed
-recursion differs (tests and chapter 09 measure where, and the local order it costs).
+i.e. :math:`f_l = -H_l`. :func:`iclr_corrections` implements the ICLR 2021 text, which notes
+after (A.12) that :math:`H_l` depends on h through the :math:`f_i` ("we can not readily
+identify :math:`f_l` with :math:`-H_l`") and prints
+
+.. math::
+    f_l = -\operatorname{order}_{l+1}\Big(\sum_{i=0}^{l} h^{i+1} H_i\Big),\qquad
+    H_i = \sum_{n+k=i+1,\ n\ge2}\frac1{n!}L_{n,k},
+
+with the time derivatives in :math:`L_{n,k}` taken along the modified flow
+:math:`\tilde f = \sum_i h^i f_i`; the coefficient of :math:`h^{l+1}` is read off by
+differentiating l + 1 times in h at h = 0. It keeps Lemma A.1's gradient form
+(:math:`\ddot\theta = \nabla\|\tilde f\|^2/2`), exact only while every correction is a gradient.
+All three give :math:`f_1` and :math:`f_2`; from :math:`f_3` on the arXiv reading differs even on
+quadratics, the ICLR reading only where :math:`f_2` is not a gradient (tests and chapter 09
+measure where, and the local order it costs).
 :func:`preconditioned_field` is the order-4 description of gradient descent that does exist
 when :math:`f_2` is not a gradient: :math:`\theta' = -(I + \frac{h^2}{6}H^2)\nabla\tilde E_2`,
 :math:`\tilde E_2 = E + \frac h4\|g\|^2 + \frac{h^2}{12}g^\top Hg`.
@@ -122,6 +136,59 @@ def paper_corrections(field: Callable, order: int) -> list[Callable]:
     return fs
 
 
+arxiv_corrections = paper_corrections
+
+
+def iclr_corrections(field: Callable, order: int, lemma_a1: bool = True) -> list[Callable]:
+    """``[f_0, ..., f_order]`` by Proposition A.4 as the ICLR 2021 text prints it (Eq. A.14 with
+    ``order_{l+1}``): time derivatives along the modified flow, the coefficient of h^{l+1}
+    extracted by differentiating in h (see the module docstring). ``lemma_a1=False`` replaces
+    Lemma A.1's gradient form by the true second derivative :math:`\tilde f'\tilde f` (the
+    diagnosis: with it the recursion is exact at every order)."""
+    order = _check(order)
+    fs = [field]
+    for l in range(1, order + 1):
+        fs.append(_iclr_next(tuple(fs), l, lemma_a1))
+    return fs
+
+
+def _iclr_next(fs: tuple, l: int, lemma_a1: bool) -> Callable:
+    def L(n, k, h, theta, args):
+        def half_inner(t):
+            vals = [f(t, *args) for f in fs[:k + 1]]
+            return sum(0.5 * optax.tree.vdot(vals[i], vals[k - i]) for i in range(k + 1))
+
+        def second(t):  # sum_{i+j=k} f_i' f_j: the h^k part of f~' f~, without Lemma A.1
+            out = optax.tree.zeros_like(t)
+            for i in range(k + 1):
+                out = optax.tree.add(out, jax.jvp(lambda s, i=i: fs[i](s, *args), (t,), (fs[k - i](t, *args),))[1])
+            return out
+
+        def flow(t):  # the modified field known so far, f_0 + h f_1 + ... + h^(l-1) f_(l-1)
+            return _truncated(fs, h, t, *args)
+
+        g = jax.grad(half_inner) if lemma_a1 else second
+        for _ in range(n - 2):
+            g = (lambda prev: lambda t: jax.jvp(prev, (t,), (flow(t),))[1])(g)
+        return g(theta)
+
+    def series(h, theta, args):
+        out = optax.tree.zeros_like(theta)
+        for i in range(1, l + 1):  # H_0 = 0
+            for n in range(2, i + 2):
+                out = optax.tree.add_scale(out, h ** (i + 1) / math.factorial(n), L(n, i + 1 - n, h, theta, args))
+        return out
+
+    def f_l(theta, *args):
+        dtype = jnp.result_type(*jax.tree_util.tree_leaves(theta))
+        d = lambda h: series(h, theta, args)  # noqa: E731
+        for _ in range(l + 1):
+            d = (lambda prev: lambda h: jax.jvp(prev, (h,), (jnp.ones_like(h),))[1])(d)
+        return optax.tree.scale(-1.0 / math.factorial(l + 1), d(jnp.zeros((), dtype)))
+
+    return f_l
+
+
 def truncated_field(corrections: Sequence[Callable], h) -> Callable:
     """:math:`\\sum_l h^l f_l` of the given corrections (``h`` may be traced)."""
     return lambda theta, *args: _truncated(corrections, h, theta, *args)
@@ -155,5 +222,5 @@ def f2_antisymmetry(loss_fn: Callable, theta, *args) -> tuple[jax.Array, jax.Arr
     return 0.5 * (J - J.T), -(H @ Tg - Tg @ H) / 12
 
 
-__all__ = ["MAX_ORDER", "euler_corrections", "paper_corrections", "truncated_field", "preconditioned_field",
+__all__ = ["MAX_ORDER", "euler_corrections", "paper_corrections", "arxiv_corrections", "iclr_corrections", "truncated_field", "preconditioned_field",
            "f2_antisymmetry"]

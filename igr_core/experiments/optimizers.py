@@ -45,7 +45,7 @@ from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "09_optimizers"
-RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 
 
@@ -306,44 +306,93 @@ def _rel(a, b) -> float:
     return float(optax.tree.norm(optax.tree.sub(a, b)) / optax.tree.norm(b))
 
 
+# the readings of Proposition A.4 (Eq. A.14) compared against the exact corrections
+ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"
+ROUTE_ICLR = "ICLR 2021 (A.14): order_{l+1}, derivatives along the modified flow"
+ROUTE_ICLR_TRUE = "ICLR 2021 (A.14) with f~'f~ in place of Lemma A.1"
+RECURSION_ROUTES = ((ROUTE_ARXIV, HO.arxiv_corrections), (ROUTE_ICLR, HO.iclr_corrections),
+                    (ROUTE_ICLR_TRUE, lambda f, k: HO.iclr_corrections(f, k, lemma_a1=False)))
+QUADRATIC, TWO_PARAM, QUARTIC = "quadratic (3 variables)", "2-parameter model", "quartic (2 variables)"
+
+
+def _quartic(t):
+    """A non-quadratic loss in two variables with a non-gradient f_2 (T[g] and H do not commute)."""
+    return 0.25 * t[0] ** 4 + 0.5 * t[0] ** 2 * t[1] + 0.3 * t[1] ** 2 + 0.1 * t[0] * t[1] ** 3
+
+
+def recursion_problems():
+    """(name, field f_0, theta, args): a quadratic (every f_l a gradient, closed forms known), the
+    two-parameter model and a quartic (f_2 not a gradient)."""
+    A = jnp.asarray([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
+    pr = toy_problem("I")
+
+    def toy_field(t, *a):
+        return -jax.grad(pr.loss)(t, *a)
+
+    def quartic_field(t):
+        return -jax.grad(_quartic)(t)
+
+    def quadratic_field(t):
+        return -A @ t
+
+    return ((QUADRATIC, quadratic_field, jnp.asarray([0.3, -0.7, 0.5]), ()),
+            (TWO_PARAM, toy_field, pr.theta0, pr.args),
+            (QUARTIC, quartic_field, jnp.asarray([0.7, -0.4]), ()))
+
+
+def recursion_table() -> pd.DataFrame:
+    """Relative error of f_1..f_3 from each reading of (A.14) against the exact corrections
+    (the general recursion, :func:`igr_core.higher_order.euler_corrections`); on the quadratic
+    the exact ones are checked against the closed form -A^(l+1) theta / (l+1) too."""
+    rows = []
+    for name, field, theta, args in recursion_problems():
+        exact = HO.euler_corrections(field, 3)
+        refs = [jax.jit(exact[k])(theta, *args) for k in range(4)]
+        if name == QUADRATIC:
+            A = -jax.jacfwd(field)(theta)
+            for k in (1, 2, 3):
+                closed = -jnp.linalg.matrix_power(A, k + 1) @ theta / (k + 1)
+                rows.append({"problem": name, "l": k, "route": "general recursion against the closed form",
+                             "relative error": _rel(refs[k], closed)})
+        for route, make in RECURSION_ROUTES:
+            cs = make(field, 3)
+            for k in (1, 2, 3):
+                rows.append({"problem": name, "l": k, "route": route,
+                             "relative error": _rel(jax.jit(cs[k])(theta, *args), refs[k])})
+    return pd.DataFrame(rows)
+
+
 def higher_order_study(p: Params):
     """One-step errors of gradient descent against the flows of E, of E + (h/4)||g||^2, of the
     order-2 field, of the preconditioned order-4 form, and of the order-3 fields from the
-    general recursion and from Proposition A.4 as printed (two-parameter model); the
-    corrections of both recursions against closed forms (f_1, f_2 in general; every f_l on a
-    quadratic, where f_l = -A^(l+1) theta / (l+1)); and f_2's non-gradient part against its formula."""
+    general recursion and from both texts' (A.14) (two-parameter model); the corrections of
+    every reading against the exact ones (:func:`recursion_table`); and f_2's non-gradient
+    part against its formula."""
     pr = toy_problem("I")
     L, th, a = pr.loss, pr.theta0, pr.args
-    f0 = lambda t, *aa: -jax.grad(L)(t, *aa)  # noqa: E731
-    general, paper = HO.euler_corrections(f0, 3), HO.paper_corrections(f0, 3)
+
+    def f0(t, *aa):
+        return -jax.grad(L)(t, *aa)
+
+    general, arxiv, iclr = HO.euler_corrections(f0, 3), HO.arxiv_corrections(f0, 3), HO.iclr_corrections(f0, 3)
     descriptions = (("flow of E", 2, lambda h: _bea.modified_vector_field(L, h, 0)),
                     ("flow of E + (h/4)||g||^2", 3, lambda h: _bea.modified_vector_field(L, h, 1)),
                     ("f + h f_1 + h^2 f_2 (not a gradient)", 4, lambda h: _bea.modified_vector_field(L, h, 2)),
                     ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: HO.preconditioned_field(L, h)),
                     ("order 3, general recursion", 5, lambda h: HO.truncated_field(general, h)),
-                    ("order 3, Proposition A.4 as printed", 5, lambda h: HO.truncated_field(paper, h)))
+                    (LOCAL_ARXIV, 5, lambda h: HO.truncated_field(arxiv, h)),
+                    (LOCAL_ICLR, 5, lambda h: HO.truncated_field(iclr, h)))
     rows = []
     for desc, expected, field_for in descriptions:
         errs = _bea.one_step_errors(lambda h: _bea.gd_step(L, h), field_for, th, p.local_hs, *a)
         rows += [{"description": desc, "expected order": expected, "h": h, "error": float(e)}
                  for h, e in zip(p.local_hs, errs)]
-    rec = []
-    for l in (1, 2):
-        closed = _bea.correction(L, l)(th, *a)
-        rec.append({"problem": "2-parameter model", "l": l, "route": "general recursion",
-                    "relative error": _rel(jax.jit(general[l])(th, *a), closed)})
-        rec.append({"problem": "2-parameter model", "l": l, "route": "Proposition A.4 as printed",
-                    "relative error": _rel(jax.jit(paper[l])(th, *a), closed)})
-    A = jnp.asarray([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
-    x = jnp.asarray([0.3, -0.7, 0.5])
-    fq = lambda t: -A @ t  # noqa: E731
-    for route, cs in (("general recursion", HO.euler_corrections(fq, 3)),
-                      ("Proposition A.4 as printed", HO.paper_corrections(fq, 3))):
-        for l in (1, 2, 3):
-            closed = -jnp.linalg.matrix_power(A, l + 1) @ x / (l + 1)
-            rec.append({"problem": "quadratic", "l": l, "route": route, "relative error": _rel(cs[l](x), closed)})
     J_anti, formula = HO.f2_antisymmetry(L, th, *a)
-    return pd.DataFrame(rows), pd.DataFrame(rec), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
+    return pd.DataFrame(rows), recursion_table(), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
+
+
+LOCAL_ARXIV = "order 3, f_3 from the arXiv (A.14)"
+LOCAL_ICLR = "order 3, f_3 from the ICLR 2021 (A.14)"
 
 
 def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
@@ -376,11 +425,16 @@ def claims(r: Results) -> list[Claim]:
 
     b = r.params.momentum_beta
     ls = local_slopes(r.local)
-    right = ls[~ls["description"].str.contains("as printed")]
-    printed_local = ls[ls["description"].str.contains("as printed")]
+    printed = ls["description"].isin([LOCAL_ARXIV, LOCAL_ICLR])
+    right, printed_local = ls[~printed], ls[printed].set_index("description")["slope"]
     rec = r.recursion
-    q = rec[(rec["problem"] == "quadratic") & (rec["l"] == 3)].set_index("route")["relative error"]
-    low = rec[rec["l"] <= 2]
+
+    def err(problem, route, l):
+        g = rec[(rec["problem"] == problem) & (rec["route"] == route) & (rec["l"] == l)]["relative error"]
+        return float(g.iloc[0]) if len(g) else float("nan")
+
+    nonquad = (TWO_PARAM, QUARTIC)
+    worst_iclr = max(err(q, ROUTE_ICLR, 3) for q in nonquad)
     higher = [
         Claim("Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
               "preconditioned form; 5 with f_3 from the general recursion", "Theorem 3.1; Appendix A.1",
@@ -388,13 +442,35 @@ def claims(r: Results) -> list[Claim]:
                          zip(right["description"], right["expected order"], right["slope"], right["stderr"],
                              right["n"])], list(right["description"])),
               "one-step errors on the two-parameter model, float64"),
+        Claim("The exact corrections of the general recursion match the closed form on a quadratic",
+              "f_l = -A^(l+1) theta / (l+1)",
+              V.identity(rec[rec["route"] == "general recursion against the closed form"]["relative error"],
+                         what="relative error, l = 1, 2, 3"), kind=V.CONSISTENCY),
         Claim("The recursion (A.13-A.14) gives f_1 and f_2", "Proposition A.4, Example A.5",
-              V.identity(low["relative error"], what="relative error against the closed forms"),
-              "general and printed recursions, two-parameter model and a quadratic"),
-        Claim("The recursion (A.13-A.14) as printed gives f_3", "Proposition A.4 (Lemmas A.1-A.2)",
-              V.erratum(float(q["Proposition A.4 as printed"]), float(q["general recursion"]),
-                        what="f_3 on a quadratic, against -A^4 theta / 4"),
-              f"printed f_3's local slope {float(printed_local['slope'].iloc[0]):.2f} (needs 5)"),
+              V.identity(rec[(rec["l"] <= 2) & rec["route"].isin([ROUTE_ARXIV, ROUTE_ICLR])]["relative error"],
+                         what="relative error against the exact corrections"),
+              "both texts' readings; quadratic, two-parameter model, quartic"),
+        Claim("The arXiv text's (A.14), f_l = -H_l, gives f_3", "Proposition A.4 (arXiv text)",
+              V.erratum(err(QUADRATIC, ROUTE_ARXIV, 3), err(QUADRATIC, ROUTE_ICLR_TRUE, 3),
+                        what="f_3 on a quadratic; the corrected reading is the ICLR one without Lemma A.1"),
+              f"fails already on a quadratic: identifying f_l with -H_l drops H_l's dependence on h (Lemma A.2's "
+              f"step); local slope with this f_3 {printed_local.get(LOCAL_ARXIV, float('nan')):.2f} (needs 5)",
+              version="arXiv"),
+        Claim("The ICLR 2021 text's (A.14), with order_{l+1}, gives f_3 on a quadratic loss",
+              "Proposition A.4 (ICLR 2021 text)",
+              V.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
+              version="ICLR 2021"),
+        Claim("The ICLR 2021 text's (A.14) gives f_3 on non-quadratic losses", "Proposition A.4, Lemma A.1 "
+              "(ICLR 2021 text)",
+              V.erratum(worst_iclr, max(err(q, ROUTE_ICLR_TRUE, 3) for q in nonquad),
+                        what="f_3, worst of the two-parameter model and a quartic"),
+              f"Lemma A.1 assumes the modified field has a symmetric Jacobian; f_2 is not a gradient, so its "
+              f"gradient form of the second derivative is wrong at h^3; local slope with this f_3 "
+              f"{printed_local.get(LOCAL_ICLR, float('nan')):.2f} (needs 5)", version="ICLR 2021"),
+        Claim("Diagnosis: with the true second derivative f~'f~ in place of Lemma A.1, the ICLR recursion is "
+              "exact to f_3", "this companion",
+              V.identity(rec[rec["route"] == ROUTE_ICLR_TRUE]["relative error"],
+                         what="relative error, every problem and l"), kind=V.HYPOTHESIS),
         Claim("f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
               "shared/notes/modified-equations.md", V.identity([r.antisymmetry_error], what="relative error"),
               "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor"),
@@ -489,6 +565,11 @@ def map_claims(r: Results) -> list[Claim]:
     return out
 
 
+def _err_of(rec: pd.DataFrame, problem: str, route: str, l: int = 3) -> float:
+    g = rec[(rec["problem"] == problem) & (rec["route"] == route) & (rec["l"] == l)]["relative error"]
+    return float(g.iloc[0])
+
+
 def facts(r: Results) -> dict:
     s = slopes(r.errors)
     b = r.params.momentum_beta
@@ -501,8 +582,11 @@ def facts(r: Results) -> dict:
             "reshuffle_variance_error": abs(r.variance[0] / r.variance[1] - 1),
             "mom_noshift_slope": pick("heavy ball", "amplified modified loss, no shift"),
             "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"),
-            "printed_f3_err": float(r.recursion[(r.recursion["problem"] == "quadratic") & (r.recursion["l"] == 3) & (
-                r.recursion["route"] == "Proposition A.4 as printed")]["relative error"].iloc[0]),
+            "arxiv_f3_err": _err_of(r.recursion, QUADRATIC, ROUTE_ARXIV),
+            "iclr_f3_quadratic_err": _err_of(r.recursion, QUADRATIC, ROUTE_ICLR),
+            "iclr_f3_toy_err": _err_of(r.recursion, TWO_PARAM, ROUTE_ICLR),
+            "iclr_f3_quartic_err": _err_of(r.recursion, QUARTIC, ROUTE_ICLR),
+            "iclr_true_f3_err": float(r.recursion[r.recursion["route"] == ROUTE_ICLR_TRUE]["relative error"].max()),
             "antisymmetry_error": r.antisymmetry_error,
             **{f"toy_dsharp_{k}": float(_adam_diff(r, "2-parameter model", k, "sharpness lambda_max")[0][-1])
                for k in ("rho > beta", "rho < beta")},
