@@ -30,6 +30,25 @@ def test_quadratic_corrections_match_the_logarithm_series():
     np.testing.assert_allclose(printed[3](X), -jnp.linalg.matrix_power(A, 4) @ X / 3, rtol=1e-13)
 
 
+def test_iclr_reading_is_exact_on_quadratics_and_off_at_f3_elsewhere():
+    """The ICLR 2021 text's (A.14) (order_{l+1}, derivatives along the modified flow) gives
+    every f_l of a quadratic; on the two-parameter model its f_3 is off by about a percent
+    (Lemma A.1's gradient form, since f_2 is not a gradient), and with the true second
+    derivative it is exact: the diagnosis."""
+    iclr = HO.iclr_corrections(lambda t: -A @ t, 3)
+    for l in range(4):
+        assert rel(iclr[l](X), -jnp.linalg.matrix_power(A, l + 1) @ X / (l + 1)) < 1e-14
+    pr = toy_problem("I")
+
+    def f0(t, *a):
+        return -jax.grad(pr.loss)(t, *a)
+
+    exact = HO.euler_corrections(f0, 3)[3](pr.theta0, *pr.args)
+    off = rel(HO.iclr_corrections(f0, 3)[3](pr.theta0, *pr.args), exact)
+    assert 1e-3 < off < 0.1
+    assert rel(HO.iclr_corrections(f0, 3, lemma_a1=False)[3](pr.theta0, *pr.args), exact) < 1e-13
+
+
 def test_both_recursions_give_the_closed_forms_of_f1_and_f2():
     pr = toy_problem("I")
     f0 = lambda t, *a: -jax.grad(pr.loss)(t, *a)  # noqa: E731

@@ -115,3 +115,61 @@ def test_sign_decides_deterministic_differences_beyond_rounding():
     assert V.sign([0.1, np.nan], +1, scale=1.7).outcome == "inconclusive"
     with pytest.raises(ValueError, match="`expected_sign`"):
         V.sign([0.1], 0, scale=1.0)
+
+
+# ---------------------------------------------------------------- every rule at n = 10,000
+
+N_LARGE = 10_000
+
+
+def test_every_rule_runs_at_n_10000():
+    """The paper profile of chapter 04 pairs 3,721 starting points; no rule may overflow or
+    exhaust memory at that scale (compare once computed 2 / 2**n)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=N_LARGE)
+    y = -0.5 * x + rng.normal(size=N_LARGE)
+    assert V.trend(x, y, -1).outcome == "reproduced"
+    assert V.trend_at_convergence(x, y, -1).outcome == "reproduced"
+    paired = V.compare(y, y + 0.3 + 0.01 * rng.normal(size=N_LARGE), -1, paired=True)
+    assert paired.outcome == "reproduced" and paired.n == N_LARGE
+    unpaired = V.compare(rng.normal(1.0, 1, N_LARGE // 2), rng.normal(0.5, 1, N_LARGE // 2), +1)
+    assert unpaired.outcome == "reproduced"
+    assert V.identity(np.full(N_LARGE, 1e-17)).outcome == "reproduced"
+    assert V.bound(np.linspace(0, 1, N_LARGE), 1.0).outcome == "reproduced"
+    assert V.sign(np.full(N_LARGE, 1.0), +1, scale=1.0).outcome == "reproduced"
+    assert V.order(np.full(N_LARGE, 2.0), np.full(N_LARGE, 0.01), 2.0, n=5).outcome == "reproduced"
+    assert V.combine([V.identity([0.0])] * N_LARGE).outcome == "reproduced"
+    assert V.min_p_value(N_LARGE) == 0.0
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_compare_interval_comes_from_the_test(paired):
+    """The 95% interval is the permutation test inverted: it excludes 0 exactly when p < 0.05,
+    on data sets on both sides of the line."""
+    rng = np.random.default_rng(3)
+    for shift in (0.0, 0.3, 0.6, 1.0, 1.5):
+        a, b = rng.normal(shift, 1, 12), rng.normal(0, 1, 12)
+        v = V.compare(a, b, +1, paired=paired)
+        p = float(v.uncertainty.split("p = ")[1].split(",")[0])
+        lo, hi = (float(t) for t in v.uncertainty.split("[")[1].split("]")[0].split(", "))
+        assert (p < 0.05) == (lo > 0 or hi < 0), v
+
+
+def test_a_significant_but_small_effect_is_reported_as_small():
+    """Chapter 03's case: a 1% change with p < 0.05 is not a 'reproduced' move toward zero."""
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.4, 0.45, 40)
+    v = V.compare(base * 0.99, base, -1, paired=True)
+    assert v.outcome == "partly reproduced" and "-1.0% of the baseline" in v.measured
+    big = V.compare(base * 0.5, base, -1, paired=True)
+    assert big.outcome == "reproduced"
+
+
+def test_trend_interval_is_inverted_from_the_same_draws():
+    rng = np.random.default_rng(5)
+    for slope in (0.0, 0.2, 0.8):
+        x = rng.normal(size=15)
+        v = V.trend(x, slope * x + rng.normal(size=15), +1)
+        p = float(v.uncertainty.split("p = ")[1].split(",")[0])
+        lo, hi = (float(t) for t in v.uncertainty.split("[")[1].split("]")[0].split(", "))
+        assert lo <= v.value <= hi and (p < 0.05) == (lo > 0 or hi < 0)

@@ -13,11 +13,13 @@ Rules (each tested with data that must pass and data that must fail):
   (:data:`IDENTITY_ULPS` units of the dtype's machine epsilon);
 * :func:`bound` -- an inequality holding at every observation (to the same tolerance);
 * :func:`trend` -- a monotone trend of an expected sign: Spearman's rho with an exact or
-  Monte-Carlo permutation p-value (``scipy.stats.permutation_test``) and a Fisher-z 95%
-  interval; ``inconclusive`` when n is too small for the smallest achievable p to pass
-  :data:`ALPHA`, or when the interval cannot exclude a meaningful effect;
+  Monte-Carlo permutation p-value and the 95% interval from the same draws (the test
+  inverted); ``inconclusive`` when n is too small for the smallest achievable p to pass
+  :data:`ALPHA`, or when the interval cannot exclude a meaningful effect; ``partly
+  reproduced`` when significant but weaker than :data:`RHO_MEANINGFUL`;
 * :func:`compare` -- two groups (a treatment against a baseline), difference of means with a
-  permutation p-value, decided like :func:`trend`;
+  permutation p-value and a permutation-inverted interval, its size stated relative to the
+  baseline, decided like :func:`trend`;
 * :func:`agreement` -- a measured value against a prediction within a relative tolerance;
 * :func:`toward` -- a value that should reach a target: reproduced at the target, partly when
   it moved toward it from a reference;
@@ -167,15 +169,6 @@ def min_p_value(n: int) -> float:
     return min(1.0, 2.0 / math.factorial(n)) if n <= 20 else 0.0
 
 
-def _fisher_interval(rho: float, n: int) -> tuple[float, float]:
-    """95% interval for Spearman's rho (Fisher z, se = 1.06 / sqrt(n - 3), Fieller et al. 1957)."""
-    if n <= 3 or not np.isfinite(rho):
-        return -1.0, 1.0
-    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
-    half = 1.96 * 1.06 / math.sqrt(n - 3)
-    return float(np.tanh(z - half)), float(np.tanh(z + half))
-
-
 def _decide(stat: float, p: float, lo: float, hi: float, expected_sign: int, n: int, min_p: float,
             meaningful: float, alpha: float, effect: str = "trend") -> tuple[str, str]:
     s = int(np.sign(expected_sign))
@@ -200,13 +193,15 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
           x_name: str = "x", y_name: str = "y") -> Verdict:
     """Monotone trend of ``y`` in ``x`` with the expected sign (+1 increasing, -1 decreasing).
 
-    Spearman's rho, two-sided permutation p-value (exact when n! <= n_resamples), Fisher-z
-    95% interval. Pairs with a non-finite entry are dropped. Outcomes: ``reproduced`` (p <
-    alpha, expected sign), ``not reproduced`` (p < alpha with the other sign, or an interval
-    that excludes a meaningful effect of the expected sign), else ``inconclusive`` with the
-    reason (n too small for any p below alpha, or an interval that still allows an effect).
+    Spearman's rho, two-sided permutation p-value (exact when n! <= n_resamples) and the 95%
+    interval from the same draws (the permutation test inverted, see :func:`_pairing_draws`).
+    Pairs with a non-finite entry are dropped. Outcomes: ``reproduced`` (p < alpha, expected
+    sign, |rho| at least ``meaningful``), ``partly reproduced`` (significant, expected sign, but
+    weaker than ``meaningful``), ``not reproduced`` (p < alpha with the other sign, or an
+    interval that excludes a meaningful effect of the expected sign), else ``inconclusive`` with
+    the reason (n too small for any p below alpha, or an interval that still allows an effect).
     """
-    from scipy.stats import permutation_test, rankdata
+    from scipy.stats import rankdata
 
     if expected_sign not in (-1, 1):
         raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
@@ -226,17 +221,40 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
     rx, ry = rankdata(x), rankdata(y)
     rx = (rx - rx.mean()) / np.linalg.norm(rx - rx.mean())
     ry = (ry - ry.mean()) / np.linalg.norm(ry - ry.mean())
-
-    def stat(a, b, axis=-1):
-        return np.sum(a * b, axis=axis)
-
-    res = permutation_test((rx, ry), stat, permutation_type="pairings", vectorized=True, n_resamples=n_resamples,
-                           alternative="two-sided", rng=np.random.default_rng(seed))
-    rho, p = float(res.statistic), float(res.pvalue)
-    lo, hi = _fisher_interval(rho, n)
+    rho = float(rx @ ry)
+    s0, c = _pairing_draws(rx, ry, n_resamples, seed)
+    p = _p_at(0.0, rho, s0, c)
+    lo, hi = _inverted_interval(rho, s0, c, alpha, 4 * float(np.std(s0)) + 1e-12)
+    lo, hi = max(lo, -1.0), min(hi, 1.0)
     outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
+    if outcome == "reproduced" and abs(rho) < meaningful:
+        outcome = "partly reproduced"
+        why = (f"significant and of the expected sign (p = {p:.2g}), but weak: |rho| = {abs(rho):.2f} "
+               f"< {meaningful:g}, the size this rule calls meaningful")
     return Verdict(outcome, "trend", f"rho({x_name}, {y_name}) = {rho:.2f}", sign,
-                   f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}]", n, why, rho)
+                   f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}] (permutation-inverted)", n, why, rho)
+
+
+def _pairing_draws(rx: np.ndarray, ry: np.ndarray, n_resamples: int, seed: int):
+    """Null draws for Spearman's rho on standardized ranks: for each re-pairing pi,
+    (sum rx[pi] ry, sum rx[pi] rx). Under H0: "ry - beta rx is exchangeable against rx" the
+    resampled statistic is ``s0 - beta c`` and the observed one ``rho - beta`` (unit-norm ranks,
+    so beta, the rank-regression slope, equals rho at the estimate): one set of draws gives the
+    p-value (beta = 0) and, inverted, the interval. Exact enumeration when n! <= n_resamples."""
+    from itertools import permutations
+
+    n = rx.size
+    if math.factorial(n) <= n_resamples:
+        perms = np.array(list(permutations(range(n))))
+        return rx[perms] @ ry, rx[perms] @ rx
+    rng = np.random.default_rng(seed)
+    s0, c = [], []
+    for start in range(0, n_resamples, 256):
+        k = min(256, n_resamples - start)
+        perms = np.argsort(rng.random((k, n)), axis=1)
+        s0.append(rx[perms] @ ry)
+        c.append(rx[perms] @ rx)
+    return np.concatenate(s0), np.concatenate(c)
 
 
 def trend_at_convergence(x: Sequence[float], y_final: Sequence[float], expected_sign: int, dtype="float64",
@@ -256,17 +274,100 @@ def trend_at_convergence(x: Sequence[float], y_final: Sequence[float], expected_
     return trend(x, y_final, expected_sign, x_name=x_name, y_name=y_name)
 
 
+def _log_min_p_paired(n: int) -> float:
+    """log of the smallest two-sided sign-flip p-value with ``n`` differences, 2 / 2^n (in logs:
+    2^n overflows a float beyond n = 1023)."""
+    return math.log(2.0) - n * math.log(2.0)
+
+
+def _permutation_draws(a: np.ndarray, b: np.ndarray, paired: bool, n_resamples: int, seed: int):
+    """(null statistics at shift 0, their sensitivity to a shift delta): under a shift model
+    (treatment - delta against baseline) every resampled statistic is ``s0 - delta * c``, so one
+    set of draws serves the test and its inversion. Exact enumeration when there are at most
+    ``n_resamples`` arrangements; draws are made in batches (memory stays O(batch * n))."""
+    rng = np.random.default_rng(seed)
+    if paired:
+        d = a - b
+        n = d.size
+        if n <= 16 and 2 ** n <= n_resamples:
+            signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)
+            return signs @ d / n, signs.mean(axis=1)
+        s0, c = [], []
+        for start in range(0, n_resamples, 256):
+            k = min(256, n_resamples - start)
+            signs = rng.choice((-1.0, 1.0), size=(k, n))
+            s0.append(signs @ d / n)
+            c.append(signs.mean(axis=1))
+        return np.concatenate(s0), np.concatenate(c)
+    z = np.concatenate([a, b])
+    na, n = a.size, z.size
+    s0, c = [], []
+    if math.comb(n, na) <= n_resamples:
+        from itertools import combinations
+
+        for idx in combinations(range(n), na):
+            mask = np.zeros(n, bool)
+            mask[list(idx)] = True
+            k = int(mask[:na].sum())
+            s0.append(z[mask].mean() - z[~mask].mean())
+            c.append(k / na - (na - k) / (n - na))
+        return np.asarray(s0), np.asarray(c)
+    for start in range(0, n_resamples, 256):
+        k = min(256, n_resamples - start)
+        perms = np.argsort(rng.random((k, n)), axis=1)
+        in_a = perms[:, :na]
+        s0.append(z[in_a].mean(axis=1) - (z.sum() - z[in_a].sum(axis=1)) / (n - na))
+        ka = (in_a < na).sum(axis=1)
+        c.append(ka / na - (na - ka) / (n - na))
+    return np.concatenate(s0), np.concatenate(c)
+
+
+def _p_at(delta: float, diff: float, s0: np.ndarray, c: np.ndarray) -> float:
+    """Two-sided permutation p-value of H0: true difference = ``delta`` (the observed statistic
+    counted among the draws, as scipy does for Monte-Carlo tests)."""
+    null = np.abs(s0 - delta * c)
+    obs = abs(diff - delta) * (1 - 1e-12)
+    return float((np.count_nonzero(null >= obs) + 1) / (null.size + 1))
+
+
+def _inverted_interval(diff: float, s0, c, alpha: float, width: float) -> tuple[float, float]:
+    """The shifts delta the permutation test does not reject at ``alpha``: the 1 - alpha
+    interval from the same draws as the p-value (bisection on each side of ``diff``)."""
+    width = max(width, abs(diff), 1e-300)
+
+    def edge(direction: int) -> float:
+        inside, step = diff, width
+        out = diff + direction * step
+        while _p_at(out, diff, s0, c) >= alpha and step < 1e6 * width:
+            inside, step = out, step * 2
+            out = diff + direction * step
+        if _p_at(out, diff, s0, c) >= alpha:
+            return float(direction * np.inf)
+        for _ in range(60):
+            mid = 0.5 * (inside + out)
+            if _p_at(mid, diff, s0, c) >= alpha:
+                inside = mid
+            else:
+                out = mid
+        return float(inside)
+
+    return edge(-1), edge(+1)
+
+
 def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign: int, alpha: float = ALPHA,
             paired: bool = False, n_resamples: int = N_RESAMPLES, seed: int = 0, what: str = "difference",
             meaningful_rel: float = 0.1) -> Verdict:
-    """Two groups: is ``mean(treatment) - mean(baseline)`` of the expected sign?
+    """Two groups: is ``mean(treatment) - mean(baseline)`` of the expected sign, and how large?
 
-    Permutation p-value (paired: sign flips of the differences; else: group relabelling),
-    normal-approximation 95% interval of the difference. ``meaningful_rel`` (relative to the
-    baseline's mean magnitude) plays the role of :data:`RHO_MEANINGFUL`.
+    Permutation test (paired: sign flips of the differences; else: group relabelling; exact
+    when the arrangements number at most ``n_resamples``) and the 95% interval of the difference
+    from the same draws, by inverting the test under a shift model. The effect is also stated
+    relative to the baseline's mean magnitude: a significant difference of the expected sign
+    is ``reproduced`` when it is at least ``meaningful_rel`` of that magnitude, and ``partly
+    reproduced`` (significant but small, with its size) otherwise; a non-significant one is
+    ``not reproduced`` when the interval excludes a meaningful effect of the expected sign.
+    Works at any n (the smallest achievable p is computed in logs).
     """
-    from scipy.stats import permutation_test
-
     if expected_sign not in (-1, 1):
         raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
     a = np.asarray(treatment, float).ravel()
@@ -276,35 +377,35 @@ def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign
             raise ValueError("compare(paired=True): both groups need the same length.")
         ok = np.isfinite(a) & np.isfinite(b)
         a, b = a[ok], b[ok]
-        d = a - b
-        n = int(d.size)
-        min_p = 1.0 if n == 0 else min(1.0, 2.0 / 2**n)
-        diff = float(np.mean(d)) if n else float("nan")
-        se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else float("inf")
+        n = int(a.size)
+        min_p = 1.0 if n == 0 else min(1.0, math.exp(_log_min_p_paired(n)))
+        diff = float(np.mean(a - b)) if n else float("nan")
     else:
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
         n = int(a.size + b.size)
-        min_p = 1.0 if min(a.size, b.size) == 0 else min(1.0, 2.0 / math.comb(a.size + b.size, a.size))
+        log_comb = (math.lgamma(n + 1) - math.lgamma(a.size + 1) - math.lgamma(b.size + 1)) if n else 0.0
+        min_p = 1.0 if min(a.size, b.size) == 0 else min(1.0, math.exp(math.log(2.0) - log_comb))
         diff = float(np.mean(a) - np.mean(b)) if a.size and b.size else float("nan")
-        se = (math.sqrt(np.var(a, ddof=1) / a.size + np.var(b, ddof=1) / b.size)
-              if a.size > 1 and b.size > 1 else float("inf"))
     sign = "> 0" if expected_sign > 0 else "< 0"
-    lo, hi = diff - 1.96 * se, diff + 1.96 * se
-    unc = f"95% CI [{_g(lo)}, {_g(hi)}]"
-    if min_p > alpha or not np.isfinite(diff):
-        return Verdict("inconclusive", "compare", f"{what} = {_g(diff)}", sign, unc, n,
-                       f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}", diff)
-    if paired:
-        res = permutation_test((d,), lambda z, axis=-1: np.mean(z, axis=axis), permutation_type="samples",
-                               vectorized=True, n_resamples=n_resamples, rng=np.random.default_rng(seed))
-    else:
-        res = permutation_test((a, b), lambda u, v, axis=-1: np.mean(u, axis=axis) - np.mean(v, axis=axis),
-                               vectorized=True, n_resamples=n_resamples, rng=np.random.default_rng(seed))
-    p = float(res.pvalue)
     scale = max(abs(float(np.mean(b))) if b.size else 0.0, 1e-300)
     meaningful = meaningful_rel * scale
+    rel = diff / scale if np.isfinite(diff) else float("nan")
+    expected = f"{sign}, at least {meaningful_rel:.0%} of the baseline's mean magnitude ({_g(meaningful)})"
+    measured = f"{what} = {_g(diff)} ({rel:+.1%} of the baseline)"
+    if min_p > alpha or not np.isfinite(diff):
+        return Verdict("inconclusive", "compare", measured, expected, "", n,
+                       f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}", diff)
+    s0, c = _permutation_draws(a, b, paired, n_resamples, seed)
+    p = _p_at(0.0, diff, s0, c)
+    spread = float(np.std(s0)) if s0.size else abs(diff)
+    lo, hi = _inverted_interval(diff, s0, c, alpha, 4 * spread + 1e-300)
+    unc = f"p = {p:.2g}, 95% CI [{_g(lo)}, {_g(hi)}] (permutation-inverted)"
     outcome, why = _decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference")
-    return Verdict(outcome, "compare", f"{what} = {_g(diff)}", sign, f"p = {p:.2g}, {unc}", n, why, diff)
+    if outcome == "reproduced" and abs(diff) < meaningful:
+        outcome = "partly reproduced"
+        why = (f"significant and of the expected sign (p = {p:.2g}), but small: {abs(rel):.1%} of the baseline, "
+               f"below the {meaningful_rel:.0%} this rule calls meaningful")
+    return Verdict(outcome, "compare", measured, expected, unc, n, why, diff)
 
 
 # ------------------------------------------------------------------------- predictions
@@ -368,7 +469,9 @@ def sign(differences: Sequence[float], expected_sign: int, scale: float, dtype="
     d = np.asarray(differences, float).ravel()
     floor = tolerance(dtype) * abs(float(scale))
     want = "> 0" if expected_sign > 0 else "< 0"
-    base = dict(rule="sign", measured=f"{what}: " + ", ".join(_g(x) for x in d), expected=want,
+    shown = ", ".join(_g(x) for x in d) if d.size <= 8 else (f"{d.size} values in [{_g(float(np.min(d)))}, "
+                                                             f"{_g(float(np.max(d)))}]")
+    base = dict(rule="sign", measured=f"{what}: {shown}", expected=want,
                 uncertainty=f"floor {floor:.1e}", n=int(d.size), value=float(d[np.argmin(d * expected_sign)])
                 if d.size else float("nan"))
     if d.size == 0 or not np.all(np.isfinite(d)):
