@@ -521,7 +521,8 @@ def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) ->
 PAPER_CLAIM = "claim of the paper"
 CONSISTENCY = "consistency check"
 HYPOTHESIS = "companion's hypothesis"
-KINDS = (PAPER_CLAIM, CONSISTENCY, HYPOTHESIS)
+CITED = "claim of a cited work"  # chapters 08-09 test other papers' statements (the reference names them)
+KINDS = (PAPER_CLAIM, CONSISTENCY, HYPOTHESIS, CITED)
 PAPER_VERSIONS = ("ICLR 2021", "arXiv", "both")
 
 
@@ -529,8 +530,9 @@ class Claim(NamedTuple):
     """One row of the claims ledger: what is tested, where it comes from, and its verdict.
 
     ``kind`` says what the row is: a claim of the paper (``reference`` locates it), a
-    consistency check (an identity that can fail only through a bug in this code), or this
-    companion's own hypothesis. ``version`` names the text of the paper the reference and the
+    consistency check (an identity that can fail only through a bug in this code: two of its
+    routes to one quantity), this companion's own hypothesis (a control, a sharper reading the
+    paper does not state), or a claim of a cited work (chapters 08-09). ``version`` names the text of the paper the reference and the
     row concern ("ICLR 2021", the text the book cites; "arXiv"; or "both")."""
     claim: str  # the claim, in a sentence
     reference: str  # where the paper makes it ("Theorem 3.1", "Fig. 2a", "Eq. A.23")
@@ -557,6 +559,6 @@ def number_or(value: float, missing: str, digits: int = 2) -> str:
     return f"{value:.{digits}g}" if value is not None and math.isfinite(value) else missing
 
 
-__all__ = ["PAPER_CLAIM", "CONSISTENCY", "HYPOTHESIS", "KINDS", "PAPER_VERSIONS", "Claim", "number_or", "OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
+__all__ = ["PAPER_CLAIM", "CONSISTENCY", "HYPOTHESIS", "CITED", "KINDS", "PAPER_VERSIONS", "Claim", "number_or", "OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
            "AGREEMENT_REL_TOL", "EXPLAINED_RESIDUAL", "GAIN_LOST_RATIO", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
            "min_p_value", "trend", "trend_at_convergence", "compare", "agreement", "at_least", "toward", "sign", "explained", "combine"]

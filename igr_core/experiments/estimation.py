@@ -415,35 +415,35 @@ def claims(r: Results) -> list[Claim]:
     return [
         Claim("Gradient matching recovers known explicit penalties (ridge, smoothed L1, both) from trained weights",
               "2025 paper, Figure 3",
-              recover, f"ReLU net [{p.penalty_width}] on synthetic data, {seeds}; identified fits only"),
+              recover, f"ReLU net [{p.penalty_width}] on synthetic data, {seeds}; identified fits only", kind=V.CITED),
         Claim("Large L1/elastic-net penalties push weights into the smoothing zone, where ridge and L1 are "
               "indistinguishable", "2025 paper, Appendix H.2", ident,
               f"L1 and elastic net, {seeds}; {int((l1s['status'].str.startswith('refused')).sum())} fits refused "
-              "as collinear"),
+              "as collinear", kind=V.CITED),
         Claim("Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked endpoints",
               "2025 paper, Figure 4B; Ali et al. 2019",
               V.identity(stack["relative error of Q"], what="relative error of Q"),
               f"d = {p.ols_d}, k = {p.ols_steps}; from {int(stack['endpoints'].min()) if len(stack) else '-'} "
-              "endpoints on"),
+              "endpoints on", kind=V.CITED),
         Claim("A diagonal penalty from one endpoint retrains (no early stopping) to the same weights",
               "2025 paper, Figure 4C", V.identity([r.ols_diagonal["retrain distance"]], what="relative distance"),
-              f"{r.ols_diagonal['retrain steps']} GD steps on L + R"),
+              f"{r.ols_diagonal['retrain steps']} GD steps on L + R", kind=V.CITED),
         Claim("The scalar ridge coefficient of early stopping decays over training, as the closed form says",
               "2025 paper, Figure 4E",
               V.combine([V.trend(scal["step"], scal["estimated ridge"], -1, x_name="step", y_name="ridge"),
                          V.identity(scal_err, what="rel. error / cancellation factor")], ["decay", "closed form"]),
-              f"{len(scal)} checkpoints; errors scaled by the cancellation in grad L near the OLS minimum"),
+              f"{len(scal)} checkpoints; errors scaled by the cancellation in grad L near the OLS minimum", kind=V.CITED),
         Claim("The trajectory estimate of the IGR coefficient is h/4, with error O(h)",
               "2025 paper, Figure 6; Barrett & Dherin, Theorem 3.1",
               V.combine([V.order([order_slope], [order_se], 1.0, n_fit, labels=["|alpha/(h/4) - 1| vs h"]),
                          V.agreement(float(smallest["ratio alpha/(h/4)"]), 1.0,
                                      what=f"alpha/(h/4) at h = {smallest['h / h_edge']:g} h_edge")],
                         ["order", "smallest h"]),
-              f"tanh MLP {list(p.igr_hidden)} on {p.igr_n} digits, {p.igr_probes} probe steps per h"),
+              f"tanh MLP {list(p.igr_hidden)} on {p.igr_n} digits, {p.igr_probes} probe steps per h", kind=V.PAPER_CLAIM),
         Claim("Dropout's implicit ridge penalty grows with the dropout rate", "2025 paper, Figure 5",
               V.trend(r.dropout["dropout rate"], r.dropout["estimated ridge"], +1, x_name="dropout rate",
                       y_name="estimated ridge"),
-              f"ReLU MLP {list(p.dropout_hidden)} on {p.dropout_n} digits, {len(p.dropout_seeds)} seeds"),
+              f"ReLU MLP {list(p.dropout_hidden)} on {p.dropout_n} digits, {len(p.dropout_seeds)} seeds", kind=V.CITED),
     ]
 
 

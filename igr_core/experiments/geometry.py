@@ -133,11 +133,11 @@ def claims(r: Results) -> list[Claim]:
     note = f"{len(ident)} points, m up to {int(ident['m'].max())}"
     return [
         Claim("<N, z> = 1 / sqrt(1 + m R_IG)", "Proposition A.6, Eq. A.15", v(COL_A6),
-              note + "; normal from a finite-difference tangent basis"),
-        Claim("slope = tan(alpha) = sqrt(m R_IG)", "Corollary A.6.1, Eq. A.18", v(COL_A61), note),
+              note + "; normal from a finite-difference tangent basis", kind=V.CONSISTENCY),
+        Claim("slope = tan(alpha) = sqrt(m R_IG)", "Corollary A.6.1, Eq. A.18", v(COL_A61), note, kind=V.CONSISTENCY),
         Claim("det g = 1 + m R_IG for the induced metric", "Remark A.8, Eq. A.19", v(COL_A8),
-              note + "; explicit determinant"),
-        Claim("E~ = E + (h/4) slope^2", "Proposition 3.3, Eq. 9", v(COL_33), note + f"; h = {H_MODIFIED}"),
+              note + "; explicit determinant", kind=V.CONSISTENCY),
+        Claim("E~ = E + (h/4) slope^2", "Proposition 3.3, Eq. 9", v(COL_33), note + f"; h = {H_MODIFIED}", kind=V.CONSISTENCY),
     ]
 
 

@@ -286,11 +286,11 @@ def claims(r: Results) -> list[Claim]:
         Claim("More robust test accuracy under noise for larger h", "Prediction 2.4, Fig. 3b",
               nz(_trend(atm, "h", "acc_mean", +1)), f"sigma = {sig_mid:g}"),
         Claim("(control) R_IG at max test accuracy tracks the training loss", "not in the paper",
-              _trend(r.selected, "train E", "R_IG", +1)),
+              _trend(r.selected, "train E", "R_IG", +1), kind=V.HYPOTHESIS),
         Claim("(control) Prediction 2.1 at matched training loss", "Prediction 2.1 with a loss control",
-              _trend(r.matched, "lambda", "R_IG", -1), f"first evaluation with E < {p.matched_train_loss:g}"),
+              _trend(r.matched, "lambda", "R_IG", -1), f"first evaluation with E < {p.matched_train_loss:g}", kind=V.HYPOTHESIS),
         Claim("(control) lambda R_IG / E falls with lambda", "Fig. A.3c",
-              _trend(r.selected, "lambda", "lambda R_IG / E", -1)),
+              _trend(r.selected, "lambda", "lambda R_IG / E", -1), kind=V.HYPOTHESIS),
     ]
 
 

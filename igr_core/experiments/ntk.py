@@ -164,7 +164,7 @@ def claims(r: Results) -> list[Claim]:
     seeds = f"{len(r.params.seeds)} seeds, T = {r.params.ntk_T_edge:g} h_edge"
     return [
         Claim("R_IG = (4/m) sum_ij eps_i^T K_ij eps_j for least squares", "Proposition A.11, Eq. A.21",
-              V.identity(a11, what="relative error"), "scalar and 3 outputs; JVP/VJP and Jacobian routes"),
+              V.identity(a11, what="relative error"), "scalar and 3 outputs; JVP/VJP and Jacobian routes", kind=V.CONSISTENCY),
         Claim("Scalar outputs: E~ = eps^T (1 + K) eps", "Eq. A.23", V.erratum(printed, corrected, what="eps^T(1+hK)eps")),
         Claim("GD pushes the NTK cross terms toward zero (against a small-h run that follows the flow of E)",
               "Appendix A.3",

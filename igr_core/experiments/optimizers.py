@@ -473,7 +473,7 @@ def claims(r: Results) -> list[Claim]:
                          what="relative error, every problem and l"), kind=V.HYPOTHESIS),
         Claim("f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
               "shared/notes/modified-equations.md", V.identity([r.antisymmetry_error], what="relative error"),
-              "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor"),
+              "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor", kind=V.CONSISTENCY),
     ]
     return higher + adam_claims(r) + map_claims(r) + [
         Claim("Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order", "Theorem 3.1",
@@ -483,30 +483,30 @@ def claims(r: Results) -> list[Claim]:
         Claim(f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
               f"coefficient from the shifted start (beta = {b:g})", "Ghosh et al. 2023",
               V.combine([verdict("heavy ball", "-(1/(1-beta)) grad E"),
-                         verdict("heavy ball", "amplified modified loss, shifted start")], ["naive", "modified"])),
+                         verdict("heavy ball", "amplified modified loss, shifted start")], ["naive", "modified"]), kind=V.CITED),
         Claim("... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
               "it falls back to first order", "Ghosh et al. 2023",
-              verdict("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start")),
+              verdict("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"), kind=V.CITED),
         Claim("Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
               "Ghosh et al. 2023; shared/notes/modified-equations.md",
               verdict("heavy ball", "amplified modified loss, no shift"),
-              "the shift is O(h): whether it shows at fixed T depends on the loss"),
+              "the shift is O(h): whether it shows at fixed T depends on the loss", kind=V.CITED),
         Claim(f"Adam's modified flow with the full c_j coefficients is second order (beta = "
               f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
               "Cattaneo et al. 2024",
-              V.combine([verdict("Adam", "-g/s"), verdict("Adam", "full c_j correction")], ["naive", "modified"])),
+              V.combine([verdict("Adam", "-g/s"), verdict("Adam", "full c_j correction")], ["naive", "modified"]), kind=V.CITED),
         Claim("SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
               "reaches the next", "Smith, Dherin, Barrett & De 2021",
               V.combine([verdict("SGD (one epoch, all orders)", "GD modified loss"),
                          verdict("SGD (one epoch, all orders)", "SGD modified loss")], ["GD form", "SGD form"]),
-              f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged"),
+              f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged", kind=V.CITED),
         Claim("Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
               "epoch follows that modified loss to the next order", "Smith, Dherin, Barrett & De 2021",
               V.combine([V.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
                          verdict("SGD (one epoch, every reshuffle)", "GD modified loss"),
                          verdict("SGD (one epoch, every reshuffle)", "SGD modified loss")],
                         ["variance term", "GD form", "SGD form"]),
-              f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged"),
+              f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged", kind=V.CITED),
     ]
 
 
@@ -542,11 +542,11 @@ def adam_claims(r: Results) -> list[Claim]:
         Claim(f"Adam's correction is an anti-penalty when rho > beta: its iterates converge to a sharper minimum "
               f"than the flow of -g/s (beta = {p.anti_beta:g}, rho = {p.anti_rho:g}), and to a flatter one when "
               f"rho < beta (rho = {p.control_rho:g})", "Cattaneo et al. 2024", toy,
-              f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}"),
+              f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}", kind=V.CITED),
         Claim(f"... and on a tanh network Adam with rho = {p.anti_rho:g} ends steeper (larger N_eps and slope "
               f"||grad E||) than with rho = {p.control_rho:g} at the same h and time", "Cattaneo et al. 2024",
               V.combine(parts, labels), f"T = {p.net_anti_T:g}, h = " +
-              ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True))),
+              ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)), kind=V.CITED),
     ]
 
 

@@ -107,9 +107,9 @@ def claims(r: Results) -> list[Claim]:
         Claim("Test accuracy is higher where R_IG is smaller", "Fig. A.8c",
               _trend(r.selected, "R_IG", "test acc", -1, missing), scale),
         Claim("(control) R_IG at max test accuracy tracks the training loss", "not in the paper",
-              _trend(r.selected, "train E", "R_IG", +1, missing)),
+              _trend(r.selected, "train E", "R_IG", +1, missing), kind=V.HYPOTHESIS),
         Claim("(control) Prediction 2.1 at matched training loss", "Prediction 2.1 with a loss control",
-              _trend(r.matched, "h", "R_IG", -1, missing), f"first evaluation with E < {p.matched_train_loss:g}"),
+              _trend(r.matched, "h", "R_IG", -1, missing), f"first evaluation with E < {p.matched_train_loss:g}", kind=V.HYPOTHESIS),
     ]
 
 

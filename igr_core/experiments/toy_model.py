@@ -329,12 +329,12 @@ def claims(r: Results) -> list[Claim]:
               "edge 2/lambda_max at the start", "Fig. A.1, App. A.4",
               V.agreement(r.edges["ricochet onset"], r.edges["edge at theta_0"], what="first h that crosses the valley",
                           n=len(r.scan), why_missing="no valley crossing (or one at every h) in the scan"),
-              f"scan of {len(r.scan)} h, first {r.params.ricochet_steps} steps"),
+              f"scan of {len(r.scan)} h, first {r.params.ricochet_steps} steps", kind=V.HYPOTHESIS),
         Claim("(beyond the paper) GD diverges where linear stability at the minimum the flow reaches predicts",
               "Fig. A.1, App. A.4",
               V.agreement(r.edges["divergence onset"], r.edges["edge at the flow's minimum"],
                           what="first diverging h", n=len(r.scan),
-                          why_missing="no divergence (or divergence at every h) in the scan")),
+                          why_missing="no divergence (or divergence at every h) in the scan"), kind=V.HYPOTHESIS),
         Claim("EGR with large mu reaches close to the min-norm minimum a = b = sqrt(y/x)", "Section 5, Fig. 1a",
               V.combine([V.toward(r.norms.loc[egr_key, k], r.norms.loc[gds_key, k], mn, what=f"||theta|| EGR ({k})")
                          for k in ("I", "II")], ["point I", "point II"]),
@@ -343,7 +343,7 @@ def claims(r: Results) -> list[Claim]:
               V.trend_at_convergence(final["mu"], final["test error"], -1, x_name="mu", y_name="test error"),
               f"at t = {final_t:g}; before convergence: {note_a2}"),
         Claim("(beyond the paper) The modified flow predicts where GD lands on the hyperbola",
-              "Theorem 3.1 applied globally", V.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index])),
+              "Theorem 3.1 applied globally", V.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index]), kind=V.HYPOTHESIS),
     ]
 
 
