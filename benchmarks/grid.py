@@ -25,9 +25,9 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+from igr_core._src.train import _Group
 
 from igr_core import data, models, train
-from igr_core._src.train import _Group
 
 PAPER_LRS = (0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005)
 

@@ -27,7 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import igr_core
-from igr_core import data, engine as train, models
+from igr_core import data, models
+from igr_core import engine as train
 from igr_core._src.engine import _Group
 
 

@@ -18,11 +18,30 @@ Public API: the regularizers below, and the modules
 Implementations live in the private ``igr_core._src``.
 """
 from igr_core import (
-    bea, data, engine, estimate, geometry, higher_order, losses, models, ntk, optimizers, problems, robustness,
-    selection, toy, verdicts,
+    bea,
+    data,
+    engine,
+    estimate,
+    geometry,
+    higher_order,
+    losses,
+    models,
+    ntk,
+    optimizers,
+    problems,
+    robustness,
+    selection,
+    toy,
+    verdicts,
 )
 from igr_core._src.regularizers import (
-    egr_grad, egr_loss, egr_value_and_grad, igr_rate, modified_loss, num_params, r_ig,
+    egr_grad,
+    egr_loss,
+    egr_value_and_grad,
+    igr_rate,
+    modified_loss,
+    num_params,
+    r_ig,
 )
 
 __version__ = "0.2.0"

@@ -4,9 +4,9 @@ test-slow` and CI run them; the smoke book runs both chapters end to end on ever
 claims through the verdict rules, and the new parameters validated before compute."""
 import jax
 import pytest
+from test_experiments import check_claims
 
 from igr_core.experiments import _images, egr, resnet
-from test_experiments import check_claims
 
 TINY = {"data_source": "mock", "n_train": 48, "n_test": 16, "width": 0.0625, "batch_size": 16, "epochs": 1.0,
         "eval_every_epochs": 1.0, "train_missing": "yes"}

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from igr_core import bea, higher_order as HO
+from igr_core import bea
+from igr_core import higher_order as HO
 from igr_core.problems import toy_problem
 
 A = jnp.asarray([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])

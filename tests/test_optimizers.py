@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from igr_core import bea, optimizers as O
+from igr_core import bea
+from igr_core import optimizers as O
 from igr_core.problems import mnist_mlp_problem, toy_problem
 
 TOL = 0.25  # verdicts.ORDER_TOL

@@ -225,13 +225,6 @@ def early_stopping_penalty(X, h: float, k: int) -> jax.Array:
     return (V * q) @ V.T
 
 
-class IGRFit(NamedTuple):
-    alpha: float  # estimated coefficient of ||grad L||^2
-    predicted: float  # h / 4 (Barrett & Dherin)
-    ratio: float  # alpha / (h/4)
-    n_probes: int
-
-
 def igr_probe(loss_fn: Callable, rtol: float):
     """One jitted probe ``(theta, h, *args) -> (r, v, |g|)`` for :func:`igr_coefficient`
     (h traced: one compilation serves every step size)."""

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from igr_core._src.models import Model
 from igr_core._src.engine import make_evaluate
+from igr_core._src.models import Model
 
 
 def perturb(params, sigma, key):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import jax
-from jaxtyping import Array, Float, PyTree as _PyTree
+from jaxtyping import Array, Float
+from jaxtyping import PyTree as _PyTree
 
 PyTree = _PyTree[Any]
 Scalar = Float[Array, ""]

@@ -12,7 +12,7 @@ import warnings
 
 from igr_core._src import engine as _engine
 from igr_core._src.cache import data_fingerprint as _fingerprint
-from igr_core._src.data import DataUnavailableError, Dataset, load_cifar10, load_fashion_mnist, tfds_prepared
+from igr_core._src.data import Dataset, DataUnavailableError, load_cifar10, load_fashion_mnist, tfds_prepared
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, should_train
 
 DATASETS = ("cifar10", "fashion_mnist")

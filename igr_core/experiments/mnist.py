@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import engine as _engine
-from igr_core._src.cache import data_fingerprint as _engine_fingerprint
 from igr_core._src import selection as _sel
 from igr_core._src import verdicts as V
+from igr_core._src.cache import data_fingerprint as _engine_fingerprint
 from igr_core._src.data import SOURCES, Dataset, load_mnist
 from igr_core._src.models import mlp_num_params, paper_mlp
 from igr_core._src.robustness import noise_study, summarize

@@ -38,10 +38,9 @@ from igr_core._src import higher_order as HO
 from igr_core._src import optimizers as O
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts as V
-from igr_core._src.problems import mnist_mlp_problem, toy_problem
 from igr_core._src.bea import crossing
-from igr_core._src.verdicts import number_or
-from igr_core._src.verdicts import Claim
+from igr_core._src.problems import mnist_mlp_problem, toy_problem
+from igr_core._src.verdicts import Claim, number_or
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "09_optimizers"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +27,13 @@ from igr_core._src import verdicts as V
 from igr_core._src.models import resnet18_num_params
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._images import (
-    EMPTY_COLUMNS, STAND_IN, ImageParams, data_fingerprint, images_or_reason, run_grid, sweep_config,
+    EMPTY_COLUMNS,
+    STAND_IN,  # noqa: F401  (the pages name the stand-in)
+    ImageParams,
+    data_fingerprint,  # noqa: F401  (the result store's data check)
+    images_or_reason,
+    run_grid,
+    sweep_config,
 )
 from igr_core.experiments._params import positive, positive_seq
 

@@ -16,15 +16,15 @@ from typing import NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 import numpy as np
 import pandas as pd
+from jax.flatten_util import ravel_pytree
 
 from igr_core._src import bea as _bea
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
-from igr_core._src.bea import crossing
 from igr_core._src import verdicts as V
+from igr_core._src.bea import crossing
 from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss
 from igr_core._src.verdicts import Claim
