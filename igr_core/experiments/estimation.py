@@ -36,6 +36,7 @@ from jax.flatten_util import ravel_pytree
 from igr_core._src import bea as _bea
 from igr_core._src import estimate as _est
 from igr_core._src import verdicts as V
+from igr_core._src.store import no_parts
 from igr_core._src.losses import mean_loss
 from igr_core._src.models import dropout_mlp, mlp
 from igr_core._src.problems import mnist_digits, mnist_mlp_problem
@@ -369,12 +370,16 @@ def dropout_study(p: Params) -> pd.DataFrame:
 # ------------------------------------------------------------------ run, claims, facts
 
 
-def run(p: Params) -> Results:
+def run(p: Params, parts=no_parts) -> Results:
+    """Everything chapter 08 shows. ``parts`` (the result store's :class:`~igr_core._src.store.Parts`)
+    saves each seed's penalties, the early-stopping, IGR and dropout studies as they finish, so
+    an interrupted paper-profile run resumes where it stopped."""
     require_x64()
-    penalties = pd.concat([known_penalties(p, s) for s in p.penalty_seeds], ignore_index=True)
-    ols_stack, ols_diag, ols_scalar = early_stopping(p)
-    igr, source = igr_study(p)
-    return Results(p, source, penalties, ols_stack, ols_diag, ols_scalar, igr, dropout_study(p))
+    penalties = pd.concat([parts(f"penalties seed {s}", lambda s=s: known_penalties(p, s)) for s in p.penalty_seeds],
+                          ignore_index=True)
+    ols_stack, ols_diag, ols_scalar = parts("early stopping", lambda: early_stopping(p))
+    igr, source = parts("igr", lambda: igr_study(p))
+    return Results(p, source, penalties, ols_stack, ols_diag, ols_scalar, igr, parts("dropout", lambda: dropout_study(p)))
 
 
 def igr_order(igr: pd.DataFrame, n_fit: int) -> tuple[float, float, int]:

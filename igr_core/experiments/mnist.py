@@ -31,7 +31,7 @@ from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, should_train
 
 NOTEBOOK = "05_mnist"
-RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,11 +61,12 @@ class Params(ParamsBase):
     matched_train_loss: float = 0.01
     fixed_time: float = 50.0  # physical time T = n h of the Fig. A.5 comparison
     strategy: str = "auto"
-    train_missing: str = "auto"  # "yes", "no" (read the cache only), "auto" (no for the paper profile on a CPU)
+    train_missing: str = "auto"  # "yes", "no" (read the cache only), "auto" (no for the paper profile on a
+    # CPU), "noise" (train only the noise study's networks when the stored grid lacks their parameters)
 
     def __post_init__(self):
         one_of("profile", self.profile, PROFILES)
-        one_of("train_missing", self.train_missing, ("auto", "yes", "no"))
+        one_of("train_missing", self.train_missing, ("auto", "yes", "no", "noise"))
         one_of("data_source", self.data_source, tuple(s for s in SOURCES if s != "mock"))
         one_of("strategy", self.strategy, _engine.STRATEGIES)
         positive("n_train", self.n_train, integer=True, allow_zero=True)
@@ -105,6 +106,7 @@ class Results(NamedTuple):
     matched: pd.DataFrame  # networks at matched training loss
     seconds: float  # wall time of run()
     missing: tuple  # parts not in the cache that were not trained (train_missing)
+    noise_networks: pd.DataFrame | None = None  # where the noise study's networks were retrained: both runs' metrics
 
 
 def _with_ratio(df: pd.DataFrame) -> pd.DataFrame:
@@ -218,12 +220,32 @@ def run(p: Params, results_dir, log=None) -> Results:
                                  eval_every=p.full_batch_eval_every, strategy=p.strategy)
     fb = sweep_or_none(fb_cfg, fb_data, "full-batch run")
     fb_sel = None if fb is None else _with_ratio(_sel.select_at_max_test_accuracy(fb.metrics))
-    noise = _noise(p, sweep, mnist, status, cached_only)
+    noise_sweep, noise_networks = sweep, None
+    if (p.train_missing == "noise" and not (sweep.path / f"width_{p.noise_width}" / "best_params.npz").exists()):
+        # the stored grid has the metrics but not the parameters: retrain that width here (same configuration)
+        noise_sweep = _engine.run_sweep(sweep_config(p, n_tr, widths=(p.noise_width,)), mnist, results_dir,
+                                        progress=False, log=log)
+        noise_networks = retrain_comparison(sweep, noise_sweep, p)
+    noise = _noise(p, noise_sweep, mnist, _sel.fit_status(noise_sweep.metrics, p.train_acc_threshold),
+                   cached_only and p.train_missing != "noise")
     if noise is None:
         missing.append("noise study")
     matched = _with_ratio(_sel.select_at_train_loss(sweep.metrics, p.matched_train_loss))
     return Results(p, mnist.source, n_tr, len(mnist.y_test), sweep, status, selected, at_time, batch, fb_sel,
-                   len(fb_data.y_train), noise, matched, time.perf_counter() - t0, tuple(missing))
+                   len(fb_data.y_train), noise, matched, time.perf_counter() - t0, tuple(missing), noise_networks)
+
+
+def retrain_comparison(stored: _engine.SweepResult, retrained: _engine.SweepResult, p: Params) -> pd.DataFrame:
+    """The noise study's width as stored (trained elsewhere) and as retrained here with the same
+    configuration, at the time of maximum test accuracy: how far a change of device moves them."""
+    cols = ["h", "seed", "step", "train acc", "test acc", "R_IG", "slope"]
+    a = _sel.select_at_max_test_accuracy(stored.metrics[stored.metrics["width"] == p.noise_width])[cols]
+    b = _sel.select_at_max_test_accuracy(retrained.metrics)[cols]
+    out = a.merge(b, on=["h", "seed"], suffixes=(" (stored)", " (retrained)"))
+    dev_a = "; ".join(sorted({v.get("device", "?") for v in stored.provenance.values()}))
+    dev_b = "; ".join(sorted({v.get("device", "?") for v in retrained.provenance.values()}))
+    out.insert(0, "devices", f"{dev_a} -> {dev_b}")
+    return out
 
 
 def curves(r: Results) -> pd.DataFrame:
@@ -257,6 +279,40 @@ def _missing(what: str) -> V.Verdict:
                      f"the {what} is not in the cached results of this profile (not trained here)")
 
 
+def at_fixed_step(r: Results) -> pd.DataFrame:
+    """Figures A.3 and A.4 (fixed iteration): the networks of width ``noise_width`` (the paper's
+    n_l = 400) that did not diverge, at the last step every one of them reached, with the
+    training and test ratios R_IG / E."""
+    m = r.sweep.metrics
+    m = m[m["width"] == r.params.noise_width]
+    alive = m.groupby(["h", "seed"])["diverged"].transform("max") == 0
+    m = m[alive]
+    if m.empty:
+        return m.assign(**{"R_IG / E": [], "test R_IG / test E": []})
+    last = int(m.groupby(["h", "seed"])["step"].max().min())
+    out = _sel.select_at_step(m, last)
+    out["R_IG / E"] = out["R_IG"] / out["train E"]
+    out["test R_IG / test E"] = out["test R_IG"] / out["test E"]
+    return out
+
+
+def width_rows(r: Results) -> list[Claim]:
+    """Does a wider network (larger lambda = h m / 4 at the same h) end with smaller R_IG and
+    higher test accuracy? Per h, pooled over seeds; beside it the un-normalized ||grad E||^2
+    = m R_IG, which does not carry the 1/m that R_IG has by definition."""
+    sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
+    return [
+        Claim("At a fixed learning rate, wider networks (larger lambda = h m/4) end with smaller R_IG",
+              "Eq. 3 with Prediction 2.1, Figs. 2a, A.6", _per_group(sel, "h", "width", "R_IG", -1),
+              "per h, pooled over seeds; R_IG = ||grad E||^2 / m falls with m by definition, see the next row"),
+        Claim("... and with smaller un-normalized ||grad E||^2 = m R_IG", "this companion's control of the 1/m",
+              _per_group(sel, "h", "width", "||grad E||^2", -1), "per h, pooled over seeds", kind=V.HYPOTHESIS),
+        Claim("At a fixed learning rate, wider networks reach a higher maximum test accuracy",
+              "Eq. 3 with Prediction 2.3, Figs. 2b, A.6", _per_group(sel, "h", "width", "test acc", +1),
+              "per h, pooled over seeds"),
+    ]
+
+
 def claims(r: Results) -> list[Claim]:
     p = r.params
     noise = r.noise if r.noise is not None else pd.DataFrame(columns=["h", "sigma", "slope_mean", "acc_mean"])
@@ -264,7 +320,27 @@ def claims(r: Results) -> list[Claim]:
     nz = (lambda v: v) if r.noise is not None else (lambda v: _missing("noise study"))  # noqa: E731
     scale = f"{r.data_source}; {len(r.status)} networks"
     fb_note = f"{p.full_batch_steps} full-batch steps, n_l = {p.full_batch_width}, {r.full_batch_n_train} digits"
-    return [
+    fixed = at_fixed_step(r)
+    step_note = (f"n_l = {p.noise_width}, step {int(fixed['step'].max())} (the last every network reached), "
+                 f"{len(fixed)} networks" if len(fixed) else "")
+    reached = sorted(r.at_time["h"].unique()) if len(r.at_time) else []
+    time_note = (f"T = {p.fixed_time:g}: reached by {len(reached)} of {len(p.learning_rates)} learning rates "
+                 f"(h >= {min(reached):g}) on these {r.n_train} digits; {len(r.at_time)} networks"
+                 if reached else f"T = {p.fixed_time:g}: no learning rate reaches it")
+    shown = set(r.batch["batch_size"].unique()) if len(r.batch) else set()
+    dropped = [b for b in (p.batch_size, *p.batch_sizes) if b not in shown]
+    batch_note = f"n_l = {p.batch_width}" + (
+        f"; batch size {', '.join(map(str, dropped))}: no network reaches train accuracy >= "
+        f"{p.train_acc_threshold:g} at its max test accuracy, so it drops out" if dropped else "")
+    sel = r.selected
+    return width_rows(r) + [
+        Claim("(control) Test accuracy falls with R_IG when lambda is held fixed", "this companion's control",
+              V.partial_trend(sel["R_IG"], sel["test acc"], sel["lambda"], -1, x_name="R_IG", y_name="test acc",
+                              z_name="lambda"), scale, kind=V.HYPOTHESIS),
+        Claim("(control) Test accuracy rises with lambda when R_IG is held fixed", "this companion's control",
+              V.partial_trend(sel["lambda"], sel["test acc"], sel["R_IG"], +1, x_name="lambda", y_name="test acc",
+                              z_name="R_IG"), scale, kind=V.HYPOTHESIS),
+    ] + [
         Claim("R_IG at max test accuracy is smaller for larger lambda", "Prediction 2.1, Fig. 2a",
               _trend(r.selected, "lambda", "R_IG", -1), scale),
         Claim("Higher maximum test accuracy for larger lambda", "Prediction 2.3, Fig. 2b",
@@ -273,9 +349,15 @@ def claims(r: Results) -> list[Claim]:
               _per_group(r.selected, "width", "h", "R_IG", -1)),
         Claim("Test error correlates with R_IG", "Fig. A.6", _trend(r.selected, "R_IG", "test error", +1)),
         Claim("At fixed physical time, R_IG/E is smaller for larger h", "Fig. A.5",
-              _trend(r.at_time, "h", "R_IG / E", -1), f"T = {p.fixed_time:g}, {len(r.at_time)} networks"),
+              _trend(r.at_time, "h", "R_IG / E", -1), time_note),
+        Claim("After a fixed number of iterations, R_IG/E is smaller for larger h", "Fig. A.3c, Appendix A.5",
+              _trend(fixed, "h", "R_IG / E", -1) if len(fixed) else _missing("main grid at this width"),
+              step_note),
+        Claim("... and so is the test ratio R_IG/E on test data", "Fig. A.4c",
+              _trend(fixed, "h", "test R_IG / test E", -1) if len(fixed) else _missing("main grid at this width"),
+              step_note),
         Claim("For every batch size, R_IG at max test accuracy falls as h grows", "Fig. A.6 (batch sizes)",
-              _per_group(r.batch, "batch_size", "h", "R_IG", -1), f"n_l = {p.batch_width}"),
+              _per_group(r.batch, "batch_size", "h", "R_IG", -1), batch_note),
         Claim("Full-batch GD: R_IG smaller for larger h", "Fig. A.6 (full batch)",
               _trend(r.full_batch, "h", "R_IG", -1) if r.full_batch is not None else _missing("full-batch run"),
               fb_note),
