@@ -138,3 +138,28 @@ def test_sgd_variance_averaged_over_partitions_and_the_reshuffled_epoch_order():
         O.sgd_partition_variance(bl, six, 4, pr.theta0)
     with pytest.raises(ValueError, match="at most 8 are allowed"):
         O.sgd_reshuffling_errors(bl, pr.args, 2, pr.theta0, hs)
+
+
+@pytest.mark.parametrize("which", ["gd", "heavy ball", "adam"])
+def test_hand_written_steps_equal_optax_step_for_step(which, standard_promotion):
+    """The Methods are written out (their modified flows are derived from these exact updates);
+    they equal optax's optimizers step for step: optax.sgd, optax.sgd(momentum=beta) and
+    optax.adam(b1=beta, b2=rho, eps=0, eps_root=eps) (optax's step counter is an int32, so this
+    test runs under standard dtype promotion)."""
+    import optax
+
+    from igr_core import optimizers as O
+    from igr_core.problems import toy_problem
+
+    pr = toy_problem("I")
+    h, beta, rho, eps = 0.01, 0.9, 0.999, 1e-4
+    method, tx = {"gd": (O.gradient_descent(pr.loss), optax.sgd(h)),
+                  "heavy ball": (O.heavy_ball(pr.loss, beta), optax.sgd(h, momentum=beta)),
+                  "adam": (O.adam(pr.loss, beta, rho, eps), optax.adam(h, b1=beta, b2=rho, eps=0.0, eps_root=eps))}[which]
+    theta, state = pr.theta0, method.init(pr.theta0)
+    ref, opt_state = pr.theta0, tx.init(pr.theta0)
+    for _ in range(20):
+        theta, state = method.step(theta, state, h, *pr.args)
+        updates, opt_state = tx.update(jax.grad(pr.loss)(ref, *pr.args), opt_state, ref)
+        ref = optax.apply_updates(ref, updates)
+        np.testing.assert_allclose(np.asarray(theta), np.asarray(ref), rtol=1e-12, atol=1e-14)

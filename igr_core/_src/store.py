@@ -184,6 +184,13 @@ def load(folder: Path):
 # ---------------------------------------------------------------------------- keys and provenance
 
 
+def repo_root() -> Path:
+    """Where ``results/`` lives: ``$IGR_ROOT`` if set (the book pipeline sets it for its
+    kernels), else the working directory. The one such function of the package."""
+    return Path(os.environ.get("IGR_ROOT", Path.cwd()))
+
+
+
 def _plain(v):
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
@@ -376,6 +383,6 @@ def run(module, params, results_dir: Path, *, recompute: bool | None = None, log
     return Stored(loaded, manifest, path, True)
 
 
-__all__ = ["MANIFEST", "EXECUTION_ONLY", "RECOMPUTE_ENV", "StaleResultsError", "Parts", "no_parts", "Stored",
+__all__ = ["repo_root", "MANIFEST", "EXECUTION_ONLY", "RECOMPUTE_ENV", "StaleResultsError", "Parts", "no_parts", "Stored",
            "save", "load", "params_key", "array_fingerprint", "provenance", "git_commit", "library_versions",
            "device", "entry_dir", "check_manifest", "lookup", "run"]

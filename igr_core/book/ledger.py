@@ -24,9 +24,7 @@ from igr_core.book.display import PROFILES, check_profile, show_markdown, table_
 COLUMNS = ["claim", "kind", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
 
 
-def repo_root() -> Path:
-    """The companion's root: ``$IGR_ROOT`` if set (the pipeline sets it), else the cwd."""
-    return Path(os.environ.get("IGR_ROOT", Path.cwd()))
+repo_root = _store.repo_root  # where results/ lives (one definition, in the store)
 
 
 def results_dir(profile: str) -> Path:

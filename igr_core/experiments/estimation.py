@@ -36,10 +36,10 @@ from jax.flatten_util import ravel_pytree
 from igr_core._src import bea as _bea
 from igr_core._src import estimate as _est
 from igr_core._src import verdicts as V
-from igr_core._src.store import no_parts
 from igr_core._src.losses import mean_loss
 from igr_core._src.models import dropout_mlp, mlp
 from igr_core._src.problems import mnist_digits, mnist_mlp_problem
+from igr_core._src.store import no_parts
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 

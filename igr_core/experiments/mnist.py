@@ -380,31 +380,3 @@ def facts(r: Results) -> dict:
     return {"m400": mlp_num_params(784, [400] * 5, 10), "n_networks": int(len(r.status)),
             "n_fit": int(r.status["fits"].sum()), "n_diverged": int(r.status["diverged"].sum()),
             "data_source": r.data_source, "missing": ", ".join(r.missing) or "none"}
-
-
-def main(argv=None) -> int:
-    """Run chapter 05's computation from a profile without papermill and record its claims."""
-    import argparse
-
-    import yaml
-
-    from igr_core.book import ROOT, profile_parameters
-    from igr_core.book.ledger import record, results_dir
-
-    ap = argparse.ArgumentParser(prog="python -m igr_core.experiments.mnist", description=main.__doc__)
-    ap.add_argument("--profile", default="smoke")
-    ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
-    args = ap.parse_args(argv)
-    values = {"profile": args.profile, **profile_parameters(args.profile, NOTEBOOK, ROOT)}
-    values.update({k: yaml.safe_load(v) for k, v in args.parameter})
-    p = Params.from_mapping(values)
-    out = results_dir(p.profile)
-    r = run(p, out / "sweeps", log=lambda s: print(s, flush=True))
-    table = record(NOTEBOOK, claims(r), p.profile, facts(r), show=False)
-    print(f"chapter 05 ({p.profile}): {r.seconds:.1f} s; {r.data_source}")
-    print(table[["claim", "measured", "verdict"]].to_string())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
