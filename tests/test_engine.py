@@ -46,14 +46,15 @@ def test_batch_indices_are_epoch_permutations():
 
 def test_second_config_of_same_shape_does_not_compile(small):
     """Learning rates are traced: the second configuration and a shorter segment reuse the trace."""
-    _engine._COMPILED.clear()  # compiled functions are shared across sweeps of one process
+    _engine.compiled.cache_clear()  # compiled functions are shared across sweeps of one process
     group = _Group(cfg(), 16, small, "loop")
     idx = engine.batch_indices(256, 32, 0, 0, 8)
-    before = engine.TRACES["segment"]
     group.train(idx)
-    assert engine.TRACES["segment"] == before + 1
+    assert group.segment._cache_size() == 1  # one trace for both learning rates
     group.train(idx, n_active=3)  # a shorter segment (padded with inactive steps): same compilation
-    assert engine.TRACES["segment"] == before + 1
+    assert group.segment._cache_size() == 1
+    again = _Group(cfg(), 16, small, "loop")  # a second sweep of the same shape: the same compiled function
+    assert again.segment is group.segment
     lrs = [float(engine.learning_rate_of(s)) for s in group.states]
     assert lrs == pytest.approx([0.1, 0.05])
 

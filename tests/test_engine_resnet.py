@@ -46,13 +46,12 @@ def cfg(**kw):
 
 
 def test_one_compilation_over_learning_rates_and_mu_and_state_carried(images):
-    _engine._COMPILED.clear()
+    _engine.compiled.cache_clear()
     group = _Group(cfg(mus=(0.0, 0.01)), 0.0625, images, "loop")
     assert len(group.states) == 4
-    before = engine.TRACES["step"]  # convolutional networks on a CPU: one jitted step at a time
-    state0 = group.states[0].model_state
+    state0 = group.states[0].model_state  # convolutional networks on a CPU: one jitted step at a time
     group.train(engine.batch_indices(len(images.y_train), 16, 0, 0, 4))
-    assert engine.TRACES["step"] == before + 1  # four configurations x four steps, one trace
+    assert group.segment._cache_size() == 1  # four configurations x four steps, one trace
     moved = [bool(jnp.any(a != b)) for a, b in zip(jax.tree_util.tree_leaves(state0),
                                                    jax.tree_util.tree_leaves(group.states[0].model_state))]
     assert any(moved)  # BatchNorm moving statistics carried and updated

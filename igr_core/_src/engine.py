@@ -49,8 +49,8 @@ A run whose training loss :func:`~igr_core.bea.diverged` (non-finite or above
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
+import functools
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -71,7 +71,6 @@ from igr_core._src.regularizers import _EGR_METHODS, hessian_gradient_product, i
 STRATEGIES = ("auto", "vmap", "loop")
 ARCHITECTURES = ("mlp", "resnet18", "resnet10")  # resnet10: one block per stage (fast to compile, tests)
 EGR_METHODS = _EGR_METHODS  # Hessian-gradient routes of EGR (regularizers)
-TRACES: collections.Counter = collections.Counter()  # times each compiled function was traced (tests)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,9 +193,13 @@ def as_stateful(model: Model | StatefulModel) -> StatefulModel:
 
 def build_model(cfg: SweepConfig, width, num_classes: int) -> Model | StatefulModel:
     """The network of one group of ``cfg`` (a :class:`StatefulModel` when it has BatchNorm)."""
-    if cfg.architecture.startswith("resnet"):
-        return resnet(num_classes, width, (2, 2, 2, 2) if cfg.architecture == "resnet18" else (1, 1, 1, 1))
-    return paper_mlp(int(width), num_classes, cfg.depth)
+    return build_model_for(cfg.architecture, width, num_classes, cfg.depth)
+
+
+def build_model_for(architecture: str, width, num_classes: int, depth: int) -> Model | StatefulModel:
+    if architecture.startswith("resnet"):
+        return resnet(num_classes, width, (2, 2, 2, 2) if architecture == "resnet18" else (1, 1, 1, 1))
+    return paper_mlp(int(width), num_classes, depth)
 
 
 def make_loss(model: Model):
@@ -287,7 +290,6 @@ def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergenc
     step = _make_step(model, full_batch, divergence_threshold, egr, egr_method)
 
     def segment(state, idx, n_active, x, y):
-        TRACES["segment"] += 1
         active = jnp.arange(idx.shape[0], dtype=n_active.dtype) < n_active
         return jax.lax.scan(step, (state, x, y), (idx, active))[0][0]
 
@@ -303,7 +305,6 @@ def make_train_step(model: Model | StatefulModel, full_batch: bool, divergence_t
     step = _make_step(model, full_batch, divergence_threshold, egr, egr_method)
 
     def one(state, idx, x, y):
-        TRACES["step"] += 1
         return step((state, x, y), (idx, jnp.asarray(True)))[0][0]
 
     return one
@@ -410,7 +411,6 @@ def make_metrics(model: Model | StatefulModel, chunk_size: int, grad_batch: int 
     evaluate = make_evaluate(model, chunk_size, grad_batch)
 
     def metrics(state: TrainState, x_train, y_train, x_test, y_test):
-        TRACES["metrics"] += 1
         tr = evaluate(state.params, x_train, y_train, state.model_state)
         te = evaluate(state.params, x_test, y_test, state.model_state)
         acc = te["acc"]
@@ -432,7 +432,6 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
 
     @jax.jit
     def sums(params, model_state, xc, yc):
-        TRACES["metrics"] += 1
         logits = model.apply(params, model_state, xc, False)[0]
         correct = (jnp.argmax(logits, axis=1).astype(yc.dtype) == yc).astype(jnp.float32)
         return jnp.sum(cross_entropy(logits, yc)).astype(jnp.float32), jnp.sum(correct)
@@ -538,34 +537,52 @@ def _grid_sharding(n: int):
     return NamedSharding(mesh, PartitionSpec("grid")), padded
 
 
-_COMPILED: dict = {}
-
-
 def per_step(cfg: SweepConfig, strategy: str) -> bool:
     """Convolutional networks run one jitted step at a time in the "loop" strategy (see
     :func:`make_train_step`); MLPs and the "vmap" strategy scan whole segments."""
     return strategy == "loop" and cfg.architecture != "mlp"
 
 
-def _compiled(cfg: SweepConfig, width, num_classes: int, batch: int, strategy: str):
-    """The jitted segment and metrics functions of one group, shared by every sweep (and every
-    resumed run) in this process whose groups compute the same thing, so that a resumed sweep
-    or a second sweep of the same architecture does not compile again."""
-    key = (cfg.architecture, width, num_classes, cfg.depth, cfg.batch_size is None, cfg.divergence_threshold,
-           cfg.egr, cfg.egr_method if cfg.egr else None, cfg.eval_chunk, batch, strategy)
-    if key not in _COMPILED:
-        model = build_model(cfg, width, num_classes)
-        if per_step(cfg, strategy):
-            step = make_train_step(model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr, cfg.egr_method)
-            _COMPILED[key] = (jax.jit(step), make_stepwise_metrics(model, cfg.eval_chunk, batch))
-            return _COMPILED[key]
-        segment = make_train_segment(model, cfg.batch_size is None, cfg.divergence_threshold, cfg.egr, cfg.egr_method)
-        metrics = make_metrics(model, cfg.eval_chunk, batch)
-        if strategy == "vmap":
-            segment = jax.vmap(segment, in_axes=(0, None, None, None, None))
-            metrics = jax.vmap(metrics, in_axes=(0, None, None, None, None))
-        _COMPILED[key] = (jax.jit(segment), jax.jit(metrics))
-    return _COMPILED[key]
+class StepSpec(NamedTuple):
+    """Everything a group's compiled step and metrics depend on, frozen: built once from the
+    configuration (:meth:`of`) and passed down instead of flags layer by layer; it is the
+    compile cache's key. Learning rates, mu and the data are traced arguments, not part of it."""
+    architecture: str
+    width: float | int
+    num_classes: int
+    depth: int
+    full_batch: bool
+    divergence_threshold: float
+    egr: bool
+    egr_method: str | None
+    eval_chunk: int
+    batch: int
+    strategy: str
+
+    @classmethod
+    def of(cls, cfg: SweepConfig, width, num_classes: int, batch: int, strategy: str) -> "StepSpec":
+        return cls(cfg.architecture, width, num_classes, cfg.depth, cfg.batch_size is None,
+                   float(cfg.divergence_threshold), cfg.egr, cfg.egr_method if cfg.egr else None, cfg.eval_chunk,
+                   batch, strategy)
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(spec: StepSpec):
+    """The jitted (train, metrics) pair of one step specification, shared by every sweep (and
+    every resumed run) in this process that computes the same thing, so that a resumed sweep or
+    a second sweep of the same architecture does not compile again (``compiled.cache_clear()``
+    empties it)."""
+    model = build_model_for(spec.architecture, spec.width, spec.num_classes, spec.depth)
+    if spec.strategy == "loop" and spec.architecture != "mlp":
+        step = make_train_step(model, spec.full_batch, spec.divergence_threshold, spec.egr, spec.egr_method or "exact")
+        return jax.jit(step), make_stepwise_metrics(model, spec.eval_chunk, spec.batch)
+    segment = make_train_segment(model, spec.full_batch, spec.divergence_threshold, spec.egr,
+                                 spec.egr_method or "exact")
+    metrics = make_metrics(model, spec.eval_chunk, spec.batch)
+    if spec.strategy == "vmap":
+        segment = jax.vmap(segment, in_axes=(0, None, None, None, None))
+        metrics = jax.vmap(metrics, in_axes=(0, None, None, None, None))
+    return jax.jit(segment), jax.jit(metrics)
 
 
 class _Group:
@@ -577,7 +594,7 @@ class _Group:
         self.configs = [(width, h, mu, s) for h in cfg.learning_rates for mu in cfg.mus for s in cfg.seeds]
         self.batch = cfg.batch_size or len(data.y_train)
         self.data = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
-        self.segment, self.metrics = _compiled(cfg, width, data.num_classes, self.batch, strategy)
+        self.segment, self.metrics = compiled(StepSpec.of(cfg, width, data.num_classes, self.batch, strategy))
         x_example = self.data[0][:1]
         init = lambda s, h, mu: _init_state(self.model, x_example, s, h, mu)  # noqa: E731
         if strategy == "vmap":
@@ -742,7 +759,7 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
     return SweepResult(metrics, cfg, data.source, root, from_cache=not trained, provenance=_cache.provenance(root))
 
 
-__all__ = ["STRATEGIES", "ARCHITECTURES", "EGR_METHODS", "TRACES", "CacheMiss", "SweepConfig", "TrainState", "SweepResult",
+__all__ = ["STRATEGIES", "ARCHITECTURES", "EGR_METHODS", "StepSpec", "compiled", "CacheMiss", "SweepConfig", "TrainState", "SweepResult",
            "as_stateful", "build_model", "make_gradient", "make_loss", "make_training_loss", "make_train_segment", "make_train_step", "make_stepwise_metrics", "per_step",
            "make_evaluate", "make_metrics", "batch_indices", "steps_per_epoch", "total_steps", "evaluation_steps",
            "resolve_strategy", "run_sweep", "learning_rate_of"]

@@ -8,6 +8,7 @@ tables, one row per (sigma, realization), and a mean / standard-deviation summar
 """
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import jax
@@ -27,25 +28,21 @@ def perturb(params, sigma, key):
     return jax.tree_util.tree_unflatten(treedef, noisy)
 
 
-_NOISE_FNS: dict = {}
-
-
+@functools.lru_cache(maxsize=32)
 def _noise_fn(model: Model, eval_chunk: int, batch: int):
-    """One jitted (params, sigma, keys, data) -> (slopes, accuracies) per architecture."""
-    key = (model.name, eval_chunk, batch)
-    if key not in _NOISE_FNS:
-        evaluate = make_evaluate(model, eval_chunk)
+    """One jitted (params, sigma, keys, data) -> (slopes, accuracies) per model (``Model`` is
+    a hashable NamedTuple of pure functions; ``_noise_fn.cache_clear()`` empties the cache)."""
+    evaluate = make_evaluate(model, eval_chunk)
 
-        def one(params, sigma, k, xs, ys, xt, yt):
-            p = perturb(params, sigma, k)
-            return evaluate(p, xs, ys)["slope"], evaluate(p, xt, yt)["acc"]
+    def one(params, sigma, k, xs, ys, xt, yt):
+        p = perturb(params, sigma, k)
+        return evaluate(p, xs, ys)["slope"], evaluate(p, xt, yt)["acc"]
 
-        @jax.jit
-        def many(params, sigma, keys, xs, ys, xt, yt):
-            return jax.lax.map(lambda k: one(params, sigma, k, xs, ys, xt, yt), keys, batch_size=batch)
+    @jax.jit
+    def many(params, sigma, keys, xs, ys, xt, yt):
+        return jax.lax.map(lambda k: one(params, sigma, k, xs, ys, xt, yt), keys, batch_size=batch)
 
-        _NOISE_FNS[key] = many
-    return _NOISE_FNS[key]
+    return many
 
 
 def noise_study(model: Model, params, x_slope, y_slope, x_test, y_test, sigmas: Sequence[float],

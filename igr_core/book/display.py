@@ -148,15 +148,11 @@ def progress(line: str) -> None:
     print(line, file=sys.__stderr__, flush=True)
 
 
-_GLUED: dict = {}
-
-
 def glue(name: str, value, fmt: str | None = None):
     """Glue a computed value for ``{glue:text}`` in the page's prose; returns the value."""
     from myst_nb import glue as _glue
 
     shown = format(value, fmt) if fmt else value
-    _GLUED[name] = shown
     _glue(name, shown, display=False)
     return value
 
@@ -167,11 +163,6 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
         glue(k, v, fmt if isinstance(v, float) else None)
 
 
-def glued(name: str):
-    """The value glued under ``name`` in this kernel."""
-    return _GLUED[name]
-
-
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "number_or", "glued", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
+           "number_or", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
            "changed_verdicts", "verdict_summary"]
