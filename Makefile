@@ -35,6 +35,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(PY) -m ruff check igr_core tests benchmarks
+	$(PY) -m ruff format --check igr_core tests benchmarks
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

@@ -9,6 +9,7 @@ The EGR routes' agreement is the relative difference of their H g against double
 backpropagation (``jax.grad`` of E + mu ||g||^2). Prints a markdown table and appends it to
 ``benchmarks/egr_resnet.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,21 +55,31 @@ def main(argv=None):
     idx = jnp.arange(args.batch)
     rows = []
     steps = {}
-    for name, egr, method in (("SGD", False, "exact"), ("EGR exact (forward-over-reverse)", True, "exact"),
-                              ("EGR finite difference", True, "finite_difference")):
+    for name, egr, method in (
+        ("SGD", False, "exact"),
+        ("EGR exact (forward-over-reverse)", True, "exact"),
+        ("EGR finite difference", True, "finite_difference"),
+    ):
         step = jax.jit(engine.make_train_step(model, False, 1e4, egr, method))
-        steps[name] = best_time(lambda: step(state, idx, x, y).params)
+        steps[name] = best_time(lambda step=step: step(state, idx, x, y).params)
     for name in list(steps)[1:]:
-        rows.append((f"{name} step vs SGD step", f"{steps[name] / steps['SGD']:.2f}x",
-                     f"{steps[name] * 1e3:.0f} ms vs {steps['SGD'] * 1e3:.0f} ms"))
+        rows.append(
+            (
+                f"{name} step vs SGD step",
+                f"{steps[name] / steps['SGD']:.2f}x",
+                f"{steps[name] * 1e3:.0f} ms vs {steps['SGD'] * 1e3:.0f} ms",
+            )
+        )
     # agreement of the routes with double backprop
-    xb, yb = x[:args.batch], y[:args.batch]
+    xb, yb = x[: args.batch], y[: args.batch]
     loss = lambda p: engine.make_training_loss(model)(p, state.model_state, xb, yb)[0]  # noqa: E731
     mu = jnp.asarray(0.01, jnp.float32)
     g = jax.jit(jax.grad(loss))(state.params)
     ref = optax.tree.sub(jax.jit(jax.grad(igr_core.egr_loss(loss, mu)))(state.params), g)
     for method in ("exact", "finite_difference"):
-        d = jax.jit(lambda p: engine.make_gradient(model, True, method)(p, state.model_state, mu, xb, yb)[2])(state.params)
+        d = jax.jit(
+            lambda p, method=method: engine.make_gradient(model, True, method)(p, state.model_state, mu, xb, yb)[2]
+        )(state.params)
         rel = float(optax.tree.norm(optax.tree.sub(optax.tree.sub(d, g), ref)) / optax.tree.norm(ref))
         rows.append((f"EGR {method}: H g vs double backprop", f"rel. diff {rel:.1e}", "float32"))
     # scan vs per-step execution (why the engine runs ResNets one jitted step at a time on a CPU)
@@ -85,14 +96,22 @@ def main(argv=None):
         return s.params
 
     t_loop = best_time(loop, repeat=2)
-    rows.append(("8 SGD steps: scan vs per-step loop", f"scan / loop = {t_scan / t_loop:.2f}",
-                 f"{t_scan:.2f} s vs {t_loop:.2f} s"))
+    rows.append(
+        (
+            "8 SGD steps: scan vs per-step loop",
+            f"scan / loop = {t_scan / t_loop:.2f}",
+            f"{t_scan:.2f} s vs {t_loop:.2f} s",
+        )
+    )
     m = optax.tree.size(state.params)
-    head = (f"Measured {datetime.date.today()} on {platform.node()}: {jax.default_backend()} backend "
-            f"({jax.devices()[0].device_kind}), jax {jax.__version__}; ResNet-18 width x{args.width:g} (m = {m:,}), "
-            f"batch {args.batch}, {args.size}x{args.size}x{args.channels} images")
-    table = "\n".join([head, "", "| benchmark | ratio | detail |", "|---|---|---|",
-                       *[f"| {a} | {b} | {c} |" for a, b, c in rows]])
+    head = (
+        f"Measured {datetime.date.today()} on {platform.node()}: {jax.default_backend()} backend "
+        f"({jax.devices()[0].device_kind}), jax {jax.__version__}; ResNet-18 width x{args.width:g} (m = {m:,}), "
+        f"batch {args.batch}, {args.size}x{args.size}x{args.channels} images"
+    )
+    table = "\n".join(
+        [head, "", "| benchmark | ratio | detail |", "|---|---|---|", *[f"| {a} | {b} | {c} |" for a, b, c in rows]]
+    )
     print(table)
     with open(Path(__file__).with_name("egr_resnet.md"), "a") as fh:
         fh.write(table + "\n\n")

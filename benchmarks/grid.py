@@ -14,6 +14,7 @@ It also measures the device's float32 matmul rate (8192^2 on a GPU, 2048^2 on a 
 reports the training FLOP rate of the vectorized grid as a fraction of it. Results are one
 run's numbers, printed as a markdown table (and written to ``--out``), with the device named.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,23 +79,40 @@ def main(argv=None) -> str:
     n_cfg = len(PAPER_LRS) * args.seeds
     rows = []
     for w in args.widths:
-        cfg = train.SweepConfig(experiment="bench", widths=(w,), learning_rates=PAPER_LRS,
-                                seeds=tuple(range(args.seeds)), batch_size=32, eval_every=args.steps)
+        cfg = train.SweepConfig(
+            experiment="bench",
+            widths=(w,),
+            learning_rates=PAPER_LRS,
+            seeds=tuple(range(args.seeds)),
+            batch_size=32,
+            eval_every=args.steps,
+        )
         idx = train.batch_indices(len(mnist.y_train), 32, 0, 0, args.steps)
         t_vmap = time_group(_Group(cfg, w, mnist, "vmap"), idx, args.repeat)
         t_loop = time_group(_Group(cfg, w, mnist, "loop"), idx, args.repeat)
         flops = 6 * 32 * models.mlp_num_params(784, [w] * 5, 10) * args.steps * n_cfg
-        rows.append((w, n_cfg * args.steps / t_vmap, n_cfg * args.steps / t_loop, t_loop / t_vmap,
-                     flops / t_vmap / 1e12 / peak))
-        print(f"n_l={w}: vmap {rows[-1][1]:.0f} cfg-steps/s, loop {rows[-1][2]:.0f}, "
-              f"ratio {rows[-1][3]:.2f}, {rows[-1][4]:.3f} of matmul peak", flush=True)
-    head = (f"Measured {datetime.date.today()} on {dev.device_kind} ({jax.default_backend()}, "
-            f"{len(jax.devices())} device(s)), jax {jax.__version__}, {platform.machine()}; float32 matmul "
-            f"{peak:.1f} TFLOP/s. Grid per width: {len(PAPER_LRS)} learning rates x {args.seeds} seeds = "
-            f"{n_cfg} configurations, batch 32, {args.steps} steps per chunk, compile excluded, best of "
-            f"{args.repeat}.")
-    lines = [head, "", "| n_l | vectorized grid (config-steps/s) | one at a time (config-steps/s) | "
-             "vectorized / one at a time | training FLOP rate / matmul rate |", "|---|---|---|---|---|"]
+        rows.append(
+            (w, n_cfg * args.steps / t_vmap, n_cfg * args.steps / t_loop, t_loop / t_vmap, flops / t_vmap / 1e12 / peak)
+        )
+        print(
+            f"n_l={w}: vmap {rows[-1][1]:.0f} cfg-steps/s, loop {rows[-1][2]:.0f}, "
+            f"ratio {rows[-1][3]:.2f}, {rows[-1][4]:.3f} of matmul peak",
+            flush=True,
+        )
+    head = (
+        f"Measured {datetime.date.today()} on {dev.device_kind} ({jax.default_backend()}, "
+        f"{len(jax.devices())} device(s)), jax {jax.__version__}, {platform.machine()}; float32 matmul "
+        f"{peak:.1f} TFLOP/s. Grid per width: {len(PAPER_LRS)} learning rates x {args.seeds} seeds = "
+        f"{n_cfg} configurations, batch 32, {args.steps} steps per chunk, compile excluded, best of "
+        f"{args.repeat}."
+    )
+    lines = [
+        head,
+        "",
+        "| n_l | vectorized grid (config-steps/s) | one at a time (config-steps/s) | "
+        "vectorized / one at a time | training FLOP rate / matmul rate |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {w} | {v:,.0f} | {lo:,.0f} | {r:.2f}x | {f:.3f} |" for w, v, lo, r, f in rows]
     text = "\n".join(lines)
     print(text)

@@ -17,6 +17,7 @@ Public API: the regularizers below, and the modules
 
 Implementations live in the private ``igr_core._src``.
 """
+
 from igr_core import (
     bea,
     data,
@@ -46,5 +47,27 @@ from igr_core._src.regularizers import (
 
 __version__ = "0.2.0"
 
-__all__ = ["r_ig", "num_params", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "egr_value_and_grad", "bea", "data", "engine", "estimate",
-           "geometry", "higher_order", "losses", "optimizers", "models", "ntk", "problems", "robustness", "selection", "toy", "verdicts"]
+__all__ = [
+    "r_ig",
+    "num_params",
+    "igr_rate",
+    "modified_loss",
+    "egr_loss",
+    "egr_grad",
+    "egr_value_and_grad",
+    "bea",
+    "data",
+    "engine",
+    "estimate",
+    "geometry",
+    "higher_order",
+    "losses",
+    "optimizers",
+    "models",
+    "ntk",
+    "problems",
+    "robustness",
+    "selection",
+    "toy",
+    "verdicts",
+]

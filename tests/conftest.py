@@ -3,6 +3,7 @@
 Tests that need float32 tolerances use the ``float32`` fixture, which switches x64 off
 for their duration.
 """
+
 import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")

@@ -1,4 +1,5 @@
 """Backward error analysis: orders by fitted slopes, closed forms on quadratics."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,8 +18,11 @@ def net_loss(params, x, y):
 @pytest.fixture(scope="module")
 def net():
     k = jax.random.split(jax.random.PRNGKey(0), 5)
-    params = {"w1": jax.random.normal(k[0], (3, 6)) * 0.7, "b1": jax.random.normal(k[1], (6,)) * 0.1,
-              "w2": jax.random.normal(k[2], (6, 1)) * 0.7}
+    params = {
+        "w1": jax.random.normal(k[0], (3, 6)) * 0.7,
+        "b1": jax.random.normal(k[1], (6,)) * 0.1,
+        "w2": jax.random.normal(k[2], (6, 1)) * 0.7,
+    }
     return params, jax.random.normal(k[3], (8, 3)), jax.random.normal(k[4], (8, 1))
 
 
@@ -80,6 +84,7 @@ def test_third_derivative_term_against_explicit_tensor():
 def test_f2_jacobian_antisymmetric_part_is_minus_one_twelfth_commutator():
     """Antisymmetric part of J(f_2) = -(1/12) [H, T[g]], entrywise against an explicit third
     derivative tensor, on a non-quadratic 3-parameter loss (where [H, T[g]] != 0)."""
+
     def loss(th):
         return jnp.sum(th**4) / 4 + th[0] * th[1] * th[2] + 0.3 * th[0] ** 2 * th[2]
 
@@ -98,8 +103,9 @@ def test_f2_jacobian_antisymmetric_part_is_minus_one_twelfth_commutator():
 def test_sharpness_matches_eigvalsh_and_gd_final_marks_divergence():
     th = jnp.array([0.9, -0.4])
     lam = bea.sharpness(toy.loss, th, 1.0, 0.6)
-    assert lam == pytest.approx(float(jnp.max(jnp.abs(jnp.linalg.eigvalsh(jax.hessian(toy.loss)(th, 1.0, 0.6))))),
-                                rel=1e-8)
+    assert lam == pytest.approx(
+        float(jnp.max(jnp.abs(jnp.linalg.eigvalsh(jax.hessian(toy.loss)(th, 1.0, 0.6))))), rel=1e-8
+    )
     out = bea.gd_final(toy.loss, jnp.array([2.8, 3.5]), 5.0, 50, 1.0, 0.6)
     assert bool(jnp.all(jnp.isnan(out)))
     assert bool(bea.diverged(jnp.inf)) and bool(bea.diverged(2e6)) and not bool(bea.diverged(1.0))
@@ -113,8 +119,7 @@ def test_fit_order_stats_reports_a_standard_error():
 
 def test_gd_step_matches_definition():
     th = jnp.array([0.9, -0.4])
-    np.testing.assert_allclose(bea.gd_step(toy.loss, 0.1)(th, 1.0, 0.6),
-                               th - 0.1 * toy.grad(th, 1.0, 0.6), rtol=1e-15)
+    np.testing.assert_allclose(bea.gd_step(toy.loss, 0.1)(th, 1.0, 0.6), th - 0.1 * toy.grad(th, 1.0, 0.6), rtol=1e-15)
 
 
 def test_flow_matches_closed_form_exponential():
@@ -188,6 +193,7 @@ def test_one_step_errors_is_the_loop_behind_local_errors():
     pr = problems.toy_problem("I")
     hs = [0.004, 0.002, 0.001]
     a = bea.local_errors(pr.loss, pr.theta0, hs, 1, *pr.args)
-    b = bea.one_step_errors(lambda h: bea.gd_step(pr.loss, h), lambda h: bea.modified_vector_field(pr.loss, h, 1),
-                            pr.theta0, hs, *pr.args)
+    b = bea.one_step_errors(
+        lambda h: bea.gd_step(pr.loss, h), lambda h: bea.modified_vector_field(pr.loss, h, 1), pr.theta0, hs, *pr.args
+    )
     assert np.array_equal(a, b) and abs(bea.fit_order(hs, a) - 3) < 0.25

@@ -1,4 +1,5 @@
 """Data loading: offline fallback, deterministic stratified splits, fast failures."""
+
 import warnings
 
 import numpy as np
@@ -33,11 +34,14 @@ def test_tfds_without_data_fails_fast_with_instructions(tmp_path):
         data.load_mnist(source="tfds", data_dir=str(tmp_path))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"source": "kaggle"}, "`source` must be one of"),
-    ({"n_train": 0}, "`n_train` must be a positive integer"),
-    ({"source": "mock"}, "for CIFAR-10"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"source": "kaggle"}, "`source` must be one of"),
+        ({"n_train": 0}, "`n_train` must be a positive integer"),
+        ({"source": "mock"}, "for CIFAR-10"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.load_mnist(**kwargs)

@@ -1,5 +1,6 @@
 """The sweep engine's invariants: shared batches, one compilation, divergence, resume,
 cache, sharded == unsharded, physical-time evaluations, and metrics against independent routes."""
+
 import warnings
 
 import jax
@@ -22,8 +23,17 @@ def small():
 
 
 def cfg(**kw):
-    base = dict(experiment="t", widths=(16,), learning_rates=(0.1, 0.05), depth=2, batch_size=32, epochs=2,
-                eval_every=8, eval_chunk=100, strategy="loop")
+    base = dict(
+        experiment="t",
+        widths=(16,),
+        learning_rates=(0.1, 0.05),
+        depth=2,
+        batch_size=32,
+        epochs=2,
+        eval_every=8,
+        eval_chunk=100,
+        strategy="loop",
+    )
     base.update(kw)
     return engine.SweepConfig(**base)
 
@@ -104,7 +114,9 @@ def test_interrupted_sweep_resumes_from_checkpoint(small, tmp_path):
 def test_sharded_vmap_equals_sequential(small, tmp_path):
     assert len(jax.devices()) == 2, "conftest sets two host devices"
     loop = engine.run_sweep(cfg(learning_rates=(0.05, 0.02, 0.01)), small, tmp_path / "l", progress=False)
-    vm = engine.run_sweep(cfg(learning_rates=(0.05, 0.02, 0.01), strategy="vmap"), small, tmp_path / "v", progress=False)
+    vm = engine.run_sweep(
+        cfg(learning_rates=(0.05, 0.02, 0.01), strategy="vmap"), small, tmp_path / "v", progress=False
+    )
     cols = ["train E", "test E", "R_IG", "slope", "||theta||", "train acc", "test acc"]
     np.testing.assert_allclose(vm.metrics[cols].to_numpy(), loop.metrics[cols].to_numpy(), rtol=2e-4, atol=1e-7)
     group = _Group(cfg(learning_rates=(0.05, 0.02, 0.01), strategy="vmap"), 16, small, "vmap")
@@ -145,8 +157,9 @@ def test_full_batch_runs(small, tmp_path):
 
 
 def test_every_learning_rate_is_evaluated_at_the_physical_times(small, tmp_path):
-    r = engine.run_sweep(cfg(learning_rates=(0.1, 0.05, 0.02), eval_times=(0.6,), epochs=4), small, tmp_path,
-                         progress=False)
+    r = engine.run_sweep(
+        cfg(learning_rates=(0.1, 0.05, 0.02), eval_times=(0.6,), epochs=4), small, tmp_path, progress=False
+    )
     at = selection.select_at_time(r.metrics, 0.6, rel_tol=1e-9)
     assert sorted(at["h"]) == [0.02, 0.05, 0.1]  # t = 0.6 exactly: steps 6, 12, 30
     assert sorted(at["step"]) == [6, 12, 30]
@@ -171,9 +184,18 @@ def test_cached_only_raises_instead_of_training(small, tmp_path):
 
 
 def test_stopping_time_selectors():
-    df = pd.DataFrame({"width": 1, "h": [0.1] * 4 + [0.01] * 4, "seed": 0, "step": [0, 10, 20, 30] * 2,
-                       "t": [0, 1, 2, 3, 0, 0.1, 0.2, 0.3], "test acc": [0.1, 0.9, 0.8, 0.9, 0.1, 0.2, 0.3, 0.4],
-                       "train E": [2, 0.5, 0.1, 0.05, 2, 1.5, 1.0, 0.6], "diverged": False})
+    df = pd.DataFrame(
+        {
+            "width": 1,
+            "h": [0.1] * 4 + [0.01] * 4,
+            "seed": 0,
+            "step": [0, 10, 20, 30] * 2,
+            "t": [0, 1, 2, 3, 0, 0.1, 0.2, 0.3],
+            "test acc": [0.1, 0.9, 0.8, 0.9, 0.1, 0.2, 0.3, 0.4],
+            "train E": [2, 0.5, 0.1, 0.05, 2, 1.5, 1.0, 0.6],
+            "diverged": False,
+        }
+    )
     df["train acc"] = [0.5, 1.0, 1.0, 1.0, 0.1, 0.2, 0.3, 0.4]
     best = selection.select_at_max_test_accuracy(df).set_index("h")
     assert best.loc[0.1, "step"] == 10 and best.loc[0.01, "step"] == 30  # earliest on ties
@@ -191,21 +213,24 @@ def test_stopping_time_selectors():
     assert selection.select_at_max_test_accuracy(df, 0.99).empty
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"widths": ()}, "`widths` must be a non-empty sequence"),
-    ({"widths": (0,)}, "`widths` of an MLP must be positive integers"),
-    ({"widths": (0.5,)}, "`widths` of an MLP must be positive integers"),
-    ({"widths": (0.0,), "architecture": "resnet18"}, "`widths` of a ResNet must be positive channel multipliers"),
-    ({"architecture": "vgg"}, "`architecture` must be one of"),
-    ({"mus": (0.0, -0.1)}, "`mus` .* must be non-negative"),
-    ({"mus": ()}, "`mus` must be a non-empty sequence"),
-    ({"egr_method": "hutchinson"}, "`egr_method` must be one of"),
-    ({"learning_rates": (0.1, -1.0)}, "`learning_rates` must be positive"),
-    ({"batch_size": 0}, "`batch_size` must be a positive integer or None"),
-    ({"strategy": "pmap"}, "`strategy` must be one of"),
-    ({"epochs": 0}, "`epochs` must be a positive number"),
-    ({"experiment": "a/b"}, "`experiment` must be"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"widths": ()}, "`widths` must be a non-empty sequence"),
+        ({"widths": (0,)}, "`widths` of an MLP must be positive integers"),
+        ({"widths": (0.5,)}, "`widths` of an MLP must be positive integers"),
+        ({"widths": (0.0,), "architecture": "resnet18"}, "`widths` of a ResNet must be positive channel multipliers"),
+        ({"architecture": "vgg"}, "`architecture` must be one of"),
+        ({"mus": (0.0, -0.1)}, "`mus` .* must be non-negative"),
+        ({"mus": ()}, "`mus` must be a non-empty sequence"),
+        ({"egr_method": "hutchinson"}, "`egr_method` must be one of"),
+        ({"learning_rates": (0.1, -1.0)}, "`learning_rates` must be positive"),
+        ({"batch_size": 0}, "`batch_size` must be a positive integer or None"),
+        ({"strategy": "pmap"}, "`strategy` must be one of"),
+        ({"epochs": 0}, "`epochs` must be a positive number"),
+        ({"experiment": "a/b"}, "`experiment` must be"),
+    ],
+)
 def test_bad_config_fails_before_compute(kw, match):
     with pytest.raises(ValueError, match=match):
         cfg(**kw)

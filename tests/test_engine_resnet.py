@@ -4,6 +4,7 @@ on ResNet-18 itself): one compilation per architecture
 over learning rates and mu, BatchNorm state carried, mu = 0 bit-identical to SGD, the exact and
 finite-difference EGR routes against double backpropagation, and the BatchNorm R_IG definition
 against an independent computation."""
+
 import functools
 import warnings
 
@@ -39,8 +40,17 @@ def images():
 
 
 def cfg(**kw):
-    base = dict(experiment="r", architecture="resnet10", widths=(0.0625,), learning_rates=(0.1, 0.05), batch_size=16,
-                epochs=1, eval_every=4, eval_chunk=32, strategy="loop")
+    base = dict(
+        experiment="r",
+        architecture="resnet10",
+        widths=(0.0625,),
+        learning_rates=(0.1, 0.05),
+        batch_size=16,
+        epochs=1,
+        eval_every=4,
+        eval_chunk=32,
+        strategy="loop",
+    )
     base.update(kw)
     return engine.SweepConfig(**base)
 
@@ -52,8 +62,10 @@ def test_one_compilation_over_learning_rates_and_mu_and_state_carried(images):
     state0 = group.states[0].model_state  # convolutional networks on a CPU: one jitted step at a time
     group.train(engine.batch_indices(len(images.y_train), 16, 0, 0, 4))
     assert group.segment._cache_size() == 1  # four configurations x four steps, one trace
-    moved = [bool(jnp.any(a != b)) for a, b in zip(jax.tree_util.tree_leaves(state0),
-                                                   jax.tree_util.tree_leaves(group.states[0].model_state))]
+    moved = [
+        bool(jnp.any(a != b))
+        for a, b in zip(jax.tree_util.tree_leaves(state0), jax.tree_util.tree_leaves(group.states[0].model_state))
+    ]
     assert any(moved)  # BatchNorm moving statistics carried and updated
     assert [float(s.mu) for s in group.states] == pytest.approx([0.0, 0.01, 0.0, 0.01])  # (h, mu, seed) order
 
@@ -90,7 +102,7 @@ def test_batchnorm_metrics_against_an_independent_computation(images, sweeps):
     params, state = jax.jit(model.init)(jax.random.PRNGKey(0), x[:1])
     loss = engine.make_training_loss(model)
     grad = jax.jit(jax.grad(lambda p, xb, yb: loss(p, state, xb, yb)[0]))
-    grads = [grad(params, x[i:i + 16], y[i:i + 16]) for i in range(0, len(y) // 16 * 16, 16)]  # remainder dropped
+    grads = [grad(params, x[i : i + 16], y[i : i + 16]) for i in range(0, len(y) // 16 * 16, 16)]  # remainder dropped
     mean = optax.tree.scale(1 / len(grads), functools.reduce(optax.tree.add, grads))
     assert row["R_IG"] == pytest.approx(float(igr_core.r_ig(mean)), rel=1e-4)
     logits = jax.jit(lambda p: model.apply(p, state, x, False)[0])(params)
@@ -114,12 +126,12 @@ def test_egr_routes_agree_with_double_backprop_on_a_resnet(images):
     hg_ref = optax.tree.sub(reference, g)
     assert float(optax.tree.norm(hg_ref)) > 1e-3 * float(optax.tree.norm(g))  # the EGR term is not negligible
     for method, route in (("exact", "exact"), ("finite_difference", "forward_difference")):
-        direction = jax.jit(lambda p: engine.make_gradient(model, True, method)(p, state, mu, x, y)[2])(params)
+        direction = jax.jit(lambda p, method=method: engine.make_gradient(model, True, method)(p, state, mu, x, y)[2])(
+            params
+        )
         hg = optax.tree.sub(direction, g)
         rel = float(optax.tree.norm(optax.tree.sub(hg, hg_ref)) / optax.tree.norm(hg_ref))
         assert V.identity([rel], "float64", route=route).outcome == "reproduced", (method, rel)
-
-
 
 
 @pytest.mark.slow

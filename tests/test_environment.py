@@ -1,4 +1,5 @@
 """The pins in pyproject.toml, constraints.txt and environment.yml agree."""
+
 import re
 import tomllib
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Gradient-matching estimators against known answers: ridge on a linear model, the OLS
 early-stopping quadratic penalty from stacked endpoints, a diagonal penalty that retrains to
 the same weights, the IGR coefficient h/4 at its predicted convergence order, and bad input."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,7 +21,7 @@ def regression():
 
 def ls(theta, X, y):
     r = X @ theta - y
-    return 0.5 * jnp.mean(r ** 2)
+    return 0.5 * jnp.mean(r**2)
 
 
 def test_ridge_recovered_to_1e_10(regression):
@@ -75,7 +76,7 @@ def test_early_stopping_penalty_closed_form_against_matrix_powers(regression):
 
 
 def test_igr_probe_compiles_once_for_every_step_size():
-    quad = lambda t: 0.5 * jnp.sum(jnp.asarray([1.0, 3.0]) * t ** 2)  # noqa: E731
+    quad = lambda t: 0.5 * jnp.sum(jnp.asarray([1.0, 3.0]) * t**2)  # noqa: E731
     probe = estimate.igr_probe(quad, 1e-12)
     theta = [jnp.asarray([0.4, -0.2])]
     estimate.igr_coefficient(quad, theta, 0.01, probe=probe)
@@ -93,8 +94,9 @@ def test_diagonal_penalty_from_one_endpoint_retrains_to_the_same_weights(regress
         theta = theta - 0.1 * jax.grad(ls)(theta, X, y)
     fit = estimate.solve(estimate.gradient_system(ls, theta, [estimate.diagonal_quadratic(d)], X, y))
     q = jnp.asarray(fit.coef)
-    dist = estimate.retrain_distance(ls, lambda t: 0.5 * jnp.sum(q * t ** 2), jnp.zeros(d), theta, X, y,
-                                     steps=3000, learning_rate=0.5)
+    dist = estimate.retrain_distance(
+        ls, lambda t: 0.5 * jnp.sum(q * t**2), jnp.zeros(d), theta, X, y, steps=3000, learning_rate=0.5
+    )
     assert dist < 1e-8
 
 
@@ -110,7 +112,7 @@ def test_igr_coefficient_converges_to_h_over_4_at_order_1():
 
 
 def test_igr_coefficient_on_a_non_quadratic_loss():
-    loss = lambda t: jnp.sum(jnp.log(jnp.cosh(t))) + 0.5 * jnp.sum(t ** 2) * t[0] ** 2  # noqa: E731
+    loss = lambda t: jnp.sum(jnp.log(jnp.cosh(t))) + 0.5 * jnp.sum(t**2) * t[0] ** 2  # noqa: E731
     theta = jnp.asarray([0.7, -0.4, 1.1])
     hs = [0.02, 0.01, 0.005]
     errs = [abs(estimate.igr_coefficient(loss, [theta], h).ratio - 1) for h in hs]

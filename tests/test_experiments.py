@@ -1,5 +1,6 @@
 """Every chapter's experiment at a tiny size, its claims through the verdict rules, parameter
 validation before compute, and the committed paper-profile results."""
+
 import json
 from pathlib import Path
 
@@ -12,9 +13,17 @@ from igr_core.book import ROOT, ledger, toc_notebooks
 from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
 from igr_core.verdicts import OUTCOMES, Verdict
 
-MODULES = {"01_theorem_checks": theorems, "02_geometry": geometry, "03_ntk": ntk, "04_toy_model": toy_model,
-           "05_mnist": mnist, "06_resnet": resnet, "07_egr": egr, "08_estimation": estimation,
-           "09_optimizers": optimizers}
+MODULES = {
+    "01_theorem_checks": theorems,
+    "02_geometry": geometry,
+    "03_ntk": ntk,
+    "04_toy_model": toy_model,
+    "05_mnist": mnist,
+    "06_resnet": resnet,
+    "07_egr": egr,
+    "08_estimation": estimation,
+    "09_optimizers": optimizers,
+}
 
 
 def roundtrip(module, results, tmp_path):
@@ -42,9 +51,17 @@ def check_claims(module, results, tmp_path=None):
 
 
 def test_theorems_tiny(tmp_path):
-    p = theorems.Params(local_hs=(0.04, 0.02, 0.01), toy_hs=(0.002, 0.001, 0.0005), n_digits=16, hidden=(4,),
-                        moderate_hs=(0.05, 0.2, 0.4, 1.0), moderate_T=1.0, norm_hs=(0.1,), norm_steps=20,
-                        minima_hs=(0.1, 0.7))
+    p = theorems.Params(
+        local_hs=(0.04, 0.02, 0.01),
+        toy_hs=(0.002, 0.001, 0.0005),
+        n_digits=16,
+        hidden=(4,),
+        moderate_hs=(0.05, 0.2, 0.4, 1.0),
+        moderate_T=1.0,
+        norm_hs=(0.1,),
+        norm_steps=20,
+        minima_hs=(0.1, 0.7),
+    )
     v = check_claims(theorems, theorems.run(p), tmp_path)
     assert v["Global error at fixed T = nh is one order lower (1, 2, 3)"].outcome == "reproduced"
 
@@ -55,24 +72,60 @@ def test_geometry_tiny(tmp_path):
 
 
 def test_ntk_tiny(tmp_path):
-    r = ntk.run(ntk.Params(n=8, hidden=(8,), ntk_h_fractions=(0.2, 0.8), baseline_fraction=0.05, ntk_T_edge=10.0,
-                           n_evals=2, seeds=(0, 1)))
+    r = ntk.run(
+        ntk.Params(
+            n=8,
+            hidden=(8,),
+            ntk_h_fractions=(0.2, 0.8),
+            baseline_fraction=0.05,
+            ntk_T_edge=10.0,
+            n_evals=2,
+            seeds=(0, 1),
+        )
+    )
     v = check_claims(ntk, r, tmp_path)
     assert v["Scalar outputs: E~ = eps^T (1 + K) eps"].outcome == "erratum confirmed"
 
 
 def test_toy_model_tiny(tmp_path):
-    p = toy_model.Params(t_end=(1.0, 0.01), distance_steps=(40, 100), fig1b_hs=(0.01, 0.05, 0.1),
-                         fig1b_steps=2000, scan_h_range=(0.05, 0.3, 6), ricochet_steps=50, mus=(0.0, 0.5),
-                         egr_t_end=1.0, egr_h_euler=0.001, map_grid=3, map_hs=(0.05,), map_t_end=5.0)
+    p = toy_model.Params(
+        t_end=(1.0, 0.01),
+        distance_steps=(40, 100),
+        fig1b_hs=(0.01, 0.05, 0.1),
+        fig1b_steps=2000,
+        scan_h_range=(0.05, 0.3, 6),
+        ricochet_steps=50,
+        mus=(0.0, 0.5),
+        egr_t_end=1.0,
+        egr_h_euler=0.001,
+        map_grid=3,
+        map_hs=(0.05,),
+        map_t_end=5.0,
+    )
     check_claims(toy_model, toy_model.run(p), tmp_path)
 
 
 def test_mnist_tiny(tmp_path):
-    p = mnist.Params(widths=(8,), learning_rates=(0.2, 0.05), epochs=1.0, eval_every_epochs=1.0, n_train=128,
-                     train_acc_threshold=0.0, batch_sizes=(64,), batch_width=8, full_batch_width=8,
-                     full_batch_n_train=64, full_batch_steps=4, full_batch_eval_every=2, noise_width=8,
-                     sigmas=(0.0, 0.5), n_realizations=2, n_slope=50, fixed_time=0.4, strategy="loop")
+    p = mnist.Params(
+        widths=(8,),
+        learning_rates=(0.2, 0.05),
+        epochs=1.0,
+        eval_every_epochs=1.0,
+        n_train=128,
+        train_acc_threshold=0.0,
+        batch_sizes=(64,),
+        batch_width=8,
+        full_batch_width=8,
+        full_batch_n_train=64,
+        full_batch_steps=4,
+        full_batch_eval_every=2,
+        noise_width=8,
+        sigmas=(0.0, 0.5),
+        n_realizations=2,
+        n_slope=50,
+        fixed_time=0.4,
+        strategy="loop",
+    )
     r = mnist.run(p, tmp_path)
     check_claims(mnist, r, tmp_path)
     assert r.missing == () and r.noise is not None and set(r.batch["batch_size"]) == {32, 64}
@@ -80,33 +133,76 @@ def test_mnist_tiny(tmp_path):
 
 
 def test_estimation_tiny(tmp_path):
-    p = estimation.Params(penalty_strengths=(0.01, 0.03, 0.1), penalty_n=24, penalty_inputs=3, penalty_width=4,
-                          penalty_steps=3000, penalty_seeds=(0, 1), ols_n=20, ols_d=3, ols_max_endpoints=4,
-                          ols_checkpoints=(1, 5, 20), igr_n=16, igr_hidden=(4,), igr_pretrain_steps=5,
-                          igr_h_fractions=(0.01, 0.02, 0.04, 1.0), igr_fit_fractions=3, igr_probes=2,
-                          dropout_rates=(0.0, 0.3), dropout_n=32, dropout_hidden=(8,), dropout_steps=40,
-                          dropout_seeds=(0, 1))
+    p = estimation.Params(
+        penalty_strengths=(0.01, 0.03, 0.1),
+        penalty_n=24,
+        penalty_inputs=3,
+        penalty_width=4,
+        penalty_steps=3000,
+        penalty_seeds=(0, 1),
+        ols_n=20,
+        ols_d=3,
+        ols_max_endpoints=4,
+        ols_checkpoints=(1, 5, 20),
+        igr_n=16,
+        igr_hidden=(4,),
+        igr_pretrain_steps=5,
+        igr_h_fractions=(0.01, 0.02, 0.04, 1.0),
+        igr_fit_fractions=3,
+        igr_probes=2,
+        dropout_rates=(0.0, 0.3),
+        dropout_n=32,
+        dropout_hidden=(8,),
+        dropout_steps=40,
+        dropout_seeds=(0, 1),
+    )
     r = estimation.run(p)
     v = check_claims(estimation, r, tmp_path)
     # exact answers hold at any size: Q_k from d stacked endpoints, the retrained diagonal penalty,
     # the IGR coefficient's order; the stacked system is rank-deficient below d endpoints
-    assert v["Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked "
-             "endpoints"].outcome == "reproduced"
-    assert v["A diagonal penalty from one endpoint retrains (no early stopping) to the same weights"].outcome \
+    assert (
+        v["Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked endpoints"].outcome
         == "reproduced"
+    )
+    assert (
+        v["A diagonal penalty from one endpoint retrains (no early stopping) to the same weights"].outcome
+        == "reproduced"
+    )
     assert v["The trajectory estimate of the IGR coefficient is h/4, with error O(h)"].outcome == "reproduced"
-    assert r.ols_stack.set_index("endpoints")["status"].to_dict() == {1: "underdetermined", 2: "collinear",
-                                                                      3: "solved", 4: "solved"}
+    assert r.ols_stack.set_index("endpoints")["status"].to_dict() == {
+        1: "underdetermined",
+        2: "collinear",
+        3: "solved",
+        4: "solved",
+    }
 
 
 def test_optimizers_adam_and_rate_map_tiny():
     """Chapter 09's Adam study and learning-rate map at a tiny size, through their verdict rules."""
-    p = optimizers.Params(n_digits=8, hidden=(2,), net_anti_T=0.05,
-                          net_anti_hs=(4e-4, 2e-4, 1e-4), map_T=0.5, map_h_range=(1e-3, 0.1), map_n=4)
+    p = optimizers.Params(
+        n_digits=8,
+        hidden=(2,),
+        net_anti_T=0.05,
+        net_anti_hs=(4e-4, 2e-4, 1e-4),
+        map_T=0.5,
+        map_h_range=(1e-3, 0.1),
+        map_n=4,
+    )
     net = optimizers.mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
     adam, paths = optimizers.adam_study(p, net)
     rate, edges = optimizers.rate_map(p)
-    r = optimizers.Results(p, net.source, None, None, None, float("nan"), adam, paths, rate, edges)
+    r = optimizers.Results(
+        params=p,
+        source=net.source,
+        errors=None,
+        local=None,
+        recursion=None,
+        antisymmetry_error=float("nan"),
+        adam=adam,
+        paths=paths,
+        rate_map=rate,
+        edges=edges,
+    )
     claims = optimizers.adam_claims(r) + optimizers.map_claims(r)
     assert [c.verdict.outcome in OUTCOMES for c in claims] == [True] * 4
     assert claims[0].verdict.outcome == "reproduced"  # rho > beta sharper, rho < beta flatter, at every h
@@ -119,26 +215,29 @@ def test_optimizers_adam_and_rate_map_tiny():
     assert v.outcome == "inconclusive" and "not converged" in v.why
 
 
-@pytest.mark.parametrize("module, bad, match", [
-    (mnist, {"learning_rates": (0.5, -1.0)}, "`learning_rates` must hold positive"),
-    (mnist, {"data_source": "cifar"}, "`data_source` must be one of"),
-    (mnist, {"noise_width": 7}, "`noise_width`"),
-    (mnist, {"train_acc_threshold": 1.5}, "`train_acc_threshold`"),
-    (theorems, {"local_hs": (0.1, 0.05)}, "at least 3 step sizes"),
-    (ntk, {"baseline_fraction": 0.5}, "`baseline_fraction`"),
-    (toy_model, {"scan_h_range": (0.4, 0.1, 10)}, "`scan_h_range`"),
-    (geometry, {"n_points": 0}, "`n_points` must be a positive integer"),
-    (estimation, {"dropout_rates": (0.0, 1.0)}, "`dropout_rates` must lie in"),
-    (optimizers, {"sgd_batch": 3}, "`sgd_batch`"),
-    (optimizers, {"adam_rho": 1.0}, "`adam_rho` must be a decay rate"),
-    (optimizers, {"control_rho": 0.95}, "`control_rho` < `anti_beta` < `anti_rho`"),
-    (optimizers, {"map_h_range": (0.1, 0.01)}, "`map_h_range`"),
-    (optimizers, {"reshuffle_n": 9}, "`reshuffle_batch`"),
-    (optimizers, {"net_hs": (0.1, 0.05)}, "at least 3 step sizes"),
-    (estimation, {"ols_max_endpoints": 3}, "`ols_max_endpoints`"),
-    (estimation, {"igr_fit_fractions": 20}, "`igr_fit_fractions`"),
-    (estimation, {"penalty_strengths": (0.1, -0.1)}, "`penalty_strengths` must hold positive"),
-])
+@pytest.mark.parametrize(
+    "module, bad, match",
+    [
+        (mnist, {"learning_rates": (0.5, -1.0)}, "`learning_rates` must hold positive"),
+        (mnist, {"data_source": "cifar"}, "`data_source` must be one of"),
+        (mnist, {"noise_width": 7}, "`noise_width`"),
+        (mnist, {"train_acc_threshold": 1.5}, "`train_acc_threshold`"),
+        (theorems, {"local_hs": (0.1, 0.05)}, "at least 3 step sizes"),
+        (ntk, {"baseline_fraction": 0.5}, "`baseline_fraction`"),
+        (toy_model, {"scan_h_range": (0.4, 0.1, 10)}, "`scan_h_range`"),
+        (geometry, {"n_points": 0}, "`n_points` must be a positive integer"),
+        (estimation, {"dropout_rates": (0.0, 1.0)}, "`dropout_rates` must lie in"),
+        (optimizers, {"sgd_batch": 3}, "`sgd_batch`"),
+        (optimizers, {"adam_rho": 1.0}, "`adam_rho` must be a decay rate"),
+        (optimizers, {"control_rho": 0.95}, "`control_rho` < `anti_beta` < `anti_rho`"),
+        (optimizers, {"map_h_range": (0.1, 0.01)}, "`map_h_range`"),
+        (optimizers, {"reshuffle_n": 9}, "`reshuffle_batch`"),
+        (optimizers, {"net_hs": (0.1, 0.05)}, "at least 3 step sizes"),
+        (estimation, {"ols_max_endpoints": 3}, "`ols_max_endpoints`"),
+        (estimation, {"igr_fit_fractions": 20}, "`igr_fit_fractions`"),
+        (estimation, {"penalty_strengths": (0.1, -0.1)}, "`penalty_strengths` must hold positive"),
+    ],
+)
 def test_bad_parameters_fail_before_compute(module, bad, match):
     with pytest.raises(ValueError, match=match):
         module.Params(**bad)

@@ -1,15 +1,25 @@
 """Chapters 06 and 07 at tiny size (the dry runs compile ResNet-18 and are marked slow: `make
-test-slow` and CI run them; the smoke book runs both chapters end to end on every build): the paper profile's configuration run end to end on a CPU
+test-slow` and CI run them; the smoke book runs both chapters end to end on every build): the
+paper profile's configuration run end to end on a CPU
 (a dry run: CIFAR-10's code path on tfds mock images, tiny width and data, one epoch), their
 claims through the verdict rules, and the new parameters validated before compute."""
+
 import jax
 import pytest
 from test_experiments import check_claims
 
 from igr_core.experiments import _images, egr, resnet
 
-TINY = {"data_source": "mock", "n_train": 48, "n_test": 16, "width": 0.0625, "batch_size": 16, "epochs": 1.0,
-        "eval_every_epochs": 1.0, "train_missing": "yes"}
+TINY = {
+    "data_source": "mock",
+    "n_train": 48,
+    "n_test": 16,
+    "width": 0.0625,
+    "batch_size": 16,
+    "epochs": 1.0,
+    "eval_every_epochs": 1.0,
+    "train_missing": "yes",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -34,24 +44,38 @@ def test_resnet_chapter_paper_profile_dry_run(tmp_path):
 
 @pytest.mark.slow
 def test_egr_chapter_paper_profile_dry_run(tmp_path):
-    p = paper(egr, "07_egr", seeds=(0,), mus=(0.0, 0.01), egr_mu=0.01, mlp_n_train=64, mlp_width=8,
-              mlp_gd_learning_rates=(0.1, 50.0), mlp_mus=(0.01,), mlp_steps=4, mlp_eval_every=2)
+    p = paper(
+        egr,
+        "07_egr",
+        seeds=(0,),
+        mus=(0.0, 0.01),
+        egr_mu=0.01,
+        mlp_n_train=64,
+        mlp_width=8,
+        mlp_gd_learning_rates=(0.1, 50.0),
+        mlp_mus=(0.01,),
+        mlp_steps=4,
+        mlp_eval_every=2,
+    )
     r = egr.run(p, tmp_path)
     assert set(r.selected["mu"]) == {0.0, 0.01} and set(r.mlp["kind"]) == {"GD", "EGR"} and len(r.mlp) == 3
     check_claims(egr, r, tmp_path)
 
 
-@pytest.mark.parametrize("module, kw, match", [
-    (resnet, {"dataset": "cifar100"}, "`dataset` must be one of"),
-    (resnet, {"dataset": "fashion_mnist", "data_source": "mock"}, "`data_source` must be one of"),
-    (resnet, {"width": 0}, "`width` must be a positive number"),
-    (resnet, {"n_train": 100, "batch_size": 512}, "`batch_size` .* must not exceed `n_train`"),
-    (resnet, {"learning_rates": (0.1, -0.1)}, "`learning_rates` must hold positive"),
-    (egr, {"mus": (0.01, 0.1)}, "`mus` must contain 0"),
-    (egr, {"mus": (0.0, -0.1)}, "`mus` must hold non-negative"),
-    (egr, {"egr_mu": 0.5}, "`egr_mu` .* must be one of `mus`"),
-    (egr, {"egr_method": "hutchinson"}, "`egr_method` must be one of"),
-])
+@pytest.mark.parametrize(
+    "module, kw, match",
+    [
+        (resnet, {"dataset": "cifar100"}, "`dataset` must be one of"),
+        (resnet, {"dataset": "fashion_mnist", "data_source": "mock"}, "`data_source` must be one of"),
+        (resnet, {"width": 0}, "`width` must be a positive number"),
+        (resnet, {"n_train": 100, "batch_size": 512}, "`batch_size` .* must not exceed `n_train`"),
+        (resnet, {"learning_rates": (0.1, -0.1)}, "`learning_rates` must hold positive"),
+        (egr, {"mus": (0.01, 0.1)}, "`mus` must contain 0"),
+        (egr, {"mus": (0.0, -0.1)}, "`mus` must hold non-negative"),
+        (egr, {"egr_mu": 0.5}, "`egr_mu` .* must be one of `mus`"),
+        (egr, {"egr_method": "hutchinson"}, "`egr_method` must be one of"),
+    ],
+)
 def test_bad_parameters_fail_before_compute(module, kw, match):
     with pytest.raises(ValueError, match=match):
         module.Params(**kw)
@@ -60,6 +84,7 @@ def test_bad_parameters_fail_before_compute(module, kw, match):
 def test_cifar10_never_falls_back_to_mock_silently(tmp_path, monkeypatch):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
     from igr_core.data import DataUnavailableError
+
     with pytest.raises(DataUnavailableError, match="fashion_mnist"):
         _images.load_images(resnet.Params(dataset="cifar10", data_source="auto"))
 

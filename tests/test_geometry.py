@@ -1,4 +1,5 @@
 """Appendix A.2 identities against independent routes (explicit determinant, trigonometry)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -1,6 +1,7 @@
 """The general-order corrections of gradient descent against closed forms (f_1, f_2 in general;
 every f_l on a quadratic), the printed recursion's f_3 against the same, the local orders of
 the truncated fields, and f_2's non-gradient part against its formula."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -63,8 +64,10 @@ def test_local_order_five_with_the_general_f3_and_four_with_the_preconditioned_f
     f0 = lambda t, *a: -jax.grad(pr.loss)(t, *a)  # noqa: E731
     hs = [0.004, 0.002, 0.001, 0.0005]
     general = HO.euler_corrections(f0, 3)
-    for field_for, expected in ((lambda h: HO.truncated_field(general, h), 5),
-                                (lambda h: HO.preconditioned_field(pr.loss, h), 4)):
+    for field_for, expected in (
+        (lambda h: HO.truncated_field(general, h), 5),
+        (lambda h: HO.preconditioned_field(pr.loss, h), 4),
+    ):
         errs = bea.one_step_errors(lambda h: bea.gd_step(pr.loss, h), field_for, pr.theta0, hs, *pr.args)
         assert abs(bea.fit_order(hs, errs) - expected) < 0.25
 
@@ -72,13 +75,15 @@ def test_local_order_five_with_the_general_f3_and_four_with_the_preconditioned_f
 def test_on_a_quadratic_the_second_order_modified_loss_exists():
     """T = 0: E~2 = E + (h/4)||g||^2 + (h^2/6) g^T H g is a loss whose gradient flow reaches local
     order 4 (shared/notes), where E + (h/4)||g||^2 stops at 3."""
+
     def loss(t):
         return 0.5 * t @ A @ t
 
     def e2(h):
         def e(t):
             g = jax.grad(loss)(t)
-            return loss(t) + h / 4 * g @ g + h ** 2 / 6 * g @ (A @ g)
+            return loss(t) + h / 4 * g @ g + h**2 / 6 * g @ (A @ g)
+
         return lambda t: -jax.grad(e)(t)
 
     hs = [0.02, 0.01, 0.005, 0.0025]

@@ -5,6 +5,7 @@ Layers, lowest first: ``igr_core._src`` (the mathematics and machinery) < the pu
 ``igr_core.experiments`` (one module per chapter, with private shared helpers ``_params``,
 ``_images``) < ``igr_core.book`` (the pipeline and the pages). A module may import its own
 layer or a lower one; chapter modules may not import one another."""
+
 import ast
 import importlib
 from pathlib import Path
@@ -67,8 +68,9 @@ def test_no_chapter_imports_another(chapter):
     for target in imports(PKG / "experiments" / f"{chapter}.py"):
         tail = target.split(".")
         others = CHAPTERS - {chapter}
-        assert not (len(tail) >= 3 and tail[1] == "experiments" and tail[2] in others), \
+        assert not (len(tail) >= 3 and tail[1] == "experiments" and tail[2] in others), (
             f"experiments.{chapter} imports {target}"
+        )
 
 
 def test_the_walk_sees_a_violation(tmp_path):
@@ -85,8 +87,11 @@ def test_facades_export_exactly_the_implementation_lists():
         if f.name == "__init__.py":
             continue
         facade = importlib.import_module(f"igr_core.{f.stem}")
-        srcs = [n.module for n in ast.parse(f.read_text()).body
-                if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("igr_core._src.")]
+        srcs = [
+            n.module
+            for n in ast.parse(f.read_text()).body
+            if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("igr_core._src.")
+        ]
         expected = [x for m in srcs for x in importlib.import_module(m).__all__]
         assert list(facade.__all__) == expected, f.stem
         assert all(hasattr(facade, x) for x in facade.__all__), f.stem

@@ -1,4 +1,5 @@
 """Models: parameter counts against Haiku, the paper's reading of '5-layer'."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -45,8 +46,9 @@ def test_resnet18_small_width_any_input_shape_and_batchnorm_modes(standard_promo
     changed = jax.tree_util.tree_map(lambda a, b: bool(jnp.any(a != b)), state, new_state)
     assert any(jax.tree_util.tree_leaves(changed))  # training mode updates the moving statistics
     _, same = apply(params, new_state, x, False)
-    assert all(bool(jnp.all(a == b)) for a, b in zip(jax.tree_util.tree_leaves(new_state),
-                                                      jax.tree_util.tree_leaves(same)))
+    assert all(
+        bool(jnp.all(a == b)) for a, b in zip(jax.tree_util.tree_leaves(new_state), jax.tree_util.tree_leaves(same))
+    )
     with pytest.raises(ValueError, match="`width` must be a positive multiplier"):
         models.resnet18(10, width=0)
 

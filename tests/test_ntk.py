@@ -1,4 +1,5 @@
 """Appendix A.3: NTK identities against the gradient and the explicit Jacobian."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np

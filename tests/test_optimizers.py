@@ -2,6 +2,7 @@
 global error at fixed time falls with the fitted slope the theory predicts (about 1 for the
 naive flow, 2 for the first-order modified flow, 3 for SGD's epoch form), on the
 two-parameter model and a small tanh network, in float64 (shared/notes/modified-equations.md)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,15 +24,17 @@ def slope(hs, errors):
     return bea.fit_order(hs, errors)
 
 
-@pytest.mark.parametrize("name, hs", [("toy", [0.001, 0.0005, 0.00025, 0.000125]),
-                                      ("tanh", [0.004, 0.002, 0.001, 0.0005])])
+@pytest.mark.parametrize(
+    "name, hs", [("toy", [0.001, 0.0005, 0.00025, 0.000125]), ("tanh", [0.004, 0.002, 0.001, 0.0005])]
+)
 def test_heavy_ball_modified_flow_with_start_up_shift_is_second_order(problems, name, hs):
     pr, beta = problems[name], 0.7
     method = O.heavy_ball(pr.loss, beta)
     naive = O.global_errors(method, lambda h: O.momentum_field(pr.loss, h, beta, 0), pr.theta0, hs, 1.0, *pr.args)
     shift = lambda t, h, *a: O.momentum_start(pr.loss, t, h, beta, *a)  # noqa: E731
-    modified = O.global_errors(method, lambda h: O.momentum_field(pr.loss, h, beta, 1), pr.theta0, hs, 1.0, *pr.args,
-                               start_for=shift)
+    modified = O.global_errors(
+        method, lambda h: O.momentum_field(pr.loss, h, beta, 1), pr.theta0, hs, 1.0, *pr.args, start_for=shift
+    )
     assert abs(slope(hs, naive) - 1) < TOL and abs(slope(hs, modified) - 2) < TOL
 
 
@@ -40,8 +43,12 @@ def test_adam_full_coefficients_are_second_order(problems, name):
     pr, (beta, rho, eps) = problems[name], (0.5, 0.6, 0.01)
     hs = [0.004, 0.002, 0.001, 0.0005]
     method = O.adam(pr.loss, beta, rho, eps)
-    errs = [O.global_errors(method, lambda h, k=k: O.adam_field(pr.loss, h, beta, rho, eps, k), pr.theta0, hs, 0.1,
-                            *pr.args) for k in (0, 1)]
+    errs = [
+        O.global_errors(
+            method, lambda h, k=k: O.adam_field(pr.loss, h, beta, rho, eps, k), pr.theta0, hs, 0.1, *pr.args
+        )
+        for k in (0, 1)
+    ]
     assert abs(slope(hs, errs[0]) - 1) < TOL and abs(slope(hs, errs[1]) - 2) < TOL
 
 
@@ -64,7 +71,7 @@ def test_adam_limits_and_the_anti_regularizer():
 def test_sgd_epoch_variance_term_raises_the_order(problems):
     pr = mnist_mlp_problem(8, (4,), "tanh", 0)
     x, y = pr.args
-    batches = [(x[2 * i:2 * i + 2], y[2 * i:2 * i + 2]) for i in range(4)]
+    batches = [(x[2 * i : 2 * i + 2], y[2 * i : 2 * i + 2]) for i in range(4)]
     hs = [0.02, 0.01, 0.005, 0.0025]
     errs = O.sgd_epoch_errors(lambda t, b: pr.loss(t, *b), batches, pr.theta0, hs)
     assert abs(slope(hs, errs["flow of E"]) - 2) < TOL and abs(slope(hs, errs["GD modified loss"]) - 2) < TOL
@@ -74,7 +81,7 @@ def test_sgd_epoch_variance_term_raises_the_order(problems):
     full = lambda t: sum(bl(t, b) for b in batches) / 4  # noqa: E731
     h = 0.1
     lhs = O.sgd_modified_loss(bl, batches, h)(pr.theta0)
-    g_sq = sum(jnp.sum(v ** 2) for v in jax.tree_util.tree_leaves(jax.grad(full)(pr.theta0)))
+    g_sq = sum(jnp.sum(v**2) for v in jax.tree_util.tree_leaves(jax.grad(full)(pr.theta0)))
     rhs = full(pr.theta0) + h / 4 * g_sq + h / 4 * O.sgd_variance(bl, batches, pr.theta0)
     assert abs(float(lhs / rhs) - 1) < 1e-13
 
@@ -88,8 +95,9 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="`eps` must be positive"):
         O.adam(pr.loss, 0.9, 0.99, 0.0)
     with pytest.raises(ValueError, match="`T` must be a positive"):
-        O.global_errors(O.gradient_descent(pr.loss), lambda h: O.gd_field(pr.loss, h, 1), pr.theta0, [0.1], -1.0,
-                        *pr.args)
+        O.global_errors(
+            O.gradient_descent(pr.loss), lambda h: O.gd_field(pr.loss, h, 1), pr.theta0, [0.1], -1.0, *pr.args
+        )
 
 
 def test_iterate_and_trajectory_agree_and_compile_once():
@@ -153,9 +161,11 @@ def test_hand_written_steps_equal_optax_step_for_step(which, standard_promotion)
 
     pr = toy_problem("I")
     h, beta, rho, eps = 0.01, 0.9, 0.999, 1e-4
-    method, tx = {"gd": (O.gradient_descent(pr.loss), optax.sgd(h)),
-                  "heavy ball": (O.heavy_ball(pr.loss, beta), optax.sgd(h, momentum=beta)),
-                  "adam": (O.adam(pr.loss, beta, rho, eps), optax.adam(h, b1=beta, b2=rho, eps=0.0, eps_root=eps))}[which]
+    method, tx = {
+        "gd": (O.gradient_descent(pr.loss), optax.sgd(h)),
+        "heavy ball": (O.heavy_ball(pr.loss, beta), optax.sgd(h, momentum=beta)),
+        "adam": (O.adam(pr.loss, beta, rho, eps), optax.adam(h, b1=beta, b2=rho, eps=0.0, eps_root=eps)),
+    }[which]
     theta, state = pr.theta0, method.init(pr.theta0)
     ref, opt_state = pr.theta0, tx.init(pr.theta0)
     for _ in range(20):

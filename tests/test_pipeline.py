@@ -1,4 +1,5 @@
 """The papermill -> Jupyter Book pipeline on a tiny throw-away book."""
+
 import json
 import textwrap
 
@@ -7,7 +8,7 @@ import pytest
 
 from igr_core import book
 
-NB_OK = textwrap.dedent('''\
+NB_OK = textwrap.dedent("""\
     ---
     jupytext:
       text_representation:
@@ -33,7 +34,7 @@ NB_OK = textwrap.dedent('''\
     ```{code-cell} ipython3
     print("hs-sum", sum(hs), "n", n, "profile", profile)
     ```
-    ''')
+    """)
 
 NB_FAIL = NB_OK.replace('print("hs-sum"', 'raise ValueError("boom"); print("hs-sum"')
 
@@ -46,7 +47,8 @@ def tiny_book(tmp_path):
     (tmp_path / "notebooks" / "tiny.md").write_text(NB_OK)
     (tmp_path / "notebooks" / "broken.md").write_text(NB_FAIL)
     (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/tiny\n- file: book/executed/broken\n")
+        "format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/tiny\n- file: book/executed/broken\n"
+    )
     (tmp_path / "profiles" / "smoke.yml").write_text("notebooks:\n  tiny:\n    n: 5\n")
     return tmp_path
 
@@ -89,8 +91,11 @@ def test_failed_run_never_replaces_the_last_good_notebook(tiny_book):
     good = (tiny_book / "book" / "executed" / "tiny.ipynb").read_text()
     src = tiny_book / "notebooks" / "tiny.md"
     src.write_text(src.read_text().replace('print("hs-sum"', 'raise ValueError("late"); print("hs-sum"'))
-    with pytest.raises(RuntimeError, match=r"tiny: ValueError: late \(failed execution: .*tiny.failed.ipynb; "
-                                           r"last good notebook kept at .*tiny.ipynb\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"tiny: ValueError: late \(failed execution: .*tiny.failed.ipynb; "
+        r"last good notebook kept at .*tiny.ipynb\)",
+    ):
         book.execute(["tiny"], "smoke", root=tiny_book, log=lambda *_: None)
     assert (tiny_book / "book" / "executed" / "tiny.ipynb").read_text() == good
 
@@ -115,13 +120,16 @@ def test_values_are_checked_before_any_kernel_starts():
         book.plan(["02_geometry"], "smoke", {"profile": "gpu"})
 
 
-@pytest.mark.parametrize("override, message", [
-    ({"nn": 3}, r"notebook 'tiny': unknown parameter 'nn'; allowed: hs, n, profile"),
-    ({"n": "three"}, r"parameter 'n' must be a int"),
-    ({"n": 2.5}, r"parameter 'n' must be a int"),
-    ({"hs": 0.1}, r"parameter 'hs' must be a list of float"),
-    ({"hs": ["a"]}, r"parameter 'hs' must be a list of float"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"nn": 3}, r"notebook 'tiny': unknown parameter 'nn'; allowed: hs, n, profile"),
+        ({"n": "three"}, r"parameter 'n' must be a int"),
+        ({"n": 2.5}, r"parameter 'n' must be a int"),
+        ({"hs": 0.1}, r"parameter 'hs' must be a list of float"),
+        ({"hs": ["a"]}, r"parameter 'hs' must be a list of float"),
+    ],
+)
 def test_bad_parameters_fail_before_executing(tiny_book, override, message):
     with pytest.raises(book.ParameterError, match=message):
         book.execute(["tiny"], "smoke", override, root=tiny_book, log=lambda *_: None)
@@ -150,7 +158,7 @@ def test_no_notebook_or_config_allows_errors():
     for path in [root / "_config.yml", *sorted((root / "notebooks").glob("*.md"))]:
         text = path.read_text()
         assert "allow_errors" not in text and "raises-exception" not in text, path
-    assert json.dumps("execute_notebooks: \"off\"") and 'execute_notebooks: "off"' in (root / "_config.yml").read_text()
+    assert json.dumps('execute_notebooks: "off"') and 'execute_notebooks: "off"' in (root / "_config.yml").read_text()
 
 
 def test_chapters_run_in_parallel_and_a_failure_still_fails_the_run(tiny_book):

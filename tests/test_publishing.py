@@ -1,5 +1,6 @@
 """Publishing: the two workflows (parsed and schema-checked: no actionlint package could be
 installed from the registries here), launch configuration, license and citation."""
+
 import re
 
 import yaml
@@ -68,8 +69,9 @@ def test_one_repository_url_drives_buttons_citation_and_install_cells():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["repository-code"] == url and cff["preferred-citation"]["title"] == "Implicit Gradient Regularization"
     assert "Apache License" in (ROOT / "LICENSE").read_text()
-    pages = sorted((ROOT / "notebooks").glob("*.md")) + [ROOT / "book" / f"{n}.md" for n in
-                                                         ("claims", "errata", "provenance")]
+    pages = sorted((ROOT / "notebooks").glob("*.md")) + [
+        ROOT / "book" / f"{n}.md" for n in ("claims", "errata", "provenance")
+    ]
     for page in pages:
         text = page.read_text()
         assert f"git+{url}" in text and ":tags: [remove-cell]" in text, page

@@ -1,4 +1,5 @@
 """R_IG, lambda, modified and EGR losses against independent routes."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -30,8 +31,11 @@ def tree_loss(params, x):
 @pytest.fixture
 def tree_problem():
     k = jax.random.split(jax.random.PRNGKey(1), 4)
-    params = {"w1": jax.random.normal(k[0], (3, 4)), "b1": jax.random.normal(k[1], (4,)),
-              "w2": jax.random.normal(k[2], (4, 2))}
+    params = {
+        "w1": jax.random.normal(k[0], (3, 4)),
+        "b1": jax.random.normal(k[1], (4,)),
+        "w2": jax.random.normal(k[2], (4, 2)),
+    }
     return params, jax.random.normal(k[3], (6, 3))
 
 
@@ -107,7 +111,9 @@ def test_egr_finite_difference_error_shrinks_with_step(tree_problem):
     exact = jax.flatten_util.ravel_pytree(igr_core.egr_grad(tree_loss, 1.0, "exact")(params, x))[0]
     errs = []
     for s in (1e-3, 1e-4):
-        fd = jax.flatten_util.ravel_pytree(igr_core.egr_grad(tree_loss, 1.0, "finite_difference", fd_scale=s)(params, x))[0]
+        fd = jax.flatten_util.ravel_pytree(
+            igr_core.egr_grad(tree_loss, 1.0, "finite_difference", fd_scale=s)(params, x)
+        )[0]
         errs.append(float(jnp.linalg.norm(fd - exact)))
     assert 5 < errs[0] / errs[1] < 20
 

@@ -1,4 +1,5 @@
 """Parameter noise (Figure 3)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np

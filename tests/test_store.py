@@ -1,5 +1,6 @@
 """The result store: computed once, read back identically, stale versions and other data
 refused, the recompute switch, interrupted runs resumed from their saved parts."""
+
 import dataclasses
 import types
 from typing import NamedTuple
@@ -35,14 +36,22 @@ def make_module(version=1, data=None, fail_at=None):
         calls["run"] += 1
         rows = []
         for i in range(p.n):
+
             def part(i=i):
                 calls["parts"] += 1
                 if fail_at is not None and i == fail_at:
                     raise KeyboardInterrupt("cut off")
                 return {"i": i, "square": float(i * i)}
+
             rows.append(parts(f"row {i}", part))
-        return Results(p, pd.DataFrame(rows), np.arange(p.n, dtype=np.float64), float("nan"),
-                       {"a": (1, 2.5), 3: "three"}, (np.float32(1.5), None))
+        return Results(
+            p,
+            pd.DataFrame(rows),
+            np.arange(p.n, dtype=np.float64),
+            float("nan"),
+            {"a": (1, 2.5), 3: "three"},
+            (np.float32(1.5), None),
+        )
 
     mod = types.SimpleNamespace(NOTEBOOK="99_fake", RESULTS_VERSION=version, Params=Params, run=run, calls=calls)
     if data is not None:

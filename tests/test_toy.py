@@ -1,4 +1,5 @@
 """Every closed form of the two-parameter model (Appendix A.4) against autodiff."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,13 +38,16 @@ def test_lambda_a26():
 def test_modified_loss_a27(th):
     h = 0.025
     assert float(toy.modified_loss(th, X, Y, toy.igr_lambda(h))) == pytest.approx(
-        float(igr_core.modified_loss(toy.loss, h)(th, X, Y)), rel=1e-13)
+        float(igr_core.modified_loss(toy.loss, h)(th, X, Y)), rel=1e-13
+    )
 
 
 @pytest.mark.parametrize("th", POINTS)
 def test_modified_flow_a28_is_minus_grad_of_a27(th):
     lam = 0.3
-    np.testing.assert_allclose(toy.modified_flow(th, X, Y, lam), -jax.grad(toy.modified_loss)(th, X, Y, lam), rtol=1e-12)
+    np.testing.assert_allclose(
+        toy.modified_flow(th, X, Y, lam), -jax.grad(toy.modified_loss)(th, X, Y, lam), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("th", POINTS)
@@ -51,10 +55,12 @@ def test_egr_a31_a32(th):
     mu = 0.5
     # (A.31) is E + mu R_IG = Eq. 8 with mu / m (m = 2): the erratum recorded in the book
     assert float(toy.egr_loss(th, X, Y, mu)) == pytest.approx(
-        float(igr_core.egr_loss(toy.loss, mu / 2)(th, X, Y)), rel=1e-13)
+        float(igr_core.egr_loss(toy.loss, mu / 2)(th, X, Y)), rel=1e-13
+    )
     assert float(toy.egr_loss(th, X, Y, mu)) != pytest.approx(float(igr_core.egr_loss(toy.loss, mu)(th, X, Y)))
-    np.testing.assert_allclose(toy.modified_flow(th, X, Y, mu), -igr_core.egr_grad(toy.loss, mu / 2)(th, X, Y),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        toy.modified_flow(th, X, Y, mu), -igr_core.egr_grad(toy.loss, mu / 2)(th, X, Y), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("th", POINTS)
@@ -83,8 +89,10 @@ def test_euler_flow_converges_to_accurate_flow():
     th0 = jnp.array([2.8, 3.5])
     t_end = 0.2
     ref = toy.accurate_flow_path(th0, X, Y, jnp.array([0.0, t_end]), lam=0.0125)[-1]
-    errs = [float(jnp.linalg.norm(toy.euler_flow_path(th0, X, Y, t_end, he, lam=0.0125)[-1] - ref))
-            for he in (1e-3, 5e-4, 2.5e-4)]
+    errs = [
+        float(jnp.linalg.norm(toy.euler_flow_path(th0, X, Y, t_end, he, lam=0.0125)[-1] - ref))
+        for he in (1e-3, 5e-4, 2.5e-4)
+    ]
     assert igr_core.bea.fit_order([1e-3, 5e-4, 2.5e-4], errs) == pytest.approx(1.0, abs=0.1)
 
 

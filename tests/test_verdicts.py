@@ -1,4 +1,5 @@
 """Every acceptance rule fed data that must pass and data that must fail."""
+
 import math
 
 import numpy as np

@@ -24,6 +24,7 @@ Formulas (g = grad E, H its Hessian, T[u, v] the third derivative applied twice)
 The one-step error of GD against the flow of the order-k field is
 :math:`O(h^{k+2})`; the error at fixed time T is :math:`O(h^{k+1})`.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -50,7 +51,9 @@ def diverged(value, threshold: float = DIVERGENCE_NORM) -> jax.Array:
 
 def _check_order(order) -> int:
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or int(order) not in ORDERS:
-        raise ValueError(f"`order` must be one of {ORDERS} (the truncation order of the modified field), got {order!r}.")
+        raise ValueError(
+            f"`order` must be one of {ORDERS} (the truncation order of the modified field), got {order!r}."
+        )
     return int(order)
 
 
@@ -113,8 +116,16 @@ def modified_vector_field(loss_fn: LossFn, h, order: int) -> VectorField:
     return field
 
 
-def flow(field: VectorField, theta0: PyTree, t1, *args, rtol: float = 1e-12, atol: float = 1e-12,
-         max_steps: int = 100_000, ts=None):
+def flow(
+    field: VectorField,
+    theta0: PyTree,
+    t1,
+    *args,
+    rtol: float = 1e-12,
+    atol: float = 1e-12,
+    max_steps: int = 100_000,
+    ts=None,
+):
     """Accurately integrate ``theta' = field(theta, *args)`` from time 0 to ``t1``.
 
     Uses diffrax's Dormand-Prince 8(7) with a PID step-size controller; ``t1`` may be a
@@ -128,9 +139,17 @@ def flow(field: VectorField, theta0: PyTree, t1, *args, rtol: float = 1e-12, ato
     t1 = jnp.asarray(t1, dtype=jnp.result_type(float))
     saveat = diffrax.SaveAt(ts=ts) if ts is not None else diffrax.SaveAt(t1=True)
     sol = diffrax.diffeqsolve(
-        term, diffrax.Dopri8(), t0=jnp.zeros_like(t1), t1=t1, dt0=None, y0=theta0, args=args,
+        term,
+        diffrax.Dopri8(),
+        t0=jnp.zeros_like(t1),
+        t1=t1,
+        dt0=None,
+        y0=theta0,
+        args=args,
         stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
-        saveat=saveat, max_steps=max_steps, throw=False,
+        saveat=saveat,
+        max_steps=max_steps,
+        throw=False,
     )
     ok = sol.result == diffrax.RESULTS.successful
     ys = jax.tree_util.tree_map(lambda y: jnp.where(ok, y, jnp.nan), sol.ys)
@@ -152,8 +171,9 @@ def gd_trajectory(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) -> Py
     return jax.tree_util.tree_map(lambda a, p: jnp.concatenate([a[None], p]), theta0, path)
 
 
-def gd_final(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args,
-             divergence_threshold: float = DIVERGENCE_NORM) -> PyTree:
+def gd_final(
+    loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args, divergence_threshold: float = DIVERGENCE_NORM
+) -> PyTree:
     """Last iterate of ``n_steps`` gradient descent steps; NaN from the first iterate that
     :func:`diverged` (norm above ``divergence_threshold`` or non-finite). ``h`` may be traced,
     and the function may be vmapped over starting points."""
@@ -190,8 +210,7 @@ def _as_hs(hs) -> np.ndarray:
     return arr
 
 
-def one_step_errors(step_for: Callable, field_for: Callable, theta0: PyTree, hs: Sequence[float],
-                    *args) -> np.ndarray:
+def one_step_errors(step_for: Callable, field_for: Callable, theta0: PyTree, hs: Sequence[float], *args) -> np.ndarray:
     """One-step errors ``||step_h(theta0) - phi_h(theta0)||`` for each h: ``step_for(h)`` is a
     one-step map ``(theta, *args) -> theta``, ``field_for(h)`` the field whose time-h flow
     ``phi_h`` describes it. One compilation serves every ``h`` (step sizes are traced)."""
@@ -212,12 +231,20 @@ def local_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], order: in
     same ``h`` (order 0: the gradient flow of E). Expected scaling: ``h**(order + 2)``.
     """
     order = _check_order(order)
-    return one_step_errors(lambda h: gd_step(loss_fn, h), lambda h: modified_vector_field(loss_fn, h, order),
-                           theta0, hs, *args)
+    return one_step_errors(
+        lambda h: gd_step(loss_fn, h), lambda h: modified_vector_field(loss_fn, h, order), theta0, hs, *args
+    )
 
 
-def global_errors(loss_fn: LossFn, theta0: PyTree, hs: Sequence[float], T: float, order: int, *args,
-                  divergence_threshold: float = DIVERGENCE_NORM) -> np.ndarray:
+def global_errors(
+    loss_fn: LossFn,
+    theta0: PyTree,
+    hs: Sequence[float],
+    T: float,
+    order: int,
+    *args,
+    divergence_threshold: float = DIVERGENCE_NORM,
+) -> np.ndarray:
     """Errors ``||theta_n - phi_T(theta0)||`` at fixed time ``T = n h`` (n = round(T/h)).
 
     Expected scaling: ``h**(order + 1)``. Step sizes for which gradient descent diverges
@@ -262,8 +289,9 @@ def fit_order_stats(hs: Sequence[float], errors: Sequence[float]) -> tuple[float
     return float(fit.slope), (float(fit.stderr) if hs.size > 2 else float("nan"))
 
 
-def jacobian_asymmetry(field: VectorField, theta: PyTree, *args, num_probes: int | None = None,
-                       key: jax.Array | None = None) -> float:
+def jacobian_asymmetry(
+    field: VectorField, theta: PyTree, *args, num_probes: int | None = None, key: jax.Array | None = None
+) -> float:
     """Relative size ``||A||_F / ||J||_F`` of the antisymmetric part ``A = (J - J^T)/2``
     of the Jacobian ``J`` of a vector field at ``theta``.
 
@@ -311,6 +339,23 @@ def crossing(hs, ratios, level: float = 1.0) -> float:
     return float(np.exp(x0 + (np.log(level) - y0) * (x1 - x0) / (y1 - y0)))
 
 
-
-__all__ = ["crossing", "ORDERS", "DIVERGENCE_NORM", "diverged", "gd_final", "sharpness", "fit_order_stats", "gd_step", "hvp", "correction", "modified_vector_field", "flow", "gd_trajectory", "one_step_errors", "local_errors",
-           "global_errors", "fit_order", "jacobian_asymmetry"]
+__all__ = [
+    "crossing",
+    "ORDERS",
+    "DIVERGENCE_NORM",
+    "diverged",
+    "gd_final",
+    "sharpness",
+    "fit_order_stats",
+    "gd_step",
+    "hvp",
+    "correction",
+    "modified_vector_field",
+    "flow",
+    "gd_trajectory",
+    "one_step_errors",
+    "local_errors",
+    "global_errors",
+    "fit_order",
+    "jacobian_asymmetry",
+]

@@ -12,6 +12,7 @@ its own sub-folder with
 * while training: ``checkpoint.npz`` / ``checkpoint.json`` / ``metrics.partial.csv``, written
   atomically every few segments and removed when the width completes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,12 @@ def data_fingerprint(data) -> dict:
     h = hashlib.sha256()
     for a in (data.x_train, data.y_train, data.x_test, data.y_test):
         h.update(np.ascontiguousarray(a).tobytes())
-    return {"source": data.source, "n_train": int(len(data.y_train)), "n_test": int(len(data.y_test)),
-            "sha256": h.hexdigest()[:16]}
+    return {
+        "source": data.source,
+        "n_train": int(len(data.y_train)),
+        "n_test": int(len(data.y_test)),
+        "sha256": h.hexdigest()[:16],
+    }
 
 
 def config_dict(cfg) -> dict:
@@ -59,8 +64,9 @@ def group_name(width) -> str:
 
 
 def config_hash(cfg, data) -> str:
-    payload = json.dumps({"config": config_dict(cfg), "data": data_fingerprint(data), "version": CACHE_VERSION},
-                         sort_keys=True)
+    payload = json.dumps(
+        {"config": config_dict(cfg), "data": data_fingerprint(data), "version": CACHE_VERSION}, sort_keys=True
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
@@ -70,8 +76,17 @@ def sweep_dir(results_dir, cfg, data, force: bool = False) -> Path:
     if force and root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
-    (root / "config.json").write_text(json.dumps({"config": dataclasses.asdict(cfg), "data": data_fingerprint(data),
-                                                  "hash": root.name, "version": CACHE_VERSION}, indent=1))
+    (root / "config.json").write_text(
+        json.dumps(
+            {
+                "config": dataclasses.asdict(cfg),
+                "data": data_fingerprint(data),
+                "hash": root.name,
+                "version": CACHE_VERSION,
+            },
+            indent=1,
+        )
+    )
     return root
 
 
@@ -101,11 +116,16 @@ def load_params(path: Path, index: int | None = None):
 
 def provenance_now(seconds: float) -> dict:
     dev = jax.devices()[0]
-    return {"device": getattr(dev, "device_kind", str(dev)), "backend": jax.default_backend(),
-            "n_devices": len(jax.devices()), "jax": jax.__version__, "machine": platform.machine(),
-            "matmul_precision": str(jax.config.jax_default_matmul_precision),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "seconds": round(float(seconds), 2)}
+    return {
+        "device": getattr(dev, "device_kind", str(dev)),
+        "backend": jax.default_backend(),
+        "n_devices": len(jax.devices()),
+        "jax": jax.__version__,
+        "machine": platform.machine(),
+        "matmul_precision": str(jax.config.jax_default_matmul_precision),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(float(seconds), 2),
+    }
 
 
 def save_group(gdir: Path, metrics: pd.DataFrame, best_leaves_tree, seconds: float, best_state_tree=None) -> None:
@@ -163,8 +183,10 @@ def _config_index(cfg, width, learning_rate, seed, mu) -> int:
     try:
         return configs.index((float(learning_rate), float(mu), int(seed)))
     except ValueError:
-        raise ValueError(f"no configuration with learning rate {learning_rate}, mu {mu} and seed {seed} in this "
-                         f"sweep; learning rates: {cfg.learning_rates}, mus: {cfg.mus}, seeds: {cfg.seeds}") from None
+        raise ValueError(
+            f"no configuration with learning rate {learning_rate}, mu {mu} and seed {seed} in this "
+            f"sweep; learning rates: {cfg.learning_rates}, mus: {cfg.mus}, seeds: {cfg.seeds}"
+        ) from None
 
 
 def load_best_params(path: Path, cfg, width, learning_rate: float, seed: int = 0, mu: float = 0.0):
@@ -180,6 +202,21 @@ def load_best_state(path: Path, cfg, width, learning_rate: float, seed: int = 0,
     return load_params(f, i) if f.exists() else {}
 
 
-__all__ = ["CACHE_VERSION", "data_fingerprint", "config_dict", "config_hash", "sweep_dir", "save_params",
-           "load_params", "provenance_now", "save_group", "load_group", "provenance", "save_checkpoint",
-           "load_checkpoint", "load_best_params", "load_best_state", "group_name"]
+__all__ = [
+    "CACHE_VERSION",
+    "data_fingerprint",
+    "config_dict",
+    "config_hash",
+    "sweep_dir",
+    "save_params",
+    "load_params",
+    "provenance_now",
+    "save_group",
+    "load_group",
+    "provenance",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_best_params",
+    "load_best_state",
+    "group_name",
+]

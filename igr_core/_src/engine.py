@@ -47,6 +47,7 @@ A run whose training loss :func:`~igr_core.bea.diverged` (non-finite or above
 ``divergence_threshold``) is marked ``diverged`` and stops updating. Results are cached by
 :mod:`igr_core._src.cache`; stopping-time selection is :mod:`igr_core._src.selection`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -115,13 +116,16 @@ class SweepConfig:
         object.__setattr__(self, "seeds", tuple(int(s) for s in _seq("seeds", self.seeds)))
         object.__setattr__(self, "eval_times", tuple(float(t) for t in self.eval_times))
         if not self.experiment or not str(self.experiment).replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"`experiment` must be a non-empty name of letters, digits, '_' or '-', got {self.experiment!r}.")
+            raise ValueError(
+                f"`experiment` must be a non-empty name of letters, digits, '_' or '-', got {self.experiment!r}."
+            )
         if any(not np.isfinite(h) or h <= 0 for h in self.learning_rates):
             raise ValueError(f"`learning_rates` must be positive finite numbers, got {self.learning_rates}.")
         if any(not np.isfinite(t) or t <= 0 for t in self.eval_times):
             raise ValueError(f"`eval_times` must be positive finite physical times, got {self.eval_times}.")
-        if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
-                                            or self.batch_size <= 0):
+        if self.batch_size is not None and (
+            isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size <= 0
+        ):
             raise ValueError(f"`batch_size` must be a positive integer or None (full batch), got {self.batch_size!r}.")
         for name in ("depth", "eval_every", "eval_chunk", "checkpoint_every"):
             v = getattr(self, name)
@@ -134,8 +138,7 @@ class SweepConfig:
 
     def grid(self) -> list[tuple]:
         """Every (width, learning rate, mu, seed) of the sweep, grouped by width."""
-        return [(w, h, mu, s) for w in self.widths for h in self.learning_rates for mu in self.mus
-                for s in self.seeds]
+        return [(w, h, mu, s) for w in self.widths for h in self.learning_rates for mu in self.mus for s in self.seeds]
 
     @property
     def egr(self) -> bool:
@@ -187,8 +190,11 @@ def as_stateful(model: Model | StatefulModel) -> StatefulModel:
     """A model without state as a :class:`~igr_core.models.StatefulModel` with state ``{}``."""
     if isinstance(model, StatefulModel):
         return model
-    return StatefulModel(lambda key, x: (model.init(key, x), {}),
-                         lambda params, state, x, is_training: (model.apply(params, x), state), model.name)
+    return StatefulModel(
+        lambda key, x: (model.init(key, x), {}),
+        lambda params, state, x, is_training: (model.apply(params, x), state),
+        model.name,
+    )
 
 
 def build_model(cfg: SweepConfig, width, num_classes: int) -> Model | StatefulModel:
@@ -227,8 +233,16 @@ def _init_state(model: Model | StatefulModel, x_example, seed, learning_rate, mu
     params, model_state = as_stateful(model).init(jax.random.PRNGKey(seed), x_example)
     opt_state = _optimizer().init(params)
     opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, dtype=jnp.float32)
-    return TrainState(params, model_state, opt_state, jnp.asarray(mu, jnp.float32), jnp.asarray(False), params,
-                      model_state, jnp.asarray(-1.0, jnp.float32))
+    return TrainState(
+        params,
+        model_state,
+        opt_state,
+        jnp.asarray(mu, jnp.float32),
+        jnp.asarray(False),
+        params,
+        model_state,
+        jnp.asarray(-1.0, jnp.float32),
+    )
 
 
 def learning_rate_of(state: TrainState):
@@ -274,15 +288,24 @@ def _make_step(model, full_batch: bool, divergence_threshold: float, egr: bool, 
         bad = state.diverged | (active & _diverged(loss, divergence_threshold))
         skip = bad | ~active
         keep = lambda old, new: jax.tree_util.tree_map(lambda o, n: jnp.where(skip, o, n), old, new)  # noqa: E731
-        new_state = state._replace(params=keep(state.params, new_params), opt_state=keep(state.opt_state, new_opt),
-                                   model_state=keep(state.model_state, new_model_state), diverged=bad)
+        new_state = state._replace(
+            params=keep(state.params, new_params),
+            opt_state=keep(state.opt_state, new_opt),
+            model_state=keep(state.model_state, new_model_state),
+            diverged=bad,
+        )
         return (new_state, x, y), None
 
     return step
 
 
-def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergence_threshold: float,
-                       egr: bool = False, egr_method: str = "exact"):
+def make_train_segment(
+    model: Model | StatefulModel,
+    full_batch: bool,
+    divergence_threshold: float,
+    egr: bool = False,
+    egr_method: str = "exact",
+):
     """``segment(state, idx, n_active, x, y) -> state``: ``idx`` (L, batch) minibatch indices
     (or (L,) dummies for full batch); only the first ``n_active`` of the L steps update, so
     segments of any length up to L share one compilation. Diverged runs stop updating.
@@ -296,8 +319,13 @@ def make_train_segment(model: Model | StatefulModel, full_batch: bool, divergenc
     return segment
 
 
-def make_train_step(model: Model | StatefulModel, full_batch: bool, divergence_threshold: float,
-                    egr: bool = False, egr_method: str = "exact"):
+def make_train_step(
+    model: Model | StatefulModel,
+    full_batch: bool,
+    divergence_threshold: float,
+    egr: bool = False,
+    egr_method: str = "exact",
+):
     """``step(state, idx, x, y) -> state``: one optimizer step of :func:`make_train_segment`,
     for the per-step execution of convolutional networks on a CPU (XLA:CPU runs convolutions
     about 3x slower inside a ``scan`` than in a jitted step called from Python; measured in
@@ -330,9 +358,11 @@ def _keep_best(state: TrainState, acc) -> TrainState:
     """The state with the best-test-accuracy parameters and model state updated by ``acc``."""
     better = (acc > state.best_acc) & ~state.diverged
     pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
-    return state._replace(best_params=jax.tree_util.tree_map(pick, state.best_params, state.params),
-                          best_model_state=jax.tree_util.tree_map(pick, state.best_model_state, state.model_state),
-                          best_acc=jnp.where(better, acc, state.best_acc))
+    return state._replace(
+        best_params=jax.tree_util.tree_map(pick, state.best_params, state.params),
+        best_model_state=jax.tree_util.tree_map(pick, state.best_model_state, state.model_state),
+        best_acc=jnp.where(better, acc, state.best_acc),
+    )
 
 
 def _from_grad(grad, params) -> dict:
@@ -398,8 +428,10 @@ def make_evaluate(model: Model | StatefulModel, chunk_size: int, grad_batch: int
         model_state = {} if model_state is None else model_state
         if not stateful:
             return eval_mode(params, model_state, x, y, with_grad=True)
-        return {**eval_mode(params, model_state, x, y, with_grad=False),
-                **train_mode_gradient(params, model_state, x, y)}
+        return {
+            **eval_mode(params, model_state, x, y, with_grad=False),
+            **train_mode_gradient(params, model_state, x, y),
+        }
 
     return evaluate
 
@@ -414,9 +446,18 @@ def make_metrics(model: Model | StatefulModel, chunk_size: int, grad_batch: int 
         tr = evaluate(state.params, x_train, y_train, state.model_state)
         te = evaluate(state.params, x_test, y_test, state.model_state)
         acc = te["acc"]
-        out = {"train E": tr["E"], "train acc": tr["acc"], "R_IG": tr["R_IG"], "slope": tr["slope"],
-               "test E": te["E"], "test acc": acc, "test R_IG": te["R_IG"], "test slope": te["slope"],
-               "||theta||": optax.tree.norm(state.params), "diverged": state.diverged}
+        out = {
+            "train E": tr["E"],
+            "train acc": tr["acc"],
+            "R_IG": tr["R_IG"],
+            "slope": tr["slope"],
+            "test E": te["E"],
+            "test acc": acc,
+            "test R_IG": te["R_IG"],
+            "test slope": te["slope"],
+            "||theta||": optax.tree.norm(state.params),
+            "diverged": state.diverged,
+        }
         return _keep_best(state, acc), out
 
     return metrics
@@ -443,14 +484,17 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
 
     @jax.jit
     def finish(state, total, k, acc):
-        return _keep_best(state, acc), _from_grad(optax.tree.scale(1.0 / k, total), state.params), \
-            optax.tree.norm(state.params)
+        return (
+            _keep_best(state, acc),
+            _from_grad(optax.tree.scale(1.0 / k, total), state.params),
+            optax.tree.norm(state.params),
+        )
 
     def split(state, x, y):
         n = x.shape[0]
         tl = ta = 0.0
         for i in range(0, n, chunk_size):
-            l, a = sums(state.params, state.model_state, x[i:i + chunk_size], y[i:i + chunk_size])
+            l, a = sums(state.params, state.model_state, x[i : i + chunk_size], y[i : i + chunk_size])
             tl, ta = tl + float(l), ta + float(a)
         return tl / n, ta / n
 
@@ -458,14 +502,24 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
         b, k = _grad_batches(x_train.shape[0], grad_batch)
         total = jax.tree_util.tree_map(jnp.zeros_like, state.params)
         for i in range(k):
-            total = add_grad(total, state.params, state.model_state, x_train[i * b:(i + 1) * b],
-                             y_train[i * b:(i + 1) * b])
+            total = add_grad(
+                total, state.params, state.model_state, x_train[i * b : (i + 1) * b], y_train[i * b : (i + 1) * b]
+            )
         tr_e, tr_acc = split(state, x_train, y_train)
         te_e, te_acc = split(state, x_test, y_test)
         state, g, norm = finish(state, total, jnp.asarray(k, jnp.float32), jnp.asarray(te_acc, jnp.float32))
-        out = {"train E": tr_e, "train acc": tr_acc, "R_IG": g["R_IG"], "slope": g["slope"], "test E": te_e,
-               "test acc": te_acc, "test R_IG": float("nan"), "test slope": float("nan"), "||theta||": norm,
-               "diverged": state.diverged}
+        out = {
+            "train E": tr_e,
+            "train acc": tr_acc,
+            "R_IG": g["R_IG"],
+            "slope": g["slope"],
+            "test E": te_e,
+            "test acc": te_acc,
+            "test R_IG": float("nan"),
+            "test slope": float("nan"),
+            "||theta||": norm,
+            "diverged": state.diverged,
+        }
         return state, out
 
     return metrics
@@ -487,7 +541,7 @@ def batch_indices(n_train: int, batch_size: int | None, data_seed: int, start: i
         e, j = divmod(s, per_epoch)
         if e not in cache:
             cache[e] = np.random.default_rng([data_seed, e]).permutation(n_train)
-        out[i] = cache[e][j * batch_size:(j + 1) * batch_size]
+        out[i] = cache[e][j * batch_size : (j + 1) * batch_size]
     return out
 
 
@@ -547,6 +601,7 @@ class StepSpec(NamedTuple):
     """Everything a group's compiled step and metrics depend on, frozen: built once from the
     configuration (:meth:`of`) and passed down instead of flags layer by layer; it is the
     compile cache's key. Learning rates, mu and the data are traced arguments, not part of it."""
+
     architecture: str
     width: float | int
     num_classes: int
@@ -561,9 +616,19 @@ class StepSpec(NamedTuple):
 
     @classmethod
     def of(cls, cfg: SweepConfig, width, num_classes: int, batch: int, strategy: str) -> "StepSpec":
-        return cls(cfg.architecture, width, num_classes, cfg.depth, cfg.batch_size is None,
-                   float(cfg.divergence_threshold), cfg.egr, cfg.egr_method if cfg.egr else None, cfg.eval_chunk,
-                   batch, strategy)
+        return cls(
+            cfg.architecture,
+            width,
+            num_classes,
+            cfg.depth,
+            cfg.batch_size is None,
+            float(cfg.divergence_threshold),
+            cfg.egr,
+            cfg.egr_method if cfg.egr else None,
+            cfg.eval_chunk,
+            batch,
+            strategy,
+        )
 
 
 @functools.lru_cache(maxsize=None)
@@ -576,8 +641,9 @@ def compiled(spec: StepSpec):
     if spec.strategy == "loop" and spec.architecture != "mlp":
         step = make_train_step(model, spec.full_batch, spec.divergence_threshold, spec.egr, spec.egr_method or "exact")
         return jax.jit(step), make_stepwise_metrics(model, spec.eval_chunk, spec.batch)
-    segment = make_train_segment(model, spec.full_batch, spec.divergence_threshold, spec.egr,
-                                 spec.egr_method or "exact")
+    segment = make_train_segment(
+        model, spec.full_batch, spec.divergence_threshold, spec.egr, spec.egr_method or "exact"
+    )
     metrics = make_metrics(model, spec.eval_chunk, spec.batch)
     if spec.strategy == "vmap":
         segment = jax.vmap(segment, in_axes=(0, None, None, None, None))
@@ -641,12 +707,16 @@ class _Group:
         configuration, leaves stacked on axis 0."""
         if self.strategy == "vmap":
             return jax.tree_util.tree_map(lambda x: np.asarray(x)[: len(self.configs)], getattr(self.states, field))
-        return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
-                                      *[getattr(s, field) for s in self.states])
+        return jax.tree_util.tree_map(
+            lambda *xs: np.stack([np.asarray(x) for x in xs]), *[getattr(s, field) for s in self.states]
+        )
 
     def num_params(self) -> int:
-        one = (jax.tree_util.tree_map(lambda x: x[0], self.states.params) if self.strategy == "vmap"
-               else self.states[0].params)
+        one = (
+            jax.tree_util.tree_map(lambda x: x[0], self.states.params)
+            if self.strategy == "vmap"
+            else self.states[0].params
+        )
         return int(optax.tree.size(one))
 
     # checkpoints: flat lists of leaves, stacked over configurations
@@ -661,20 +731,36 @@ class _Group:
             treedef = jax.tree_util.tree_structure(self.states)
             pad = self.padded - len(self.configs)
             full = [np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]) if pad else x for x in leaves]
-            self.states = jax.device_put(jax.tree_util.tree_unflatten(treedef, [jnp.asarray(x) for x in full]),
-                                         self.sharding)
+            self.states = jax.device_put(
+                jax.tree_util.tree_unflatten(treedef, [jnp.asarray(x) for x in full]), self.sharding
+            )
         else:
             treedef = jax.tree_util.tree_structure(self.states[0])
-            self.states = [jax.tree_util.tree_unflatten(treedef, [jnp.asarray(x[i]) for x in leaves])
-                           for i in range(len(self.configs))]
+            self.states = [
+                jax.tree_util.tree_unflatten(treedef, [jnp.asarray(x[i]) for x in leaves])
+                for i in range(len(self.configs))
+            ]
 
 
 def _rows(group: _Group, evals: list[dict], step: int, per_epoch: int, m: int) -> list[dict]:
     out = []
     for (w, h, mu, s), ev in zip(group.configs, evals):
-        out.append({"width": w, "batch_size": group.batch, "h": h, "mu": mu, "seed": s, "m": m,
-                    "lambda": igr_rate(h, m), "step": step, "epoch": step / per_epoch, "t": step * h, **ev,
-                    "diverged": bool(ev["diverged"])})
+        out.append(
+            {
+                "width": w,
+                "batch_size": group.batch,
+                "h": h,
+                "mu": mu,
+                "seed": s,
+                "m": m,
+                "lambda": igr_rate(h, m),
+                "step": step,
+                "epoch": step / per_epoch,
+                "t": step * h,
+                **ev,
+                "diverged": bool(ev["diverged"]),
+            }
+        )
     return out
 
 
@@ -682,9 +768,16 @@ class CacheMiss(LookupError):
     """Raised by :func:`run_sweep` with ``cached_only=True`` when some width is not in the cache."""
 
 
-def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: bool = False,
-              progress: bool = True, stop_after_segments: int | None = None, log=None,
-              cached_only: bool = False) -> SweepResult:
+def run_sweep(
+    cfg: SweepConfig,
+    data: Dataset,
+    results_dir: str | Path,
+    force: bool = False,
+    progress: bool = True,
+    stop_after_segments: int | None = None,
+    log=None,
+    cached_only: bool = False,
+) -> SweepResult:
     """Train (or read from cache) every configuration of ``cfg`` on ``data``.
 
     ``stop_after_segments`` interrupts each group after that many segments (used to test
@@ -724,8 +817,14 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
         if start == 0:
             rows = _rows(group, group.evaluate(), 0, per_epoch, m)
         name = f"n_l={width}" if cfg.architecture == "mlp" else f"width x{width:g}"
-        bar = tqdm(total=len(marks) * len(group.configs), initial=start * len(group.configs), disable=not progress,
-                   desc=f"{cfg.experiment} {name} ({strategy})", unit="cfg-eval", leave=False)
+        bar = tqdm(
+            total=len(marks) * len(group.configs),
+            initial=start * len(group.configs),
+            disable=not progress,
+            desc=f"{cfg.experiment} {name} ({strategy})",
+            unit="cfg-eval",
+            leave=False,
+        )
         t0, steps_run = time.perf_counter(), 0
         for k in range(start, len(marks)):
             if stop_after_segments is not None and k - start >= stop_after_segments:
@@ -743,23 +842,52 @@ def run_sweep(cfg: SweepConfig, data: Dataset, results_dir: str | Path, force: b
             bar.set_postfix(steps_per_s=f"{rate:.0f}")
             if log is not None and (k + 1 - start) % max(1, (len(marks) - start) // 10) == 0 and k + 1 < len(marks):
                 left = (int(marks[-1]) - int(marks[k])) * len(group.configs) / rate
-                log(f"{cfg.experiment} {name}: evaluation {k + 1}/{len(marks)}, {rate:.0f} config-steps/s, "
-                    f"ETA {left:.0f} s")
+                log(
+                    f"{cfg.experiment} {name}: evaluation {k + 1}/{len(marks)}, {rate:.0f} config-steps/s, "
+                    f"ETA {left:.0f} s"
+                )
             if (k + 1) % cfg.checkpoint_every == 0 and k + 1 < len(marks):
                 _cache.save_checkpoint(gdir, group.state_leaves(), k + 1, rows)
         bar.close()
         seconds = time.perf_counter() - t_start
         _cache.save_group(gdir, pd.DataFrame(rows), group.best_tree(), seconds, group.best_tree("best_model_state"))
         if log is not None:
-            log(f"{cfg.experiment} {name}: {len(group.configs)} configurations x {int(marks[-1])} steps in "
-                f"{seconds:.1f} s ({steps_run / max(time.perf_counter() - t0, 1e-9):.0f} config-steps/s, {strategy})")
+            log(
+                f"{cfg.experiment} {name}: {len(group.configs)} configurations x {int(marks[-1])} steps in "
+                f"{seconds:.1f} s ({steps_run / max(time.perf_counter() - t0, 1e-9):.0f} config-steps/s, {strategy})"
+            )
         frames.append(_cache.load_group(gdir))
     metrics = pd.concat(frames, ignore_index=True)
     metrics["data source"] = data.source
     return SweepResult(metrics, cfg, data.source, root, from_cache=not trained, provenance=_cache.provenance(root))
 
 
-__all__ = ["STRATEGIES", "ARCHITECTURES", "EGR_METHODS", "StepSpec", "compiled", "CacheMiss", "SweepConfig", "TrainState", "SweepResult",
-           "as_stateful", "build_model", "make_gradient", "make_loss", "make_training_loss", "make_train_segment", "make_train_step", "make_stepwise_metrics", "per_step",
-           "make_evaluate", "make_metrics", "batch_indices", "steps_per_epoch", "total_steps", "evaluation_steps",
-           "resolve_strategy", "run_sweep", "learning_rate_of"]
+__all__ = [
+    "STRATEGIES",
+    "ARCHITECTURES",
+    "EGR_METHODS",
+    "StepSpec",
+    "compiled",
+    "CacheMiss",
+    "SweepConfig",
+    "TrainState",
+    "SweepResult",
+    "as_stateful",
+    "build_model",
+    "make_gradient",
+    "make_loss",
+    "make_training_loss",
+    "make_train_segment",
+    "make_train_step",
+    "make_stepwise_metrics",
+    "per_step",
+    "make_evaluate",
+    "make_metrics",
+    "batch_indices",
+    "steps_per_epoch",
+    "total_steps",
+    "evaluation_steps",
+    "resolve_strategy",
+    "run_sweep",
+    "learning_rate_of",
+]

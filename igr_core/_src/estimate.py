@@ -17,6 +17,7 @@ products (``jax.grad``) and Hessian-vector products are forward-over-reverse; no
 Hessian is materialized except by the explicit quadratic-form penalties, whose columns are
 the gradients themselves.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -36,6 +37,7 @@ MAX_CONDITION = 1e8  # above this condition number the estimate is reported with
 class Penalty(NamedTuple):
     """Candidate penalties linear in their coefficients: ``columns(theta) -> (d, K)`` gradients
     of the K penalties at ``theta`` (flattened), with K names."""
+
     names: tuple
     columns: Callable
 
@@ -62,9 +64,10 @@ def ridge() -> Penalty:
 def l1(smoothing: float = 1e-6) -> Penalty:
     r"""Smoothed L1: :math:`R = \sum_i \sqrt{\theta_i^2 + s^2}`, gradient
     :math:`\theta_i/\sqrt{\theta_i^2+s^2}` (the sign away from zero)."""
+
     def cols(theta):
         t = _flat(theta)
-        return (t / jnp.sqrt(t ** 2 + smoothing ** 2))[:, None]
+        return (t / jnp.sqrt(t**2 + smoothing**2))[:, None]
 
     return Penalty(("l1",), cols)
 
@@ -102,6 +105,7 @@ def quadratic_matrix(coef, d: int) -> np.ndarray:
 def grad_norm_sq(loss_fn: Callable, *args) -> Penalty:
     r""":math:`R = \|\nabla L\|^2` (implicit gradient regularization), gradient
     :math:`2 H \nabla L` by a Hessian-vector product."""
+
     def cols(theta):
         g = jax.grad(loss_fn)(theta, *args)
         return (2.0 * _flat(hvp(loss_fn, theta, g, *args)))[:, None]
@@ -141,17 +145,24 @@ def solve(system, max_condition: float = MAX_CONDITION) -> Fit:
     G = np.asarray(G, dtype=np.float64) if G.dtype == np.float64 else np.asarray(G)
     n, k = G.shape
     if n < k:
-        raise ValueError(f"solve: {n} equations for {k} coefficients ({', '.join(names[:5])}...): stack more "
-                         "endpoints (independent datasets or bootstrap resamples) or use fewer candidates.")
+        raise ValueError(
+            f"solve: {n} equations for {k} coefficients ({', '.join(names[:5])}...): stack more "
+            "endpoints (independent datasets or bootstrap resamples) or use fewer candidates."
+        )
     _, s, vt = np.linalg.svd(G, full_matrices=False)
     cond = float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
     eps = float(np.finfo(G.dtype).eps)
     if not np.isfinite(cond) or s[-1] <= max(n, k) * eps * s[0]:
-        raise ValueError(f"solve: the candidate gradients are collinear (condition number {cond:.3g}): the "
-                         f"coefficients of {names} are not identifiable from these weights.")
+        raise ValueError(
+            f"solve: the candidate gradients are collinear (condition number {cond:.3g}): the "
+            f"coefficients of {names} are not identifiable from these weights."
+        )
     if cond > max_condition:
-        warnings.warn(f"solve: condition number {cond:.3g} > {max_condition:g}: the estimates of {names} are "
-                      "poorly identified (see the standard errors).", stacklevel=2)
+        warnings.warn(
+            f"solve: condition number {cond:.3g} > {max_condition:g}: the estimates of {names} are "
+            "poorly identified (see the standard errors).",
+            stacklevel=2,
+        )
     coef, *_ = jnp.linalg.lstsq(jnp.asarray(G), jnp.asarray(y))
     coef = np.asarray(coef)
     resid = np.asarray(y) - G @ coef
@@ -162,12 +173,14 @@ def solve(system, max_condition: float = MAX_CONDITION) -> Fit:
     else:
         stderr = np.full(k, np.nan)
     ynorm = float(np.linalg.norm(np.asarray(y)))
-    return Fit(coef, stderr, tuple(names), float(np.sqrt(rss)), float(np.sqrt(rss)) / ynorm if ynorm else float("nan"),
-               cond, n)
+    return Fit(
+        coef, stderr, tuple(names), float(np.sqrt(rss)), float(np.sqrt(rss)) / ynorm if ynorm else float("nan"), cond, n
+    )
 
 
-def fit_penalty(loss_fn: Callable, theta, penalty_fn: Callable, phi0, *args, steps: int = 2000,
-                learning_rate: float = 1e-2):
+def fit_penalty(
+    loss_fn: Callable, theta, penalty_fn: Callable, phi0, *args, steps: int = 2000, learning_rate: float = 1e-2
+):
     r"""A general differentiable regularizer ``penalty_fn(phi, theta)``: minimize the
     gradient-matching error :math:`\|\nabla_\theta R_\phi(\theta) + \nabla L(\theta)\|^2`
     (their Eq. 3) over phi with Adam. Returns ``(phi, final matching error)``."""
@@ -233,8 +246,9 @@ def igr_probe(loss_fn: Callable, rtol: float):
     @jax.jit
     def probe(theta, h, *args):
         g = grad_fn(theta, *args)
-        end = flow(lambda t, *a: jax.tree_util.tree_map(jnp.negative, grad_fn(t, *a)), theta, h, *args,
-                   rtol=rtol, atol=rtol)
+        end = flow(
+            lambda t, *a: jax.tree_util.tree_map(jnp.negative, grad_fn(t, *a)), theta, h, *args, rtol=rtol, atol=rtol
+        )
         r = _flat(optax.tree.sub(optax.tree.scale(-h, g), optax.tree.sub(end, theta)))
         v = -2.0 * h * _flat(hvp(loss_fn, theta, g, *args))
         return r, v, jnp.linalg.norm(_flat(g))
@@ -242,8 +256,9 @@ def igr_probe(loss_fn: Callable, rtol: float):
     return probe
 
 
-def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: float = 1e-12,
-                    probe: Callable | None = None) -> IGRFit:
+def igr_coefficient(
+    loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: float = 1e-12, probe: Callable | None = None
+) -> IGRFit:
     r"""Trajectory form (their Eqs. 4, 6): at each probe point :math:`\theta`, the deviation
     of one gradient-descent step :math:`-h\nabla L` from the exact gradient flow of L over the
     same time h (``bea.flow``, Dormand-Prince 8) is regressed on
@@ -255,7 +270,8 @@ def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: 
 
     Backward error analysis predicts :math:`\hat\alpha = h/4 + O(h^2)`. A loss whose curvature
     along its gradient is zero (piecewise linear, not twice differentiable) raises
-    ``ValueError``: the trajectory form needs a Hessian. Pass ``probe=igr_probe(loss_fn, rtol)`` to reuse one compilation across calls."""
+    ``ValueError``: the trajectory form needs a Hessian. Pass ``probe=igr_probe(loss_fn, rtol)``
+    to reuse one compilation across calls."""
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"`h` must be a positive step size, got {h!r}.")
     probe = probe or igr_probe(loss_fn, rtol)
@@ -268,8 +284,10 @@ def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: 
         if not (np.isfinite(vn) and np.all(np.isfinite(r))):
             raise ValueError("igr_coefficient: non-finite gradient, Hessian product or flow at a probe point.")
         if gn > 0 and vn == 0.0:
-            raise ValueError("igr_coefficient: the loss has zero curvature along its gradient at a probe point "
-                             "(piecewise linear, not twice differentiable?): the trajectory form needs a Hessian.")
+            raise ValueError(
+                "igr_coefficient: the loss has zero curvature along its gradient at a probe point "
+                "(piecewise linear, not twice differentiable?): the trajectory form needs a Hessian."
+            )
         num += float(r @ v)
         den += float(v @ v)
     if den == 0.0:
@@ -278,9 +296,9 @@ def igr_coefficient(loss_fn: Callable, thetas: Sequence, h: float, *args, rtol: 
     return IGRFit(alpha, h / 4, alpha / (h / 4), len(thetas))
 
 
-
-def retrain_distance(loss_fn: Callable, penalty_fn: Callable, theta0, theta_ref, *args, steps: int = 5000,
-                     learning_rate: float = 0.1) -> float:
+def retrain_distance(
+    loss_fn: Callable, penalty_fn: Callable, theta0, theta_ref, *args, steps: int = 5000, learning_rate: float = 0.1
+) -> float:
     """Mode 2 (retraining check): gradient descent on ``L + penalty_fn`` from ``theta0`` with
     no implicit mechanism (full batch, run to convergence in one compiled loop), and the
     relative distance of the result to ``theta_ref``."""
@@ -296,6 +314,23 @@ def retrain_distance(loss_fn: Callable, penalty_fn: Callable, theta0, theta_ref,
     return float(jnp.linalg.norm(_flat(theta) - ref) / jnp.linalg.norm(ref))
 
 
-__all__ = ["MAX_CONDITION", "Penalty", "Fit", "IGRFit", "ridge", "l1", "diagonal_quadratic", "full_quadratic",
-           "quadratic_matrix", "grad_norm_sq", "gradient_system", "stack", "solve", "fit_penalty",
-           "early_stopping_penalty", "igr_probe", "igr_coefficient", "retrain_distance"]
+__all__ = [
+    "MAX_CONDITION",
+    "Penalty",
+    "Fit",
+    "IGRFit",
+    "ridge",
+    "l1",
+    "diagonal_quadratic",
+    "full_quadratic",
+    "quadratic_matrix",
+    "grad_norm_sq",
+    "gradient_system",
+    "stack",
+    "solve",
+    "fit_penalty",
+    "early_stopping_penalty",
+    "igr_probe",
+    "igr_coefficient",
+    "retrain_distance",
+]

@@ -9,6 +9,7 @@ Abstraction: the loss surface is the graph S = {(theta, E(theta))} in R^{m+1}
 * metric :math:`g_{ij} = \\delta_{ij} + \\partial_i E\\, \\partial_j E`, with
   :math:`|g| = 1 + \\|\\nabla E\\|^2 = 1 + m R_{IG}` (Remark A.8).
 """
+
 from __future__ import annotations
 
 import jax
@@ -56,8 +57,7 @@ def metric_determinant(loss_fn: LossFn, theta: PyTree, *args) -> jax.Array:
     return 1.0 + optax.tree.norm(squared=True, tree=jax.grad(loss_fn)(theta, *args))
 
 
-def tangent_basis_fd(loss_fn: LossFn, theta: PyTree, *args, step: float | None = None,
-                     chunk: int = 256) -> jax.Array:
+def tangent_basis_fd(loss_fn: LossFn, theta: PyTree, *args, step: float | None = None, chunk: int = 256) -> jax.Array:
     """Tangent vectors of the graph surface from loss *values* only (no autodiff): the
     central differences of the embedding X(theta) = (theta, E(theta)) along each axis,
     t_i = (e_i, [E(theta + d e_i) - E(theta - d e_i)] / 2d). Returns the (m + 1) x m matrix
@@ -97,5 +97,13 @@ def norm_step_ratios(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) ->
     return jnp.abs(norms[1:] - norms[:-1]) / (h * slopes)
 
 
-__all__ = ["slope", "unit_normal", "tilt_angle", "metric_tensor", "metric_determinant", "tangent_basis_fd",
-           "unit_normal_from_basis", "norm_step_ratios"]
+__all__ = [
+    "slope",
+    "unit_normal",
+    "tilt_angle",
+    "metric_tensor",
+    "metric_determinant",
+    "tangent_basis_fd",
+    "unit_normal_from_basis",
+    "norm_step_ratios",
+]

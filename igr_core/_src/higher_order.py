@@ -44,6 +44,7 @@ measure where, and the local order it costs).
 when :math:`f_2` is not a gradient: :math:`\theta' = -(I + \frac{h^2}{6}H^2)\nabla\tilde E_2`,
 :math:`\tilde E_2 = E + \frac h4\|g\|^2 + \frac{h^2}{12}g^\top Hg`.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,7 +68,7 @@ def _check(order) -> int:
 def _truncated(fs: Sequence[Callable], h, theta, *args):
     out = fs[0](theta, *args)
     for i in range(1, len(fs)):
-        out = optax.tree.add_scale(out, h ** i, fs[i](theta, *args))
+        out = optax.tree.add_scale(out, h**i, fs[i](theta, *args))
     return out
 
 
@@ -99,7 +100,7 @@ def _next_correction(fs: tuple, l: int) -> Callable:
         for j, a in terms:
             G = lambda t, i=a[0]: fs[i](t, *args)  # noqa: E731
             for i in a[1:]:
-                G = (lambda prev, i: lambda t: jax.jvp(prev, (t,), (fs[i](t, *args),))[1])(G, i)
+                G = (lambda prev, idx: lambda t: jax.jvp(prev, (t,), (fs[idx](t, *args),))[1])(G, i)
             out = optax.tree.add_scale(out, -1.0 / math.factorial(j), G(theta))
         return out
 
@@ -114,7 +115,7 @@ def paper_corrections(field: Callable, order: int) -> list[Callable]:
 
     def L(n, k, fs_now):
         def half_inner(t, *a):
-            vals = [f(t, *a) for f in fs_now[:k + 1]]
+            vals = [f(t, *a) for f in fs_now[: k + 1]]
             return sum(0.5 * optax.tree.vdot(vals[i], vals[k - i]) for i in range(k + 1))
 
         g = jax.grad(half_inner)
@@ -155,7 +156,7 @@ def iclr_corrections(field: Callable, order: int, lemma_a1: bool = True) -> list
 def _iclr_next(fs: tuple, l: int, lemma_a1: bool) -> Callable:
     def L(n, k, h, theta, args):
         def half_inner(t):
-            vals = [f(t, *args) for f in fs[:k + 1]]
+            vals = [f(t, *args) for f in fs[: k + 1]]
             return sum(0.5 * optax.tree.vdot(vals[i], vals[k - i]) for i in range(k + 1))
 
         def second(t):  # sum_{i+j=k} f_i' f_j: the h^k part of f~' f~, without Lemma A.1
@@ -197,15 +198,19 @@ def truncated_field(corrections: Sequence[Callable], h) -> Callable:
 def preconditioned_field(loss_fn: Callable, h) -> Callable:
     """:math:`-(I + \\frac{h^2}{6}H^2)\\nabla\\tilde E_2`, the order-4 preconditioned description of
     gradient descent (``shared/notes/modified-equations.md``)."""
+
     def e2(theta, *args):
         g = jax.grad(loss_fn)(theta, *args)
-        return (loss_fn(theta, *args) + h / 4 * optax.tree.vdot(g, g)
-                + h ** 2 / 12 * optax.tree.vdot(g, hvp(loss_fn, theta, g, *args)))
+        return (
+            loss_fn(theta, *args)
+            + h / 4 * optax.tree.vdot(g, g)
+            + h**2 / 12 * optax.tree.vdot(g, hvp(loss_fn, theta, g, *args))
+        )
 
     def field(theta, *args):
         g2 = jax.grad(e2)(theta, *args)
         h2g2 = hvp(loss_fn, theta, hvp(loss_fn, theta, g2, *args), *args)
-        return optax.tree.scale(-1.0, optax.tree.add_scale(g2, h ** 2 / 6, h2g2))
+        return optax.tree.scale(-1.0, optax.tree.add_scale(g2, h**2 / 6, h2g2))
 
     return field
 
@@ -222,5 +227,13 @@ def f2_antisymmetry(loss_fn: Callable, theta, *args) -> tuple[jax.Array, jax.Arr
     return 0.5 * (J - J.T), -(H @ Tg - Tg @ H) / 12
 
 
-__all__ = ["MAX_ORDER", "euler_corrections", "paper_corrections", "arxiv_corrections", "iclr_corrections", "truncated_field", "preconditioned_field",
-           "f2_antisymmetry"]
+__all__ = [
+    "MAX_ORDER",
+    "euler_corrections",
+    "paper_corrections",
+    "arxiv_corrections",
+    "iclr_corrections",
+    "truncated_field",
+    "preconditioned_field",
+    "f2_antisymmetry",
+]

@@ -5,6 +5,7 @@ Abstraction: per-example losses over model outputs, and factories that turn a
 so that ``E`` and ``R_IG`` do not scale with the number of examples) for the engine, the
 theory chapters and the estimators alike.
 """
+
 from __future__ import annotations
 
 import jax

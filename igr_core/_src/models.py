@@ -9,6 +9,7 @@ layers of ``n_l`` ReLU units followed by a linear 10-way read-out: for n_l = 400
 on 784 inputs that is 784*400 + 4*400*400 + 400*10 = 957,600 weights plus 2,010 biases
 = 959,610 parameters, about 9.6e5 (the paper prints 9.6e6: see the errata page).
 """
+
 from __future__ import annotations
 
 from typing import Callable, NamedTuple, Sequence
@@ -46,6 +47,7 @@ class DropoutModel(NamedTuple):
     ``apply(params, x, rate, key)`` drops each hidden unit with probability ``rate`` (traced:
     one compilation serves every rate) and rescales the kept ones by 1/(1 - rate);
     ``apply(params, x)`` (no key) is the deterministic network the dropout run trains."""
+
     init: Callable
     apply: Callable
     name: str
@@ -94,6 +96,7 @@ class StatefulModel(NamedTuple):
     ``apply(params, state, x, is_training) -> (logits, new_state)``. In training mode
     BatchNorm normalizes with the batch's statistics and updates the moving averages; in
     evaluation mode it uses the moving averages and leaves the state unchanged."""
+
     init: Callable
     apply: Callable
     name: str
@@ -115,8 +118,9 @@ def _basic_block(channels: int, stride: int, project: bool, bn_decay: float):
     return block
 
 
-def resnet(num_classes: int = 10, width: float = 1.0, stage_blocks: Sequence[int] = (2, 2, 2, 2),
-           bn_decay: float = 0.9) -> StatefulModel:
+def resnet(
+    num_classes: int = 10, width: float = 1.0, stage_blocks: Sequence[int] = (2, 2, 2, 2), bn_decay: float = 0.9
+) -> StatefulModel:
     """A CIFAR-style ResNet with basic blocks: a 3x3 stem of 64 channels with BatchNorm and no
     max-pool, four stages of ``stage_blocks`` basic blocks (64, 128, 256, 512 channels,
     strides 1, 2, 2, 2, 1x1 projection shortcuts where the shape changes), global average
@@ -148,8 +152,11 @@ def resnet(num_classes: int = 10, width: float = 1.0, stage_blocks: Sequence[int
 
     depth = 2 + 2 * sum(blocks)
     t = hk.without_apply_rng(hk.transform_with_state(forward))
-    return StatefulModel(lambda key, x: t.init(key, x, True), t.apply,
-                         f"ResNet-{depth} (CIFAR variant, width x{width:g}) -> {num_classes}")
+    return StatefulModel(
+        lambda key, x: t.init(key, x, True),
+        t.apply,
+        f"ResNet-{depth} (CIFAR variant, width x{width:g}) -> {num_classes}",
+    )
 
 
 def resnet18(num_classes: int = 10, width: float = 1.0, bn_decay: float = 0.9) -> StatefulModel:
@@ -175,5 +182,16 @@ def resnet18_num_params(in_channels: int = 3, num_classes: int = 10, width: floa
     return total + in_ch * num_classes + num_classes
 
 
-__all__ = ["ACTIVATIONS", "Model", "StatefulModel", "DropoutModel", "mlp", "dropout_mlp", "paper_mlp", "mlp_num_params", "resnet", "resnet18",
-           "resnet18_num_params"]
+__all__ = [
+    "ACTIVATIONS",
+    "Model",
+    "StatefulModel",
+    "DropoutModel",
+    "mlp",
+    "dropout_mlp",
+    "paper_mlp",
+    "mlp_num_params",
+    "resnet",
+    "resnet18",
+    "resnet18_num_params",
+]

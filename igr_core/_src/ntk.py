@@ -16,6 +16,7 @@ Kernels are built from Jacobian-vector and vector-Jacobian products, K v = J (J^
 so the (n c) x m Jacobian is never formed; ``method="jacobian"`` forms it (small
 problems, and as the second route in tests).
 """
+
 from __future__ import annotations
 
 import jax
@@ -49,6 +50,7 @@ def empirical_ntk(apply_fn: ApplyFn, params: PyTree, x, method: str = "jvp_vjp",
         rows = jnp.concatenate([j.reshape(n * c, -1) for j in jax.tree_util.tree_leaves(jac)], axis=1)
         k = rows @ rows.T
     else:
+
         def column(e):
             (jt_e,) = vjp_fn(e.reshape(n, c))
             return jax.jvp(f, (params,), (jt_e,))[1].reshape(-1)
@@ -61,6 +63,7 @@ def empirical_ntk(apply_fn: ApplyFn, params: PyTree, x, method: str = "jvp_vjp",
 
 def least_squares_loss(apply_fn: ApplyFn):
     """E(theta, x, y) = sum_i ||f(x_i) - y_i||^2, the loss of Proposition A.11."""
+
     def loss(params, x, y):
         eps = _outputs(apply_fn, params, x) - y.reshape(x.shape[0], -1)
         return jnp.sum(eps**2)

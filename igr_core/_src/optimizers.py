@@ -25,6 +25,7 @@ Formulas (g = grad E, H its Hessian; ``shared/notes/modified-equations.md``):
   Dherin, Barrett & De 2021): the flow of :math:`E + \frac{h}{4m}\sum_k\|\nabla E_k\|^2` for time
   :math:`mh` (:func:`sgd_modified_loss`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,6 +41,7 @@ from igr_core._src import bea as _bea
 
 class Method(NamedTuple):
     """A discrete optimizer: ``init(theta) -> state``; ``step(theta, state, h, *args)``."""
+
     init: Callable
     step: Callable
     name: str
@@ -52,8 +54,11 @@ def _check_decay(name: str, v) -> None:
 
 def gradient_descent(loss_fn: Callable) -> Method:
     grad = jax.grad(loss_fn)
-    return Method(lambda theta: (), lambda theta, state, h, *a: (optax.tree.add_scale(theta, -h, grad(theta, *a)), ()),
-                  "gradient descent")
+    return Method(
+        lambda theta: (),
+        lambda theta, state, h, *a: (optax.tree.add_scale(theta, -h, grad(theta, *a)), ()),
+        "gradient descent",
+    )
 
 
 def heavy_ball(loss_fn: Callable, beta: float) -> Method:
@@ -82,9 +87,9 @@ def adam(loss_fn: Callable, beta: float, rho: float, eps: float) -> Method:
         m, v, n = state
         g = grad(theta, *a)
         m = jax.tree_util.tree_map(lambda mm, gg: beta * mm + (1 - beta) * gg, m, g)
-        v = jax.tree_util.tree_map(lambda vv, gg: rho * vv + (1 - rho) * gg ** 2, v, g)
+        v = jax.tree_util.tree_map(lambda vv, gg: rho * vv + (1 - rho) * gg**2, v, g)
         n = n + 1
-        upd = jax.tree_util.tree_map(lambda mm, vv: (mm / (1 - beta ** n)) / jnp.sqrt(vv / (1 - rho ** n) + eps), m, v)
+        upd = jax.tree_util.tree_map(lambda mm, vv: (mm / (1 - beta**n)) / jnp.sqrt(vv / (1 - rho**n) + eps), m, v)
         return optax.tree.add_scale(theta, -h, upd), (m, v, n)
 
     def init(theta):
@@ -143,11 +148,11 @@ def adam_field(loss_fn: Callable, h, beta: float, rho: float, eps: float, order:
 
     def field(theta, *a):
         g = grad(theta, *a)
-        s = jax.tree_util.tree_map(lambda x: jnp.sqrt(x ** 2 + eps), g)
+        s = jax.tree_util.tree_map(lambda x: jnp.sqrt(x**2 + eps), g)
         out = g
         if order == 1:
             dn = _bea.hvp(loss_fn, theta, jax.tree_util.tree_map(jnp.divide, g, s), *a)
-            out = jax.tree_util.tree_map(lambda gg, d: gg + h * adam_coefficients(gg ** 2, beta, rho, eps) * d, g, dn)
+            out = jax.tree_util.tree_map(lambda gg, d: gg + h * adam_coefficients(gg**2, beta, rho, eps) * d, g, dn)
         return jax.tree_util.tree_map(lambda o, ss: -o / ss, out, s)
 
     return field
@@ -189,6 +194,7 @@ def iterate(method: Method, theta0, h, n, *args):
 def trajectory(method: Method, theta0, h, n_saves: int, every: int, *args):
     """The iterates ``theta_0, theta_every, ..., theta_(n_saves * every)`` stacked on a leading
     axis (``n_saves`` and ``every`` static, ``h`` may be traced)."""
+
     def chunk(c, _):
         c = jax.lax.fori_loop(0, every, lambda i, cc: method.step(cc[0], cc[1], h, *args), c)
         return c, c[0]
@@ -200,8 +206,9 @@ def trajectory(method: Method, theta0, h, n_saves: int, every: int, *args):
 # ------------------------------------------------------------------ errors and orders
 
 
-def global_errors(method: Method, field_for: Callable, theta0, hs: Sequence[float], T: float, *args,
-                  start_for: Callable | None = None) -> np.ndarray:
+def global_errors(
+    method: Method, field_for: Callable, theta0, hs: Sequence[float], T: float, *args, start_for: Callable | None = None
+) -> np.ndarray:
     """``||theta_n - phi_T(start)||`` with ``n = round(T / h)`` steps of ``method`` and the exact
     flow of ``field_for(h)`` to time ``n h`` (``bea.flow``), for each h; ``start_for(theta0, h)``
     shifts the flow's initial point (default: ``theta0``). One compilation serves every h.
@@ -227,11 +234,15 @@ def sgd_reshuffled_loss(batch_loss: Callable, examples, batch_size: int, h) -> C
     :math:`E + \frac h4\|\nabla E\|^2 + \frac h4\frac{N-B}{B(N-1)}\Gamma`, with
     :math:`\Gamma = \frac1N\sum_i\|\nabla l_i - \nabla E\|^2` (:func:`sgd_partition_variance`);
     ``examples`` is a pytree with the examples on the leading axis, E = ``batch_loss(theta, examples)``."""
+
     def loss(theta):
         e = batch_loss(theta, examples)
         g = jax.grad(batch_loss)(theta, examples)
-        return e + h / 4 * optax.tree.norm(g, squared=True) + h / 4 * sgd_partition_variance(
-            batch_loss, examples, batch_size, theta)
+        return (
+            e
+            + h / 4 * optax.tree.norm(g, squared=True)
+            + h / 4 * sgd_partition_variance(batch_loss, examples, batch_size, theta)
+        )
 
     return loss
 
@@ -242,15 +253,18 @@ def sgd_partition_variance(batch_loss: Callable, examples, batch_size: int, thet
     n = _n_examples(examples, batch_size)
     per = jax.vmap(lambda ex: jax.grad(batch_loss)(theta, jax.tree_util.tree_map(lambda x: x[None], ex)))(examples)
     mean = jax.grad(batch_loss)(theta, examples)
-    gamma = sum(jnp.sum((p - m[None]) ** 2) for p, m in zip(jax.tree_util.tree_leaves(per),
-                                                             jax.tree_util.tree_leaves(mean))) / n
+    gamma = (
+        sum(
+            jnp.sum((p - m[None]) ** 2) for p, m in zip(jax.tree_util.tree_leaves(per), jax.tree_util.tree_leaves(mean))
+        )
+        / n
+    )
     return (n - batch_size) / (batch_size * (n - 1)) * gamma
 
 
 def _n_examples(examples, batch_size: int) -> int:
     n = int(jax.tree_util.tree_leaves(examples)[0].shape[0])
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size < n \
-            or n % batch_size:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size < n or n % batch_size:
         raise ValueError(f"`batch_size` must divide the {n} examples into at least 2 batches, got {batch_size!r}.")
     return n
 
@@ -267,10 +281,14 @@ def _epoch_errors(batch_loss: Callable, epochs, full: Callable, sgd_loss_for: Ca
     def one(h, theta):
         def epoch(batches):
             return jax.lax.scan(lambda t, b: (optax.tree.add_scale(t, -h, grad(t, b)), None), theta, batches)[0]
+
         end = jax.tree_util.tree_map(lambda x: x.mean(0), jax.vmap(epoch)(epochs))
         sgd_grad = jax.grad(sgd_loss_for(h))
-        fields = (_bea.modified_vector_field(full, h, 0), _bea.modified_vector_field(full, h, 1),
-                  lambda t: optax.tree.scale(-1.0, sgd_grad(t)))
+        fields = (
+            _bea.modified_vector_field(full, h, 0),
+            _bea.modified_vector_field(full, h, 1),
+            lambda t: optax.tree.scale(-1.0, sgd_grad(t)),
+        )
         return [optax.tree.norm(optax.tree.sub(end, _bea.flow(f, theta, m * h))) for f in fields]
 
     names = ("flow of E", "GD modified loss", "SGD modified loss")
@@ -281,8 +299,9 @@ def _epoch_errors(batch_loss: Callable, epochs, full: Callable, sgd_loss_for: Ca
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def sgd_epoch_errors(batch_loss: Callable, batches: Sequence, theta0, hs: Sequence[float],
-                     orders: Sequence | None = None) -> dict:
+def sgd_epoch_errors(
+    batch_loss: Callable, batches: Sequence, theta0, hs: Sequence[float], orders: Sequence | None = None
+) -> dict:
     """One epoch of SGD (m steps, one per batch) averaged over batch ``orders`` (default: all
     m! permutations), against the time-``m h`` flows of E, of GD's modified loss
     E + (h/4)||grad E||^2 and of SGD's (:func:`sgd_modified_loss`). Returns errors per
@@ -305,16 +324,43 @@ def sgd_reshuffling_errors(batch_loss: Callable, examples, batch_size: int, thet
     (:func:`sgd_reshuffled_loss`). ``N <= MAX_RESHUFFLE_EXAMPLES``."""
     n = _n_examples(examples, batch_size)
     if n > MAX_RESHUFFLE_EXAMPLES:
-        raise ValueError(f"`examples` holds {n} examples; every one of N! orderings is averaged, so at most "
-                         f"{MAX_RESHUFFLE_EXAMPLES} are allowed.")
+        raise ValueError(
+            f"`examples` holds {n} examples; every one of N! orderings is averaged, so at most "
+            f"{MAX_RESHUFFLE_EXAMPLES} are allowed."
+        )
     perms = jnp.asarray(list(itertools.permutations(range(n))))
     epochs = jax.tree_util.tree_map(
-        lambda x: x[perms].reshape((perms.shape[0], n // batch_size, batch_size) + x.shape[1:]), examples)
-    return _epoch_errors(batch_loss, epochs, lambda t: batch_loss(t, examples),
-                         lambda h: sgd_reshuffled_loss(batch_loss, examples, batch_size, h), theta0, hs)
+        lambda x: x[perms].reshape((perms.shape[0], n // batch_size, batch_size) + x.shape[1:]), examples
+    )
+    return _epoch_errors(
+        batch_loss,
+        epochs,
+        lambda t: batch_loss(t, examples),
+        lambda h: sgd_reshuffled_loss(batch_loss, examples, batch_size, h),
+        theta0,
+        hs,
+    )
 
 
-__all__ = ["Method", "iterate", "trajectory", "gradient_descent", "heavy_ball", "adam", "gd_field", "momentum_coefficient", "momentum_field",
-           "momentum_start", "adam_coefficients", "adam_field", "sgd_modified_loss", "sgd_variance", "global_errors",
-           "sgd_epoch_errors", "sgd_reshuffled_loss", "sgd_partition_variance", "sgd_reshuffling_errors",
-           "MAX_RESHUFFLE_EXAMPLES"]
+__all__ = [
+    "Method",
+    "iterate",
+    "trajectory",
+    "gradient_descent",
+    "heavy_ball",
+    "adam",
+    "gd_field",
+    "momentum_coefficient",
+    "momentum_field",
+    "momentum_start",
+    "adam_coefficients",
+    "adam_field",
+    "sgd_modified_loss",
+    "sgd_variance",
+    "global_errors",
+    "sgd_epoch_errors",
+    "sgd_reshuffled_loss",
+    "sgd_partition_variance",
+    "sgd_reshuffling_errors",
+    "MAX_RESHUFFLE_EXAMPLES",
+]

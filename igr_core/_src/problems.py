@@ -4,6 +4,7 @@ Abstraction: a :class:`Problem` bundles a loss ``E(theta, *args)``, a starting p
 loss's extra arguments and a ``source`` sentence naming the data, so every page can say
 which data produced it. Parameters are in the default float dtype (float64 when x64 is on).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -21,6 +22,7 @@ from igr_core._src.regularizers import num_params
 
 class ProblemInfo(NamedTuple):
     """What a page says about a :class:`Problem` (storable: no functions)."""
+
     name: str
     m: int  # number of parameters
     source: str
@@ -55,12 +57,22 @@ def toy_problem(point: str = "I", theta0=None) -> Problem:
     """The two-parameter model E = (y - a b x)^2 / 2 from a Table A.1 starting point."""
     p = _toy.TABLE_A1[point]
     th = jnp.asarray(p.theta0 if theta0 is None else theta0, dtype=jnp.result_type(float))
-    return Problem(f"2-parameter model from ({float(th[0]):g}, {float(th[1]):g})", _toy.loss, th, (p.x, p.y),
-                   f"the single training point (x, y) = ({p.x:g}, {p.y:g}) of Table A.1")
+    return Problem(
+        f"2-parameter model from ({float(th[0]):g}, {float(th[1]):g})",
+        _toy.loss,
+        th,
+        (p.x, p.y),
+        f"the single training point (x, y) = ({p.x:g}, {p.y:g}) of Table A.1",
+    )
 
 
-def mnist_mlp_problem(n_examples: int = 64, hidden: Sequence[int] = (16,), activation: str = "tanh",
-                      seed: int = 0, loss_kind: str = "cross_entropy") -> Problem:
+def mnist_mlp_problem(
+    n_examples: int = 64,
+    hidden: Sequence[int] = (16,),
+    activation: str = "tanh",
+    seed: int = 0,
+    loss_kind: str = "cross_entropy",
+) -> Problem:
     """A smooth MLP on ``n_examples`` real MNIST digits, mean loss ``loss_kind``."""
     if loss_kind not in LOSS_KINDS:
         raise ValueError(f"`loss_kind` must be one of {LOSS_KINDS}, got {loss_kind!r}.")
@@ -68,12 +80,18 @@ def mnist_mlp_problem(n_examples: int = 64, hidden: Sequence[int] = (16,), activ
     x, y, source = mnist_digits(n_examples, seed)
     model = mlp(hidden, 10, activation)
     params = jax.tree_util.tree_map(lambda p: p.astype(dtype), model.init(jax.random.PRNGKey(seed), x[:1]))
-    return Problem(f"{activation} MLP {list(hidden)} on {n_examples} MNIST digits", mean_loss(model.apply, loss_kind),
-                   params, (x, y), f"{n_examples} digits from {source}")
+    return Problem(
+        f"{activation} MLP {list(hidden)} on {n_examples} MNIST digits",
+        mean_loss(model.apply, loss_kind),
+        params,
+        (x, y),
+        f"{n_examples} digits from {source}",
+    )
 
 
-def regression_mlp(n: int = 32, hidden: Sequence[int] = (32, 32), outputs: int = 1, activation: str = "tanh",
-                   seed: int = 0):
+def regression_mlp(
+    n: int = 32, hidden: Sequence[int] = (32, 32), outputs: int = 1, activation: str = "tanh", seed: int = 0
+):
     """A least-squares problem on real MNIST digits: targets +1 for even digits and -1 for
     odd ones (outputs=1), or one-hot rows of ``label % outputs`` (outputs>1). Returns
     (apply_fn, params, x, y, source)."""

@@ -4,6 +4,7 @@ Abstraction: a loss is a function ``E(theta, *args)`` of a parameter pytree; eve
 function here either measures a property of ``grad E`` or builds a new loss (or its
 gradient) from ``E``. Nothing here trains; :mod:`igr_core.engine` does.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -112,8 +113,9 @@ def egr_grad(loss_fn: LossFn, mu, method: str = "exact", fd_scale: float | None 
     return fd_grad
 
 
-def hessian_gradient_product(grad_fn: Callable[[PyTree], PyTree], theta: PyTree, g: PyTree,
-                             method: str = "exact", fd_scale: float | None = None) -> PyTree:
+def hessian_gradient_product(
+    grad_fn: Callable[[PyTree], PyTree], theta: PyTree, g: PyTree, method: str = "exact", fd_scale: float | None = None
+) -> PyTree:
     r"""The product :math:`H g` of the Hessian of a loss at ``theta`` with ``g`` (its gradient
     there), the term EGR adds to the gradient (:math:`\nabla E_\mu = g + 2\mu H g`, Eq. 8).
 
@@ -169,6 +171,13 @@ def egr_value_and_grad(loss_fn: LossFn, mu, method: str = "exact", fd_scale: flo
     return value_and_grad
 
 
-__all__ = ["num_params", "r_ig", "igr_rate", "modified_loss", "egr_loss", "egr_grad", "egr_value_and_grad",
-           "hessian_gradient_product"]
-
+__all__ = [
+    "num_params",
+    "r_ig",
+    "igr_rate",
+    "modified_loss",
+    "egr_loss",
+    "egr_grad",
+    "egr_value_and_grad",
+    "hessian_gradient_product",
+]

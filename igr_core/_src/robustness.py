@@ -6,6 +6,7 @@ evaluated (vectorized with ``jax.lax.map`` in memory-bounded batches) for the lo
 slope on a set of training examples and the accuracy on the test set. Results are tidy
 tables, one row per (sigma, realization), and a mean / standard-deviation summary.
 """
+
 from __future__ import annotations
 
 import functools
@@ -45,8 +46,19 @@ def _noise_fn(model: Model, eval_chunk: int, batch: int):
     return many
 
 
-def noise_study(model: Model, params, x_slope, y_slope, x_test, y_test, sigmas: Sequence[float],
-                n_realizations: int = 100, seed: int = 0, batch: int = 10, eval_chunk: int = 500) -> pd.DataFrame:
+def noise_study(
+    model: Model,
+    params,
+    x_slope,
+    y_slope,
+    x_test,
+    y_test,
+    sigmas: Sequence[float],
+    n_realizations: int = 100,
+    seed: int = 0,
+    batch: int = 10,
+    eval_chunk: int = 500,
+) -> pd.DataFrame:
     """Slope (on ``x_slope, y_slope``) and test accuracy under multiplicative noise.
 
     sigma = 0 is evaluated once (no noise). Returns rows (sigma, realization, slope, test acc).
@@ -65,16 +77,26 @@ def noise_study(model: Model, params, x_slope, y_slope, x_test, y_test, sigmas: 
         slopes, accs = jax.device_get(many(params, jnp.asarray(s, jnp.float32), keys, *data))
         if s == 0.0:
             slopes, accs = slopes[:1], accs[:1]
-        rows += [{"sigma": s, "realization": r, "slope": float(a), "test acc": float(b)}
-                 for r, (a, b) in enumerate(zip(np.atleast_1d(slopes), np.atleast_1d(accs)))]
+        rows += [
+            {"sigma": s, "realization": r, "slope": float(a), "test acc": float(b)}
+            for r, (a, b) in enumerate(zip(np.atleast_1d(slopes), np.atleast_1d(accs)))
+        ]
     return pd.DataFrame(rows)
 
 
 def summarize(df: pd.DataFrame, by: Sequence[str] = ("sigma",)) -> pd.DataFrame:
     """Mean and standard deviation of slope and test accuracy per group."""
-    return df.groupby(list(by)).agg(slope_mean=("slope", "mean"), slope_sd=("slope", "std"),
-                                    acc_mean=("test acc", "mean"), acc_sd=("test acc", "std"),
-                                    n=("slope", "size")).reset_index()
+    return (
+        df.groupby(list(by))
+        .agg(
+            slope_mean=("slope", "mean"),
+            slope_sd=("slope", "std"),
+            acc_mean=("test acc", "mean"),
+            acc_sd=("test acc", "std"),
+            n=("slope", "size"),
+        )
+        .reset_index()
+    )
 
 
 __all__ = ["perturb", "noise_study", "summarize"]

@@ -6,6 +6,7 @@ chosen stopping time. The paper compares networks at the time of maximum test ac
 (Figures 2, 3, A.6) and, as controls, at a fixed iteration (A.3, A.4) and a fixed physical
 time t = n h (A.5); figure numbers of the ICLR 2021 version; this companion adds a matched training loss.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,5 +91,12 @@ def selectable_at_time(learning_rates, eval_steps_by_h: dict, t: float, rel_tol:
     return {h: bool(np.any(np.abs(np.asarray(eval_steps_by_h[h]) * h - t) <= rel_tol * t)) for h in learning_rates}
 
 
-__all__ = ["config_keys", "fit_status", "select_at_max_test_accuracy", "select_at_step", "select_at_time",
-           "select_at_train_loss", "selectable_at_time"]
+__all__ = [
+    "config_keys",
+    "fit_status",
+    "select_at_max_test_accuracy",
+    "select_at_step",
+    "select_at_time",
+    "select_at_train_loss",
+    "selectable_at_time",
+]

@@ -21,6 +21,7 @@ results version or data fingerprint differs from the code's is refused
 (:mod:`igr_core._src.cache`) are the same idea for training grids and use the same
 fingerprints and provenance.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -102,20 +103,25 @@ class _Writer:
             self.arrays[name] = np.asarray(v)
             return {"$array": name}
         if isinstance(v, tuple) and hasattr(v, "_fields"):
-            return {"$namedtuple": _qualname(type(v)),
-                    "fields": {f: self.encode(getattr(v, f), f"{path}.{f}") for f in v._fields}}
+            return {
+                "$namedtuple": _qualname(type(v)),
+                "fields": {f: self.encode(getattr(v, f), f"{path}.{f}") for f in v._fields},
+            }
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {"$dataclass": _qualname(type(v)),
-                    "fields": {f.name: self.encode(getattr(v, f.name), f"{path}.{f.name}")
-                               for f in dataclasses.fields(v)}}
+            return {
+                "$dataclass": _qualname(type(v)),
+                "fields": {f.name: self.encode(getattr(v, f.name), f"{path}.{f.name}") for f in dataclasses.fields(v)},
+            }
         if isinstance(v, tuple):
             return {"$tuple": [self.encode(x, f"{path}[{i}]") for i, x in enumerate(v)]}
         if isinstance(v, list):
             return [self.encode(x, f"{path}[{i}]") for i, x in enumerate(v)]
         if isinstance(v, dict):
             return {"$items": [[self.encode(k, f"{path}.key"), self.encode(x, f"{path}[{k!r}]")] for k, x in v.items()]}
-        raise TypeError(f"result field {path!r}: a {type(v).__name__} cannot be stored; results hold tables, arrays, "
-                        "numbers, strings and containers of them")
+        raise TypeError(
+            f"result field {path!r}: a {type(v).__name__} cannot be stored; results hold tables, arrays, "
+            "numbers, strings and containers of them"
+        )
 
 
 class _Reader:
@@ -164,6 +170,7 @@ def _atomic_folder(target: Path, write: Callable[[Path], None]) -> None:
 
 def save(folder: Path, value, manifest: dict) -> None:
     """Write ``value`` (a chapter's Results, or any part of one) and ``manifest`` to ``folder``."""
+
     def write(tmp: Path):
         w = _Writer(tmp)
         structure = w.encode(value, "results")
@@ -190,7 +197,6 @@ def repo_root() -> Path:
     return Path(os.environ.get("IGR_ROOT", Path.cwd()))
 
 
-
 def _plain(v):
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
@@ -215,8 +221,9 @@ def array_fingerprint(*arrays) -> str:
 
 def git_commit(root: Path | None = None) -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root or Path.cwd(), capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root or Path.cwd(), capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -237,15 +244,24 @@ def device() -> dict:
     import jax
 
     dev = jax.devices()[0]
-    return {"device": getattr(dev, "device_kind", str(dev)), "backend": jax.default_backend(),
-            "n_devices": len(jax.devices()), "machine": platform.machine(),
-            "x64": bool(jax.config.jax_enable_x64)}
+    return {
+        "device": getattr(dev, "device_kind", str(dev)),
+        "backend": jax.default_backend(),
+        "n_devices": len(jax.devices()),
+        "machine": platform.machine(),
+        "x64": bool(jax.config.jax_enable_x64),
+    }
 
 
 def provenance(seconds: float, data_source: str = "", root: Path | None = None) -> dict:
-    return {**device(), "versions": library_versions(), "seconds": round(float(seconds), 2),
-            "git_commit": git_commit(root), "data_source": data_source,
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    return {
+        **device(),
+        "versions": library_versions(),
+        "seconds": round(float(seconds), 2),
+        "git_commit": git_commit(root),
+        "data_source": data_source,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 # ---------------------------------------------------------------------------- parts of a long run
@@ -311,16 +327,20 @@ def _data_source(results) -> str:
 
 def check_manifest(module, manifest: dict, path: Path, data: dict | None) -> None:
     chapter, version = module.NOTEBOOK, module.RESULTS_VERSION
-    how = (f"recompute with `make book FORCE=1`, `python -m igr_core.book execute {chapter} --recompute --profile "
-           f"{path.parent.parent.name}` or {RECOMPUTE_ENV}=1")
+    how = (
+        f"recompute with `make book FORCE=1`, `python -m igr_core.book execute {chapter} --recompute --profile "
+        f"{path.parent.parent.name}` or {RECOMPUTE_ENV}=1"
+    )
     if manifest.get("results_version") != version:
         raise StaleResultsError(
             f"chapter {chapter}: the stored results at {path} have results version {manifest.get('results_version')}, "
-            f"the code computes version {version}; they are not reused. {how}.")
+            f"the code computes version {version}; they are not reused. {how}."
+        )
     if data is not None and manifest.get("data") not in (None, data):
         raise StaleResultsError(
             f"chapter {chapter}: the stored results at {path} were computed on other data "
-            f"({manifest.get('data')}) than this machine has ({data}); they are not reused. {how}.")
+            f"({manifest.get('data')}) than this machine has ({data}); they are not reused. {how}."
+        )
 
 
 def lookup(module, params, results_dir: Path) -> Path | None:
@@ -329,8 +349,15 @@ def lookup(module, params, results_dir: Path) -> Path | None:
     return path if (path / MANIFEST).exists() else None
 
 
-def run(module, params, results_dir: Path, *, recompute: bool | None = None, log: Callable | None = None,
-        root: Path | None = None) -> Stored:
+def run(
+    module,
+    params,
+    results_dir: Path,
+    *,
+    recompute: bool | None = None,
+    log: Callable | None = None,
+    root: Path | None = None,
+) -> Stored:
     """The chapter's results for ``params``: read from the store, or computed, saved and read back.
 
     ``module`` is an experiment module (``NOTEBOOK``, ``RESULTS_VERSION``, ``run``; optionally
@@ -367,9 +394,14 @@ def run(module, params, results_dir: Path, *, recompute: bool | None = None, log
     results = module.run(params, **kwargs)
     seconds = time.perf_counter() - t0
     complete = getattr(module, "is_complete", lambda r: True)(results)
-    manifest = {"chapter": module.NOTEBOOK, "results_version": module.RESULTS_VERSION,
-                "key": path.name, "params": params.as_dict(), "data": data,
-                "provenance": provenance(seconds, _data_source(results), root)}
+    manifest = {
+        "chapter": module.NOTEBOOK,
+        "results_version": module.RESULTS_VERSION,
+        "key": path.name,
+        "params": params.as_dict(),
+        "data": data,
+        "provenance": provenance(seconds, _data_source(results), root),
+    }
     if not complete:
         return Stored(results, {**manifest, "incomplete": True}, path, True)
     parts = path / "parts"
@@ -383,6 +415,25 @@ def run(module, params, results_dir: Path, *, recompute: bool | None = None, log
     return Stored(loaded, manifest, path, True)
 
 
-__all__ = ["repo_root", "MANIFEST", "EXECUTION_ONLY", "RECOMPUTE_ENV", "StaleResultsError", "Parts", "no_parts", "Stored",
-           "save", "load", "params_key", "array_fingerprint", "provenance", "git_commit", "library_versions",
-           "device", "entry_dir", "check_manifest", "lookup", "run"]
+__all__ = [
+    "repo_root",
+    "MANIFEST",
+    "EXECUTION_ONLY",
+    "RECOMPUTE_ENV",
+    "StaleResultsError",
+    "Parts",
+    "no_parts",
+    "Stored",
+    "save",
+    "load",
+    "params_key",
+    "array_fingerprint",
+    "provenance",
+    "git_commit",
+    "library_versions",
+    "device",
+    "entry_dir",
+    "check_manifest",
+    "lookup",
+    "run",
+]

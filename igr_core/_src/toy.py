@@ -9,6 +9,7 @@ Trajectory helpers return arrays of shape (n + 1, 2): gradient descent (A.30), t
 Euler discretization the paper uses for flows (step h_Euler), and accurate flows from
 :func:`igr_core.bea.flow`.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -23,6 +24,7 @@ from igr_core._src.regularizers import igr_rate
 
 class ToyPoint(NamedTuple):
     """One column of Table A.1."""
+
     theta0: tuple[float, float]  # (a_0, b_0)
     x: float  # training input
     y: float  # training target
@@ -107,6 +109,7 @@ def min_norm_minimum(x, y):
 
 def _euler(rhs, theta0, h, n_steps, *args):
     """The paper's explicit Euler integration of a flow (also GD, for rhs = -grad E)."""
+
     def body(th, _):
         new = th + h * rhs(th, *args)
         return new, new
@@ -131,8 +134,18 @@ def euler_flow_path(theta0, x, y, t_end, h_euler, lam=0.0):
 def accurate_flow_path(theta0, x, y, ts, lam=0.0, rtol=1e-10, atol=1e-12):
     """The same flow integrated accurately (diffrax Dopri8, adaptive) at times ``ts``."""
     ts = jnp.asarray(ts)
-    return _bea.flow(lambda th, *a: modified_flow(th, *a), jnp.asarray(theta0), ts[-1], x, y, lam,
-                     rtol=rtol, atol=atol, ts=ts, max_steps=1_000_000)
+    return _bea.flow(
+        lambda th, *a: modified_flow(th, *a),
+        jnp.asarray(theta0),
+        ts[-1],
+        x,
+        y,
+        lam,
+        rtol=rtol,
+        atol=atol,
+        ts=ts,
+        max_steps=1_000_000,
+    )
 
 
 def gd_final(theta0, x, y, h, n_steps: int, divergence_threshold: float = _bea.DIVERGENCE_NORM):
@@ -169,6 +182,25 @@ def residual_sign_changes(path, x, y) -> int:
     return int(np.sum(s[1:] != s[:-1]))
 
 
-__all__ = ["ToyPoint", "TABLE_A1", "TEST_POINT", "loss", "grad", "r_ig", "igr_lambda", "modified_loss", "egr_loss",
-           "modified_flow", "original_flow", "slope", "min_norm_minimum", "gd_path", "euler_flow_path",
-           "accurate_flow_path", "gd_final", "flow_landing_point", "stability_edge", "residual_sign_changes"]
+__all__ = [
+    "ToyPoint",
+    "TABLE_A1",
+    "TEST_POINT",
+    "loss",
+    "grad",
+    "r_ig",
+    "igr_lambda",
+    "modified_loss",
+    "egr_loss",
+    "modified_flow",
+    "original_flow",
+    "slope",
+    "min_norm_minimum",
+    "gd_path",
+    "euler_flow_path",
+    "accurate_flow_path",
+    "gd_final",
+    "flow_landing_point",
+    "stability_edge",
+    "residual_sign_changes",
+]

@@ -5,6 +5,7 @@ flatten: parameters, gradients and optimizer states are all pytrees.
 ``LossFn`` is a scalar loss ``E(theta, *args)`` differentiated with respect to
 its first argument ``theta``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable

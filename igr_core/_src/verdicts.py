@@ -26,6 +26,7 @@ Rules (each tested with data that must pass and data that must fail):
 * :func:`erratum` -- the paper's printed form fails where the corrected form holds;
 * :func:`combine` -- several verdicts on one claim (all must agree for ``reproduced``).
 """
+
 from __future__ import annotations
 
 import math
@@ -83,8 +84,14 @@ def tolerance(dtype, route: str = "exact") -> float:
 # ------------------------------------------------------------------------------- orders
 
 
-def order(slopes: Sequence[float], stderrs: Sequence[float], expected: float, n: int, tol: float = ORDER_TOL,
-          labels: Sequence[str] | None = None) -> Verdict:
+def order(
+    slopes: Sequence[float],
+    stderrs: Sequence[float],
+    expected: float,
+    n: int,
+    tol: float = ORDER_TOL,
+    labels: Sequence[str] | None = None,
+) -> Verdict:
     """Fitted convergence orders (one per problem) against the expected order.
 
     ``stderrs`` are the slopes' standard errors from the fit, ``n`` the step sizes per fit.
@@ -98,29 +105,52 @@ def order(slopes: Sequence[float], stderrs: Sequence[float], expected: float, n:
     unc = ", ".join(f"{lab}: ±{e:.2g}" for lab, e in zip(labels, stderrs)) + f" (tol ±{tol})"
     worst = float(slopes[np.argmax(np.abs(slopes - expected))]) if slopes.size else float("nan")
     if n < 3 or slopes.size == 0 or not np.all(np.isfinite(slopes)):
-        return Verdict("inconclusive", "order", measured, f"{expected:g}", unc, n,
-                       f"a slope needs at least 3 finite step sizes (got {n})", worst)
+        return Verdict(
+            "inconclusive",
+            "order",
+            measured,
+            f"{expected:g}",
+            unc,
+            n,
+            f"a slope needs at least 3 finite step sizes (got {n})",
+            worst,
+        )
     off = np.abs(slopes - expected)
     if np.all(off <= tol):
-        return Verdict("reproduced", "order", measured, f"{expected:g}", unc, n,
-                       f"every slope within {tol} of {expected:g}", worst)
-    return Verdict("not reproduced", "order", measured, f"{expected:g}", unc, n,
-                   f"slope {worst:.2f} is {np.max(off):.2f} away from {expected:g} (tol {tol})", worst)
+        return Verdict(
+            "reproduced", "order", measured, f"{expected:g}", unc, n, f"every slope within {tol} of {expected:g}", worst
+        )
+    return Verdict(
+        "not reproduced",
+        "order",
+        measured,
+        f"{expected:g}",
+        unc,
+        n,
+        f"slope {worst:.2f} is {np.max(off):.2f} away from {expected:g} (tol {tol})",
+        worst,
+    )
 
 
 # ---------------------------------------------------------------------------- identities
 
 
-def identity(rel_errors: Sequence[float], dtype="float64", what: str = "relative error",
-             route: str = "exact") -> Verdict:
+def identity(
+    rel_errors: Sequence[float], dtype="float64", what: str = "relative error", route: str = "exact"
+) -> Verdict:
     """Two routes to the same quantity agree: max relative error below :func:`tolerance`
     (of the less accurate ``route``)."""
     e = np.abs(np.asarray(rel_errors, float)).ravel()
     tol = tolerance(dtype, route)
     worst = float(np.max(e)) if e.size else float("nan")
-    base = dict(rule="identity", measured=f"max {what} {worst:.1e}", expected="0",
-                uncertainty=f"tol {tol:.1e} ({route} route, {np.dtype(dtype).name})", n=int(e.size),
-                value=worst)
+    base = dict(
+        rule="identity",
+        measured=f"max {what} {worst:.1e}",
+        expected="0",
+        uncertainty=f"tol {tol:.1e} ({route} route, {np.dtype(dtype).name})",
+        n=int(e.size),
+        value=worst,
+    )
     if e.size == 0 or not np.all(np.isfinite(e)):
         return Verdict("inconclusive", why="no finite errors to judge", **base)
     if worst <= tol:
@@ -134,8 +164,14 @@ def bound(values: Sequence[float], upper: float, dtype="float64", what: str = "v
     v = v[np.isfinite(v)]
     tol = tolerance(dtype)
     worst = float(np.max(v)) if v.size else float("nan")
-    base = dict(rule="bound", measured=f"max {what} {worst:.6g}", expected=f"<= {upper:g}",
-                uncertainty=f"tol {tol:.1e} (relative)", n=int(v.size), value=worst)
+    base = dict(
+        rule="bound",
+        measured=f"max {what} {worst:.6g}",
+        expected=f"<= {upper:g}",
+        uncertainty=f"tol {tol:.1e} (relative)",
+        n=int(v.size),
+        value=worst,
+    )
     if v.size == 0:
         return Verdict("inconclusive", why="no finite observations", **base)
     if worst <= upper * (1 + tol):
@@ -147,9 +183,15 @@ def erratum(printed_error: float, corrected_error: float, dtype="float64", what:
     """The paper's printed form is off (relative error at least :data:`ERRATUM_MIN_ERROR`) where
     the corrected form holds as an identity (:func:`tolerance`)."""
     tol = tolerance(dtype)
-    base = dict(rule="erratum", measured=f"printed off by {printed_error:.2g}; corrected off by {corrected_error:.1e}"
-                + (f" ({what})" if what else ""), expected=f"printed >= {ERRATUM_MIN_ERROR:g}, corrected <= {tol:.1e}",
-                uncertainty=f"tol {tol:.1e}", n=1, value=float(printed_error))
+    base = dict(
+        rule="erratum",
+        measured=f"printed off by {printed_error:.2g}; corrected off by {corrected_error:.1e}"
+        + (f" ({what})" if what else ""),
+        expected=f"printed >= {ERRATUM_MIN_ERROR:g}, corrected <= {tol:.1e}",
+        uncertainty=f"tol {tol:.1e}",
+        n=1,
+        value=float(printed_error),
+    )
     if not (np.isfinite(printed_error) and np.isfinite(corrected_error)):
         return Verdict("inconclusive", why="a non-finite error", **base)
     if corrected_error > tol:
@@ -169,8 +211,18 @@ def min_p_value(n: int) -> float:
     return min(1.0, 2.0 / math.factorial(n)) if n <= 20 else 0.0
 
 
-def _decide(stat: float, p: float, lo: float, hi: float, expected_sign: int, n: int, min_p: float,
-            meaningful: float, alpha: float, effect: str = "trend") -> tuple[str, str]:
+def _decide(
+    stat: float,
+    p: float,
+    lo: float,
+    hi: float,
+    expected_sign: int,
+    n: int,
+    min_p: float,
+    meaningful: float,
+    alpha: float,
+    effect: str = "trend",
+) -> tuple[str, str]:
     s = int(np.sign(expected_sign))
     if min_p > alpha:
         return "inconclusive", f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}"
@@ -183,14 +235,24 @@ def _decide(stat: float, p: float, lo: float, hi: float, expected_sign: int, n: 
     # not significant: can the data exclude a meaningful effect of the expected sign?
     best_case = hi if s > 0 else -lo
     if best_case < meaningful:
-        return "not reproduced", (f"no significant {effect} (p = {p:.2g}) and the 95% interval excludes an effect "
-                                  f"of the expected sign larger than {meaningful:.3g}")
+        return "not reproduced", (
+            f"no significant {effect} (p = {p:.2g}) and the 95% interval excludes an effect "
+            f"of the expected sign larger than {meaningful:.3g}"
+        )
     return "inconclusive", f"no significant {effect} (p = {p:.2g}), but the 95% interval still allows one"
 
 
-def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: float = ALPHA,
-          n_resamples: int = N_RESAMPLES, seed: int = 0, meaningful: float = RHO_MEANINGFUL,
-          x_name: str = "x", y_name: str = "y") -> Verdict:
+def trend(
+    x: Sequence[float],
+    y: Sequence[float],
+    expected_sign: int,
+    alpha: float = ALPHA,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    meaningful: float = RHO_MEANINGFUL,
+    x_name: str = "x",
+    y_name: str = "y",
+) -> Verdict:
     """Monotone trend of ``y`` in ``x`` with the expected sign (+1 increasing, -1 decreasing).
 
     Spearman's rho, two-sided permutation p-value (exact when n! <= n_resamples) and the 95%
@@ -215,8 +277,11 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
     sign = "decreasing (rho < 0)" if expected_sign < 0 else "increasing (rho > 0)"
     min_p = min_p_value(n)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        why = (f"n = {n}: the smallest possible p is {min_p:.2g}" if min_p > alpha else
-               "no variation to rank (constant values)")
+        why = (
+            f"n = {n}: the smallest possible p is {min_p:.2g}"
+            if min_p > alpha
+            else "no variation to rank (constant values)"
+        )
         return Verdict("inconclusive", "trend", f"rho({x_name}, {y_name}) undefined", sign, "", n, why)
     rx, ry = rankdata(x), rankdata(y)
     rx = (rx - rx.mean()) / np.linalg.norm(rx - rx.mean())
@@ -229,16 +294,35 @@ def trend(x: Sequence[float], y: Sequence[float], expected_sign: int, alpha: flo
     outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
     if outcome == "reproduced" and abs(rho) < meaningful:
         outcome = "partly reproduced"
-        why = (f"significant and of the expected sign (p = {p:.2g}), but weak: |rho| = {abs(rho):.2f} "
-               f"< {meaningful:g}, the size this rule calls meaningful")
-    return Verdict(outcome, "trend", f"rho({x_name}, {y_name}) = {rho:.2f}", sign,
-                   f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}] (permutation-inverted)", n, why, rho)
+        why = (
+            f"significant and of the expected sign (p = {p:.2g}), but weak: |rho| = {abs(rho):.2f} "
+            f"< {meaningful:g}, the size this rule calls meaningful"
+        )
+    return Verdict(
+        outcome,
+        "trend",
+        f"rho({x_name}, {y_name}) = {rho:.2f}",
+        sign,
+        f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}] (permutation-inverted)",
+        n,
+        why,
+        rho,
+    )
 
 
-def partial_trend(x: Sequence[float], y: Sequence[float], z: Sequence[float], expected_sign: int,
-                  alpha: float = ALPHA, n_resamples: int = N_RESAMPLES, seed: int = 0,
-                  meaningful: float = RHO_MEANINGFUL, x_name: str = "x", y_name: str = "y",
-                  z_name: str = "z") -> Verdict:
+def partial_trend(
+    x: Sequence[float],
+    y: Sequence[float],
+    z: Sequence[float],
+    expected_sign: int,
+    alpha: float = ALPHA,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    meaningful: float = RHO_MEANINGFUL,
+    x_name: str = "x",
+    y_name: str = "y",
+    z_name: str = "z",
+) -> Verdict:
     """A monotone trend of ``y`` in ``x`` with ``z`` held fixed: the partial Spearman correlation
     (the ranks of x and y, each with its linear dependence on the ranks of z removed), its
     permutation p-value from re-pairing the residuals and the interval from the same draws,
@@ -257,8 +341,15 @@ def partial_trend(x: Sequence[float], y: Sequence[float], z: Sequence[float], ex
     name = f"partial rho({x_name}, {y_name} | {z_name})"
     min_p = min_p_value(n)
     if n < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return Verdict("inconclusive", "partial trend", f"{name} undefined", sign, "", n,
-                       f"n = {n}: too few points or no variation")
+        return Verdict(
+            "inconclusive",
+            "partial trend",
+            f"{name} undefined",
+            sign,
+            "",
+            n,
+            f"n = {n}: too few points or no variation",
+        )
     Z = np.column_stack([np.ones(n), rankdata(z)])
 
     def residual(v):
@@ -269,8 +360,15 @@ def partial_trend(x: Sequence[float], y: Sequence[float], z: Sequence[float], ex
 
     ex, ey = residual(x), residual(y)
     if not (np.linalg.norm(ex) > 0 and np.linalg.norm(ey) > 0):
-        return Verdict("inconclusive", "partial trend", f"{name} undefined", sign, "", n,
-                       f"{x_name} or {y_name} is a function of {z_name}: nothing is left to rank")
+        return Verdict(
+            "inconclusive",
+            "partial trend",
+            f"{name} undefined",
+            sign,
+            "",
+            n,
+            f"{x_name} or {y_name} is a function of {z_name}: nothing is left to rank",
+        )
     rho = float(ex @ ey)
     s0, c = _pairing_draws(ex, ey, n_resamples, seed)
     p = _p_at(0.0, rho, s0, c)
@@ -278,9 +376,20 @@ def partial_trend(x: Sequence[float], y: Sequence[float], z: Sequence[float], ex
     lo, hi = max(lo, -1.0), min(hi, 1.0)
     outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
     if outcome == "reproduced" and abs(rho) < meaningful:
-        outcome, why = "partly reproduced", f"significant (p = {p:.2g}) but weak: |rho| = {abs(rho):.2f} < {meaningful:g}"
-    return Verdict(outcome, "partial trend", f"{name} = {rho:.2f}", sign,
-                   f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}] (permutation-inverted)", n, why, rho)
+        outcome, why = (
+            "partly reproduced",
+            f"significant (p = {p:.2g}) but weak: |rho| = {abs(rho):.2f} < {meaningful:g}",
+        )
+    return Verdict(
+        outcome,
+        "partial trend",
+        f"{name} = {rho:.2f}",
+        sign,
+        f"p = {p:.2g}, 95% CI [{lo:.2f}, {hi:.2f}] (permutation-inverted)",
+        n,
+        why,
+        rho,
+    )
 
 
 def _pairing_draws(rx: np.ndarray, ry: np.ndarray, n_resamples: int, seed: int):
@@ -305,8 +414,14 @@ def _pairing_draws(rx: np.ndarray, ry: np.ndarray, n_resamples: int, seed: int):
     return np.concatenate(s0), np.concatenate(c)
 
 
-def trend_at_convergence(x: Sequence[float], y_final: Sequence[float], expected_sign: int, dtype="float64",
-                         x_name: str = "x", y_name: str = "y") -> Verdict:
+def trend_at_convergence(
+    x: Sequence[float],
+    y_final: Sequence[float],
+    expected_sign: int,
+    dtype="float64",
+    x_name: str = "x",
+    y_name: str = "y",
+) -> Verdict:
     """A claimed trend of converged values: when every ``y_final`` agrees to the identity
     tolerance of ``dtype`` (relative spread), ``y`` does not depend on ``x`` at all and the
     claimed trend is not reproduced; otherwise the :func:`trend` rule decides."""
@@ -316,9 +431,16 @@ def trend_at_convergence(x: Sequence[float], y_final: Sequence[float], expected_
     spread = float(np.ptp(y) / max(abs(float(np.mean(y))), 1e-300)) if y.size else float("nan")
     if y.size >= 2 and spread <= tol:
         sign = "decreasing (rho < 0)" if expected_sign < 0 else "increasing (rho > 0)"
-        return Verdict("not reproduced", "trend at convergence", f"relative spread of {y_name} = {spread:.1e}", sign,
-                       f"tol {tol:.1e}", int(y.size),
-                       f"at convergence {y_name} is the same for every {x_name} (to rounding): no trend exists", spread)
+        return Verdict(
+            "not reproduced",
+            "trend at convergence",
+            f"relative spread of {y_name} = {spread:.1e}",
+            sign,
+            f"tol {tol:.1e}",
+            int(y.size),
+            f"at convergence {y_name} is the same for every {x_name} (to rounding): no trend exists",
+            spread,
+        )
     return trend(x, y_final, expected_sign, x_name=x_name, y_name=y_name)
 
 
@@ -337,8 +459,8 @@ def _permutation_draws(a: np.ndarray, b: np.ndarray, paired: bool, n_resamples: 
     if paired:
         d = a - b
         n = d.size
-        if n <= 16 and 2 ** n <= n_resamples:
-            signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)
+        if n <= 16 and 2**n <= n_resamples:
+            signs = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
             return signs @ d / n, signs.mean(axis=1)
         s0, c = [], []
         for start in range(0, n_resamples, 256):
@@ -402,9 +524,17 @@ def _inverted_interval(diff: float, s0, c, alpha: float, width: float) -> tuple[
     return edge(-1), edge(+1)
 
 
-def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign: int, alpha: float = ALPHA,
-            paired: bool = False, n_resamples: int = N_RESAMPLES, seed: int = 0, what: str = "difference",
-            meaningful_rel: float = 0.1) -> Verdict:
+def compare(
+    treatment: Sequence[float],
+    baseline: Sequence[float],
+    expected_sign: int,
+    alpha: float = ALPHA,
+    paired: bool = False,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    what: str = "difference",
+    meaningful_rel: float = 0.1,
+) -> Verdict:
     """Two groups: is ``mean(treatment) - mean(baseline)`` of the expected sign, and how large?
 
     Permutation test (paired: sign flips of the differences; else: group relabelling; exact
@@ -441,8 +571,16 @@ def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign
     expected = f"{sign}, at least {meaningful_rel:.0%} of the baseline's mean magnitude ({_g(meaningful)})"
     measured = f"{what} = {_g(diff)} ({rel:+.1%} of the baseline)"
     if min_p > alpha or not np.isfinite(diff):
-        return Verdict("inconclusive", "compare", measured, expected, "", n,
-                       f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}", diff)
+        return Verdict(
+            "inconclusive",
+            "compare",
+            measured,
+            expected,
+            "",
+            n,
+            f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}",
+            diff,
+        )
     s0, c = _permutation_draws(a, b, paired, n_resamples, seed)
     p = _p_at(0.0, diff, s0, c)
     spread = float(np.std(s0)) if s0.size else abs(diff)
@@ -451,19 +589,34 @@ def compare(treatment: Sequence[float], baseline: Sequence[float], expected_sign
     outcome, why = _decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference")
     if outcome == "reproduced" and abs(diff) < meaningful:
         outcome = "partly reproduced"
-        why = (f"significant and of the expected sign (p = {p:.2g}), but small: {abs(rel):.1%} of the baseline, "
-               f"below the {meaningful_rel:.0%} this rule calls meaningful")
+        why = (
+            f"significant and of the expected sign (p = {p:.2g}), but small: {abs(rel):.1%} of the baseline, "
+            f"below the {meaningful_rel:.0%} this rule calls meaningful"
+        )
     return Verdict(outcome, "compare", measured, expected, unc, n, why, diff)
 
 
 # ------------------------------------------------------------------------- predictions
 
 
-def agreement(measured: float, predicted: float, rel_tol: float = AGREEMENT_REL_TOL, what: str = "value",
-              n: int = 1, uncertainty: str = "", why_missing: str = "") -> Verdict:
+def agreement(
+    measured: float,
+    predicted: float,
+    rel_tol: float = AGREEMENT_REL_TOL,
+    what: str = "value",
+    n: int = 1,
+    uncertainty: str = "",
+    why_missing: str = "",
+) -> Verdict:
     """A measured value against a prediction: ``|measured / predicted - 1| <= rel_tol``."""
-    base = dict(rule="agreement", measured=f"{what} = {_g(measured)}", expected=f"{_g(predicted)} (±{rel_tol:.0%})",
-                uncertainty=uncertainty or f"rel. tol {rel_tol:g}", n=n, value=float(measured))
+    base = dict(
+        rule="agreement",
+        measured=f"{what} = {_g(measured)}",
+        expected=f"{_g(predicted)} (±{rel_tol:.0%})",
+        uncertainty=uncertainty or f"rel. tol {rel_tol:g}",
+        n=n,
+        value=float(measured),
+    )
     if not (np.isfinite(measured) and np.isfinite(predicted)) or predicted == 0:
         return Verdict("inconclusive", why=why_missing or "the measurement or the prediction is missing", **base)
     off = abs(measured / predicted - 1)
@@ -477,9 +630,14 @@ def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, 
     partly reproduced when closer to it than ``reference`` (where it would be without the
     effect), not reproduced otherwise."""
     d_val, d_ref = abs(value - target), abs(reference - target)
-    base = dict(rule="toward", measured=f"{what} = {_g(value)} (reference {_g(reference)})",
-                expected=f"{_g(target)} (±{rel_tol:.0%})", uncertainty=f"distance {_g(d_val)} vs {_g(d_ref)}", n=1,
-                value=float(value))
+    base = dict(
+        rule="toward",
+        measured=f"{what} = {_g(value)} (reference {_g(reference)})",
+        expected=f"{_g(target)} (±{rel_tol:.0%})",
+        uncertainty=f"distance {_g(d_val)} vs {_g(d_ref)}",
+        n=1,
+        value=float(value),
+    )
     if not all(np.isfinite(v) for v in (value, reference, target)):
         return Verdict("inconclusive", why="a non-finite value", **base)
     if d_val <= rel_tol * abs(target):
@@ -489,13 +647,20 @@ def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, 
     return Verdict("not reproduced", why="no closer to the target than the reference", **base)
 
 
-def at_least(estimate: float, lo: float, hi: float, threshold: float, what: str = "value", n: int = 1,
-             why_missing: str = "") -> Verdict:
+def at_least(
+    estimate: float, lo: float, hi: float, threshold: float, what: str = "value", n: int = 1, why_missing: str = ""
+) -> Verdict:
     """A claimed lower bound ("more than ``threshold``") against an estimate with its interval
     [lo, hi]: reproduced when the whole interval lies at or above the threshold, not reproduced
     when it lies below, inconclusive when it straddles the threshold (the data cannot decide)."""
-    base = dict(rule="at_least", measured=f"{what} = {_g(estimate)}", expected=f">= {_g(threshold)}",
-                uncertainty=f"interval [{_g(lo)}, {_g(hi)}]", n=n, value=float(estimate))
+    base = dict(
+        rule="at_least",
+        measured=f"{what} = {_g(estimate)}",
+        expected=f">= {_g(threshold)}",
+        uncertainty=f"interval [{_g(lo)}, {_g(hi)}]",
+        n=n,
+        value=float(estimate),
+    )
     if not all(np.isfinite(v) for v in (estimate, lo, hi, threshold)):
         return Verdict("inconclusive", why=why_missing or "the estimate or its interval is not finite", **base)
     if lo >= threshold:
@@ -505,8 +670,9 @@ def at_least(estimate: float, lo: float, hi: float, threshold: float, what: str 
     return Verdict("inconclusive", why=f"the interval contains {_g(threshold)}: more data could decide", **base)
 
 
-def sign(differences: Sequence[float], expected_sign: int, scale: float, dtype="float64",
-         what: str = "difference") -> Verdict:
+def sign(
+    differences: Sequence[float], expected_sign: int, scale: float, dtype="float64", what: str = "difference"
+) -> Verdict:
     """Deterministic differences (one per step size, say) of a claimed sign. Each counts only
     beyond the rounding floor ``tolerance(dtype) * |scale|`` (``scale``: the size of the
     quantities compared). Reproduced when every difference has the expected sign, not
@@ -517,11 +683,19 @@ def sign(differences: Sequence[float], expected_sign: int, scale: float, dtype="
     d = np.asarray(differences, float).ravel()
     floor = tolerance(dtype) * abs(float(scale))
     want = "> 0" if expected_sign > 0 else "< 0"
-    shown = ", ".join(_g(x) for x in d) if d.size <= 8 else (f"{d.size} values in [{_g(float(np.min(d)))}, "
-                                                             f"{_g(float(np.max(d)))}]")
-    base = dict(rule="sign", measured=f"{what}: {shown}", expected=want,
-                uncertainty=f"floor {floor:.1e}", n=int(d.size), value=float(d[np.argmin(d * expected_sign)])
-                if d.size else float("nan"))
+    shown = (
+        ", ".join(_g(x) for x in d)
+        if d.size <= 8
+        else (f"{d.size} values in [{_g(float(np.min(d)))}, {_g(float(np.max(d)))}]")
+    )
+    base = dict(
+        rule="sign",
+        measured=f"{what}: {shown}",
+        expected=want,
+        uncertainty=f"floor {floor:.1e}",
+        n=int(d.size),
+        value=float(d[np.argmin(d * expected_sign)]) if d.size else float("nan"),
+    )
     if d.size == 0 or not np.all(np.isfinite(d)):
         return Verdict("inconclusive", why="a missing or non-finite difference", **base)
     if np.any(np.abs(d) <= floor):
@@ -531,8 +705,11 @@ def sign(differences: Sequence[float], expected_sign: int, scale: float, dtype="
         return Verdict("reproduced", why=f"all {d.size} of the expected sign", **base)
     if np.all(signs < 0):
         return Verdict("not reproduced", why=f"all {d.size} of the opposite sign", **base)
-    return Verdict("inconclusive", why=f"{int(np.sum(signs > 0))} of {d.size} of the expected sign: the sign changes "
-                   "over the observations", **base)
+    return Verdict(
+        "inconclusive",
+        why=f"{int(np.sum(signs > 0))} of {d.size} of the expected sign: the sign changes over the observations",
+        **base,
+    )
 
 
 def explained(relative_residual: float) -> bool:
@@ -551,17 +728,26 @@ def combine(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None) ->
     if outs and all(o == "reproduced" for o in outs):
         outcome, why = "reproduced", "every part reproduced"
     elif "not reproduced" in outs:
-        outcome, why = "not reproduced", "some part not reproduced: " + ", ".join(
-            lab for lab, o in zip(labels, outs) if o == "not reproduced")
+        outcome, why = (
+            "not reproduced",
+            "some part not reproduced: " + ", ".join(lab for lab, o in zip(labels, outs) if o == "not reproduced"),
+        )
     elif "reproduced" in outs or "partly reproduced" in outs:
-        outcome, why = "partly reproduced", "not reproduced in full: " + ", ".join(
-            f"{lab} ({o})" for lab, o in zip(labels, outs) if o != "reproduced")
+        outcome, why = (
+            "partly reproduced",
+            "not reproduced in full: " + ", ".join(f"{lab} ({o})" for lab, o in zip(labels, outs) if o != "reproduced"),
+        )
     else:
         outcome, why = "inconclusive", "; ".join(f"{lab}: {v.why}" for lab, v in zip(labels, vs))[:300]
-    return Verdict(outcome, "combine", "; ".join(f"{lab}: {v.measured}" for lab, v in zip(labels, vs)),
-                   "; ".join(sorted(set(v.expected for v in vs))), "; ".join(f"{lab}: {v.uncertainty}"
-                                                                          for lab, v in zip(labels, vs)),
-                   int(sum(v.n for v in vs)), why)
+    return Verdict(
+        outcome,
+        "combine",
+        "; ".join(f"{lab}: {v.measured}" for lab, v in zip(labels, vs)),
+        "; ".join(sorted(set(v.expected for v in vs))),
+        "; ".join(f"{lab}: {v.uncertainty}" for lab, v in zip(labels, vs)),
+        int(sum(v.n for v in vs)),
+        why,
+    )
 
 
 # ---------------------------------------------------------------------------- claims (ledger rows)
@@ -580,8 +766,9 @@ class Claim(NamedTuple):
     ``kind`` says what the row is: a claim of the paper (``reference`` locates it), a
     consistency check (an identity that can fail only through a bug in this code: two of its
     routes to one quantity), this companion's own hypothesis (a control, a sharper reading the
-    paper does not state), or a claim of a cited work (chapters 08-09). ``version`` names the text of the paper the reference and the
-    row concern ("ICLR 2021", the text the book cites; "arXiv"; or "both")."""
+    paper does not state), or a claim of a cited work (chapters 08-09). ``version`` names the
+    text of the paper the reference and the row concern ("ICLR 2021", the text the book cites; "arXiv"; or "both")."""
+
     claim: str  # the claim, in a sentence
     reference: str  # where the paper makes it ("Theorem 3.1", "Fig. 2a", "Eq. A.23")
     verdict: Verdict  # computed by a rule of this module
@@ -591,9 +778,13 @@ class Claim(NamedTuple):
 
     def checked(self) -> "Claim":
         if not isinstance(self.verdict, Verdict):
-            raise TypeError(f"claim {self.claim!r}: the verdict must come from igr_core.verdicts, got {self.verdict!r}.")
+            raise TypeError(
+                f"claim {self.claim!r}: the verdict must come from igr_core.verdicts, got {self.verdict!r}."
+            )
         if self.verdict.outcome not in OUTCOMES:
-            raise ValueError(f"verdict must be one of {OUTCOMES}, got {self.verdict.outcome!r} for claim {self.claim!r}.")
+            raise ValueError(
+                f"verdict must be one of {OUTCOMES}, got {self.verdict.outcome!r} for claim {self.claim!r}."
+            )
         if self.kind not in KINDS:
             raise ValueError(f"claim {self.claim!r}: `kind` must be one of {KINDS}, got {self.kind!r}.")
         if self.version not in PAPER_VERSIONS:
@@ -607,6 +798,40 @@ def number_or(value: float, missing: str, digits: int = 2) -> str:
     return f"{value:.{digits}g}" if value is not None and math.isfinite(value) else missing
 
 
-__all__ = ["PAPER_CLAIM", "CONSISTENCY", "HYPOTHESIS", "CITED", "KINDS", "PAPER_VERSIONS", "Claim", "number_or", "OUTCOMES", "ALPHA", "ORDER_TOL", "IDENTITY_ULPS", "RHO_MEANINGFUL", "ERRATUM_MIN_ERROR",
-           "AGREEMENT_REL_TOL", "EXPLAINED_RESIDUAL", "GAIN_LOST_RATIO", "N_RESAMPLES", "Verdict", "tolerance", "order", "identity", "bound", "erratum",
-           "min_p_value", "trend", "partial_trend", "trend_at_convergence", "compare", "agreement", "at_least", "toward", "sign", "explained", "combine"]
+__all__ = [
+    "PAPER_CLAIM",
+    "CONSISTENCY",
+    "HYPOTHESIS",
+    "CITED",
+    "KINDS",
+    "PAPER_VERSIONS",
+    "Claim",
+    "number_or",
+    "OUTCOMES",
+    "ALPHA",
+    "ORDER_TOL",
+    "IDENTITY_ULPS",
+    "RHO_MEANINGFUL",
+    "ERRATUM_MIN_ERROR",
+    "AGREEMENT_REL_TOL",
+    "EXPLAINED_RESIDUAL",
+    "GAIN_LOST_RATIO",
+    "N_RESAMPLES",
+    "Verdict",
+    "tolerance",
+    "order",
+    "identity",
+    "bound",
+    "erratum",
+    "min_p_value",
+    "trend",
+    "partial_trend",
+    "trend_at_convergence",
+    "compare",
+    "agreement",
+    "at_least",
+    "toward",
+    "sign",
+    "explained",
+    "combine",
+]

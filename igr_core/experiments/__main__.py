@@ -9,6 +9,7 @@ overrides); the results land in ``results/<profile>/<chapter>/<key>/`` (relative
 ``$IGR_ROOT`` or the working directory) and the chapter's verdicts are printed. The book then
 re-plots them without recomputing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,12 +42,23 @@ def main(argv=None) -> int:
     if getattr(module, "X64", False):
         require_x64()
     t0 = time.perf_counter()
-    out = store.run(module, params, store.repo_root() / "results" / args.profile, recompute=args.recompute,
-                    log=lambda s: print(s, flush=True))
-    print(f"{args.chapter} ({args.profile}): {'computed' if out.computed else 'read from the store'} in "
-          f"{time.perf_counter() - t0:.1f} s -> {out.path}")
-    rows = pd.DataFrame([{"claim": c.claim, "kind": c.kind, "verdict": c.verdict.outcome, "measured": c.verdict.measured}
-                         for c in module.claims(out.results)])
+    out = store.run(
+        module,
+        params,
+        store.repo_root() / "results" / args.profile,
+        recompute=args.recompute,
+        log=lambda s: print(s, flush=True),
+    )
+    print(
+        f"{args.chapter} ({args.profile}): {'computed' if out.computed else 'read from the store'} in "
+        f"{time.perf_counter() - t0:.1f} s -> {out.path}"
+    )
+    rows = pd.DataFrame(
+        [
+            {"claim": c.claim, "kind": c.kind, "verdict": c.verdict.outcome, "measured": c.verdict.measured}
+            for c in module.claims(out.results)
+        ]
+    )
     with pd.option_context("display.max_colwidth", 80, "display.width", 200):
         print(rows.to_string(index=False))
     return 0

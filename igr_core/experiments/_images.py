@@ -5,6 +5,7 @@ a chapter (CIFAR-10 through tensorflow-datasets, or the offline Fashion-MNIST st
 data fingerprint the result store checks, and one sweep of the engine. Chapter modules import
 this; they never import each other.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,9 +24,12 @@ STAND_IN = "Fashion-MNIST stand-in, not CIFAR-10"
 @dataclasses.dataclass(frozen=True)
 class ImageParams(ParamsBase):
     """Data, model and schedule parameters shared by the ResNet chapters (06, 07)."""
+
     profile: str = "smoke"
     dataset: str = "fashion_mnist"  # "cifar10" (the paper) or "fashion_mnist" (the offline stand-in)
-    data_source: str = "auto"  # cifar10: auto|tfds|mock (mock = random images, code path only); fashion_mnist: auto|tfds|debian
+    data_source: str = (
+        "auto"  # cifar10: auto|tfds|mock (mock = random images, code path only); fashion_mnist: auto|tfds|debian
+    )
     data_dir: str = ""  # tensorflow-datasets data directory or the folder of the Fashion-MNIST IDX files
     n_train: int = 1024  # training images (0 = the whole split; otherwise a stratified subsample)
     n_test: int = 1000  # test images (0 = the whole split)
@@ -64,7 +68,8 @@ def load_images(p: ImageParams) -> Dataset:
         raise DataUnavailableError(
             "CIFAR-10 is not prepared here (tensorflow-datasets' cifar10 under `data_dir` or $TFDS_DATA_DIR). "
             "Prepare it with internet, pass `data_dir`, or set `dataset: fashion_mnist` for the offline stand-in "
-            "(Debian package dataset-fashion-mnist).")
+            "(Debian package dataset-fashion-mnist)."
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return load_cifar10(p.data_source, p.data_dir or None, **kw)
@@ -77,14 +82,24 @@ def data_label(data: Dataset) -> str:
     return data.source
 
 
-def sweep_config(p: ImageParams, n_train: int, experiment: str, learning_rates, mus=(0.0,), seeds=None,
-                 egr_method: str = "exact") -> _engine.SweepConfig:
+def sweep_config(
+    p: ImageParams, n_train: int, experiment: str, learning_rates, mus=(0.0,), seeds=None, egr_method: str = "exact"
+) -> _engine.SweepConfig:
     per_epoch = _engine.steps_per_epoch(n_train, p.batch_size)
-    return _engine.SweepConfig(experiment=experiment, architecture="resnet18", widths=(float(p.width),),
-                               learning_rates=tuple(learning_rates), mus=tuple(mus), egr_method=egr_method,
-                               batch_size=p.batch_size, seeds=tuple(seeds or p.seeds), epochs=p.epochs,
-                               eval_every=max(1, int(round(p.eval_every_epochs * per_epoch))),
-                               eval_chunk=min(1000, max(p.batch_size, 100)), strategy=p.strategy)
+    return _engine.SweepConfig(
+        experiment=experiment,
+        architecture="resnet18",
+        widths=(float(p.width),),
+        learning_rates=tuple(learning_rates),
+        mus=tuple(mus),
+        egr_method=egr_method,
+        batch_size=p.batch_size,
+        seeds=tuple(seeds or p.seeds),
+        epochs=p.epochs,
+        eval_every=max(1, int(round(p.eval_every_epochs * per_epoch))),
+        eval_chunk=min(1000, max(p.batch_size, 100)),
+        strategy=p.strategy,
+    )
 
 
 def run_grid(p: ImageParams, cfg: _engine.SweepConfig, data: Dataset, results_dir, log=None):
@@ -97,8 +112,20 @@ def run_grid(p: ImageParams, cfg: _engine.SweepConfig, data: Dataset, results_di
         return None
 
 
-EMPTY_COLUMNS = ["width", "h", "mu", "seed", "step", "diverged", "R_IG", "test acc", "train acc", "slope",
-                 "train E", "||theta||"]
+EMPTY_COLUMNS = [
+    "width",
+    "h",
+    "mu",
+    "seed",
+    "step",
+    "diverged",
+    "R_IG",
+    "test acc",
+    "train acc",
+    "slope",
+    "train E",
+    "||theta||",
+]
 
 
 def images_or_reason(p: ImageParams) -> tuple[Dataset | None, str]:
@@ -112,8 +139,6 @@ def images_or_reason(p: ImageParams) -> tuple[Dataset | None, str]:
             raise
         return None, f"not available on this machine ({e})"
     return data, data_label(data)
-
-
 
 
 def data_fingerprint(p: ImageParams) -> dict | None:

@@ -16,6 +16,7 @@ Why the dataclasses and not the profile files hold the defaults: the dataclass i
 types and the value checks live, ``run(Params())`` must run what the smoke page shows, and
 a profile file then reads as the list of its departures from the smoke scale.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,8 +92,10 @@ class ParamsBase:
             d = defaults[name]
             if not compatible(d, value):
                 elem = f" of {_typename(d[0])}" if isinstance(d, (list, tuple)) and d else ""
-                raise ParameterError(f"{where}parameter {name!r} must be a {_typename(d)}{elem} "
-                                     f"(default {_plain(d)!r}), got {value!r} ({_typename(value)})")
+                raise ParameterError(
+                    f"{where}parameter {name!r} must be a {_typename(d)}{elem} "
+                    f"(default {_plain(d)!r}), got {value!r} ({_typename(value)})"
+                )
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]):
@@ -191,8 +194,10 @@ def positive_seq(name: str, v, integer: bool = False, allow_empty: bool = False,
         try:
             positive(name, x, integer, allow_zero)
         except ValueError:
-            raise ValueError(f"`{name}` must hold {'non-negative' if allow_zero else 'positive'} "
-                             f"{'integers' if integer else 'numbers'}, got {list(v)!r}.") from None
+            raise ValueError(
+                f"`{name}` must hold {'non-negative' if allow_zero else 'positive'} "
+                f"{'integers' if integer else 'numbers'}, got {list(v)!r}."
+            ) from None
 
 
 def one_of(name: str, v, allowed) -> None:

@@ -12,6 +12,7 @@ Abstraction: ``run(Params, results_dir)`` trains, through the one sweep engine,
 and returns :class:`Results`. ``claims`` judges the gain of EGR against the paper's "more
 than 12%" and the EGR argument through :mod:`igr_core.verdicts`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -101,31 +102,56 @@ def _gains(selected: pd.DataFrame) -> pd.DataFrame:
     for mu, grp in selected[selected["mu"] > 0].groupby("mu"):
         a = grp["test acc"].to_numpy()
         diff = float(a.mean() - base.mean()) if len(a) and len(base) else float("nan")
-        se = (float(np.sqrt(a.var(ddof=1) / len(a) + base.var(ddof=1) / len(base)))
-              if len(a) > 1 and len(base) > 1 else float("nan"))
-        rows.append({"mu": mu, "EGR max test acc": a.mean(), "SGD max test acc": base.mean(), "gain": diff,
-                     "gain lo": diff - 1.96 * se, "gain hi": diff + 1.96 * se, "n EGR": len(a), "n SGD": len(base)})
-    return pd.DataFrame(rows, columns=["mu", "EGR max test acc", "SGD max test acc", "gain", "gain lo", "gain hi",
-                                       "n EGR", "n SGD"])
+        se = (
+            float(np.sqrt(a.var(ddof=1) / len(a) + base.var(ddof=1) / len(base)))
+            if len(a) > 1 and len(base) > 1
+            else float("nan")
+        )
+        rows.append(
+            {
+                "mu": mu,
+                "EGR max test acc": a.mean(),
+                "SGD max test acc": base.mean(),
+                "gain": diff,
+                "gain lo": diff - 1.96 * se,
+                "gain hi": diff + 1.96 * se,
+                "n EGR": len(a),
+                "n SGD": len(base),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["mu", "EGR max test acc", "SGD max test acc", "gain", "gain lo", "gain hi", "n EGR", "n SGD"]
+    )
 
 
 def _mlp(p: Params, results_dir: Path, log=None) -> tuple[str, int, pd.DataFrame]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         digits = load_mnist(source="auto", n_train=p.mlp_n_train)
-    common = dict(widths=(p.mlp_width,), batch_size=None, epochs=float(p.mlp_steps), eval_every=p.mlp_eval_every,
-                  strategy=p.strategy)
+    common = dict(
+        widths=(p.mlp_width,),
+        batch_size=None,
+        epochs=float(p.mlp_steps),
+        eval_every=p.mlp_eval_every,
+        strategy=p.strategy,
+    )
     gd = _engine.SweepConfig(experiment="egr_mlp_gd", learning_rates=tuple(p.mlp_gd_learning_rates), **common)
-    egr = _engine.SweepConfig(experiment="egr_mlp", learning_rates=(p.mlp_egr_learning_rate,),
-                              mus=tuple(p.mlp_mus), egr_method=p.egr_method, **common)
+    egr = _engine.SweepConfig(
+        experiment="egr_mlp",
+        learning_rates=(p.mlp_egr_learning_rate,),
+        mus=tuple(p.mlp_mus),
+        egr_method=p.egr_method,
+        **common,
+    )
     frames = []
     for kind, cfg in (("GD", gd), ("EGR", egr)):
         res = _engine.run_sweep(cfg, digits, results_dir, progress=False, log=log)
         status = _sel.fit_status(res.metrics, 0.0)
         best = _sel.select_at_max_test_accuracy(res.metrics)
         keys = ["width", "h", "mu", "seed"]
-        df = status[keys + ["diverged"]].merge(best[keys + ["step", "R_IG", "slope", "test acc", "train E", "m"]],
-                                              on=keys, how="left")
+        df = status[keys + ["diverged"]].merge(
+            best[keys + ["step", "R_IG", "slope", "test acc", "train E", "m"]], on=keys, how="left"
+        )
         df["kind"] = kind
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
@@ -141,17 +167,18 @@ def run(p: Params, results_dir, log=None) -> Results:
     data, label = images_or_reason(p)
     sweep = None
     if data is not None:
-        cfg = sweep_config(p, len(data.y_train), "resnet_egr", (p.learning_rate,), mus=p.mus,
-                           egr_method=p.egr_method)
+        cfg = sweep_config(p, len(data.y_train), "resnet_egr", (p.learning_rate,), mus=p.mus, egr_method=p.egr_method)
         sweep = run_grid(p, cfg, data, results_dir, log)
     shape = (3, 10) if data is None else (data.x_train.shape[-1], data.num_classes)
     m = resnet18_num_params(*shape, p.width)
-    selected = (_sel.select_at_max_test_accuracy(sweep.metrics) if sweep is not None
-                else pd.DataFrame(columns=EMPTY_COLUMNS))
+    selected = (
+        _sel.select_at_max_test_accuracy(sweep.metrics) if sweep is not None else pd.DataFrame(columns=EMPTY_COLUMNS)
+    )
     mlp_source, mlp_m, mlp = _mlp(p, results_dir, log)
     n_tr, n_te = (0, 0) if data is None else (len(data.y_train), len(data.y_test))
-    return Results(p, label, n_tr, n_te, m, sweep, selected, _gains(selected), mlp_source, mlp_m, mlp,
-                   time.perf_counter() - t0)
+    return Results(
+        p, label, n_tr, n_te, m, sweep, selected, _gains(selected), mlp_source, mlp_m, mlp, time.perf_counter() - t0
+    )
 
 
 def _reach(r: Results) -> V.Verdict:
@@ -164,10 +191,17 @@ def _reach(r: Results) -> V.Verdict:
     top_egr = float(egr_ok["lambda total"].max()) if len(egr_ok) else float("nan")
     for name, runs in (("GD", gd), ("EGR", egr)):
         if not runs["diverged"].any():
-            return V.Verdict("inconclusive", "at_least", f"largest stable EGR lambda = {top_egr:.3g}",
-                             f">= {top_gd:.3g} (largest stable GD lambda)", "", len(r.mlp),
-                             f"no {name} run diverged: its ladder never reached its stability edge, so its largest "
-                             "stable rate is only a lower bound set by the profile", top_egr)
+            return V.Verdict(
+                "inconclusive",
+                "at_least",
+                f"largest stable EGR lambda = {top_egr:.3g}",
+                f">= {top_gd:.3g} (largest stable GD lambda)",
+                "",
+                len(r.mlp),
+                f"no {name} run diverged: its ladder never reached its stability edge, so its largest "
+                "stable rate is only a lower bound set by the profile",
+                top_egr,
+            )
     return V.at_least(top_egr, top_egr, top_egr, top_gd, what="largest stable EGR lambda", n=len(r.mlp))
 
 
@@ -189,25 +223,58 @@ def claims(r: Results) -> list[Claim]:
     at_h0 = r.mlp[np.isclose(r.mlp["h"], p.mlp_egr_learning_rate) & ~r.mlp["diverged"]]
     mlp_note = f"{r.mlp_source}; full-batch, n_l = {p.mlp_width}, {p.mlp_steps} steps"
     return [
-        Claim("EGR raises the maximum test accuracy of ResNet-18", "Section 6, Fig. 3c",
-              V.compare(egr, sgd, +1, what="gain in max test acc") if len(sel) else
-              V.Verdict("inconclusive", "compare", "not computed", "> 0", "", 0, missing), scale),
-        Claim("... by more than 12 points", "Section 6 (\"a boost of more than 12%\")",
-              V.at_least(gain["gain"], gain["gain lo"], gain["gain hi"], PAPER_GAIN, what="gain", n=int(gain["n EGR"] + gain["n SGD"]))
-              if gain is not None else V.Verdict("inconclusive", "at_least", "not computed", f">= {PAPER_GAIN}", "", 0, missing),
-              f"{scale}; 95% interval of the difference of means"),
-        Claim("R_IG falls as the total regularization rate m(h/4 + mu) grows, implicit or explicit", "Section 4",
-              V.trend(ok["lambda total"], ok["R_IG"], -1, x_name="lambda", y_name="R_IG"), mlp_note),
-        Claim("EGR with a small learning rate reaches regularization rates that GD cannot", "Section 4", _reach(r),
-              mlp_note),
-        Claim("At fixed small h, maximum test accuracy rises with mu (MLP)", "Section 4",
-              V.trend(at_h0["mu"], at_h0["test acc"], +1, x_name="mu", y_name="test acc"),
-              f"h = {p.mlp_egr_learning_rate:g}; GD at that h is mu = 0"),
+        Claim(
+            "EGR raises the maximum test accuracy of ResNet-18",
+            "Section 6, Fig. 3c",
+            V.compare(egr, sgd, +1, what="gain in max test acc")
+            if len(sel)
+            else V.Verdict("inconclusive", "compare", "not computed", "> 0", "", 0, missing),
+            scale,
+        ),
+        Claim(
+            "... by more than 12 points",
+            'Section 6 ("a boost of more than 12%")',
+            V.at_least(
+                gain["gain"],
+                gain["gain lo"],
+                gain["gain hi"],
+                PAPER_GAIN,
+                what="gain",
+                n=int(gain["n EGR"] + gain["n SGD"]),
+            )
+            if gain is not None
+            else V.Verdict("inconclusive", "at_least", "not computed", f">= {PAPER_GAIN}", "", 0, missing),
+            f"{scale}; 95% interval of the difference of means",
+        ),
+        Claim(
+            "R_IG falls as the total regularization rate m(h/4 + mu) grows, implicit or explicit",
+            "Section 4",
+            V.trend(ok["lambda total"], ok["R_IG"], -1, x_name="lambda", y_name="R_IG"),
+            mlp_note,
+        ),
+        Claim(
+            "EGR with a small learning rate reaches regularization rates that GD cannot",
+            "Section 4",
+            _reach(r),
+            mlp_note,
+        ),
+        Claim(
+            "At fixed small h, maximum test accuracy rises with mu (MLP)",
+            "Section 4",
+            V.trend(at_h0["mu"], at_h0["test acc"], +1, x_name="mu", y_name="test acc"),
+            f"h = {p.mlp_egr_learning_rate:g}; GD at that h is mu = 0",
+        ),
     ]
 
 
 def facts(r: Results) -> dict:
     gd = r.mlp[r.mlp["kind"] == "GD"]
-    return {"m": int(r.m), "mlp_m": int(r.mlp_m), "data_source": r.data_source, "mlp_source": r.mlp_source,
-            "n_gd_diverged": int(gd["diverged"].sum()), "stand_in": r.data_source.startswith(STAND_IN),
-            "missing": "none" if r.sweep is not None else "ResNet-18 EGR grid"}
+    return {
+        "m": int(r.m),
+        "mlp_m": int(r.mlp_m),
+        "data_source": r.data_source,
+        "mlp_source": r.mlp_source,
+        "n_gd_diverged": int(gd["diverged"].sum()),
+        "stand_in": r.data_source.startswith(STAND_IN),
+        "missing": "none" if r.sweep is not None else "ResNet-18 EGR grid",
+    }

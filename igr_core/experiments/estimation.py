@@ -21,9 +21,11 @@ studies, each against a known answer:
 ``claims`` turns each study into ledger rows through :mod:`igr_core.verdicts`; ``facts``
 are the numbers the page quotes.
 """
+
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from typing import NamedTuple
 
@@ -73,7 +75,19 @@ class Params(ParamsBase):
     igr_n: int = 64  # digits
     igr_hidden: tuple = (32, 32)
     igr_pretrain_steps: int = 100  # GD steps at half the stability edge before probing
-    igr_h_fractions: tuple = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.5, 2.0)  # of h_edge = 2 / lambda_max
+    igr_h_fractions: tuple = (
+        0.005,
+        0.01,
+        0.02,
+        0.04,
+        0.08,
+        0.16,
+        0.32,
+        0.64,
+        1.0,
+        1.5,
+        2.0,
+    )  # of h_edge = 2 / lambda_max
     igr_fit_fractions: int = 4  # the smallest step sizes the order is fitted on
     igr_probes: int = 4  # GD probe steps per step size
     # dropout (their Figure 5 / Appendix H.4)
@@ -87,8 +101,21 @@ class Params(ParamsBase):
     def __post_init__(self):
         one_of("profile", self.profile, PROFILES)
         positive_seq("penalty_strengths", self.penalty_strengths)
-        for name in ("penalty_n", "penalty_inputs", "penalty_width", "penalty_steps", "ols_n", "ols_d", "ols_steps",
-                     "ols_max_endpoints", "igr_n", "igr_fit_fractions", "igr_probes", "dropout_n", "dropout_steps"):
+        for name in (
+            "penalty_n",
+            "penalty_inputs",
+            "penalty_width",
+            "penalty_steps",
+            "ols_n",
+            "ols_d",
+            "ols_steps",
+            "ols_max_endpoints",
+            "igr_n",
+            "igr_fit_fractions",
+            "igr_probes",
+            "dropout_n",
+            "dropout_steps",
+        ):
             positive(name, getattr(self, name), integer=True)
         positive("igr_pretrain_steps", self.igr_pretrain_steps, integer=True, allow_zero=True)
         for name in ("l1_smoothing", "penalty_lr", "ols_lr", "ols_noise", "dropout_lr"):
@@ -101,16 +128,22 @@ class Params(ParamsBase):
         positive_seq("dropout_hidden", self.dropout_hidden, integer=True)
         positive_seq("dropout_seeds", self.dropout_seeds, integer=True, allow_zero=True)
         if self.dropout_steps < 2:
-            raise ValueError(f"`dropout_steps` must be at least 2 (the weights are averaged over the second half), "
-                             f"got {self.dropout_steps!r}.")
+            raise ValueError(
+                f"`dropout_steps` must be at least 2 (the weights are averaged over the second half), "
+                f"got {self.dropout_steps!r}."
+            )
         if max(self.dropout_rates) >= 1:
             raise ValueError(f"`dropout_rates` must lie in [0, 1), got {list(self.dropout_rates)!r}.")
         if self.igr_fit_fractions > len(self.igr_h_fractions):
-            raise ValueError(f"`igr_fit_fractions` ({self.igr_fit_fractions}) must not exceed the number of "
-                             f"`igr_h_fractions` ({len(self.igr_h_fractions)}).")
+            raise ValueError(
+                f"`igr_fit_fractions` ({self.igr_fit_fractions}) must not exceed the number of "
+                f"`igr_h_fractions` ({len(self.igr_h_fractions)})."
+            )
         if self.ols_max_endpoints < self.ols_d:
-            raise ValueError(f"`ols_max_endpoints` ({self.ols_max_endpoints}) must be at least `ols_d` "
-                             f"({self.ols_d}): endpoints show Q only on their span, so d of them are needed.")
+            raise ValueError(
+                f"`ols_max_endpoints` ({self.ols_max_endpoints}) must be at least `ols_d` "
+                f"({self.ols_d}): endpoints show Q only on their span, so d of them are needed."
+            )
 
 
 class Results(NamedTuple):
@@ -140,8 +173,14 @@ def _strengths_table(strengths) -> pd.DataFrame:
     rows = []
     for kind in PENALTY_KINDS:
         for s in strengths:
-            rows.append({"kind": kind, "strength": float(s), "true ridge": 0.0 if kind == "l1" else float(s),
-                         "true l1": 0.0 if kind == "ridge" else float(s)})
+            rows.append(
+                {
+                    "kind": kind,
+                    "strength": float(s),
+                    "true ridge": 0.0 if kind == "l1" else float(s),
+                    "true l1": 0.0 if kind == "ridge" else float(s),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -157,9 +196,11 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
         return 0.5 * jnp.mean((model.apply(theta, xb)[:, 0] - yb) ** 2)
 
     penalties = [_est.ridge(), _est.l1(p.l1_smoothing)]
-    smooth_l1 = lambda t: sum(jnp.sum(jnp.sqrt(a ** 2 + p.l1_smoothing ** 2))  # noqa: E731
-                              for a in jax.tree_util.tree_leaves(t))
-    sq = lambda t: 0.5 * sum(jnp.sum(a ** 2) for a in jax.tree_util.tree_leaves(t))  # noqa: E731
+
+    def smooth_l1(t):
+        return sum(jnp.sum(jnp.sqrt(a**2 + p.l1_smoothing**2)) for a in jax.tree_util.tree_leaves(t))
+
+    sq = lambda t: 0.5 * sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(t))  # noqa: E731
 
     @jax.jit
     @jax.vmap
@@ -169,24 +210,43 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
         return jax.lax.fori_loop(0, p.penalty_steps, body, theta0)
 
     table = _strengths_table(p.penalty_strengths)
-    thetas = train(jnp.asarray(table["true ridge"].to_numpy(), x.dtype), jnp.asarray(table["true l1"].to_numpy(), x.dtype))
+    thetas = train(
+        jnp.asarray(table["true ridge"].to_numpy(), x.dtype), jnp.asarray(table["true l1"].to_numpy(), x.dtype)
+    )
     rows = []
     for i, row in table.iterrows():
-        theta = jax.tree_util.tree_map(lambda a: a[i], thetas)
+        theta = jax.tree_util.tree_map(lambda a, i=i: a[i], thetas)
         flat = np.abs(np.asarray(ravel_pytree(theta)[0]))
         out = {"seed": seed, **row.to_dict(), "share |theta| < smoothing": float(np.mean(flat < p.l1_smoothing))}
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 fit = _est.solve(_est.gradient_system(loss, theta, penalties, x, y))
-            out.update({"est ridge": fit.coef[0], "est l1": fit.coef[1], "stderr ridge": fit.stderr[0],
-                        "stderr l1": fit.stderr[1], "condition": fit.condition,
-                        "relative residual": fit.relative_residual,
-                        "status": ("ill-conditioned" if caught else "identified") if V.explained(fit.relative_residual)
-                        else "unexplained (not stationary)"})
+            out.update(
+                {
+                    "est ridge": fit.coef[0],
+                    "est l1": fit.coef[1],
+                    "stderr ridge": fit.stderr[0],
+                    "stderr l1": fit.stderr[1],
+                    "condition": fit.condition,
+                    "relative residual": fit.relative_residual,
+                    "status": ("ill-conditioned" if caught else "identified")
+                    if V.explained(fit.relative_residual)
+                    else "unexplained (not stationary)",
+                }
+            )
         except ValueError as err:  # collinear candidates: not identifiable here
-            out.update({"est ridge": np.nan, "est l1": np.nan, "stderr ridge": np.nan, "stderr l1": np.nan,
-                        "condition": np.inf, "relative residual": np.nan, "status": f"refused: {err}"[:120]})
+            out.update(
+                {
+                    "est ridge": np.nan,
+                    "est l1": np.nan,
+                    "stderr ridge": np.nan,
+                    "stderr l1": np.nan,
+                    "condition": np.inf,
+                    "relative residual": np.nan,
+                    "status": f"refused: {err}"[:120],
+                }
+            )
         rows.append(out)
     return pd.DataFrame(rows)
 
@@ -203,12 +263,21 @@ def recovery_slopes(df: pd.DataFrame) -> pd.DataFrame:
             ok = grp[grp["status"] == "identified"]
             mean = ok.groupby("strength")[f"est {coef}"].mean()
             mean = mean[mean > 0]
-            slope, se = (_bea.fit_order_stats(mean.index.to_numpy(), mean.to_numpy()) if len(mean) >= 2
-                         else (np.nan, np.nan))
+            slope, se = (
+                _bea.fit_order_stats(mean.index.to_numpy(), mean.to_numpy()) if len(mean) >= 2 else (np.nan, np.nan)
+            )
             rel = (ok[f"est {coef}"] / ok[f"true {coef}"] - 1).abs()
-            out.append({"kind": kind, "coefficient": coef, "slope": slope, "stderr": se, "n strengths": len(mean),
-                        "worst rel. error": float(rel.max()) if len(rel) else np.nan,
-                        "median rel. error": float(rel.median()) if len(rel) else np.nan})
+            out.append(
+                {
+                    "kind": kind,
+                    "coefficient": coef,
+                    "slope": slope,
+                    "stderr": se,
+                    "n strengths": len(mean),
+                    "worst rel. error": float(rel.max()) if len(rel) else np.nan,
+                    "median rel. error": float(rel.median()) if len(rel) else np.nan,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -253,11 +322,21 @@ def early_stopping(p: Params):
         try:
             fit = _est.solve(_est.stack(systems[:m]))
             Qh = _est.quadratic_matrix(fit.coef, d)
-            row.update({"relative error of Q": float(np.linalg.norm(Qh - Q) / np.linalg.norm(Q)),
-                        "condition": fit.condition, "status": "solved"})
+            row.update(
+                {
+                    "relative error of Q": float(np.linalg.norm(Qh - Q) / np.linalg.norm(Q)),
+                    "condition": fit.condition,
+                    "status": "solved",
+                }
+            )
         except ValueError as err:
-            row.update({"relative error of Q": np.nan, "condition": np.nan,
-                        "status": "underdetermined" if "equations for" in str(err) else "collinear"})
+            row.update(
+                {
+                    "relative error of Q": np.nan,
+                    "condition": np.nan,
+                    "status": "underdetermined" if "equations for" in str(err) else "collinear",
+                }
+            )
         stack_rows.append(row)
 
     # one endpoint, a diagonal penalty, then retraining without early stopping
@@ -269,12 +348,17 @@ def early_stopping(p: Params):
     ev = np.linalg.eigvalsh(A)
     lr = 1.0 / ev[-1]
     steps = int(min(400_000, np.ceil(40 * ev[-1] / ev[0])))  # contraction (1 - 1/kappa)^steps < e^-40
-    dist = _est.retrain_distance(_ols_loss, lambda t: 0.5 * jnp.sum(q * t ** 2), jnp.zeros(d, dtype), theta_k, X, y0,
-                                 steps=steps, learning_rate=lr)
-    diagonal = {"retrain distance": dist, "retrain steps": steps, "positive definite": bool(ev[0] > 0),
-                "diag vs theory": float(np.linalg.norm(np.asarray(q) - np.diag(Q)) / np.linalg.norm(np.diag(Q))),
-                "offdiag share of Q": float(np.linalg.norm(Q - np.diag(np.diag(Q))) / np.linalg.norm(Q)),
-                "relative residual": fit.relative_residual}
+    dist = _est.retrain_distance(
+        _ols_loss, lambda t: 0.5 * jnp.sum(q * t**2), jnp.zeros(d, dtype), theta_k, X, y0, steps=steps, learning_rate=lr
+    )
+    diagonal = {
+        "retrain distance": dist,
+        "retrain steps": steps,
+        "positive definite": bool(ev[0] > 0),
+        "diag vs theory": float(np.linalg.norm(np.asarray(q) - np.diag(Q)) / np.linalg.norm(np.diag(Q))),
+        "offdiag share of Q": float(np.linalg.norm(Q - np.diag(np.diag(Q))) / np.linalg.norm(Q)),
+        "relative residual": fit.relative_residual,
+    }
 
     # a scalar ridge coefficient along one trajectory, against the closed form (two routes)
     scalar_rows = []
@@ -286,11 +370,18 @@ def early_stopping(p: Params):
         b = np.linalg.solve(np.asarray(X.T @ X) / p.ols_n + Qk, np.asarray(X.T @ y0) / p.ols_n)
         S, Xy = np.asarray(X.T @ X) / p.ols_n, np.asarray(X.T @ y0) / p.ols_n
         th = np.asarray(theta)
-        scalar_rows.append({"step": kk, "t = step * lr": kk * p.ols_lr, "estimated ridge": float(est),
-                            "closed-form ridge": float(b @ Qk @ b / (b @ b)),
-                            # rounding in grad L = S theta - X^T y / n is amplified by this factor
-                            "cancellation in grad L": float((np.linalg.norm(S @ th) + np.linalg.norm(Xy))
-                                                            / np.linalg.norm(S @ th - Xy))})
+        scalar_rows.append(
+            {
+                "step": kk,
+                "t = step * lr": kk * p.ols_lr,
+                "estimated ridge": float(est),
+                "closed-form ridge": float(b @ Qk @ b / (b @ b)),
+                # rounding in grad L = S theta - X^T y / n is amplified by this factor
+                "cancellation in grad L": float(
+                    (np.linalg.norm(S @ th) + np.linalg.norm(Xy)) / np.linalg.norm(S @ th - Xy)
+                ),
+            }
+        )
     return pd.DataFrame(stack_rows), diagonal, pd.DataFrame(scalar_rows)
 
 
@@ -319,8 +410,17 @@ def igr_study(p: Params) -> tuple[pd.DataFrame, str]:
             alpha, status = fit.alpha, "estimated"
         except ValueError as err:
             alpha, status = np.nan, str(err)[:120]
-        rows.append({"h / h_edge": f, "h": h, "alpha": alpha, "h/4": h / 4, "ratio alpha/(h/4)": alpha / (h / 4),
-                     "|ratio - 1|": abs(alpha / (h / 4) - 1), "status": status})
+        rows.append(
+            {
+                "h / h_edge": f,
+                "h": h,
+                "alpha": alpha,
+                "h/4": h / 4,
+                "ratio alpha/(h/4)": alpha / (h / 4),
+                "|ratio - 1|": abs(alpha / (h / 4) - 1),
+                "status": status,
+            }
+        )
     return pd.DataFrame(rows), prob.source
 
 
@@ -340,30 +440,38 @@ def dropout_study(p: Params) -> pd.DataFrame:
     half = p.dropout_steps // 2
     rates = jnp.asarray(p.dropout_rates, x.dtype)
     rows = []
+
+    @jax.jit
+    @functools.partial(jax.vmap, in_axes=(None, 0, 0))
+    def train(theta0, rate, key):  # compiled once for every seed: theta0 is an argument, not a closure
+        def body(i, carry):
+            t, avg = carry
+            drop_loss = mean_loss(lambda tt, xb: model.apply(tt, xb, rate, jax.random.fold_in(key, i)), "least_squares")
+            t = jax.tree_util.tree_map(lambda a, g: a - p.dropout_lr * g, t, jax.grad(drop_loss)(t, x, labels))
+            w = jnp.where(i >= p.dropout_steps - half, 1.0 / half, 0.0)
+            return t, jax.tree_util.tree_map(lambda a, b: a + w * b, avg, t)
+
+        zero = jax.tree_util.tree_map(jnp.zeros_like, theta0)
+        return jax.lax.fori_loop(0, p.dropout_steps, body, (theta0, zero))[1]
+
     for seed in p.dropout_seeds:
         theta0 = jax.tree_util.tree_map(lambda a: a.astype(x.dtype), model.init(jax.random.PRNGKey(seed), x[:1]))
-
-        @jax.jit
-        @jax.vmap
-        def train(rate, key):
-            def body(i, carry):
-                t, avg = carry
-                drop_loss = mean_loss(lambda tt, xb: model.apply(tt, xb, rate, jax.random.fold_in(key, i)),
-                                      "least_squares")
-                t = jax.tree_util.tree_map(lambda a, g: a - p.dropout_lr * g, t, jax.grad(drop_loss)(t, x, labels))
-                w = jnp.where(i >= p.dropout_steps - half, 1.0 / half, 0.0)
-                return t, jax.tree_util.tree_map(lambda a, b: a + w * b, avg, t)
-            zero = jax.tree_util.tree_map(jnp.zeros_like, theta0)
-            return jax.lax.fori_loop(0, p.dropout_steps, body, (theta0, zero))[1]
-
-        thetas = train(rates, jax.random.split(jax.random.PRNGKey(100 + seed), len(p.dropout_rates)))
+        thetas = train(theta0, rates, jax.random.split(jax.random.PRNGKey(100 + seed), len(p.dropout_rates)))
         for i, rate in enumerate(p.dropout_rates):
-            theta = jax.tree_util.tree_map(lambda a: a[i], thetas)
+            theta = jax.tree_util.tree_map(lambda a, i=i: a[i], thetas)
             fit = _est.solve(_est.gradient_system(det_loss, theta, [_est.ridge()], x, labels))
             acc = float(jnp.mean(jnp.argmax(model.apply(theta, x), -1) == labels.astype(int)))
-            rows.append({"seed": seed, "dropout rate": float(rate), "estimated ridge": float(fit.coef[0]),
-                         "stderr": float(fit.stderr[0]), "relative residual": fit.relative_residual,
-                         "train acc": acc, "||theta||": float(jnp.linalg.norm(ravel_pytree(theta)[0]))})
+            rows.append(
+                {
+                    "seed": seed,
+                    "dropout rate": float(rate),
+                    "estimated ridge": float(fit.coef[0]),
+                    "stderr": float(fit.stderr[0]),
+                    "relative residual": fit.relative_residual,
+                    "train acc": acc,
+                    "||theta||": float(jnp.linalg.norm(ravel_pytree(theta)[0])),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -375,11 +483,14 @@ def run(p: Params, parts=no_parts) -> Results:
     saves each seed's penalties, the early-stopping, IGR and dropout studies as they finish, so
     an interrupted paper-profile run resumes where it stopped."""
     require_x64()
-    penalties = pd.concat([parts(f"penalties seed {s}", lambda s=s: known_penalties(p, s)) for s in p.penalty_seeds],
-                          ignore_index=True)
+    penalties = pd.concat(
+        [parts(f"penalties seed {s}", lambda s=s: known_penalties(p, s)) for s in p.penalty_seeds], ignore_index=True
+    )
     ols_stack, ols_diag, ols_scalar = parts("early stopping", lambda: early_stopping(p))
     igr, source = parts("igr", lambda: igr_study(p))
-    return Results(p, source, penalties, ols_stack, ols_diag, ols_scalar, igr, parts("dropout", lambda: dropout_study(p)))
+    return Results(
+        p, source, penalties, ols_stack, ols_diag, ols_scalar, igr, parts("dropout", lambda: dropout_study(p))
+    )
 
 
 def igr_order(igr: pd.DataFrame, n_fit: int) -> tuple[float, float, int]:
@@ -395,8 +506,9 @@ def igr_order(igr: pd.DataFrame, n_fit: int) -> tuple[float, float, int]:
 def igr_breaks(igr: pd.DataFrame) -> float:
     """The smallest h / h_edge at which the estimate no longer agrees with h/4 (the
     agreement rule of :mod:`igr_core.verdicts`); NaN when it agrees everywhere."""
-    bad = [f for f, r in zip(igr["h / h_edge"], igr["ratio alpha/(h/4)"])
-           if V.agreement(r, 1.0).outcome != "reproduced"]
+    bad = [
+        f for f, r in zip(igr["h / h_edge"], igr["ratio alpha/(h/4)"]) if V.agreement(r, 1.0).outcome != "reproduced"
+    ]
     return float(min(bad)) if bad else float("nan")
 
 
@@ -404,13 +516,24 @@ def claims(r: Results) -> list[Claim]:
     p = r.params
     slopes = recovery_slopes(r.penalties)
     labels = [k if k == c else f"{k} ({c})" for k, c in zip(slopes["kind"], slopes["coefficient"])]
-    recover = V.combine([
-        V.order(slopes["slope"], slopes["stderr"], 1.0, int(slopes["n strengths"].min()), labels=labels),
-        *[V.agreement(1 + e, 1.0, what=f"{lab} estimate / true (worst)") for lab, e in
-          zip(labels, slopes["worst rel. error"])]], ["log-log slope", *labels])
+    recover = V.combine(
+        [
+            V.order(slopes["slope"], slopes["stderr"], 1.0, int(slopes["n strengths"].min()), labels=labels),
+            *[
+                V.agreement(1 + e, 1.0, what=f"{lab} estimate / true (worst)")
+                for lab, e in zip(labels, slopes["worst rel. error"])
+            ],
+        ],
+        ["log-log slope", *labels],
+    )
     l1s = r.penalties[r.penalties["kind"] != "ridge"]
-    ident = V.trend(l1s["strength"], l1s["share |theta| < smoothing"], +1, x_name="true strength",
-                    y_name="share of weights in the smoothing zone")
+    ident = V.trend(
+        l1s["strength"],
+        l1s["share |theta| < smoothing"],
+        +1,
+        x_name="true strength",
+        y_name="share of weights in the smoothing zone",
+    )
     stack = r.ols_stack[r.ols_stack["status"] == "solved"]
     scal = r.ols_scalar
     scal_err = (scal["estimated ridge"] / scal["closed-form ridge"] - 1).abs() / scal["cancellation in grad L"]
@@ -418,37 +541,80 @@ def claims(r: Results) -> list[Claim]:
     smallest = r.igr.sort_values("h").iloc[0]
     seeds = f"{len(p.penalty_seeds)} seeds x {len(p.penalty_strengths)} strengths"
     return [
-        Claim("Gradient matching recovers known explicit penalties (ridge, smoothed L1, both) from trained weights",
-              "2025 paper, Figure 3",
-              recover, f"ReLU net [{p.penalty_width}] on synthetic data, {seeds}; identified fits only", kind=V.CITED),
-        Claim("Large L1/elastic-net penalties push weights into the smoothing zone, where ridge and L1 are "
-              "indistinguishable", "2025 paper, Appendix H.2", ident,
-              f"L1 and elastic net, {seeds}; {int((l1s['status'].str.startswith('refused')).sum())} fits refused "
-              "as collinear", kind=V.CITED),
-        Claim("Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked endpoints",
-              "2025 paper, Figure 4B; Ali et al. 2019",
-              V.identity(stack["relative error of Q"], what="relative error of Q"),
-              f"d = {p.ols_d}, k = {p.ols_steps}; from {int(stack['endpoints'].min()) if len(stack) else '-'} "
-              "endpoints on", kind=V.CITED),
-        Claim("A diagonal penalty from one endpoint retrains (no early stopping) to the same weights",
-              "2025 paper, Figure 4C", V.identity([r.ols_diagonal["retrain distance"]], what="relative distance"),
-              f"{r.ols_diagonal['retrain steps']} GD steps on L + R", kind=V.CITED),
-        Claim("The scalar ridge coefficient of early stopping decays over training, as the closed form says",
-              "2025 paper, Figure 4E",
-              V.combine([V.trend(scal["step"], scal["estimated ridge"], -1, x_name="step", y_name="ridge"),
-                         V.identity(scal_err, what="rel. error / cancellation factor")], ["decay", "closed form"]),
-              f"{len(scal)} checkpoints; errors scaled by the cancellation in grad L near the OLS minimum", kind=V.CITED),
-        Claim("The trajectory estimate of the IGR coefficient is h/4, with error O(h)",
-              "2025 paper, Figure 6; Barrett & Dherin, Theorem 3.1",
-              V.combine([V.order([order_slope], [order_se], 1.0, n_fit, labels=["|alpha/(h/4) - 1| vs h"]),
-                         V.agreement(float(smallest["ratio alpha/(h/4)"]), 1.0,
-                                     what=f"alpha/(h/4) at h = {smallest['h / h_edge']:g} h_edge")],
-                        ["order", "smallest h"]),
-              f"tanh MLP {list(p.igr_hidden)} on {p.igr_n} digits, {p.igr_probes} probe steps per h", kind=V.PAPER_CLAIM),
-        Claim("Dropout's implicit ridge penalty grows with the dropout rate", "2025 paper, Figure 5",
-              V.trend(r.dropout["dropout rate"], r.dropout["estimated ridge"], +1, x_name="dropout rate",
-                      y_name="estimated ridge"),
-              f"ReLU MLP {list(p.dropout_hidden)} on {p.dropout_n} digits, {len(p.dropout_seeds)} seeds", kind=V.CITED),
+        Claim(
+            "Gradient matching recovers known explicit penalties (ridge, smoothed L1, both) from trained weights",
+            "2025 paper, Figure 3",
+            recover,
+            f"ReLU net [{p.penalty_width}] on synthetic data, {seeds}; identified fits only",
+            kind=V.CITED,
+        ),
+        Claim(
+            "Large L1/elastic-net penalties push weights into the smoothing zone, where ridge and L1 are "
+            "indistinguishable",
+            "2025 paper, Appendix H.2",
+            ident,
+            f"L1 and elastic net, {seeds}; {int((l1s['status'].str.startswith('refused')).sum())} fits refused "
+            "as collinear",
+            kind=V.CITED,
+        ),
+        Claim(
+            "Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked endpoints",
+            "2025 paper, Figure 4B; Ali et al. 2019",
+            V.identity(stack["relative error of Q"], what="relative error of Q"),
+            f"d = {p.ols_d}, k = {p.ols_steps}; from {int(stack['endpoints'].min()) if len(stack) else '-'} "
+            "endpoints on",
+            kind=V.CITED,
+        ),
+        Claim(
+            "A diagonal penalty from one endpoint retrains (no early stopping) to the same weights",
+            "2025 paper, Figure 4C",
+            V.identity([r.ols_diagonal["retrain distance"]], what="relative distance"),
+            f"{r.ols_diagonal['retrain steps']} GD steps on L + R",
+            kind=V.CITED,
+        ),
+        Claim(
+            "The scalar ridge coefficient of early stopping decays over training, as the closed form says",
+            "2025 paper, Figure 4E",
+            V.combine(
+                [
+                    V.trend(scal["step"], scal["estimated ridge"], -1, x_name="step", y_name="ridge"),
+                    V.identity(scal_err, what="rel. error / cancellation factor"),
+                ],
+                ["decay", "closed form"],
+            ),
+            f"{len(scal)} checkpoints; errors scaled by the cancellation in grad L near the OLS minimum",
+            kind=V.CITED,
+        ),
+        Claim(
+            "The trajectory estimate of the IGR coefficient is h/4, with error O(h)",
+            "2025 paper, Figure 6; Barrett & Dherin, Theorem 3.1",
+            V.combine(
+                [
+                    V.order([order_slope], [order_se], 1.0, n_fit, labels=["|alpha/(h/4) - 1| vs h"]),
+                    V.agreement(
+                        float(smallest["ratio alpha/(h/4)"]),
+                        1.0,
+                        what=f"alpha/(h/4) at h = {smallest['h / h_edge']:g} h_edge",
+                    ),
+                ],
+                ["order", "smallest h"],
+            ),
+            f"tanh MLP {list(p.igr_hidden)} on {p.igr_n} digits, {p.igr_probes} probe steps per h",
+            kind=V.PAPER_CLAIM,
+        ),
+        Claim(
+            "Dropout's implicit ridge penalty grows with the dropout rate",
+            "2025 paper, Figure 5",
+            V.trend(
+                r.dropout["dropout rate"],
+                r.dropout["estimated ridge"],
+                +1,
+                x_name="dropout rate",
+                y_name="estimated ridge",
+            ),
+            f"ReLU MLP {list(p.dropout_hidden)} on {p.dropout_n} digits, {len(p.dropout_seeds)} seeds",
+            kind=V.CITED,
+        ),
     ]
 
 
@@ -459,19 +625,37 @@ def facts(r: Results) -> dict:
     stack = r.ols_stack[r.ols_stack["status"] == "solved"]
     en = r.penalties[r.penalties["kind"] == "elastic net"]
     worst = en.loc[en["condition"].astype(float).idxmax()]
-    return {"data_source": r.source,
-            "penalty_median_err": float(slopes["median rel. error"].median()),
-            "penalty_worst_err": float(slopes["worst rel. error"].max()),
-            "en_worst_condition": float(worst["condition"]), "en_worst_strength": float(worst["strength"]),
-            "en_worst_zone": float(worst["share |theta| < smoothing"]),
-            "ols_min_endpoints": int(stack["endpoints"].min()) if len(stack) else 0,
-            "ols_max_err": float(stack["relative error of Q"].max()) if len(stack) else float("nan"),
-            "ols_diag_vs_theory": r.ols_diagonal["diag vs theory"],
-            "ols_retrain": r.ols_diagonal["retrain distance"],
-            "igr_slope": order_slope, "igr_slope_se": order_se,
-            "igr_smallest_ratio": float(r.igr.sort_values("h").iloc[0]["ratio alpha/(h/4)"]),
-            "igr_breaks": igr_breaks(r.igr)}
+    return {
+        "data_source": r.source,
+        "penalty_median_err": float(slopes["median rel. error"].median()),
+        "penalty_worst_err": float(slopes["worst rel. error"].max()),
+        "en_worst_condition": float(worst["condition"]),
+        "en_worst_strength": float(worst["strength"]),
+        "en_worst_zone": float(worst["share |theta| < smoothing"]),
+        "ols_min_endpoints": int(stack["endpoints"].min()) if len(stack) else 0,
+        "ols_max_err": float(stack["relative error of Q"].max()) if len(stack) else float("nan"),
+        "ols_diag_vs_theory": r.ols_diagonal["diag vs theory"],
+        "ols_retrain": r.ols_diagonal["retrain distance"],
+        "igr_slope": order_slope,
+        "igr_slope_se": order_se,
+        "igr_smallest_ratio": float(r.igr.sort_values("h").iloc[0]["ratio alpha/(h/4)"]),
+        "igr_breaks": igr_breaks(r.igr),
+    }
 
 
-__all__ = ["NOTEBOOK", "PENALTY_KINDS", "Params", "Results", "run", "claims", "facts", "known_penalties",
-           "recovery_slopes", "early_stopping", "igr_study", "dropout_study", "igr_order", "igr_breaks"]
+__all__ = [
+    "NOTEBOOK",
+    "PENALTY_KINDS",
+    "Params",
+    "Results",
+    "run",
+    "claims",
+    "facts",
+    "known_penalties",
+    "recovery_slopes",
+    "early_stopping",
+    "igr_study",
+    "dropout_study",
+    "igr_order",
+    "igr_breaks",
+]

@@ -8,6 +8,7 @@ metric) and the other side from R_IG by automatic differentiation. ``run`` retur
 relative errors per point; ``claims`` judges them with :func:`igr_core.verdicts.identity`
 (finite-difference routes get the finite-difference tolerance).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -82,14 +83,23 @@ def identities(problem: Problem, n_points: int, scale: float, seed: int) -> pd.D
         tan_fd = jnp.linalg.norm(n_fd[:-1]) / n_fd[-1]
         e = problem.loss(th, *problem.args)
         det = jnp.linalg.det(_geo.metric_tensor(problem.loss, th, *problem.args))
-        rows.append({
-            "problem": problem.name, "point": i, "m": m, "R_IG": float(rig),
-            COL_A6: float(abs(n_fd[-1] * jnp.sqrt(1 + m * rig) - 1)),
-            COL_A61: float(abs(tan_fd / jnp.sqrt(m * rig) - 1)),
-            COL_33: float(abs(modified_loss(problem.loss, H_MODIFIED)(th, *problem.args)
-                              / (e + H_MODIFIED / 4 * tan_fd**2) - 1)),
-            COL_A8: float(abs(det / (1 + m * rig) - 1)),
-        })
+        rows.append(
+            {
+                "problem": problem.name,
+                "point": i,
+                "m": m,
+                "R_IG": float(rig),
+                COL_A6: float(abs(n_fd[-1] * jnp.sqrt(1 + m * rig) - 1)),
+                COL_A61: float(abs(tan_fd / jnp.sqrt(m * rig) - 1)),
+                COL_33: float(
+                    abs(
+                        modified_loss(problem.loss, H_MODIFIED)(th, *problem.args) / (e + H_MODIFIED / 4 * tan_fd**2)
+                        - 1
+                    )
+                ),
+                COL_A8: float(abs(det / (1 + m * rig) - 1)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -118,8 +128,7 @@ def run(p: Params) -> Results:
     require_x64()
     toy = toy_problem("I")
     net = mnist_mlp_problem(n_examples=p.n_digits, hidden=p.hidden, activation="tanh", seed=p.seed)
-    ident = pd.concat([identities(prob, p.n_points, p.point_scale, p.seed) for prob in (toy, net)],
-                      ignore_index=True)
+    ident = pd.concat([identities(prob, p.n_points, p.point_scale, p.seed) for prob in (toy, net)], ignore_index=True)
     return Results(p, toy.info(), net.info(), ident, toy_surface(), surface_normals(toy))
 
 
@@ -132,19 +141,39 @@ def claims(r: Results) -> list[Claim]:
 
     note = f"{len(ident)} points, m up to {int(ident['m'].max())}"
     return [
-        Claim("<N, z> = 1 / sqrt(1 + m R_IG)", "Proposition A.6, Eq. A.15", v(COL_A6),
-              note + "; normal from a finite-difference tangent basis", kind=V.CONSISTENCY),
+        Claim(
+            "<N, z> = 1 / sqrt(1 + m R_IG)",
+            "Proposition A.6, Eq. A.15",
+            v(COL_A6),
+            note + "; normal from a finite-difference tangent basis",
+            kind=V.CONSISTENCY,
+        ),
         Claim("slope = tan(alpha) = sqrt(m R_IG)", "Corollary A.6.1, Eq. A.18", v(COL_A61), note, kind=V.CONSISTENCY),
-        Claim("det g = 1 + m R_IG for the induced metric", "Remark A.8, Eq. A.19", v(COL_A8),
-              note + "; explicit determinant", kind=V.CONSISTENCY),
-        Claim("E~ = E + (h/4) slope^2", "Proposition 3.3, Eq. 9", v(COL_33), note + f"; h = {H_MODIFIED}", kind=V.CONSISTENCY),
+        Claim(
+            "det g = 1 + m R_IG for the induced metric",
+            "Remark A.8, Eq. A.19",
+            v(COL_A8),
+            note + "; explicit determinant",
+            kind=V.CONSISTENCY,
+        ),
+        Claim(
+            "E~ = E + (h/4) slope^2",
+            "Proposition 3.3, Eq. 9",
+            v(COL_33),
+            note + f"; h = {H_MODIFIED}",
+            kind=V.CONSISTENCY,
+        ),
     ]
 
 
 def facts(r: Results) -> dict:
     cols = list(ROUTE)
-    return {"max_err_fd": float(r.identities[[c for c in cols if ROUTE[c] != "exact"]].to_numpy().max()),
-            "max_err_det": float(r.identities[COL_A8].max()), "m_net": r.net.m, "data_source": r.net.source}
+    return {
+        "max_err_fd": float(r.identities[[c for c in cols if ROUTE[c] != "exact"]].to_numpy().max()),
+        "max_err_det": float(r.identities[COL_A8].max()),
+        "m_net": r.net.m,
+        "data_source": r.net.source,
+    }
 
 
 __all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "identities", "toy_surface"]

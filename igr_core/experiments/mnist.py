@@ -8,6 +8,7 @@ chosen stopping times). ``claims(results)`` turns them into ledger rows through
 chapter's computation without papermill (how the paper grid is run on an accelerator) and
 records its claims.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,8 +80,14 @@ class Params(ParamsBase):
         positive_seq("seeds", self.seeds, integer=True, allow_zero=True)
         if not 0.0 <= self.train_acc_threshold <= 1.0:
             raise ValueError(f"`train_acc_threshold` must be in [0, 1], got {self.train_acc_threshold!r}.")
-        for name in ("batch_width", "full_batch_width", "full_batch_steps", "full_batch_eval_every", "noise_width",
-                     "n_realizations"):
+        for name in (
+            "batch_width",
+            "full_batch_width",
+            "full_batch_steps",
+            "full_batch_eval_every",
+            "noise_width",
+            "n_realizations",
+        ):
             positive(name, getattr(self, name), integer=True)
         positive("full_batch_n_train", self.full_batch_n_train, integer=True, allow_zero=True)
         positive("n_slope", self.n_slope, integer=True, allow_zero=True)
@@ -126,22 +133,40 @@ def load_data(p: Params, n_train: int | None = None) -> Dataset:
         return load_mnist(source=p.data_source, data_dir=p.data_dir or None, n_train=n or None)
 
 
-def sweep_config(p: Params, n_train: int, experiment: str = "mnist_sgd", widths=None, batch_size=None,
-                 seeds=None) -> _engine.SweepConfig:
+def sweep_config(
+    p: Params, n_train: int, experiment: str = "mnist_sgd", widths=None, batch_size=None, seeds=None
+) -> _engine.SweepConfig:
     b = p.batch_size if batch_size is None else batch_size
     per_epoch = _engine.steps_per_epoch(n_train, b)
-    return _engine.SweepConfig(experiment=experiment, widths=tuple(widths or p.widths),
-                               learning_rates=tuple(p.learning_rates), batch_size=b, seeds=tuple(seeds or p.seeds),
-                               epochs=p.epochs, eval_every=max(1, int(round(p.eval_every_epochs * per_epoch))),
-                               eval_times=(p.fixed_time,), strategy=p.strategy)
+    return _engine.SweepConfig(
+        experiment=experiment,
+        widths=tuple(widths or p.widths),
+        learning_rates=tuple(p.learning_rates),
+        batch_size=b,
+        seeds=tuple(seeds or p.seeds),
+        epochs=p.epochs,
+        eval_every=max(1, int(round(p.eval_every_epochs * per_epoch))),
+        eval_times=(p.fixed_time,),
+        strategy=p.strategy,
+    )
 
 
-def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.DataFrame,
-           cached_only: bool = False) -> pd.DataFrame | None:
+def _noise(
+    p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.DataFrame, cached_only: bool = False
+) -> pd.DataFrame | None:
     """Noise study at width noise_width, first seed, every learning rate whose network did
     not diverge; cached beside the sweep (keyed by the noise parameters)."""
-    key = json.dumps({"w": p.noise_width, "sigmas": list(p.sigmas), "n": p.n_realizations, "n_slope": p.n_slope,
-                      "lrs": list(p.learning_rates), "v": 1}, sort_keys=True)
+    key = json.dumps(
+        {
+            "w": p.noise_width,
+            "sigmas": list(p.sigmas),
+            "n": p.n_realizations,
+            "n_slope": p.n_slope,
+            "lrs": list(p.learning_rates),
+            "v": 1,
+        },
+        sort_keys=True,
+    )
     path = sweep.path / f"noise_{hashlib.sha256(key.encode()).hexdigest()[:10]}.csv"
     if path.exists():
         return pd.read_csv(path)
@@ -159,12 +184,25 @@ def _noise(p: Params, sweep: _engine.SweepResult, data: Dataset, status: pd.Data
         if bool(row["diverged"].any()):
             continue
         params = sweep.best_params(p.noise_width, h, seed0)
-        s = summarize(noise_study(model, params, data.x_train[idx], data.y_train[idx], data.x_test, data.y_test,
-                                  p.sigmas, n_realizations=p.n_realizations))
+        s = summarize(
+            noise_study(
+                model,
+                params,
+                data.x_train[idx],
+                data.y_train[idx],
+                data.x_test,
+                data.y_test,
+                p.sigmas,
+                n_realizations=p.n_realizations,
+            )
+        )
         s.insert(0, "h", h)
         out.append(s)
-    df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["h", "sigma", "slope_mean", "slope_sd", "acc_mean", "acc_sd", "n"])
+    df = (
+        pd.concat(out, ignore_index=True)
+        if out
+        else pd.DataFrame(columns=["h", "sigma", "slope_mean", "slope_sd", "acc_mean", "acc_sd", "n"])
+    )
     df["n_slope_examples"] = len(idx)
     df.to_csv(path, index=False)
     return df
@@ -199,8 +237,9 @@ def run(p: Params, results_dir, log=None) -> Results:
             missing.append(what)
             return None
 
-    sweep = _engine.run_sweep(sweep_config(p, n_tr), mnist, results_dir, progress=False, log=log,
-                              cached_only=cached_only)
+    sweep = _engine.run_sweep(
+        sweep_config(p, n_tr), mnist, results_dir, progress=False, log=log, cached_only=cached_only
+    )
     status = _sel.fit_status(sweep.metrics, p.train_acc_threshold)
     selected = _with_ratio(_sel.select_at_max_test_accuracy(sweep.metrics, p.train_acc_threshold))
     at_time = _with_ratio(_sel.select_at_time(sweep.metrics, p.fixed_time))
@@ -214,25 +253,53 @@ def run(p: Params, results_dir, log=None) -> Results:
             batch_frames.append(_with_ratio(_sel.select_at_max_test_accuracy(res.metrics, p.train_acc_threshold)))
     batch = pd.concat(batch_frames, ignore_index=True) if batch_frames else selected.iloc[:0]
     fb_data = load_data(p, p.full_batch_n_train) if p.full_batch_n_train else mnist
-    fb_cfg = _engine.SweepConfig(experiment="mnist_full_batch", widths=(p.full_batch_width,),
-                                 learning_rates=tuple(p.full_batch_learning_rates), batch_size=None,
-                                 seeds=tuple(p.seeds[:1]), epochs=float(p.full_batch_steps),
-                                 eval_every=p.full_batch_eval_every, strategy=p.strategy)
+    fb_cfg = _engine.SweepConfig(
+        experiment="mnist_full_batch",
+        widths=(p.full_batch_width,),
+        learning_rates=tuple(p.full_batch_learning_rates),
+        batch_size=None,
+        seeds=tuple(p.seeds[:1]),
+        epochs=float(p.full_batch_steps),
+        eval_every=p.full_batch_eval_every,
+        strategy=p.strategy,
+    )
     fb = sweep_or_none(fb_cfg, fb_data, "full-batch run")
     fb_sel = None if fb is None else _with_ratio(_sel.select_at_max_test_accuracy(fb.metrics))
     noise_sweep, noise_networks = sweep, None
-    if (p.train_missing == "noise" and not (sweep.path / f"width_{p.noise_width}" / "best_params.npz").exists()):
+    if p.train_missing == "noise" and not (sweep.path / f"width_{p.noise_width}" / "best_params.npz").exists():
         # the stored grid has the metrics but not the parameters: retrain that width here (same configuration)
-        noise_sweep = _engine.run_sweep(sweep_config(p, n_tr, widths=(p.noise_width,)), mnist, results_dir,
-                                        progress=False, log=log)
+        noise_sweep = _engine.run_sweep(
+            sweep_config(p, n_tr, widths=(p.noise_width,)), mnist, results_dir, progress=False, log=log
+        )
         noise_networks = retrain_comparison(sweep, noise_sweep, p)
-    noise = _noise(p, noise_sweep, mnist, _sel.fit_status(noise_sweep.metrics, p.train_acc_threshold),
-                   cached_only and p.train_missing != "noise")
+    noise = _noise(
+        p,
+        noise_sweep,
+        mnist,
+        _sel.fit_status(noise_sweep.metrics, p.train_acc_threshold),
+        cached_only and p.train_missing != "noise",
+    )
     if noise is None:
         missing.append("noise study")
     matched = _with_ratio(_sel.select_at_train_loss(sweep.metrics, p.matched_train_loss))
-    return Results(p, mnist.source, n_tr, len(mnist.y_test), sweep, status, selected, at_time, batch, fb_sel,
-                   len(fb_data.y_train), noise, matched, time.perf_counter() - t0, tuple(missing), noise_networks)
+    return Results(
+        p,
+        mnist.source,
+        n_tr,
+        len(mnist.y_test),
+        sweep,
+        status,
+        selected,
+        at_time,
+        batch,
+        fb_sel,
+        len(fb_data.y_train),
+        noise,
+        matched,
+        time.perf_counter() - t0,
+        tuple(missing),
+        noise_networks,
+    )
 
 
 def retrain_comparison(stored: _engine.SweepResult, retrained: _engine.SweepResult, p: Params) -> pd.DataFrame:
@@ -275,8 +342,15 @@ def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.D
 
 
 def _missing(what: str) -> V.Verdict:
-    return V.Verdict("inconclusive", "trend", "not computed", "", "", 0,
-                     f"the {what} is not in the cached results of this profile (not trained here)")
+    return V.Verdict(
+        "inconclusive",
+        "trend",
+        "not computed",
+        "",
+        "",
+        0,
+        f"the {what} is not in the cached results of this profile (not trained here)",
+    )
 
 
 def at_fixed_step(r: Results) -> pd.DataFrame:
@@ -302,14 +376,25 @@ def width_rows(r: Results) -> list[Claim]:
     = m R_IG, which does not carry the 1/m that R_IG has by definition."""
     sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
     return [
-        Claim("At a fixed learning rate, wider networks (larger lambda = h m/4) end with smaller R_IG",
-              "Eq. 3 with Prediction 2.1, Figs. 2a, A.6", _per_group(sel, "h", "width", "R_IG", -1),
-              "per h, pooled over seeds; R_IG = ||grad E||^2 / m falls with m by definition, see the next row"),
-        Claim("... and with smaller un-normalized ||grad E||^2 = m R_IG", "this companion's control of the 1/m",
-              _per_group(sel, "h", "width", "||grad E||^2", -1), "per h, pooled over seeds", kind=V.HYPOTHESIS),
-        Claim("At a fixed learning rate, wider networks reach a higher maximum test accuracy",
-              "Eq. 3 with Prediction 2.3, Figs. 2b, A.6", _per_group(sel, "h", "width", "test acc", +1),
-              "per h, pooled over seeds"),
+        Claim(
+            "At a fixed learning rate, wider networks (larger lambda = h m/4) end with smaller R_IG",
+            "Eq. 3 with Prediction 2.1, Figs. 2a, A.6",
+            _per_group(sel, "h", "width", "R_IG", -1),
+            "per h, pooled over seeds; R_IG = ||grad E||^2 / m falls with m by definition, see the next row",
+        ),
+        Claim(
+            "... and with smaller un-normalized ||grad E||^2 = m R_IG",
+            "this companion's control of the 1/m",
+            _per_group(sel, "h", "width", "||grad E||^2", -1),
+            "per h, pooled over seeds",
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "At a fixed learning rate, wider networks reach a higher maximum test accuracy",
+            "Eq. 3 with Prediction 2.3, Figs. 2b, A.6",
+            _per_group(sel, "h", "width", "test acc", +1),
+            "per h, pooled over seeds",
+        ),
     ]
 
 
@@ -321,62 +406,144 @@ def claims(r: Results) -> list[Claim]:
     scale = f"{r.data_source}; {len(r.status)} networks"
     fb_note = f"{p.full_batch_steps} full-batch steps, n_l = {p.full_batch_width}, {r.full_batch_n_train} digits"
     fixed = at_fixed_step(r)
-    step_note = (f"n_l = {p.noise_width}, step {int(fixed['step'].max())} (the last every network reached), "
-                 f"{len(fixed)} networks" if len(fixed) else "")
+    step_note = (
+        f"n_l = {p.noise_width}, step {int(fixed['step'].max())} (the last every network reached), "
+        f"{len(fixed)} networks"
+        if len(fixed)
+        else ""
+    )
     reached = sorted(r.at_time["h"].unique()) if len(r.at_time) else []
-    time_note = (f"T = {p.fixed_time:g}: reached by {len(reached)} of {len(p.learning_rates)} learning rates "
-                 f"(h >= {min(reached):g}) on these {r.n_train} digits; {len(r.at_time)} networks"
-                 if reached else f"T = {p.fixed_time:g}: no learning rate reaches it")
+    time_note = (
+        f"T = {p.fixed_time:g}: reached by {len(reached)} of {len(p.learning_rates)} learning rates "
+        f"(h >= {min(reached):g}) on these {r.n_train} digits; {len(r.at_time)} networks"
+        if reached
+        else f"T = {p.fixed_time:g}: no learning rate reaches it"
+    )
     shown = set(r.batch["batch_size"].unique()) if len(r.batch) else set()
     dropped = [b for b in (p.batch_size, *p.batch_sizes) if b not in shown]
     batch_note = f"n_l = {p.batch_width}" + (
         f"; batch size {', '.join(map(str, dropped))}: no network reaches train accuracy >= "
-        f"{p.train_acc_threshold:g} at its max test accuracy, so it drops out" if dropped else "")
+        f"{p.train_acc_threshold:g} at its max test accuracy, so it drops out"
+        if dropped
+        else ""
+    )
     sel = r.selected
-    return width_rows(r) + [
-        Claim("(control) Test accuracy falls with R_IG when lambda is held fixed", "this companion's control",
-              V.partial_trend(sel["R_IG"], sel["test acc"], sel["lambda"], -1, x_name="R_IG", y_name="test acc",
-                              z_name="lambda"), scale, kind=V.HYPOTHESIS),
-        Claim("(control) Test accuracy rises with lambda when R_IG is held fixed", "this companion's control",
-              V.partial_trend(sel["lambda"], sel["test acc"], sel["R_IG"], +1, x_name="lambda", y_name="test acc",
-                              z_name="R_IG"), scale, kind=V.HYPOTHESIS),
-    ] + [
-        Claim("R_IG at max test accuracy is smaller for larger lambda", "Prediction 2.1, Fig. 2a",
-              _trend(r.selected, "lambda", "R_IG", -1), scale),
-        Claim("Higher maximum test accuracy for larger lambda", "Prediction 2.3, Fig. 2b",
-              _trend(r.selected, "lambda", "test acc", +1), scale),
-        Claim("Within a width, R_IG falls as h grows", "Fig. A.6",
-              _per_group(r.selected, "width", "h", "R_IG", -1)),
-        Claim("Test error correlates with R_IG", "Fig. A.6", _trend(r.selected, "R_IG", "test error", +1)),
-        Claim("At fixed physical time, R_IG/E is smaller for larger h", "Fig. A.5",
-              _trend(r.at_time, "h", "R_IG / E", -1), time_note),
-        Claim("After a fixed number of iterations, R_IG/E is smaller for larger h", "Fig. A.3c, Appendix A.5",
-              _trend(fixed, "h", "R_IG / E", -1) if len(fixed) else _missing("main grid at this width"),
-              step_note),
-        Claim("... and so is the test ratio R_IG/E on test data", "Fig. A.4c",
-              _trend(fixed, "h", "test R_IG / test E", -1) if len(fixed) else _missing("main grid at this width"),
-              step_note),
-        Claim("For every batch size, R_IG at max test accuracy falls as h grows", "Fig. A.6 (batch sizes)",
-              _per_group(r.batch, "batch_size", "h", "R_IG", -1), batch_note),
-        Claim("Full-batch GD: R_IG smaller for larger h", "Fig. A.6 (full batch)",
-              _trend(r.full_batch, "h", "R_IG", -1) if r.full_batch is not None else _missing("full-batch run"),
-              fb_note),
-        Claim("Smaller slope for larger h at max test accuracy", "Prediction 2.2, Fig. 3a",
-              nz(_trend(at0, "h", "slope_mean", -1)), f"n_l = {p.noise_width}"),
-        Claim("... and the slope stays smaller under noise", "Prediction 2.2, Fig. 3a",
-              nz(_trend(atm, "h", "slope_mean", -1)), f"sigma = {sig_mid:g}"),
-        Claim("More robust test accuracy under noise for larger h", "Prediction 2.4, Fig. 3b",
-              nz(_trend(atm, "h", "acc_mean", +1)), f"sigma = {sig_mid:g}"),
-        Claim("(control) R_IG at max test accuracy tracks the training loss", "not in the paper",
-              _trend(r.selected, "train E", "R_IG", +1), kind=V.HYPOTHESIS),
-        Claim("(control) Prediction 2.1 at matched training loss", "Prediction 2.1 with a loss control",
-              _trend(r.matched, "lambda", "R_IG", -1), f"first evaluation with E < {p.matched_train_loss:g}", kind=V.HYPOTHESIS),
-        Claim("(control) lambda R_IG / E falls with lambda", "Fig. A.3c",
-              _trend(r.selected, "lambda", "lambda R_IG / E", -1), kind=V.HYPOTHESIS),
-    ]
+    return (
+        width_rows(r)
+        + [
+            Claim(
+                "(control) Test accuracy falls with R_IG when lambda is held fixed",
+                "this companion's control",
+                V.partial_trend(
+                    sel["R_IG"], sel["test acc"], sel["lambda"], -1, x_name="R_IG", y_name="test acc", z_name="lambda"
+                ),
+                scale,
+                kind=V.HYPOTHESIS,
+            ),
+            Claim(
+                "(control) Test accuracy rises with lambda when R_IG is held fixed",
+                "this companion's control",
+                V.partial_trend(
+                    sel["lambda"], sel["test acc"], sel["R_IG"], +1, x_name="lambda", y_name="test acc", z_name="R_IG"
+                ),
+                scale,
+                kind=V.HYPOTHESIS,
+            ),
+        ]
+        + [
+            Claim(
+                "R_IG at max test accuracy is smaller for larger lambda",
+                "Prediction 2.1, Fig. 2a",
+                _trend(r.selected, "lambda", "R_IG", -1),
+                scale,
+            ),
+            Claim(
+                "Higher maximum test accuracy for larger lambda",
+                "Prediction 2.3, Fig. 2b",
+                _trend(r.selected, "lambda", "test acc", +1),
+                scale,
+            ),
+            Claim(
+                "Within a width, R_IG falls as h grows", "Fig. A.6", _per_group(r.selected, "width", "h", "R_IG", -1)
+            ),
+            Claim("Test error correlates with R_IG", "Fig. A.6", _trend(r.selected, "R_IG", "test error", +1)),
+            Claim(
+                "At fixed physical time, R_IG/E is smaller for larger h",
+                "Fig. A.5",
+                _trend(r.at_time, "h", "R_IG / E", -1),
+                time_note,
+            ),
+            Claim(
+                "After a fixed number of iterations, R_IG/E is smaller for larger h",
+                "Fig. A.3c, Appendix A.5",
+                _trend(fixed, "h", "R_IG / E", -1) if len(fixed) else _missing("main grid at this width"),
+                step_note,
+            ),
+            Claim(
+                "... and so is the test ratio R_IG/E on test data",
+                "Fig. A.4c",
+                _trend(fixed, "h", "test R_IG / test E", -1) if len(fixed) else _missing("main grid at this width"),
+                step_note,
+            ),
+            Claim(
+                "For every batch size, R_IG at max test accuracy falls as h grows",
+                "Fig. A.6 (batch sizes)",
+                _per_group(r.batch, "batch_size", "h", "R_IG", -1),
+                batch_note,
+            ),
+            Claim(
+                "Full-batch GD: R_IG smaller for larger h",
+                "Fig. A.6 (full batch)",
+                _trend(r.full_batch, "h", "R_IG", -1) if r.full_batch is not None else _missing("full-batch run"),
+                fb_note,
+            ),
+            Claim(
+                "Smaller slope for larger h at max test accuracy",
+                "Prediction 2.2, Fig. 3a",
+                nz(_trend(at0, "h", "slope_mean", -1)),
+                f"n_l = {p.noise_width}",
+            ),
+            Claim(
+                "... and the slope stays smaller under noise",
+                "Prediction 2.2, Fig. 3a",
+                nz(_trend(atm, "h", "slope_mean", -1)),
+                f"sigma = {sig_mid:g}",
+            ),
+            Claim(
+                "More robust test accuracy under noise for larger h",
+                "Prediction 2.4, Fig. 3b",
+                nz(_trend(atm, "h", "acc_mean", +1)),
+                f"sigma = {sig_mid:g}",
+            ),
+            Claim(
+                "(control) R_IG at max test accuracy tracks the training loss",
+                "not in the paper",
+                _trend(r.selected, "train E", "R_IG", +1),
+                kind=V.HYPOTHESIS,
+            ),
+            Claim(
+                "(control) Prediction 2.1 at matched training loss",
+                "Prediction 2.1 with a loss control",
+                _trend(r.matched, "lambda", "R_IG", -1),
+                f"first evaluation with E < {p.matched_train_loss:g}",
+                kind=V.HYPOTHESIS,
+            ),
+            Claim(
+                "(control) lambda R_IG / E falls with lambda",
+                "Fig. A.3c",
+                _trend(r.selected, "lambda", "lambda R_IG / E", -1),
+                kind=V.HYPOTHESIS,
+            ),
+        ]
+    )
 
 
 def facts(r: Results) -> dict:
-    return {"m400": mlp_num_params(784, [400] * 5, 10), "n_networks": int(len(r.status)),
-            "n_fit": int(r.status["fits"].sum()), "n_diverged": int(r.status["diverged"].sum()),
-            "data_source": r.data_source, "missing": ", ".join(r.missing) or "none"}
+    return {
+        "m400": mlp_num_params(784, [400] * 5, 10),
+        "n_networks": int(len(r.status)),
+        "n_fit": int(r.status["fits"].sum()),
+        "n_diverged": int(r.status["diverged"].sum()),
+        "data_source": r.data_source,
+        "missing": ", ".join(r.missing) or "none",
+    }

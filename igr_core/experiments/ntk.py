@@ -8,6 +8,7 @@ the baseline that approximates the flow of E) over several seeds, following the 
 terms. ``claims`` compares each step size with the baseline of the same seed (paired) and
 tests the trend in h across seeds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,8 +55,10 @@ class Params(ParamsBase):
         positive("n_evals", self.n_evals, integer=True)
         positive_seq("seeds", self.seeds, integer=True, allow_zero=True)
         if self.baseline_fraction >= min(self.ntk_h_fractions):
-            raise ValueError(f"`baseline_fraction` ({self.baseline_fraction}) must be smaller than every "
-                             f"`ntk_h_fractions` entry {list(self.ntk_h_fractions)}.")
+            raise ValueError(
+                f"`baseline_fraction` ({self.baseline_fraction}) must be smaller than every "
+                f"`ntk_h_fractions` entry {list(self.ntk_h_fractions)}."
+            )
 
 
 class Results(NamedTuple):
@@ -73,24 +76,34 @@ def identity_table(configs: Sequence[dict], hs: Sequence[float]) -> tuple[pd.Dat
         apply_fn, params, x, y, source = regression_mlp(**cfg)
         loss = _ntk.least_squares_loss(apply_fn)
         direct = r_ig(jax.grad(loss)(params, x, y))
-        row = {"outputs": cfg.get("outputs", 1), "n": int(x.shape[0]), "m": num_params(params),
-               "R_IG (gradient)": float(direct),
-               "rel. err. NTK (jvp/vjp)": float(abs(_ntk.r_ig_ntk(apply_fn, params, x, y) / direct - 1)),
-               "rel. err. NTK (Jacobian)": float(abs(_ntk.r_ig_ntk(apply_fn, params, x, y, method="jacobian")
-                                                     / direct - 1))}
+        row = {
+            "outputs": cfg.get("outputs", 1),
+            "n": int(x.shape[0]),
+            "m": num_params(params),
+            "R_IG (gradient)": float(direct),
+            "rel. err. NTK (jvp/vjp)": float(abs(_ntk.r_ig_ntk(apply_fn, params, x, y) / direct - 1)),
+            "rel. err. NTK (Jacobian)": float(
+                abs(_ntk.r_ig_ntk(apply_fn, params, x, y, method="jacobian") / direct - 1)
+            ),
+        }
         if cfg.get("outputs", 1) == 1:
             k = _ntk.empirical_ntk(apply_fn, params, x)
             eps = apply_fn(params, x) - y
             for h in hs:
                 mod = modified_loss(loss, h)(params, x, y)
-                row[f"h={h}: rel. err. eps^T(1+hK)eps"] = float(abs(eps @ ((jnp.eye(eps.size) + h * k) @ eps) / mod - 1))
-                row[f"h={h}: rel. err. printed eps^T(1+K)eps"] = float(abs(eps @ ((jnp.eye(eps.size) + k) @ eps) / mod - 1))
+                row[f"h={h}: rel. err. eps^T(1+hK)eps"] = float(
+                    abs(eps @ ((jnp.eye(eps.size) + h * k) @ eps) / mod - 1)
+                )
+                row[f"h={h}: rel. err. printed eps^T(1+K)eps"] = float(
+                    abs(eps @ ((jnp.eye(eps.size) + k) @ eps) / mod - 1)
+                )
         rows.append(row)
     return pd.DataFrame(rows), source
 
 
-def training_study(fractions: Sequence[float], T_edge: float, n_evals: int, n: int, hidden: Sequence[int],
-                   seed: int) -> pd.DataFrame:
+def training_study(
+    fractions: Sequence[float], T_edge: float, n_evals: int, n: int, hidden: Sequence[int], seed: int
+) -> pd.DataFrame:
     """Full-batch GD on the scalar least-squares problem for each h = f * h_edge, all to the
     physical time T = T_edge * h_edge, with E, R_IG and NTK cross-term statistics at
     ``n_evals + 1`` equally spaced times. A run whose loss :func:`~igr_core.bea.diverged`
@@ -119,8 +132,20 @@ def training_study(fractions: Sequence[float], T_edge: float, n_evals: int, n: i
             done = int(mark)
             e, rig, cos, frac = (float(v) for v in measure(params))
             bad = bool(_bea.diverged(jnp.asarray(e), 1e6))
-            rows.append({"seed": seed, "h / h_edge": f, "h": h, "step": done, "t": done * h, "E": e, "R_IG": rig,
-                         "mean |cos| cross terms": cos, "off-diagonal fraction": frac, "diverged": bad})
+            rows.append(
+                {
+                    "seed": seed,
+                    "h / h_edge": f,
+                    "h": h,
+                    "step": done,
+                    "t": done * h,
+                    "E": e,
+                    "R_IG": rig,
+                    "mean |cos| cross terms": cos,
+                    "off-diagonal fraction": frac,
+                    "diverged": bad,
+                }
+            )
             if bad:
                 break
     return pd.DataFrame(rows)
@@ -131,11 +156,19 @@ def summarize(traj: pd.DataFrame, baseline_fraction: float) -> pd.DataFrame:
     for (seed, f), grp in traj.groupby(["seed", "h / h_edge"]):
         first, last = grp.iloc[0], grp.iloc[-1]
         div = bool(grp["diverged"].any())
-        out.append({"seed": seed, "h / h_edge": f, "baseline": bool(np.isclose(f, baseline_fraction)),
-                    "diverged": div, "cos start": first["mean |cos| cross terms"],
-                    "cos end": np.nan if div else last["mean |cos| cross terms"],
-                    "offdiag end": np.nan if div else last["off-diagonal fraction"],
-                    "E end": np.nan if div else last["E"], "R_IG end": np.nan if div else last["R_IG"]})
+        out.append(
+            {
+                "seed": seed,
+                "h / h_edge": f,
+                "baseline": bool(np.isclose(f, baseline_fraction)),
+                "diverged": div,
+                "cos start": first["mean |cos| cross terms"],
+                "cos end": np.nan if div else last["mean |cos| cross terms"],
+                "offdiag end": np.nan if div else last["off-diagonal fraction"],
+                "E end": np.nan if div else last["E"],
+                "R_IG end": np.nan if div else last["R_IG"],
+            }
+        )
     df = pd.DataFrame(out)
     base = df[df["baseline"]].set_index("seed")["cos end"]
     df["cos end - baseline"] = df["cos end"] - df["seed"].map(base)
@@ -144,12 +177,15 @@ def summarize(traj: pd.DataFrame, baseline_fraction: float) -> pd.DataFrame:
 
 def run(p: Params) -> Results:
     require_x64()
-    configs = [dict(n=p.n, hidden=p.hidden, outputs=1, seed=p.seeds[0]),
-               dict(n=p.n, hidden=p.hidden, outputs=3, seed=p.seeds[0])]
+    configs = [
+        dict(n=p.n, hidden=p.hidden, outputs=1, seed=p.seeds[0]),
+        dict(n=p.n, hidden=p.hidden, outputs=3, seed=p.seeds[0]),
+    ]
     ident, source = identity_table(configs, p.identity_hs)
     fractions = (p.baseline_fraction, *p.ntk_h_fractions)
-    traj = pd.concat([training_study(fractions, p.ntk_T_edge, p.n_evals, p.n, p.hidden, s) for s in p.seeds],
-                     ignore_index=True)
+    traj = pd.concat(
+        [training_study(fractions, p.ntk_T_edge, p.n_evals, p.n, p.hidden, s) for s in p.seeds], ignore_index=True
+    )
     return Results(p, source, ident, traj, summarize(traj, p.baseline_fraction))
 
 
@@ -163,26 +199,48 @@ def claims(r: Results) -> list[Claim]:
     base = r.summary[r.summary["baseline"]].set_index("seed")["cos end"]
     seeds = f"{len(r.params.seeds)} seeds, T = {r.params.ntk_T_edge:g} h_edge"
     return [
-        Claim("R_IG = (4/m) sum_ij eps_i^T K_ij eps_j for least squares", "Proposition A.11, Eq. A.21",
-              V.identity(a11, what="relative error"), "scalar and 3 outputs; JVP/VJP and Jacobian routes", kind=V.CONSISTENCY),
-        Claim("Scalar outputs: E~ = eps^T (1 + K) eps", "Eq. A.23", V.erratum(printed, corrected, what="eps^T(1+hK)eps")),
-        Claim("GD pushes the NTK cross terms toward zero (against a small-h run that follows the flow of E)",
-              "Appendix A.3",
-              V.compare(runs["cos end"], runs["seed"].map(base), -1, paired=True,
-                        what="final mean |cos|, step size minus baseline"),
-              f"{seeds}; baseline h = {r.params.baseline_fraction:g} h_edge"),
-        Claim("... more so for larger h", "Appendix A.3",
-              V.trend(runs["h / h_edge"], runs["cos end - baseline"], -1, x_name="h / h_edge",
-                      y_name="final |cos| - baseline"), seeds),
+        Claim(
+            "R_IG = (4/m) sum_ij eps_i^T K_ij eps_j for least squares",
+            "Proposition A.11, Eq. A.21",
+            V.identity(a11, what="relative error"),
+            "scalar and 3 outputs; JVP/VJP and Jacobian routes",
+            kind=V.CONSISTENCY,
+        ),
+        Claim(
+            "Scalar outputs: E~ = eps^T (1 + K) eps", "Eq. A.23", V.erratum(printed, corrected, what="eps^T(1+hK)eps")
+        ),
+        Claim(
+            "GD pushes the NTK cross terms toward zero (against a small-h run that follows the flow of E)",
+            "Appendix A.3",
+            V.compare(
+                runs["cos end"],
+                runs["seed"].map(base),
+                -1,
+                paired=True,
+                what="final mean |cos|, step size minus baseline",
+            ),
+            f"{seeds}; baseline h = {r.params.baseline_fraction:g} h_edge",
+        ),
+        Claim(
+            "... more so for larger h",
+            "Appendix A.3",
+            V.trend(
+                runs["h / h_edge"], runs["cos end - baseline"], -1, x_name="h / h_edge", y_name="final |cos| - baseline"
+            ),
+            seeds,
+        ),
     ]
 
 
 def facts(r: Results) -> dict:
     ident = r.identity
     scalar = ident[ident["outputs"] == 1].iloc[0]
-    return {"a11_err": float(ident[[c for c in ident.columns if c.startswith("rel. err. NTK")]].to_numpy().max()),
-            "printed_err": min(float(scalar[c]) for c in ident.columns if "printed" in c), "data_source": r.source,
-            "cos_start": float(r.summary["cos start"].mean())}
+    return {
+        "a11_err": float(ident[[c for c in ident.columns if c.startswith("rel. err. NTK")]].to_numpy().max()),
+        "printed_err": min(float(scalar[c]) for c in ident.columns if "printed" in c),
+        "data_source": r.source,
+        "cos_start": float(r.summary["cos start"].mean()),
+    }
 
 
 __all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "identity_table", "training_study", "summarize"]

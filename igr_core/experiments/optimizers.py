@@ -21,11 +21,12 @@ Descriptions (``shared/notes/modified-equations.md``):
 * Adam with rho > beta against rho < beta at the same beta (the anti-regularizer), and a
   learning-rate map of where each first-order description stops helping.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -89,30 +90,43 @@ class Params(ParamsBase):
         positive_seq("hidden", self.hidden, integer=True)
         positive_seq("map_h_range", self.map_h_range)
         if len(self.map_h_range) != 2 or not self.map_h_range[0] < self.map_h_range[1]:
-            raise ValueError(f"`map_h_range` must be (smallest h, largest h) with smallest < largest, got "
-                             f"{list(self.map_h_range)!r}.")
+            raise ValueError(
+                f"`map_h_range` must be (smallest h, largest h) with smallest < largest, got "
+                f"{list(self.map_h_range)!r}."
+            )
         for name in ("T", "adam_eps", "adam_T", "anti_eps", "anti_T", "net_anti_T", "map_T"):
             positive(name, getattr(self, name))
         for name in ("toy_hs", "net_hs", "adam_hs", "sgd_hs", "local_hs", "anti_hs", "net_anti_hs"):
             positive_seq(name, getattr(self, name))
             if len(getattr(self, name)) < 3:
-                raise ValueError(f"`{name}` needs at least 3 step sizes for a slope with an error, got "
-                                 f"{list(getattr(self, name))!r}.")
+                raise ValueError(
+                    f"`{name}` needs at least 3 step sizes for a slope with an error, got "
+                    f"{list(getattr(self, name))!r}."
+                )
         for name in ("momentum_beta", "adam_beta", "adam_rho", "anti_beta", "anti_rho", "control_rho"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0 <= v < 1):
                 raise ValueError(f"`{name}` must be a decay rate in [0, 1), got {v!r}.")
         if self.sgd_n % self.sgd_batch or not 2 <= self.sgd_n // self.sgd_batch <= 6:
-            raise ValueError(f"`sgd_batch` ({self.sgd_batch}) must divide `sgd_n` ({self.sgd_n}) into 2 to 6 batches "
-                             "(every order of the batches is averaged: m! epochs).")
-        if self.reshuffle_n > O.MAX_RESHUFFLE_EXAMPLES or self.reshuffle_n % self.reshuffle_batch \
-                or self.reshuffle_n == self.reshuffle_batch:
-            raise ValueError(f"`reshuffle_batch` ({self.reshuffle_batch}) must divide `reshuffle_n` "
-                             f"({self.reshuffle_n}, at most {O.MAX_RESHUFFLE_EXAMPLES}) into at least 2 batches.")
+            raise ValueError(
+                f"`sgd_batch` ({self.sgd_batch}) must divide `sgd_n` ({self.sgd_n}) into 2 to 6 batches "
+                "(every order of the batches is averaged: m! epochs)."
+            )
+        if (
+            self.reshuffle_n > O.MAX_RESHUFFLE_EXAMPLES
+            or self.reshuffle_n % self.reshuffle_batch
+            or self.reshuffle_n == self.reshuffle_batch
+        ):
+            raise ValueError(
+                f"`reshuffle_batch` ({self.reshuffle_batch}) must divide `reshuffle_n` "
+                f"({self.reshuffle_n}, at most {O.MAX_RESHUFFLE_EXAMPLES}) into at least 2 batches."
+            )
         if not self.control_rho < self.anti_beta < self.anti_rho:
-            raise ValueError(f"Adam's anti-regularizer study needs `control_rho` < `anti_beta` < `anti_rho` (a negative "
-                             f"and a positive coefficient), got {self.control_rho!r}, {self.anti_beta!r}, "
-                             f"{self.anti_rho!r}.")
+            raise ValueError(
+                f"Adam's anti-regularizer study needs `control_rho` < `anti_beta` < `anti_rho` (a negative "
+                f"and a positive coefficient), got {self.control_rho!r}, {self.anti_beta!r}, "
+                f"{self.anti_rho!r}."
+            )
 
     @property
     def map_hs(self) -> np.ndarray:
@@ -134,56 +148,126 @@ class Results(NamedTuple):
 
 
 def _rows(opt, problem, desc, expected, hs, errs):
-    return [{"optimizer": opt, "problem": problem, "description": desc, "expected order": expected, "h": h,
-             "error": float(e)} for h, e in zip(hs, errs)]
+    return [
+        {
+            "optimizer": opt,
+            "problem": problem,
+            "description": desc,
+            "expected order": expected,
+            "h": h,
+            "error": float(e),
+        }
+        for h, e in zip(hs, errs)
+    ]
+
+
+# labels written once (tables, claims and facts select rows by them)
+TWO_PARAM_MODEL, TANH_MLP = "2-parameter model", "tanh MLP"
+GD, HEAVY_BALL, ADAM = "gradient descent", "heavy ball", "Adam"
+SGD_ALL_ORDERS, SGD_RESHUFFLE = "SGD (one epoch, all orders)", "SGD (one epoch, every reshuffle)"
+FLOW_E, GD_LOSS, SGD_LOSS = "flow of E", "GD modified loss", "SGD modified loss"
+HB_NAIVE = "-(1/(1-beta)) grad E"
+HB_SHIFTED = "amplified modified loss, shifted start"
+HB_NO_SHIFT = "amplified modified loss, no shift"
+HB_UNAMPLIFIED = "unamplified coefficient (h/(1-beta))/4, shifted start"
+ADAM_NAIVE, ADAM_FULL = "-g/s", "full c_j correction"
+GD_MODIFIED = "flow of E + (h/4)||g||^2"
+
+
+class Description(NamedTuple):
+    """One description of an optimizer's iterates whose global error is measured: a row of
+    the order study, iterated once (the closures are built here, per row, never in a loop)."""
+
+    optimizer: str
+    label: str
+    expected_order: int
+    field_for: Callable  # h -> vector field
+    start_for: Callable | None = None  # the shifted start of heavy ball, if any
+
+
+def descriptions(p: Params, loss) -> list[tuple[Description, object]]:
+    """(description, method) for gradient descent, heavy ball and Adam on one loss."""
+    beta = p.momentum_beta
+
+    def gd_field(k):
+        return lambda h: O.gd_field(loss, h, k)
+
+    def hb_field(k, scale=1.0):
+        return lambda h: O.momentum_field(loss, h * scale, beta, k)
+
+    def shift(t, h, *a):
+        return O.momentum_start(loss, t, h, beta, *a)
+
+    def adam_field(k):
+        return lambda h: O.adam_field(loss, h, p.adam_beta, p.adam_rho, p.adam_eps, k)
+
+    gd, hb = O.gradient_descent(loss), O.heavy_ball(loss, beta)
+    ad = O.adam(loss, p.adam_beta, p.adam_rho, p.adam_eps)
+    unamplified = (1 - beta) / (1 + beta)  # GD's coefficient at the effective rate h/(1-beta)
+    return [
+        (Description(GD, FLOW_E, 1, gd_field(0)), gd),
+        (Description(GD, GD_MODIFIED, 2, gd_field(1)), gd),
+        (Description(HEAVY_BALL, HB_NAIVE, 1, hb_field(0)), hb),
+        (Description(HEAVY_BALL, HB_SHIFTED, 2, hb_field(1), shift), hb),
+        (Description(HEAVY_BALL, HB_NO_SHIFT, 1, hb_field(1)), hb),
+        (Description(HEAVY_BALL, HB_UNAMPLIFIED, 1, hb_field(1, unamplified), shift), hb),
+        (Description(ADAM, ADAM_NAIVE, 1, adam_field(0)), ad),
+        (Description(ADAM, ADAM_FULL, 2, adam_field(1)), ad),
+    ]
+
+
+def order_rows(p: Params, label: str, pr, hs) -> list[dict]:
+    """Global errors at fixed time of every description on one problem."""
+    rows = []
+    for d, method in descriptions(p, pr.loss):
+        steps, T = (p.adam_hs, p.adam_T) if d.optimizer == ADAM else (hs, p.T)
+        errs = O.global_errors(method, d.field_for, pr.theta0, steps, T, *pr.args, start_for=d.start_for)
+        rows += _rows(d.optimizer, label, d.label, d.expected_order, steps, errs)
+    return rows
 
 
 def run(p: Params) -> Results:
     require_x64()
     net = mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
-    problems = {"2-parameter model": (toy_problem("I"), p.toy_hs), "tanh MLP": (net, p.net_hs)}
-    beta = p.momentum_beta
+    problems = {TWO_PARAM_MODEL: (toy_problem("I"), p.toy_hs), TANH_MLP: (net, p.net_hs)}
     rows = []
     for label, (pr, hs) in problems.items():
-        L, th, a = pr.loss, pr.theta0, pr.args
-        gd = O.gradient_descent(L)
-        for k, desc in ((0, "flow of E"), (1, "flow of E + (h/4)||g||^2")):
-            rows += _rows("gradient descent", label, desc, k + 1, hs,
-                          O.global_errors(gd, lambda h, k=k: O.gd_field(L, h, k), th, hs, p.T, *a))
-        hb = O.heavy_ball(L, beta)
-        shift = lambda t, h, *aa, L=L: O.momentum_start(L, t, h, beta, *aa)  # noqa: E731
-        rows += _rows("heavy ball", label, "-(1/(1-beta)) grad E", 1, hs,
-                      O.global_errors(hb, lambda h: O.momentum_field(L, h, beta, 0), th, hs, p.T, *a))
-        rows += _rows("heavy ball", label, "amplified modified loss, shifted start", 2, hs,
-                      O.global_errors(hb, lambda h: O.momentum_field(L, h, beta, 1), th, hs, p.T, *a, start_for=shift))
-        rows += _rows("heavy ball", label, "amplified modified loss, no shift", 1, hs,
-                      O.global_errors(hb, lambda h: O.momentum_field(L, h, beta, 1), th, hs, p.T, *a))
-        # GD's coefficient at the effective rate: (h/(1-beta))/4 = beta-free amplification removed
-        unamp = lambda h: O.momentum_field(L, h * (1 - beta) / (1 + beta), beta, 1)  # noqa: E731
-        rows += _rows("heavy ball", label, "unamplified coefficient (h/(1-beta))/4, shifted start", 1, hs,
-                      O.global_errors(hb, unamp, th, hs, p.T, *a, start_for=shift))
-        ad = O.adam(L, p.adam_beta, p.adam_rho, p.adam_eps)
-        for k, desc in ((0, "-g/s"), (1, "full c_j correction")):
-            rows += _rows("Adam", label, desc, k + 1, p.adam_hs,
-                          O.global_errors(ad, lambda h, k=k: O.adam_field(L, h, p.adam_beta, p.adam_rho, p.adam_eps, k),
-                                          th, p.adam_hs, p.adam_T, *a))
+        rows += order_rows(p, label, pr, hs)
     sgd = mnist_mlp_problem(p.sgd_n, p.hidden, "tanh", seed=0)
     x, y = sgd.args
-    batches = [(x[i:i + p.sgd_batch], y[i:i + p.sgd_batch]) for i in range(0, p.sgd_n, p.sgd_batch)]
-    bl = lambda t, b: sgd.loss(t, *b)  # noqa: E731
+    batches = [(x[i : i + p.sgd_batch], y[i : i + p.sgd_batch]) for i in range(0, p.sgd_n, p.sgd_batch)]
+
+    def bl(t, b):
+        return sgd.loss(t, *b)
+
     errs = O.sgd_epoch_errors(bl, batches, sgd.theta0, p.sgd_hs)
-    for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
-        rows += _rows("SGD (one epoch, all orders)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
-    ex = jax.tree_util.tree_map(lambda v: v[:p.reshuffle_n], sgd.args)
+    sgd_orders = ((FLOW_E, 2), (GD_LOSS, 2), (SGD_LOSS, 3))
+    for desc, expected in sgd_orders:
+        rows += _rows(SGD_ALL_ORDERS, TANH_MLP, desc, expected, p.sgd_hs, errs[desc])
+    ex = jax.tree_util.tree_map(lambda v: v[: p.reshuffle_n], sgd.args)
     errs = O.sgd_reshuffling_errors(bl, ex, p.reshuffle_batch, sgd.theta0, p.sgd_hs)
-    for desc, expected in (("flow of E", 2), ("GD modified loss", 2), ("SGD modified loss", 3)):
-        rows += _rows("SGD (one epoch, every reshuffle)", "tanh MLP", desc, expected, p.sgd_hs, errs[desc])
-    variance = (float(O.sgd_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0)),
-                enumerated_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0))
+    for desc, expected in sgd_orders:
+        rows += _rows(SGD_RESHUFFLE, TANH_MLP, desc, expected, p.sgd_hs, errs[desc])
+    variance = (
+        float(O.sgd_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0)),
+        enumerated_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0),
+    )
     local, recursion, anti = higher_order_study(p)
     adam_df, paths = adam_study(p, net)
     rate, edges = rate_map(p)
-    return Results(p, net.source, pd.DataFrame(rows), local, recursion, anti, adam_df, paths, rate, edges, variance)
+    return Results(
+        params=p,
+        source=net.source,
+        errors=pd.DataFrame(rows),
+        local=local,
+        recursion=recursion,
+        antisymmetry_error=anti,
+        adam=adam_df,
+        paths=paths,
+        rate_map=rate,
+        edges=edges,
+        variance=variance,
+    )
 
 
 def enumerated_partition_variance(batch_loss, examples, batch_size: int, theta) -> float:
@@ -197,27 +281,88 @@ def enumerated_partition_variance(batch_loss, examples, batch_size: int, theta) 
 
     @jax.jit
     def var(perm):
-        batches = jax.tree_util.tree_map(lambda x: x[perm].reshape((n // batch_size, batch_size) + x.shape[1:]),
-                                         examples)
+        batches = jax.tree_util.tree_map(
+            lambda x: x[perm].reshape((n // batch_size, batch_size) + x.shape[1:]), examples
+        )
         g = jax.vmap(lambda b: grad(theta, b))(batches)
-        return sum(jnp.sum((a - c[None]) ** 2) for a, c in zip(jax.tree_util.tree_leaves(g),
-                                                                jax.tree_util.tree_leaves(mean))) / (n // batch_size)
+        return sum(
+            jnp.sum((a - c[None]) ** 2) for a, c in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(mean))
+        ) / (n // batch_size)
 
     return float(jnp.mean(jax.lax.map(var, perms)))
 
 
 def _regimes(p: Params) -> dict:
     """The two Adam settings: the anti-regularizer (rho > beta) and the control (rho < beta)."""
-    return {"rho > beta (anti-penalty)": (p.anti_beta, p.anti_rho),
-            "rho < beta (control)": (p.anti_beta, p.control_rho)}
+    return {
+        "rho > beta (anti-penalty)": (p.anti_beta, p.anti_rho),
+        "rho < beta (control)": (p.anti_beta, p.control_rho),
+    }
 
 
 def _penalty(loss_fn, eps):
     """N_eps = sum_j sqrt(g_j^2 + eps), the quantity Adam's correction penalizes (c_j > 0) or
     rewards (c_j < 0)."""
+
     def n_eps(theta, *a):
-        return sum(jnp.sum(jnp.sqrt(g ** 2 + eps)) for g in jax.tree_util.tree_leaves(jax.grad(loss_fn)(theta, *a)))
+        return sum(jnp.sum(jnp.sqrt(g**2 + eps)) for g in jax.tree_util.tree_leaves(jax.grad(loss_fn)(theta, *a)))
+
     return n_eps
+
+
+def _adam_problem(p: Params, label: str, pr, T: float, hs) -> tuple[list, list]:
+    """Adam's two regimes against the flow of -g/s on one problem (see :func:`adam_study`)."""
+    rows, paths = [], []
+    L, th, a = pr.loss, pr.theta0, pr.args
+    n_eps = jax.jit(_penalty(L, p.anti_eps))
+    grad = jax.jit(jax.grad(L))
+    sharp = jax.jit(lambda t: jnp.linalg.eigvalsh(jax.hessian(L)(t, *a))[-1])
+
+    def measures(t):
+        out = {"||theta||": float(optax.tree.norm(t))}
+        out["slope ||grad E||"] = float(optax.tree.norm(grad(t, *a)))
+        if label == TWO_PARAM_MODEL:  # at a minimum N_eps is sqrt(eps) per parameter: not informative
+            out["sharpness lambda_max"] = float(sharp(t))
+        else:
+            out["N_eps"] = float(n_eps(t, *a))
+        return out
+
+    naive = O.adam_field(L, 0.0, 0.0, 0.0, p.anti_eps, 0)  # -g/s: the same limit for every (beta, rho)
+    ref = measures(_bea.flow(naive, th, T, *a))
+    if label == TWO_PARAM_MODEL:
+        h_path, saves = max(hs), 80
+        every = max(1, int(round(T / h_path / saves)))
+        ts = np.arange(saves + 1) * every * h_path
+        fpath = np.asarray(_bea.flow(naive, th, ts[-1], *a, ts=jnp.asarray(ts)))
+    for regime, (b, r) in _regimes(p).items():
+        method = O.adam(L, b, r, p.anti_eps)
+        run_to = jax.jit(lambda h, n, m=method: O.iterate(m, th, h, n, *a))
+        c = float(O.adam_coefficients(np.float64(1.0), b, r, 0.0))
+        for h in hs:
+            n = int(round(T / h))
+            got = measures(run_to(jnp.asarray(h), jnp.asarray(n)))
+            rows += [
+                {
+                    "problem": label,
+                    "regime": regime,
+                    "beta": b,
+                    "rho": r,
+                    "c (large gradients)": c,
+                    "h": h,
+                    "quantity": q,
+                    "Adam": got[q],
+                    "flow of -g/s": ref[q],
+                    "difference": got[q] - ref[q],
+                }
+                for q in got
+            ]
+        if label == TWO_PARAM_MODEL:
+            path = np.asarray(
+                jax.jit(lambda hh, m=method: O.trajectory(m, th, hh, saves, every, *a))(jnp.asarray(h_path))
+            )
+            paths += [{"regime": regime, "h": h_path, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
+            paths += [{"regime": regime, "h": 0.0, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, fpath)]
+    return rows, paths
 
 
 def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -227,44 +372,10 @@ def adam_study(p: Params, net) -> tuple[pd.DataFrame, pd.DataFrame]:
     ||grad E|| and N_eps. Also the two-parameter model's trajectories (Adam at the largest h, the flow)."""
     toy = toy_problem("I")
     rows, paths = [], []
-    problems = (("2-parameter model", toy, p.anti_T, p.anti_hs), ("tanh MLP", net, p.net_anti_T, p.net_anti_hs))
-    for label, pr, T, hs in problems:
-        L, th, a = pr.loss, pr.theta0, pr.args
-        n_eps = jax.jit(_penalty(L, p.anti_eps))
-        grad = jax.jit(jax.grad(L))
-        sharp = jax.jit(lambda t: jnp.linalg.eigvalsh(jax.hessian(L)(t, *a))[-1])
-
-        def measures(t):
-            out = {"||theta||": float(optax.tree.norm(t))}
-            out["slope ||grad E||"] = float(optax.tree.norm(grad(t, *a)))
-            if label == "2-parameter model":  # at a minimum N_eps is sqrt(eps) per parameter: not informative
-                out["sharpness lambda_max"] = float(sharp(t))
-            else:
-                out["N_eps"] = float(n_eps(t, *a))
-            return out
-
-        naive = O.adam_field(L, 0.0, 0.0, 0.0, p.anti_eps, 0)  # -g/s: the same limit for every (beta, rho)
-        ref = measures(_bea.flow(naive, th, T, *a))
-        if label == "2-parameter model":
-            h_path, saves = max(hs), 80
-            every = max(1, int(round(T / h_path / saves)))
-            ts = np.arange(saves + 1) * every * h_path
-            fpath = np.asarray(_bea.flow(naive, th, ts[-1], *a, ts=jnp.asarray(ts)))
-        for regime, (b, r) in _regimes(p).items():
-            method = O.adam(L, b, r, p.anti_eps)
-            run_to = jax.jit(lambda h, n, m=method: O.iterate(m, th, h, n, *a))
-            c = float(O.adam_coefficients(np.float64(1.0), b, r, 0.0))
-            for h in hs:
-                n = int(round(T / h))
-                got = measures(run_to(jnp.asarray(h), jnp.asarray(n)))
-                rows += [{"problem": label, "regime": regime, "beta": b, "rho": r, "c (large gradients)": c, "h": h,
-                          "quantity": q, "Adam": got[q], "flow of -g/s": ref[q], "difference": got[q] - ref[q]}
-                         for q in got]
-            if label == "2-parameter model":
-                path = np.asarray(jax.jit(lambda hh: O.trajectory(method, th, hh, saves, every, *a))(
-                    jnp.asarray(h_path)))
-                paths += [{"regime": regime, "h": h_path, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
-                paths += [{"regime": regime, "h": 0.0, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, fpath)]
+    for label, pr, T, hs in ((TWO_PARAM_MODEL, toy, p.anti_T, p.anti_hs), (TANH_MLP, net, p.net_anti_T, p.net_anti_hs)):
+        r, pa = _adam_problem(p, label, pr, T, hs)
+        rows += r
+        paths += pa
     return pd.DataFrame(rows), pd.DataFrame(paths)
 
 
@@ -279,13 +390,22 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     lam = 2.0 / _toy.stability_edge(th, *a)
     b = p.momentum_beta
     shift = lambda t, h, *aa: O.momentum_start(L, t, h, b, *aa)  # noqa: E731
-    cases = {"gradient descent": (O.gradient_descent(L), lambda k: lambda h: O.gd_field(L, h, k), None, 2 / lam),
-             f"heavy ball (beta = {b:g})": (O.heavy_ball(L, b), lambda k: lambda h: O.momentum_field(L, h, b, k), shift,
-                                           2 * (1 + b) / lam)}
+    cases = {
+        "gradient descent": (O.gradient_descent(L), lambda k: lambda h: O.gd_field(L, h, k), None, 2 / lam),
+        f"heavy ball (beta = {b:g})": (
+            O.heavy_ball(L, b),
+            lambda k: lambda h: O.momentum_field(L, h, b, k),
+            shift,
+            2 * (1 + b) / lam,
+        ),
+    }
     for regime, (bb, r) in _regimes(p).items():
-        cases[f"Adam, {regime}"] = (O.adam(L, bb, r, p.anti_eps),
-                                    lambda k, bb=bb, r=r: lambda h: O.adam_field(L, h, bb, r, p.anti_eps, k), None,
-                                    float("nan"))
+        cases[f"Adam, {regime}"] = (
+            O.adam(L, bb, r, p.anti_eps),
+            lambda k, bb=bb, r=r: lambda h: O.adam_field(L, h, bb, r, p.anti_eps, k),
+            None,
+            float("nan"),
+        )
     hs = p.map_hs
     rows, edges = [], []
     for name, (method, field_for, start, edge) in cases.items():
@@ -293,11 +413,26 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
         e1 = O.global_errors(method, field_for(1), th, hs, p.map_T, *a, start_for=start)
         bad = ~np.isfinite(e0)
         ratio = np.where(bad | ~np.isfinite(e1), np.nan, e1 / e0)
-        rows += [{"optimizer": name, "h": h, "error, naive flow": x, "error, first-order flow": y, "ratio": q,
-                  "diverged": bool(d)} for h, x, y, q, d in zip(hs, e0, e1, ratio, bad)]
-        edges.append({"optimizer": name, "lambda_max at theta_0": lam, "stability edge": edge,
-                      "h_map (ratio reaches 1)": crossing(hs, ratio, 1.0),
-                      "largest h run that did not diverge": float(hs[~bad].max()) if (~bad).any() else float("nan")})
+        rows += [
+            {
+                "optimizer": name,
+                "h": h,
+                "error, naive flow": x,
+                "error, first-order flow": y,
+                "ratio": q,
+                "diverged": bool(d),
+            }
+            for h, x, y, q, d in zip(hs, e0, e1, ratio, bad)
+        ]
+        edges.append(
+            {
+                "optimizer": name,
+                "lambda_max at theta_0": lam,
+                "stability edge": edge,
+                "h_map (ratio reaches 1)": crossing(hs, ratio, 1.0),
+                "largest h run that did not diverge": float(hs[~bad].max()) if (~bad).any() else float("nan"),
+            }
+        )
     return pd.DataFrame(rows), pd.DataFrame(edges)
 
 
@@ -309,9 +444,13 @@ def _rel(a, b) -> float:
 ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"
 ROUTE_ICLR = "ICLR 2021 (A.14): order_{l+1}, derivatives along the modified flow"
 ROUTE_ICLR_TRUE = "ICLR 2021 (A.14) with f~'f~ in place of Lemma A.1"
-RECURSION_ROUTES = ((ROUTE_ARXIV, HO.arxiv_corrections), (ROUTE_ICLR, HO.iclr_corrections),
-                    (ROUTE_ICLR_TRUE, lambda f, k: HO.iclr_corrections(f, k, lemma_a1=False)))
-QUADRATIC, TWO_PARAM, QUARTIC = "quadratic (3 variables)", "2-parameter model", "quartic (2 variables)"
+RECURSION_ROUTES = (
+    (ROUTE_ARXIV, HO.arxiv_corrections),
+    (ROUTE_ICLR, HO.iclr_corrections),
+    (ROUTE_ICLR_TRUE, lambda f, k: HO.iclr_corrections(f, k, lemma_a1=False)),
+)
+QUADRATIC, QUARTIC = "quadratic (3 variables)", "quartic (2 variables)"
+TWO_PARAM = TWO_PARAM_MODEL
 
 
 def _quartic(t):
@@ -334,9 +473,11 @@ def recursion_problems():
     def quadratic_field(t):
         return -A @ t
 
-    return ((QUADRATIC, quadratic_field, jnp.asarray([0.3, -0.7, 0.5]), ()),
-            (TWO_PARAM, toy_field, pr.theta0, pr.args),
-            (QUARTIC, quartic_field, jnp.asarray([0.7, -0.4]), ()))
+    return (
+        (QUADRATIC, quadratic_field, jnp.asarray([0.3, -0.7, 0.5]), ()),
+        (TWO_PARAM, toy_field, pr.theta0, pr.args),
+        (QUARTIC, quartic_field, jnp.asarray([0.7, -0.4]), ()),
+    )
 
 
 def recursion_table() -> pd.DataFrame:
@@ -351,13 +492,25 @@ def recursion_table() -> pd.DataFrame:
             A = -jax.jacfwd(field)(theta)
             for k in (1, 2, 3):
                 closed = -jnp.linalg.matrix_power(A, k + 1) @ theta / (k + 1)
-                rows.append({"problem": name, "l": k, "route": "general recursion against the closed form",
-                             "relative error": _rel(refs[k], closed)})
+                rows.append(
+                    {
+                        "problem": name,
+                        "l": k,
+                        "route": "general recursion against the closed form",
+                        "relative error": _rel(refs[k], closed),
+                    }
+                )
         for route, make in RECURSION_ROUTES:
             cs = make(field, 3)
             for k in (1, 2, 3):
-                rows.append({"problem": name, "l": k, "route": route,
-                             "relative error": _rel(jax.jit(cs[k])(theta, *args), refs[k])})
+                rows.append(
+                    {
+                        "problem": name,
+                        "l": k,
+                        "route": route,
+                        "relative error": _rel(jax.jit(cs[k])(theta, *args), refs[k]),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -374,18 +527,22 @@ def higher_order_study(p: Params):
         return -jax.grad(L)(t, *aa)
 
     general, arxiv, iclr = HO.euler_corrections(f0, 3), HO.arxiv_corrections(f0, 3), HO.iclr_corrections(f0, 3)
-    descriptions = (("flow of E", 2, lambda h: _bea.modified_vector_field(L, h, 0)),
-                    ("flow of E + (h/4)||g||^2", 3, lambda h: _bea.modified_vector_field(L, h, 1)),
-                    ("f + h f_1 + h^2 f_2 (not a gradient)", 4, lambda h: _bea.modified_vector_field(L, h, 2)),
-                    ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: HO.preconditioned_field(L, h)),
-                    ("order 3, general recursion", 5, lambda h: HO.truncated_field(general, h)),
-                    (LOCAL_ARXIV, 5, lambda h: HO.truncated_field(arxiv, h)),
-                    (LOCAL_ICLR, 5, lambda h: HO.truncated_field(iclr, h)))
+    descriptions = (
+        ("flow of E", 2, lambda h: _bea.modified_vector_field(L, h, 0)),
+        ("flow of E + (h/4)||g||^2", 3, lambda h: _bea.modified_vector_field(L, h, 1)),
+        ("f + h f_1 + h^2 f_2 (not a gradient)", 4, lambda h: _bea.modified_vector_field(L, h, 2)),
+        ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: HO.preconditioned_field(L, h)),
+        ("order 3, general recursion", 5, lambda h: HO.truncated_field(general, h)),
+        (LOCAL_ARXIV, 5, lambda h: HO.truncated_field(arxiv, h)),
+        (LOCAL_ICLR, 5, lambda h: HO.truncated_field(iclr, h)),
+    )
     rows = []
     for desc, expected, field_for in descriptions:
         errs = _bea.one_step_errors(lambda h: _bea.gd_step(L, h), field_for, th, p.local_hs, *a)
-        rows += [{"description": desc, "expected order": expected, "h": h, "error": float(e)}
-                 for h, e in zip(p.local_hs, errs)]
+        rows += [
+            {"description": desc, "expected order": expected, "h": h, "error": float(e)}
+            for h, e in zip(p.local_hs, errs)
+        ]
     J_anti, formula = HO.f2_antisymmetry(L, th, *a)
     return pd.DataFrame(rows), recursion_table(), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
 
@@ -398,8 +555,15 @@ def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
     out = []
     for desc, g in local.groupby("description", sort=False):
         s, se = _bea.fit_order_stats(g["h"], g["error"])
-        out.append({"description": desc, "expected order": int(g["expected order"].iloc[0]), "slope": s, "stderr": se,
-                    "n": len(g)})
+        out.append(
+            {
+                "description": desc,
+                "expected order": int(g["expected order"].iloc[0]),
+                "slope": s,
+                "stderr": se,
+                "n": len(g),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -408,9 +572,18 @@ def slopes(errors: pd.DataFrame) -> pd.DataFrame:
     out = []
     for (opt, prob, desc), g in errors.groupby(["optimizer", "problem", "description"], sort=False):
         ok = np.isfinite(g["error"]) & (g["error"] > 0)
-        s, se = (_bea.fit_order_stats(g.loc[ok, "h"], g.loc[ok, "error"]) if ok.sum() >= 2 else (np.nan, np.nan))
-        out.append({"optimizer": opt, "problem": prob, "description": desc,
-                    "expected order": int(g["expected order"].iloc[0]), "slope": s, "stderr": se, "n": int(ok.sum())})
+        s, se = _bea.fit_order_stats(g.loc[ok, "h"], g.loc[ok, "error"]) if ok.sum() >= 2 else (np.nan, np.nan)
+        out.append(
+            {
+                "optimizer": opt,
+                "problem": prob,
+                "description": desc,
+                "expected order": int(g["expected order"].iloc[0]),
+                "slope": s,
+                "stderr": se,
+                "n": int(ok.sum()),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -419,8 +592,9 @@ def claims(r: Results) -> list[Claim]:
 
     def verdict(opt, desc):
         g = s[(s["optimizer"] == opt) & (s["description"] == desc)]
-        return V.order(g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()),
-                       labels=list(g["problem"]))
+        return V.order(
+            g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()), labels=list(g["problem"])
+        )
 
     b = r.params.momentum_beta
     ls = local_slopes(r.local)
@@ -435,83 +609,172 @@ def claims(r: Results) -> list[Claim]:
     nonquad = (TWO_PARAM, QUARTIC)
     worst_iclr = max(err(q, ROUTE_ICLR, 3) for q in nonquad)
     higher = [
-        Claim("Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
-              "preconditioned form; 5 with f_3 from the general recursion", "Theorem 3.1; Appendix A.1",
-              V.combine([V.order([s], [e], float(x), int(n), labels=["slope"]) for d, x, s, e, n in
-                         zip(right["description"], right["expected order"], right["slope"], right["stderr"],
-                             right["n"])], list(right["description"])),
-              "one-step errors on the two-parameter model, float64"),
-        Claim("The exact corrections of the general recursion match the closed form on a quadratic",
-              "f_l = -A^(l+1) theta / (l+1)",
-              V.identity(rec[rec["route"] == "general recursion against the closed form"]["relative error"],
-                         what="relative error, l = 1, 2, 3"), kind=V.CONSISTENCY),
-        Claim("The recursion (A.13-A.14) gives f_1 and f_2", "Proposition A.4, Example A.5",
-              V.identity(rec[(rec["l"] <= 2) & rec["route"].isin([ROUTE_ARXIV, ROUTE_ICLR])]["relative error"],
-                         what="relative error against the exact corrections"),
-              "both texts' readings; quadratic, two-parameter model, quartic"),
-        Claim("The arXiv text's (A.14), f_l = -H_l, gives f_3", "Proposition A.4 (arXiv text)",
-              V.erratum(err(QUADRATIC, ROUTE_ARXIV, 3), err(QUADRATIC, ROUTE_ICLR_TRUE, 3),
-                        what="f_3 on a quadratic; the corrected reading is the ICLR one without Lemma A.1"),
-              f"fails already on a quadratic: identifying f_l with -H_l drops H_l's dependence on h (Lemma A.2's "
-              f"step); local slope with this f_3 {printed_local.get(LOCAL_ARXIV, float('nan')):.2f} (needs 5)",
-              version="arXiv"),
-        Claim("The ICLR 2021 text's (A.14), with order_{l+1}, gives f_3 on a quadratic loss",
-              "Proposition A.4 (ICLR 2021 text)",
-              V.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
-              version="ICLR 2021"),
-        Claim("The ICLR 2021 text's (A.14) gives f_3 on non-quadratic losses", "Proposition A.4, Lemma A.1 "
-              "(ICLR 2021 text)",
-              V.erratum(worst_iclr, max(err(q, ROUTE_ICLR_TRUE, 3) for q in nonquad),
-                        what="f_3, worst of the two-parameter model and a quartic"),
-              f"Lemma A.1 assumes the modified field has a symmetric Jacobian; f_2 is not a gradient, so its "
-              f"gradient form of the second derivative is wrong at h^3; local slope with this f_3 "
-              f"{printed_local.get(LOCAL_ICLR, float('nan')):.2f} (needs 5)", version="ICLR 2021"),
-        Claim("Diagnosis: with the true second derivative f~'f~ in place of Lemma A.1, the ICLR recursion is "
-              "exact to f_3", "this companion",
-              V.identity(rec[rec["route"] == ROUTE_ICLR_TRUE]["relative error"],
-                         what="relative error, every problem and l"), kind=V.HYPOTHESIS),
-        Claim("f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
-              "shared/notes/modified-equations.md", V.identity([r.antisymmetry_error], what="relative error"),
-              "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor", kind=V.CONSISTENCY),
+        Claim(
+            "Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
+            "preconditioned form; 5 with f_3 from the general recursion",
+            "Theorem 3.1; Appendix A.1",
+            V.combine(
+                [
+                    V.order([s], [e], float(x), int(n), labels=["slope"])
+                    for d, x, s, e, n in zip(
+                        right["description"], right["expected order"], right["slope"], right["stderr"], right["n"]
+                    )
+                ],
+                list(right["description"]),
+            ),
+            "one-step errors on the two-parameter model, float64",
+        ),
+        Claim(
+            "The exact corrections of the general recursion match the closed form on a quadratic",
+            "f_l = -A^(l+1) theta / (l+1)",
+            V.identity(
+                rec[rec["route"] == "general recursion against the closed form"]["relative error"],
+                what="relative error, l = 1, 2, 3",
+            ),
+            kind=V.CONSISTENCY,
+        ),
+        Claim(
+            "The recursion (A.13-A.14) gives f_1 and f_2",
+            "Proposition A.4, Example A.5",
+            V.identity(
+                rec[(rec["l"] <= 2) & rec["route"].isin([ROUTE_ARXIV, ROUTE_ICLR])]["relative error"],
+                what="relative error against the exact corrections",
+            ),
+            "both texts' readings; quadratic, two-parameter model, quartic",
+        ),
+        Claim(
+            "The arXiv text's (A.14), f_l = -H_l, gives f_3",
+            "Proposition A.4 (arXiv text)",
+            V.erratum(
+                err(QUADRATIC, ROUTE_ARXIV, 3),
+                err(QUADRATIC, ROUTE_ICLR_TRUE, 3),
+                what="f_3 on a quadratic; the corrected reading is the ICLR one without Lemma A.1",
+            ),
+            f"fails already on a quadratic: identifying f_l with -H_l drops H_l's dependence on h (Lemma A.2's "
+            f"step); local slope with this f_3 {printed_local.get(LOCAL_ARXIV, float('nan')):.2f} (needs 5)",
+            version="arXiv",
+        ),
+        Claim(
+            "The ICLR 2021 text's (A.14), with order_{l+1}, gives f_3 on a quadratic loss",
+            "Proposition A.4 (ICLR 2021 text)",
+            V.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
+            version="ICLR 2021",
+        ),
+        Claim(
+            "The ICLR 2021 text's (A.14) gives f_3 on non-quadratic losses",
+            "Proposition A.4, Lemma A.1 (ICLR 2021 text)",
+            V.erratum(
+                worst_iclr,
+                max(err(q, ROUTE_ICLR_TRUE, 3) for q in nonquad),
+                what="f_3, worst of the two-parameter model and a quartic",
+            ),
+            f"Lemma A.1 assumes the modified field has a symmetric Jacobian; f_2 is not a gradient, so its "
+            f"gradient form of the second derivative is wrong at h^3; local slope with this f_3 "
+            f"{printed_local.get(LOCAL_ICLR, float('nan')):.2f} (needs 5)",
+            version="ICLR 2021",
+        ),
+        Claim(
+            "Diagnosis: with the true second derivative f~'f~ in place of Lemma A.1, the ICLR recursion is "
+            "exact to f_3",
+            "this companion",
+            V.identity(
+                rec[rec["route"] == ROUTE_ICLR_TRUE]["relative error"], what="relative error, every problem and l"
+            ),
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
+            "shared/notes/modified-equations.md",
+            V.identity([r.antisymmetry_error], what="relative error"),
+            "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor",
+            kind=V.CONSISTENCY,
+        ),
     ]
-    return higher + adam_claims(r) + map_claims(r) + [
-        Claim("Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order", "Theorem 3.1",
-              V.combine([verdict("gradient descent", "flow of E"),
-                         verdict("gradient descent", "flow of E + (h/4)||g||^2")], ["E", "modified"]),
-              "global error at fixed T, float64"),
-        Claim(f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
-              f"coefficient from the shifted start (beta = {b:g})", "Ghosh et al. 2023",
-              V.combine([verdict("heavy ball", "-(1/(1-beta)) grad E"),
-                         verdict("heavy ball", "amplified modified loss, shifted start")], ["naive", "modified"]), kind=V.CITED),
-        Claim("... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
-              "it falls back to first order", "Ghosh et al. 2023",
-              verdict("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"), kind=V.CITED),
-        Claim("Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
-              "Ghosh et al. 2023; shared/notes/modified-equations.md",
-              verdict("heavy ball", "amplified modified loss, no shift"),
-              "the shift is O(h): whether it shows at fixed T depends on the loss", kind=V.CITED),
-        Claim(f"Adam's modified flow with the full c_j coefficients is second order (beta = "
-              f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
-              "Cattaneo et al. 2024",
-              V.combine([verdict("Adam", "-g/s"), verdict("Adam", "full c_j correction")], ["naive", "modified"]), kind=V.CITED),
-        Claim("SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
-              "reaches the next", "Smith, Dherin, Barrett & De 2021",
-              V.combine([verdict("SGD (one epoch, all orders)", "GD modified loss"),
-                         verdict("SGD (one epoch, all orders)", "SGD modified loss")], ["GD form", "SGD form"]),
-              f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged", kind=V.CITED),
-        Claim("Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
-              "epoch follows that modified loss to the next order", "Smith, Dherin, Barrett & De 2021",
-              V.combine([V.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
-                         verdict("SGD (one epoch, every reshuffle)", "GD modified loss"),
-                         verdict("SGD (one epoch, every reshuffle)", "SGD modified loss")],
-                        ["variance term", "GD form", "SGD form"]),
-              f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged", kind=V.CITED),
-    ]
+    return (
+        higher
+        + adam_claims(r)
+        + map_claims(r)
+        + [
+            Claim(
+                "Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order",
+                "Theorem 3.1",
+                V.combine(
+                    [verdict(GD, FLOW_E), verdict(GD, GD_MODIFIED)],
+                    ["E", "modified"],
+                ),
+                "global error at fixed T, float64",
+            ),
+            Claim(
+                f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
+                f"coefficient from the shifted start (beta = {b:g})",
+                "Ghosh et al. 2023",
+                V.combine(
+                    [
+                        verdict(HEAVY_BALL, HB_NAIVE),
+                        verdict(HEAVY_BALL, HB_SHIFTED),
+                    ],
+                    ["naive", "modified"],
+                ),
+                kind=V.CITED,
+            ),
+            Claim(
+                "... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
+                "it falls back to first order",
+                "Ghosh et al. 2023",
+                verdict(HEAVY_BALL, HB_UNAMPLIFIED),
+                kind=V.CITED,
+            ),
+            Claim(
+                "Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
+                "Ghosh et al. 2023; shared/notes/modified-equations.md",
+                verdict(HEAVY_BALL, HB_NO_SHIFT),
+                "the shift is O(h): whether it shows at fixed T depends on the loss",
+                kind=V.CITED,
+            ),
+            Claim(
+                f"Adam's modified flow with the full c_j coefficients is second order (beta = "
+                f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
+                "Cattaneo et al. 2024",
+                V.combine([verdict(ADAM, ADAM_NAIVE), verdict(ADAM, ADAM_FULL)], ["naive", "modified"]),
+                kind=V.CITED,
+            ),
+            Claim(
+                "SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
+                "reaches the next",
+                "Smith, Dherin, Barrett & De 2021",
+                V.combine(
+                    [
+                        verdict(SGD_ALL_ORDERS, GD_LOSS),
+                        verdict(SGD_ALL_ORDERS, SGD_LOSS),
+                    ],
+                    ["GD form", "SGD form"],
+                ),
+                f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged",
+                kind=V.CITED,
+            ),
+            Claim(
+                "Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
+                "epoch follows that modified loss to the next order",
+                "Smith, Dherin, Barrett & De 2021",
+                V.combine(
+                    [
+                        V.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
+                        verdict(SGD_RESHUFFLE, GD_LOSS),
+                        verdict(SGD_RESHUFFLE, SGD_LOSS),
+                    ],
+                    ["variance term", "GD form", "SGD form"],
+                ),
+                f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged",
+                kind=V.CITED,
+            ),
+        ]
+    )
 
 
 def _adam_diff(r: Results, problem: str, regime: str, quantity: str) -> tuple[np.ndarray, float]:
-    g = r.adam[(r.adam["problem"] == problem) & (r.adam["regime"].str.startswith(regime))
-               & (r.adam["quantity"] == quantity)].sort_values("h", ascending=False)
+    g = r.adam[
+        (r.adam["problem"] == problem) & (r.adam["regime"].str.startswith(regime)) & (r.adam["quantity"] == quantity)
+    ].sort_values("h", ascending=False)
     return g["difference"].to_numpy(), float(g["flow of -g/s"].abs().max())
 
 
@@ -520,32 +783,47 @@ CONVERGED_SLOPE = 1e-8  # ||grad E|| below which a run of the two-parameter mode
 
 def adam_claims(r: Results) -> list[Claim]:
     p = r.params
-    anti, scale = _adam_diff(r, "2-parameter model", "rho > beta", "sharpness lambda_max")
-    ctrl, _ = _adam_diff(r, "2-parameter model", "rho < beta", "sharpness lambda_max")
-    toy = V.combine([V.sign(anti, +1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
-                     V.sign(ctrl, -1, scale, what="lambda_max(Adam) - lambda_max(flow)")],
-                    [f"rho = {p.anti_rho:g}", f"rho = {p.control_rho:g}"])
-    ends = r.adam[(r.adam["problem"] == "2-parameter model") & (r.adam["quantity"] == "slope ||grad E||")]
+    anti, scale = _adam_diff(r, TWO_PARAM_MODEL, "rho > beta", "sharpness lambda_max")
+    ctrl, _ = _adam_diff(r, TWO_PARAM_MODEL, "rho < beta", "sharpness lambda_max")
+    toy = V.combine(
+        [
+            V.sign(anti, +1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
+            V.sign(ctrl, -1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
+        ],
+        [f"rho = {p.anti_rho:g}", f"rho = {p.control_rho:g}"],
+    )
+    ends = r.adam[(r.adam["problem"] == TWO_PARAM_MODEL) & (r.adam["quantity"] == "slope ||grad E||")]
     worst = float(np.nanmax(ends[["Adam", "flow of -g/s"]].to_numpy())) if len(ends) else float("nan")
     if not worst <= CONVERGED_SLOPE:  # a claim about the minimum reached needs runs that reached one
-        toy = toy._replace(outcome="inconclusive", why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to "
-                                                       f"{worst:.2g} > {CONVERGED_SLOPE:g}")
+        toy = toy._replace(
+            outcome="inconclusive",
+            why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to {worst:.2g} > {CONVERGED_SLOPE:g}",
+        )
     parts, labels = [], []
     for q in ("N_eps", "slope ||grad E||"):
-        da, sc = _adam_diff(r, "tanh MLP", "rho > beta", q)
-        dc, _ = _adam_diff(r, "tanh MLP", "rho < beta", q)
+        da, sc = _adam_diff(r, TANH_MLP, "rho > beta", q)
+        dc, _ = _adam_diff(r, TANH_MLP, "rho < beta", q)
         parts.append(V.sign(da - dc, +1, sc, what=f"{q}(rho = {p.anti_rho:g}) - {q}(rho = {p.control_rho:g})"))
         labels.append(q)
     h = ", ".join(f"{x:g}" for x in sorted(p.anti_hs, reverse=True))
     return [
-        Claim(f"Adam's correction is an anti-penalty when rho > beta: its iterates converge to a sharper minimum "
-              f"than the flow of -g/s (beta = {p.anti_beta:g}, rho = {p.anti_rho:g}), and to a flatter one when "
-              f"rho < beta (rho = {p.control_rho:g})", "Cattaneo et al. 2024", toy,
-              f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}", kind=V.CITED),
-        Claim(f"... and on a tanh network Adam with rho = {p.anti_rho:g} ends steeper (larger N_eps and slope "
-              f"||grad E||) than with rho = {p.control_rho:g} at the same h and time", "Cattaneo et al. 2024",
-              V.combine(parts, labels), f"T = {p.net_anti_T:g}, h = " +
-              ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)), kind=V.CITED),
+        Claim(
+            f"Adam's correction is an anti-penalty when rho > beta: its iterates converge to a sharper minimum "
+            f"than the flow of -g/s (beta = {p.anti_beta:g}, rho = {p.anti_rho:g}), and to a flatter one when "
+            f"rho < beta (rho = {p.control_rho:g})",
+            "Cattaneo et al. 2024",
+            toy,
+            f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}",
+            kind=V.CITED,
+        ),
+        Claim(
+            f"... and on a tanh network Adam with rho = {p.anti_rho:g} ends steeper (larger N_eps and slope "
+            f"||grad E||) than with rho = {p.control_rho:g} at the same h and time",
+            "Cattaneo et al. 2024",
+            V.combine(parts, labels),
+            f"T = {p.net_anti_T:g}, h = " + ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)),
+            kind=V.CITED,
+        ),
     ]
 
 
@@ -555,12 +833,17 @@ def map_claims(r: Results) -> list[Claim]:
         if not np.isfinite(e["stability edge"]):
             continue
         g = r.rate_map[(r.rate_map["optimizer"] == name) & (r.rate_map["h"] < e["stability edge"])]
-        out.append(Claim(f"{name}: the first-order modified flow describes the iterates better than the naive "
-                         f"flow (error ratio below 1) at every step size below the stability edge "
-                         f"{e['stability edge']:.3g}", "Theorem 3.1, Remark 3.2; Ghosh et al. 2023",
-                         V.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
-                         f"two-parameter model, T = {r.params.map_T:g}; ratio reaches 1 at h = "
-                         + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3)))
+        out.append(
+            Claim(
+                f"{name}: the first-order modified flow describes the iterates better than the naive "
+                f"flow (error ratio below 1) at every step size below the stability edge "
+                f"{e['stability edge']:.3g}",
+                "Theorem 3.1, Remark 3.2; Ghosh et al. 2023",
+                V.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
+                f"two-parameter model, T = {r.params.map_T:g}; ratio reaches 1 at h = "
+                + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3),
+            )
+        )
     return out
 
 
@@ -573,25 +856,44 @@ def facts(r: Results) -> dict:
     s = slopes(r.errors)
     b = r.params.momentum_beta
     pick = lambda opt, desc: float(s[(s["optimizer"] == opt) & (s["description"] == desc)]["slope"].mean())  # noqa: E731
-    return {"data_source": r.source, "amplification": (1 + b) / (1 - b),
-            "adam_anti": float(O.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
-            "sgd_gd_slope": pick("SGD (one epoch, all orders)", "GD modified loss"),
-            "sgd_sgd_slope": pick("SGD (one epoch, all orders)", "SGD modified loss"),
-            "sgd_reshuffle_slope": pick("SGD (one epoch, every reshuffle)", "SGD modified loss"),
-            "reshuffle_variance_error": abs(r.variance[0] / r.variance[1] - 1),
-            "mom_noshift_slope": pick("heavy ball", "amplified modified loss, no shift"),
-            "mom_unamp_slope": pick("heavy ball", "unamplified coefficient (h/(1-beta))/4, shifted start"),
-            "arxiv_f3_err": _err_of(r.recursion, QUADRATIC, ROUTE_ARXIV),
-            "iclr_f3_quadratic_err": _err_of(r.recursion, QUADRATIC, ROUTE_ICLR),
-            "iclr_f3_toy_err": _err_of(r.recursion, TWO_PARAM, ROUTE_ICLR),
-            "iclr_f3_quartic_err": _err_of(r.recursion, QUARTIC, ROUTE_ICLR),
-            "iclr_true_f3_err": float(r.recursion[r.recursion["route"] == ROUTE_ICLR_TRUE]["relative error"].max()),
-            "antisymmetry_error": r.antisymmetry_error,
-            **{f"toy_dsharp_{k}": float(_adam_diff(r, "2-parameter model", k, "sharpness lambda_max")[0][-1])
-               for k in ("rho > beta", "rho < beta")},
-            **{f"h_map_{i}": float(x) for i, x in enumerate(r.edges["h_map (ratio reaches 1)"])},
-            **{f"edge_{i}": float(x) for i, x in enumerate(r.edges["stability edge"])}}
+    return {
+        "data_source": r.source,
+        "amplification": (1 + b) / (1 - b),
+        "adam_anti": float(O.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
+        "sgd_gd_slope": pick(SGD_ALL_ORDERS, GD_LOSS),
+        "sgd_sgd_slope": pick(SGD_ALL_ORDERS, SGD_LOSS),
+        "sgd_reshuffle_slope": pick(SGD_RESHUFFLE, SGD_LOSS),
+        "reshuffle_variance_error": abs(r.variance[0] / r.variance[1] - 1),
+        "mom_noshift_slope": pick(HEAVY_BALL, HB_NO_SHIFT),
+        "mom_unamp_slope": pick(HEAVY_BALL, HB_UNAMPLIFIED),
+        "arxiv_f3_err": _err_of(r.recursion, QUADRATIC, ROUTE_ARXIV),
+        "iclr_f3_quadratic_err": _err_of(r.recursion, QUADRATIC, ROUTE_ICLR),
+        "iclr_f3_toy_err": _err_of(r.recursion, TWO_PARAM, ROUTE_ICLR),
+        "iclr_f3_quartic_err": _err_of(r.recursion, QUARTIC, ROUTE_ICLR),
+        "iclr_true_f3_err": float(r.recursion[r.recursion["route"] == ROUTE_ICLR_TRUE]["relative error"].max()),
+        "antisymmetry_error": r.antisymmetry_error,
+        **{
+            f"toy_dsharp_{k}": float(_adam_diff(r, TWO_PARAM_MODEL, k, "sharpness lambda_max")[0][-1])
+            for k in ("rho > beta", "rho < beta")
+        },
+        **{f"h_map_{i}": float(x) for i, x in enumerate(r.edges["h_map (ratio reaches 1)"])},
+        **{f"edge_{i}": float(x) for i, x in enumerate(r.edges["stability edge"])},
+    }
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "slopes", "claims", "facts", "higher_order_study", "local_slopes",
-           "adam_study", "rate_map", "adam_claims", "map_claims", "enumerated_partition_variance"]
+__all__ = [
+    "NOTEBOOK",
+    "Params",
+    "Results",
+    "run",
+    "slopes",
+    "claims",
+    "facts",
+    "higher_order_study",
+    "local_slopes",
+    "adam_study",
+    "rate_map",
+    "adam_claims",
+    "map_claims",
+    "enumerated_partition_variance",
+]

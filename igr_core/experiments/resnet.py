@@ -12,6 +12,7 @@ With BatchNorm, R_IG and the slope are those of the training-mode loss that SGD 
 batch of the training batch size normalized with its own statistics; see
 :mod:`igr_core._src.engine`); loss and accuracies are in evaluation mode (moving averages).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,6 +40,8 @@ from igr_core.experiments._params import positive, positive_seq
 
 NOTEBOOK = "06_resnet"
 RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+
+
 @dataclasses.dataclass(frozen=True)
 class Params(ImageParams):
     learning_rates: tuple = (0.005, 0.01, 0.05, 0.1, 0.2)  # Appendix A.5
@@ -80,10 +83,18 @@ def run(p: Params, results_dir, log=None) -> Results:
         empty = pd.DataFrame(columns=EMPTY_COLUMNS)
         return Results(p, label, n_tr, n_te, m, None, empty, empty, empty, time.perf_counter() - t0)
     metrics = sweep.metrics
-    return Results(p, label, n_tr, n_te, m, sweep,
-                   _sel.fit_status(metrics, p.train_acc_threshold),
-                   _sel.select_at_max_test_accuracy(metrics, p.train_acc_threshold),
-                   _sel.select_at_train_loss(metrics, p.matched_train_loss), time.perf_counter() - t0)
+    return Results(
+        p,
+        label,
+        n_tr,
+        n_te,
+        m,
+        sweep,
+        _sel.fit_status(metrics, p.train_acc_threshold),
+        _sel.select_at_max_test_accuracy(metrics, p.train_acc_threshold),
+        _sel.select_at_train_loss(metrics, p.matched_train_loss),
+        time.perf_counter() - t0,
+    )
 
 
 def _trend(df: pd.DataFrame, x: str, y: str, sign: int, missing: str) -> V.Verdict:
@@ -99,26 +110,59 @@ def is_complete(r: Results) -> bool:
 
 def claims(r: Results) -> list[Claim]:
     p = r.params
-    missing = ("no networks: the grid is not in the cached results and was not trained here" if r.sweep is None
-               else "no network qualifies at this stopping time")
+    missing = (
+        "no networks: the grid is not in the cached results and was not trained here"
+        if r.sweep is None
+        else "no network qualifies at this stopping time"
+    )
     scale = f"{r.data_source}; width x{p.width:g}; {len(r.status)} networks, pooled over {len(p.seeds)} seed(s)"
     return [
-        Claim("R_IG at max test accuracy is smaller for larger learning rates", "Prediction 2.1, Figs. A.7b, A.8a",
-              _trend(r.selected, "h", "R_IG", -1, missing), scale),
-        Claim("Maximum test accuracy is higher for larger learning rates", "Prediction 2.3, Figs. A.7a, A.8b",
-              _trend(r.selected, "h", "test acc", +1, missing), scale),
-        Claim("Shallower loss-surface slope at max test accuracy for larger learning rates",
-              "Prediction 2.2, Fig. A.7c", _trend(r.selected, "h", "slope", -1, missing), scale),
-        Claim("Test accuracy is higher where R_IG is smaller", "Fig. A.8c",
-              _trend(r.selected, "R_IG", "test acc", -1, missing), scale),
-        Claim("(control) R_IG at max test accuracy tracks the training loss", "not in the paper",
-              _trend(r.selected, "train E", "R_IG", +1, missing), kind=V.HYPOTHESIS),
-        Claim("(control) Prediction 2.1 at matched training loss", "Prediction 2.1 with a loss control",
-              _trend(r.matched, "h", "R_IG", -1, missing), f"first evaluation with E < {p.matched_train_loss:g}", kind=V.HYPOTHESIS),
+        Claim(
+            "R_IG at max test accuracy is smaller for larger learning rates",
+            "Prediction 2.1, Figs. A.7b, A.8a",
+            _trend(r.selected, "h", "R_IG", -1, missing),
+            scale,
+        ),
+        Claim(
+            "Maximum test accuracy is higher for larger learning rates",
+            "Prediction 2.3, Figs. A.7a, A.8b",
+            _trend(r.selected, "h", "test acc", +1, missing),
+            scale,
+        ),
+        Claim(
+            "Shallower loss-surface slope at max test accuracy for larger learning rates",
+            "Prediction 2.2, Fig. A.7c",
+            _trend(r.selected, "h", "slope", -1, missing),
+            scale,
+        ),
+        Claim(
+            "Test accuracy is higher where R_IG is smaller",
+            "Fig. A.8c",
+            _trend(r.selected, "R_IG", "test acc", -1, missing),
+            scale,
+        ),
+        Claim(
+            "(control) R_IG at max test accuracy tracks the training loss",
+            "not in the paper",
+            _trend(r.selected, "train E", "R_IG", +1, missing),
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "(control) Prediction 2.1 at matched training loss",
+            "Prediction 2.1 with a loss control",
+            _trend(r.matched, "h", "R_IG", -1, missing),
+            f"first evaluation with E < {p.matched_train_loss:g}",
+            kind=V.HYPOTHESIS,
+        ),
     ]
 
 
 def facts(r: Results) -> dict:
-    return {"m": int(r.m), "m_full": resnet18_num_params(3, 10, 1.0), "n_networks": int(len(r.status)),
-            "n_diverged": int(r.status["diverged"].sum()) if len(r.status) else 0, "data_source": r.data_source,
-            "missing": "none" if r.sweep is not None else "ResNet-18 SGD grid"}
+    return {
+        "m": int(r.m),
+        "m_full": resnet18_num_params(3, 10, 1.0),
+        "n_networks": int(len(r.status)),
+        "n_diverged": int(r.status["diverged"].sum()) if len(r.status) else 0,
+        "data_source": r.data_source,
+        "missing": "none" if r.sweep is not None else "ResNet-18 SGD grid",
+    }

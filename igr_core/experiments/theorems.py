@@ -9,6 +9,7 @@ Proposition A.10 on a double well and on the two-parameter model, and the non-gr
 of the correction f_2 (Lemma A.1). ``claims(results)`` decides each claim with
 :mod:`igr_core.verdicts`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -88,8 +89,13 @@ class Results(NamedTuple):
 # ------------------------------------------------------------------------------ orders
 
 
-def order_study(problems: Sequence[Problem], hs: Sequence[float], kind: str = "local",
-                orders: Sequence[int] = _bea.ORDERS, T: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def order_study(
+    problems: Sequence[Problem],
+    hs: Sequence[float],
+    kind: str = "local",
+    orders: Sequence[int] = _bea.ORDERS,
+    T: float | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Errors of GD against the order-k modified flows, and fitted slopes with standard errors.
 
     kind="local": one-step errors, expected slope k + 2; kind="global": error at fixed
@@ -108,8 +114,16 @@ def order_study(problems: Sequence[Problem], hs: Sequence[float], kind: str = "l
                 errs, expected = _bea.global_errors(p.loss, p.theta0, hs, T, k, *p.args), k + 1
             rows += [{"problem": p.name, "order": k, "h": h, "error": e} for h, e in zip(hs, errs)]
             slope, se = _bea.fit_order_stats(hs, errs)
-            fits.append({"problem": p.name, "order": k, "expected slope": expected, "measured slope": slope,
-                         "stderr": se, "n": len(hs)})
+            fits.append(
+                {
+                    "problem": p.name,
+                    "order": k,
+                    "expected slope": expected,
+                    "measured slope": slope,
+                    "stderr": se,
+                    "n": len(hs),
+                }
+            )
     return pd.DataFrame(rows), pd.DataFrame(fits)
 
 
@@ -146,8 +160,16 @@ def remark32_table(problems, scans, T: float) -> pd.DataFrame:
     for prob, scan in zip(problems, scans):
         h_cross = crossing(scan["h"], scan["ratio modified / original"], V.GAIN_LOST_RATIO)
         R, M = trajectory_scales(prob, float(scan["h"].min()), T)
-        rows.append({"problem": prob.name, "R": R, "M": M, "R / M": R / M, "h_cross": h_cross,
-                     "implied C": h_cross * M / R if R > 0 else float("nan")})
+        rows.append(
+            {
+                "problem": prob.name,
+                "R": R,
+                "M": M,
+                "R / M": R / M,
+                "h_cross": h_cross,
+                "implied C": h_cross * M / R if R > 0 else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -155,8 +177,9 @@ def non_gradient_part(problem: Problem, num_probes: int | None = None) -> pd.Dat
     """Relative antisymmetric part of the Jacobian of each correction f_k at theta0."""
     rows = []
     for k in _bea.ORDERS:
-        a = _bea.jacobian_asymmetry(_bea.correction(problem.loss, k), problem.theta0, *problem.args,
-                                    num_probes=num_probes)
+        a = _bea.jacobian_asymmetry(
+            _bea.correction(problem.loss, k), problem.theta0, *problem.args, num_probes=num_probes
+        )
         rows.append({"problem": problem.name, "correction": f"f_{k}", "||A||_F / ||J||_F": a})
     return pd.DataFrame(rows)
 
@@ -199,13 +222,16 @@ def critical_points_1d(loss_fn, lo: float, hi: float, n: int = 20001, *args) -> 
     pts = np.sort(np.concatenate([(a + b) / 2, exact]))
     curv = np.asarray(d2(jnp.asarray(pts))) if pts.size else np.array([])
     vals = np.asarray(jax.vmap(lambda t: loss_fn(jnp.array([t]), *args))(jnp.asarray(pts))) if pts.size else pts
-    return pd.DataFrame({"theta": pts, "value": vals, "curvature": curv,
-                         "kind": np.where(curv > 0, "minimum", "maximum")})
+    return pd.DataFrame(
+        {"theta": pts, "value": vals, "curvature": curv, "kind": np.where(curv > 0, "minimum", "maximum")}
+    )
 
 
 def minima_study(hs: Sequence[float], c: float = 0.3, lo: float = -2.0, hi: float = 2.0) -> pd.DataFrame:
     """Proposition A.10 on the double well: critical points of E and of E~_h for each h."""
-    rows = [{"function": "E", "h": 0.0, **r} for r in critical_points_1d(double_well, lo, hi, 20001, c).to_dict("records")]
+    rows = [
+        {"function": "E", "h": 0.0, **r} for r in critical_points_1d(double_well, lo, hi, 20001, c).to_dict("records")
+    ]
     for h in hs:
         mod = critical_points_1d(modified_loss(double_well, h), lo, hi, 20001, c)
         rows += [{"function": "E~", "h": h, **r} for r in mod.to_dict("records")]
@@ -231,10 +257,16 @@ def minima_summary(crit: pd.DataFrame, tol: float = 1e-6) -> dict:
             lost += int(r["kind"] == "minimum" and sub.iloc[j]["kind"] != "minimum")
         extra[float(h)] = int(sum(np.min(np.abs(base_th - t)) > tol for t in th))
         is_min = sub["kind"].to_numpy() == "minimum"
-        new_min[float(h)] = int(sum(m and (base_min.size == 0 or np.min(np.abs(base_min - t)) > tol)
-                                    for t, m in zip(th, is_min)))
-    return {"max_distance": dist, "minima_lost": lost, "n_points": int(len(base)), "extra": extra,
-            "new_minima": new_min}
+        new_min[float(h)] = int(
+            sum(m and (base_min.size == 0 or np.min(np.abs(base_min - t)) > tol) for t, m in zip(th, is_min))
+        )
+    return {
+        "max_distance": dist,
+        "minima_lost": lost,
+        "n_points": int(len(base)),
+        "extra": extra,
+        "new_minima": new_min,
+    }
 
 
 def zero_set_study(n_points: int = 200, h: float = 0.1, seed: int = 0) -> dict:
@@ -251,11 +283,13 @@ def zero_set_study(n_points: int = 200, h: float = 0.1, seed: int = 0) -> dict:
     eig_on = jax.vmap(lambda t: jnp.linalg.eigvalsh(jax.hessian(mloss)(t, p.x, p.y)))(on)
     e_off = jax.vmap(lambda t: _toy.loss(t, p.x, p.y))(off)
     m_off = jax.vmap(lambda t: mloss(t, p.x, p.y))(off)
-    return {"max |E~| on zeros": float(jnp.max(jnp.abs(mval_on))),
-            "max |grad E~| on zeros": float(jnp.max(jnp.abs(mgrad_on))),
-            "min Hessian eigenvalue of E~ on zeros": float(jnp.min(eig_on)),
-            "off-zero points with E > 0 but E~ <= 0": int(jnp.sum((e_off > 0) & (m_off <= 0))),
-            "points": n_points}
+    return {
+        "max |E~| on zeros": float(jnp.max(jnp.abs(mval_on))),
+        "max |grad E~| on zeros": float(jnp.max(jnp.abs(mgrad_on))),
+        "min Hessian eigenvalue of E~ on zeros": float(jnp.min(eig_on)),
+        "off-zero points with E > 0 but E~ <= 0": int(jnp.sum((e_off > 0) & (m_off <= 0))),
+        "points": n_points,
+    }
 
 
 # ---------------------------------------------------------------------------------- run
@@ -276,16 +310,39 @@ def run(p: Params) -> Results:
     ratios = norm_bound_study(net, p.norm_hs, p.norm_steps)
     crit = minima_study(p.minima_hs)
     asym = pd.concat([non_gradient_part(toy), non_gradient_part(net, num_probes=16)], ignore_index=True)
-    return Results(p, net.info(), toy.info(), pd.concat([le_t, le_n]), pd.concat([lf_t, lf_n]), pd.concat([ge_t, ge_n]),
-                   pd.concat([gf_t, gf_n]), mod, lam, h_cross, ratios, crit, minima_summary(crit),
-                   zero_set_study(h=0.1), asym, remark32_table([net, toy], [mod, mod_toy], p.moderate_T), mod_toy)
+    return Results(
+        p,
+        net.info(),
+        toy.info(),
+        pd.concat([le_t, le_n]),
+        pd.concat([lf_t, lf_n]),
+        pd.concat([ge_t, ge_n]),
+        pd.concat([gf_t, gf_n]),
+        mod,
+        lam,
+        h_cross,
+        ratios,
+        crit,
+        minima_summary(crit),
+        zero_set_study(h=0.1),
+        asym,
+        remark32_table([net, toy], [mod, mod_toy], p.moderate_T),
+        mod_toy,
+    )
 
 
 def _orders(fits: pd.DataFrame, labels=None) -> V.Verdict:
     parts, names = [], []
     for k, grp in fits.groupby("order"):
-        parts.append(V.order(grp["measured slope"], grp["stderr"], float(grp["expected slope"].iloc[0]),
-                             int(grp["n"].min()), labels=[n.split(" ")[0] for n in grp["problem"]]))
+        parts.append(
+            V.order(
+                grp["measured slope"],
+                grp["stderr"],
+                float(grp["expected slope"].iloc[0]),
+                int(grp["n"].min()),
+                labels=[n.split(" ")[0] for n in grp["problem"]],
+            )
+        )
         names.append(f"order {k}")
     return V.combine(parts, names)
 
@@ -293,60 +350,125 @@ def _orders(fits: pd.DataFrame, labels=None) -> V.Verdict:
 def _remark32(t: pd.DataFrame) -> V.Verdict:
     c = t["implied C"].to_numpy(float)
     if len(c) < 2 or not np.all(np.isfinite(c)) or np.min(c) <= 0:
-        return V.agreement(float("nan"), 1.0, rel_tol=1.0, what="max/min implied C", n=len(c),
-                           why_missing="the moderate regime does not end inside the h grid for every problem")
-    return V.agreement(float(np.max(c) / np.min(c)), 1.0, rel_tol=1.0, what="max/min implied C", n=len(c),
-                       uncertainty="implied C: " + ", ".join(f"{p} {x:.3g}" for p, x in zip(t["problem"], c)))
+        return V.agreement(
+            float("nan"),
+            1.0,
+            rel_tol=1.0,
+            what="max/min implied C",
+            n=len(c),
+            why_missing="the moderate regime does not end inside the h grid for every problem",
+        )
+    return V.agreement(
+        float(np.max(c) / np.min(c)),
+        1.0,
+        rel_tol=1.0,
+        what="max/min implied C",
+        n=len(c),
+        uncertainty="implied C: " + ", ".join(f"{p} {x:.3g}" for p, x in zip(t["problem"], c)),
+    )
 
 
 def claims(r: Results) -> list[Claim]:
     f2 = r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()
     f1 = r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()
     zs, ms = r.zero_set, r.minima
-    a10 = V.combine([V.identity([ms["max_distance"]], what="distance of E's critical points to E~'s"),
-                     V.bound([ms["minima_lost"]], 0.0, what="minima of E lost by E~"),
-                     V.identity([zs["max |E~| on zeros"], zs["max |grad E~| on zeros"]], what="|E~|, |grad E~| on zeros"),
-                     V.bound([zs["off-zero points with E > 0 but E~ <= 0"]], 0.0, what="sign errors off zeros")],
-                    ["critical points shared", "minima kept", "zeros of E are zeros of E~", "E~ > 0 where E > 0"])
+    a10 = V.combine(
+        [
+            V.identity([ms["max_distance"]], what="distance of E's critical points to E~'s"),
+            V.bound([ms["minima_lost"]], 0.0, what="minima of E lost by E~"),
+            V.identity([zs["max |E~| on zeros"], zs["max |grad E~| on zeros"]], what="|E~|, |grad E~| on zeros"),
+            V.bound([zs["off-zero points with E > 0 but E~ <= 0"]], 0.0, what="sign errors off zeros"),
+        ],
+        ["critical points shared", "minima kept", "zeros of E are zeros of E~", "E~ > 0 where E > 0"],
+    )
     return [
-        Claim("GD's one-step error is O(h^2) against the flow of E and O(h^3) against the modified flow; "
-              "the second-order field gives O(h^4)", "Theorem 3.1, Eq. 7", _orders(r.local_fits),
-              "local slopes, float64; two problems"),
-        Claim("Global error at fixed T = nh is one order lower (1, 2, 3)", "Theorem 3.1, App. A.1",
-              _orders(r.global_fits)),
-        Claim("The modified flow explains GD only in a moderate learning-rate regime, which ends near the "
-              "stability edge 2/lambda_max", "Remark 3.2",
-              V.agreement(r.h_cross, 2.0 / r.lambda_max, what="h where the modified flow stops helping",
-                          n=len(r.moderate), why_missing="the error ratio never reaches the level in the h grid"),
-              f"tanh MLP, T = {r.params.moderate_T:g}; lambda_max by power iteration", kind=V.HYPOTHESIS),
-        Claim("The moderate regime ends at h_0 = C R / M, with C set by the method alone: the C implied by "
-              "where the modified flow stops helping agrees across problems (within a factor 2)", "Remark 3.2",
-              _remark32(r.remark32),
-              "R, M estimated along the real trajectory (the remark's bounds need a complex neighbourhood); "
-              "tanh MLP and the two-parameter model"),
-        Claim("| ||th_{n+1}|| - ||th_n|| | <= h slope(th_n) at every step", "Proposition A.9",
-              V.bound(r.norm_ratios["ratio"], 1.0, what="ratio"), f"h in {list(r.params.norm_hs)}"),
-        Claim("Critical points and local minima of E are kept by E~; zero sets coincide", "Proposition A.10", a10,
-              "double well and the two-parameter model"),
-        Claim("Higher corrections can be taken as gradients (symmetric Jacobian)", "Lemma A.1, App. A.1",
-              V.erratum(float(f2), float(f1), what="antisymmetric part of J(f_2) vs J(f_1)")),
+        Claim(
+            "GD's one-step error is O(h^2) against the flow of E and O(h^3) against the modified flow; "
+            "the second-order field gives O(h^4)",
+            "Theorem 3.1, Eq. 7",
+            _orders(r.local_fits),
+            "local slopes, float64; two problems",
+        ),
+        Claim(
+            "Global error at fixed T = nh is one order lower (1, 2, 3)", "Theorem 3.1, App. A.1", _orders(r.global_fits)
+        ),
+        Claim(
+            "The modified flow explains GD only in a moderate learning-rate regime, which ends near the "
+            "stability edge 2/lambda_max",
+            "Remark 3.2",
+            V.agreement(
+                r.h_cross,
+                2.0 / r.lambda_max,
+                what="h where the modified flow stops helping",
+                n=len(r.moderate),
+                why_missing="the error ratio never reaches the level in the h grid",
+            ),
+            f"tanh MLP, T = {r.params.moderate_T:g}; lambda_max by power iteration",
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "The moderate regime ends at h_0 = C R / M, with C set by the method alone: the C implied by "
+            "where the modified flow stops helping agrees across problems (within a factor 2)",
+            "Remark 3.2",
+            _remark32(r.remark32),
+            "R, M estimated along the real trajectory (the remark's bounds need a complex neighbourhood); "
+            "tanh MLP and the two-parameter model",
+        ),
+        Claim(
+            "| ||th_{n+1}|| - ||th_n|| | <= h slope(th_n) at every step",
+            "Proposition A.9",
+            V.bound(r.norm_ratios["ratio"], 1.0, what="ratio"),
+            f"h in {list(r.params.norm_hs)}",
+        ),
+        Claim(
+            "Critical points and local minima of E are kept by E~; zero sets coincide",
+            "Proposition A.10",
+            a10,
+            "double well and the two-parameter model",
+        ),
+        Claim(
+            "Higher corrections can be taken as gradients (symmetric Jacobian)",
+            "Lemma A.1, App. A.1",
+            V.erratum(float(f2), float(f1), what="antisymmetric part of J(f_2) vs J(f_1)"),
+        ),
     ]
 
 
 def facts(r: Results) -> dict:
     net_fits = r.local_fits[r.local_fits["problem"] == r.net.name].set_index("order")["measured slope"]
     ms = r.minima
-    return {"loc0": float(net_fits[0]), "loc1": float(net_fits[1]), "loc2": float(net_fits[2]),
-            "h_cross": r.h_cross, "h_edge": 2.0 / r.lambda_max,
-            "h_div": float(r.moderate.loc[r.moderate["diverged"], "h"].min()) if r.moderate["diverged"].any()
-            else float("nan"),
-            "f2_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()),
-            "f1_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()),
-            "extra_critical_points": ", ".join(f"h = {h:g}: {n}" for h, n in ms["extra"].items()),
-            "new_minima": ", ".join(f"h = {h:g}: {n}" for h, n in ms["new_minima"].items()),
-            "data_source": r.net.source}
+    return {
+        "loc0": float(net_fits[0]),
+        "loc1": float(net_fits[1]),
+        "loc2": float(net_fits[2]),
+        "h_cross": r.h_cross,
+        "h_edge": 2.0 / r.lambda_max,
+        "h_div": float(r.moderate.loc[r.moderate["diverged"], "h"].min())
+        if r.moderate["diverged"].any()
+        else float("nan"),
+        "f2_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()),
+        "f1_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()),
+        "extra_critical_points": ", ".join(f"h = {h:g}: {n}" for h, n in ms["extra"].items()),
+        "new_minima": ", ".join(f"h = {h:g}: {n}" for h, n in ms["new_minima"].items()),
+        "data_source": r.net.source,
+    }
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "order_study", "moderate_regime", "crossing",
-           "non_gradient_part", "norm_bound_study", "double_well", "critical_points_1d", "minima_study",
-           "minima_summary", "zero_set_study"]
+__all__ = [
+    "NOTEBOOK",
+    "Params",
+    "Results",
+    "run",
+    "claims",
+    "facts",
+    "order_study",
+    "moderate_regime",
+    "crossing",
+    "non_gradient_part",
+    "norm_bound_study",
+    "double_well",
+    "critical_points_1d",
+    "minima_study",
+    "minima_summary",
+    "zero_set_study",
+]

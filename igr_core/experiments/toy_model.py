@@ -7,6 +7,7 @@ the valley, divergence, against GD's linear stability edges), Figure A.2 (the EG
 error against mu over training time) and a convergence map beyond the paper. ``claims``
 decides each with :mod:`igr_core.verdicts`. Float64 (the caller enables x64).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,7 +27,6 @@ from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive,
 NOTEBOOK = "04_toy_model"
 RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
-
 
 
 def _pt(point) -> _toy.ToyPoint:
@@ -61,9 +61,14 @@ def distance_to_flows(point, n_steps: int, h: float | None = None) -> pd.DataFra
     ts = np.arange(n_steps + 1) * h
     mod = np.asarray(_toy.accurate_flow_path(th0, p.x, p.y, ts, lam=_toy.igr_lambda(h)))
     org = np.asarray(_toy.accurate_flow_path(th0, p.x, p.y, ts, lam=0.0))
-    return pd.DataFrame({"step": np.arange(n_steps + 1), "t": ts,
-                         "to modified flow": np.linalg.norm(gd - mod, axis=1),
-                         "to original flow": np.linalg.norm(gd - org, axis=1)})
+    return pd.DataFrame(
+        {
+            "step": np.arange(n_steps + 1),
+            "t": ts,
+            "to modified flow": np.linalg.norm(gd - mod, axis=1),
+            "to original flow": np.linalg.norm(gd - org, axis=1),
+        }
+    )
 
 
 def euler_vs_accurate(point, t_end: float, lam: float, n_marks: int = 50) -> float:
@@ -90,8 +95,18 @@ def lr_sweep(theta0, x, y, hs, n_steps: int, divergence_threshold: float = _bea.
         th = np.asarray(run(jnp.asarray(h)))
         div = not np.all(np.isfinite(th))
         e = float(_toy.loss(jnp.asarray(th), x, y)) if not div else np.nan
-        rows.append({"h": h, "a": th[0], "b": th[1], "||theta||": np.linalg.norm(th), "R_IG/E": x**2 * np.sum(th**2),
-                     "E": e, "slope": float(_toy.slope(jnp.asarray(th), x, y)) if not div else np.nan, "diverged": div})
+        rows.append(
+            {
+                "h": h,
+                "a": th[0],
+                "b": th[1],
+                "||theta||": np.linalg.norm(th),
+                "R_IG/E": x**2 * np.sum(th**2),
+                "E": e,
+                "slope": float(_toy.slope(jnp.asarray(th), x, y)) if not div else np.nan,
+                "diverged": div,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -112,13 +127,21 @@ def egr_sweep(theta0, x, y, mus, t_end: float, h_euler: float, test_point=_toy.T
     for mu in np.asarray(mus, dtype=float):
         pts = np.asarray(path(jnp.asarray(mu)))
         for k, th in zip(marks, pts):
-            rows.append({"mu": mu, "t": k * h_euler, "E": float(_toy.loss(jnp.asarray(th), x, y)),
-                         "test error": float(_toy.loss(jnp.asarray(th), xt, yt)), "||theta||": float(np.linalg.norm(th))})
+            rows.append(
+                {
+                    "mu": mu,
+                    "t": k * h_euler,
+                    "E": float(_toy.loss(jnp.asarray(th), x, y)),
+                    "test error": float(_toy.loss(jnp.asarray(th), xt, yt)),
+                    "||theta||": float(np.linalg.norm(th)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: float,
-                    divergence_threshold: float = _bea.DIVERGENCE_NORM) -> pd.DataFrame:
+def convergence_map(
+    lim: float, n_grid: int, hs, x: float, y: float, t_end: float, divergence_threshold: float = _bea.DIVERGENCE_NORM
+) -> pd.DataFrame:
     """Where on the hyperbola GD converges, over a grid of initial points, for several h,
     against the prediction of the modified flow (lambda = h/2) and of the flow of E.
 
@@ -134,7 +157,9 @@ def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: floa
         return _bea.flow(field, th, t_end, rtol=1e-9, atol=1e-12, max_steps=200_000)
 
     flow_all = jax.jit(jax.vmap(flow_end, in_axes=(0, None)))
-    gd_all = jax.jit(jax.vmap(lambda t, h, n: _toy.gd_final(t, x, y, h, n, divergence_threshold), in_axes=(0, None, None)))
+    gd_all = jax.jit(
+        jax.vmap(lambda t, h, n: _toy.gd_final(t, x, y, h, n, divergence_threshold), in_axes=(0, None, None))
+    )
     rows = []
     for h in hs:
         n = int(round(t_end / h))
@@ -143,10 +168,20 @@ def convergence_map(lim: float, n_grid: int, hs, x: float, y: float, t_end: floa
         org = np.asarray(flow_all(starts, jnp.asarray(0.0)))
         lr = lambda p: np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))  # noqa: E731
         with np.errstate(all="ignore"):
-            rows.append(pd.DataFrame({"h": h, "a0": starts[:, 0], "b0": starts[:, 1],
-                                      "GD log|a/b|": lr(gd), "modified log|a/b|": lr(mod),
-                                      "original log|a/b|": lr(org), "GD diverged": ~np.all(np.isfinite(gd), axis=1),
-                                      "GD final E": 0.5 * (y - gd[:, 0] * gd[:, 1] * x) ** 2}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "h": h,
+                        "a0": starts[:, 0],
+                        "b0": starts[:, 1],
+                        "GD log|a/b|": lr(gd),
+                        "modified log|a/b|": lr(mod),
+                        "original log|a/b|": lr(org),
+                        "GD diverged": ~np.all(np.isfinite(gd), axis=1),
+                        "GD final E": 0.5 * (y - gd[:, 0] * gd[:, 1] * x) ** 2,
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -178,13 +213,14 @@ def convergence_summary(cmap: pd.DataFrame, converged_loss: float = 1e-12) -> pd
     modified flow predicts GD's landing point better than the flow of E, and median errors."""
     ok = per_start_errors(cmap, converged_loss)
     ok["modified closer"] = ok["err modified"] < ok["err original"]
-    out = ok.groupby("h").agg(starts=("err modified", "size"), median_err_modified=("err modified", "median"),
-                              median_err_original=("err original", "median"),
-                              modified_closer=("modified closer", "mean"))
+    out = ok.groupby("h").agg(
+        starts=("err modified", "size"),
+        median_err_modified=("err modified", "median"),
+        median_err_original=("err original", "median"),
+        modified_closer=("modified closer", "mean"),
+    )
     out["diverged or unconverged"] = cmap.groupby("h").size() - out["starts"]
     return out
-
-
 
 
 def ricochet_scan(theta0, x, y, hs, n_steps: int, ricochet_steps: int) -> pd.DataFrame:
@@ -233,7 +269,9 @@ class Params(ParamsBase):
             positive(name, getattr(self, name))
         lo, hi, k = self.scan_h_range
         if not (0 < lo < hi and int(k) == k and k >= 3):
-            raise ValueError(f"`scan_h_range` must be [first h > 0, last h > first, count >= 3], got {self.scan_h_range!r}.")
+            raise ValueError(
+                f"`scan_h_range` must be [first h > 0, last h > first, count >= 3], got {self.scan_h_range!r}."
+            )
 
 
 class Results(NamedTuple):
@@ -268,16 +306,24 @@ def onset(hs, flags) -> float:
 
 def run(p: Params) -> Results:
     require_x64()
-    pts = {"I": _toy.TABLE_A1["I"]._replace(theta0=tuple(p.initial_points[0])),
-           "II": _toy.TABLE_A1["II"]._replace(theta0=tuple(p.initial_points[1]))}
+    pts = {
+        "I": _toy.TABLE_A1["I"]._replace(theta0=tuple(p.initial_points[0])),
+        "II": _toy.TABLE_A1["II"]._replace(theta0=tuple(p.initial_points[1])),
+    }
     names = ("I", "II")
     paths = {k: figure1a_paths(pts[k], t) for k, t in zip(names, p.t_end)}
     dist = {k: distance_to_flows(pts[k], n) for k, n in zip(names, p.distance_steps)}
-    closeness = pd.DataFrame({k: {"max distance to modified flow": d["to modified flow"].max(),
-                                  "max distance to original flow": d["to original flow"].max(),
-                                  "final distance to modified flow": d["to modified flow"].iloc[-1],
-                                  "final distance to original flow": d["to original flow"].iloc[-1]}
-                              for k, d in dist.items()})
+    closeness = pd.DataFrame(
+        {
+            k: {
+                "max distance to modified flow": d["to modified flow"].max(),
+                "max distance to original flow": d["to original flow"].max(),
+                "final distance to modified flow": d["to modified flow"].iloc[-1],
+                "final distance to original flow": d["to original flow"].iloc[-1],
+            }
+            for k, d in dist.items()
+        }
+    )
     euler_gap = {k: euler_vs_accurate(pts[k], t, _toy.igr_lambda(pts[k].h_M)) for k, t in zip(names, p.t_end)}
     P1 = pts["I"]
     sweep = lr_sweep(P1.theta0, P1.x, P1.y, p.fig1b_hs, p.fig1b_steps)
@@ -285,21 +331,44 @@ def run(p: Params) -> Results:
     scan = ricochet_scan(P1.theta0, P1.x, P1.y, np.linspace(lo, hi, int(k)), p.fig1b_steps, p.ricochet_steps)
     ricochet = np.asarray(_toy.gd_path(np.array(P1.theta0), P1.x, P1.y, P1.h_L, p.ricochet_steps))
     landing = _toy.flow_landing_point(P1.theta0, P1.x, P1.y)
-    edges = {"edge at theta_0": _toy.stability_edge(P1.theta0, P1.x, P1.y),
-             "edge at the flow's minimum": _toy.stability_edge(landing, P1.x, P1.y),
-             "ricochet onset": onset(scan["h"], scan["valley crossings"] > 0),
-             "divergence onset": onset(scan["h"], scan["diverged"]),
-             "flow landing point": landing.tolist()}
+    edges = {
+        "edge at theta_0": _toy.stability_edge(P1.theta0, P1.x, P1.y),
+        "edge at the flow's minimum": _toy.stability_edge(landing, P1.x, P1.y),
+        "ricochet onset": onset(scan["h"], scan["valley crossings"] > 0),
+        "divergence onset": onset(scan["h"], scan["diverged"]),
+        "flow landing point": landing.tolist(),
+    }
     egr = egr_sweep(P1.theta0, P1.x, P1.y, p.mus, p.egr_t_end, p.egr_h_euler, test_point=tuple(p.test_point))
     prof = []
     for t, grp in egr.groupby("t"):
         v = V.trend(grp["mu"], grp["test error"], -1, x_name="mu", y_name="test error")
-        prof.append({"t": t, "rho": v.value, "verdict at t": v.outcome,
-                     "relative spread": float(np.ptp(grp["test error"]) / abs(grp["test error"].mean()))})
+        prof.append(
+            {
+                "t": t,
+                "rho": v.value,
+                "verdict at t": v.outcome,
+                "relative spread": float(np.ptp(grp["test error"]) / abs(grp["test error"].mean())),
+            }
+        )
     norms, dists = endpoints({"I": paths["I"], "II": paths["II"]}, P1.x, P1.y)
     cmap = convergence_map(p.map_lim, p.map_grid, p.map_hs, P1.x, P1.y, p.map_t_end)
-    return Results(p, pts, paths, closeness, euler_gap, sweep, scan, ricochet, edges, egr, pd.DataFrame(prof),
-                   norms, dists, cmap, convergence_summary(cmap))
+    return Results(
+        p,
+        pts,
+        paths,
+        closeness,
+        euler_gap,
+        sweep,
+        scan,
+        ricochet,
+        edges,
+        egr,
+        pd.DataFrame(prof),
+        norms,
+        dists,
+        cmap,
+        convergence_summary(cmap),
+    )
 
 
 def mid_training_time(egr: pd.DataFrame) -> float:
@@ -313,56 +382,109 @@ def mid_training_time(egr: pd.DataFrame) -> float:
 
 def claims(r: Results) -> list[Claim]:
     c = r.closeness
-    ratios = [c.loc[f"{w} distance to modified flow", k] / c.loc[f"{w} distance to original flow", k]
-              for k in ("I", "II") for w in ("max", "final")]
+    ratios = [
+        c.loc[f"{w} distance to modified flow", k] / c.loc[f"{w} distance to original flow", k]
+        for k in ("I", "II")
+        for w in ("max", "final")
+    ]
     ok = r.sweep[~r.sweep["diverged"]]
     mn = float(np.linalg.norm(_toy.min_norm_minimum(r.points["I"].x, r.points["I"].y)))
     egr_key, gds_key = "EGR flow", "GD, h_S"
     final_t = r.egr["t"].max()
     prof = r.egr_profile[np.isfinite(r.egr_profile["rho"])]
     neg, pos = prof[prof["rho"] < 0], prof[prof["rho"] > 0]
-    note_a2 = (f"rho(mu, test error) < 0 up to t = {neg['t'].max():.2g} (min {neg['rho'].min():+.2f}), "
-               f"> 0 from t = {pos['t'].min():.2g} on" if len(neg) and len(pos) else "no sign change of rho over time")
-    map_parts = [V.compare(g["err modified"], g["err original"], -1, paired=True, what="|log(a/b)| error, modified - E")
-                 for _, g in per_start_errors(r.cmap).groupby("h")]
+    note_a2 = (
+        f"rho(mu, test error) < 0 up to t = {neg['t'].max():.2g} (min {neg['rho'].min():+.2f}), "
+        f"> 0 from t = {pos['t'].min():.2g} on"
+        if len(neg) and len(pos)
+        else "no sign change of rho over time"
+    )
+    map_parts = [
+        V.compare(g["err modified"], g["err original"], -1, paired=True, what="|log(a/b)| error, modified - E")
+        for _, g in per_start_errors(r.cmap).groupby("h")
+    ]
     P1 = r.points["I"]
     crossings = _toy.residual_sign_changes(r.ricochet, P1.x, P1.y)
     end_loss = float(_toy.loss(jnp.asarray(r.ricochet[-1]), P1.x, P1.y))
     t_mid = mid_training_time(r.egr)
     mid = r.egr[np.isclose(r.egr["t"], t_mid)]
     return [
-        Claim("GD at h_M is closer to the modified flow (lambda = h_M/2) than to the flow of E", "Section 5, Fig. 1a",
-              V.bound(ratios, 1.0, what="distance ratio modified / original (max and final, points I and II)"),
-              "flows integrated with Dopri8, matched at t = n h"),
-        Claim("R_IG/E and ||theta|| after convergence decrease with the learning rate (flatter, smaller-norm "
-              "minima)", "Predictions 2.1-2.2, Fig. 1b",
-              V.trend(ok["h"], ok["||theta||"], -1, x_name="h", y_name="||theta||"),
-              "one fact in this model, not two: R_IG/E = x^2 ||theta||^2, so both trends have the same ranks"),
-        Claim(f"At the large learning rate h_L = {P1.h_L:g}, GD ricochets across the valley of minima, then converges",
-              "Fig. A.1, App. A.4",
-              V.combine([V.sign([crossings - 0.5], +1, scale=1.0, what="valley crossings - 1/2"),
-                         V.bound([end_loss], 1e-8, what="E at the last step")], ["ricochets", "converges"]),
-              f"{crossings} valley crossings in {r.params.ricochet_steps} steps from point I; E at the end {end_loss:.1e}"),
-        Claim("Large learning rates ricochet across the valley of minima; the onset is GD's linear stability "
-              "edge 2/lambda_max at the start", "Fig. A.1, App. A.4",
-              V.agreement(r.edges["ricochet onset"], r.edges["edge at theta_0"], what="first h that crosses the valley",
-                          n=len(r.scan), why_missing="no valley crossing (or one at every h) in the scan"),
-              f"scan of {len(r.scan)} h, first {r.params.ricochet_steps} steps", kind=V.HYPOTHESIS),
-        Claim("(beyond the paper) GD diverges where linear stability at the minimum the flow reaches predicts",
-              "Fig. A.1, App. A.4",
-              V.agreement(r.edges["divergence onset"], r.edges["edge at the flow's minimum"],
-                          what="first diverging h", n=len(r.scan),
-                          why_missing="no divergence (or divergence at every h) in the scan"), kind=V.HYPOTHESIS),
-        Claim("EGR with large mu reaches close to the min-norm minimum a = b = sqrt(y/x)", "Section 5, Fig. 1a",
-              V.combine([V.toward(r.norms.loc[egr_key, k], r.norms.loc[gds_key, k], mn, what=f"||theta|| EGR ({k})")
-                         for k in ("I", "II")], ["point I", "point II"]),
-              "reference: GD at h_S; target: the min-norm minimum's norm"),
-        Claim("Test error at (0.5, 0.6) decreases with mu during training", "Prediction 2.3, Fig. A.2",
-              V.trend(mid["mu"], mid["test error"], -1, x_name="mu", y_name="test error"),
-              f"at mid-training, t = {t_mid:.2g} (half of GD's loss decrease); {note_a2}; at convergence (t = "
-              f"{final_t:g}) every minimum predicts a b x_t = 0.3, so no dependence on mu can remain (errata)"),
-        Claim("(beyond the paper) The modified flow predicts where GD lands on the hyperbola",
-              "Theorem 3.1 applied globally", V.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index]), kind=V.HYPOTHESIS),
+        Claim(
+            "GD at h_M is closer to the modified flow (lambda = h_M/2) than to the flow of E",
+            "Section 5, Fig. 1a",
+            V.bound(ratios, 1.0, what="distance ratio modified / original (max and final, points I and II)"),
+            "flows integrated with Dopri8, matched at t = n h",
+        ),
+        Claim(
+            "R_IG/E and ||theta|| after convergence decrease with the learning rate (flatter, smaller-norm minima)",
+            "Predictions 2.1-2.2, Fig. 1b",
+            V.trend(ok["h"], ok["||theta||"], -1, x_name="h", y_name="||theta||"),
+            "one fact in this model, not two: R_IG/E = x^2 ||theta||^2, so both trends have the same ranks",
+        ),
+        Claim(
+            f"At the large learning rate h_L = {P1.h_L:g}, GD ricochets across the valley of minima, then converges",
+            "Fig. A.1, App. A.4",
+            V.combine(
+                [
+                    V.sign([crossings - 0.5], +1, scale=1.0, what="valley crossings - 1/2"),
+                    V.bound([end_loss], 1e-8, what="E at the last step"),
+                ],
+                ["ricochets", "converges"],
+            ),
+            f"{crossings} valley crossings in {r.params.ricochet_steps} steps from point I; "
+            f"E at the end {end_loss:.1e}",
+        ),
+        Claim(
+            "Large learning rates ricochet across the valley of minima; the onset is GD's linear stability "
+            "edge 2/lambda_max at the start",
+            "Fig. A.1, App. A.4",
+            V.agreement(
+                r.edges["ricochet onset"],
+                r.edges["edge at theta_0"],
+                what="first h that crosses the valley",
+                n=len(r.scan),
+                why_missing="no valley crossing (or one at every h) in the scan",
+            ),
+            f"scan of {len(r.scan)} h, first {r.params.ricochet_steps} steps",
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "(beyond the paper) GD diverges where linear stability at the minimum the flow reaches predicts",
+            "Fig. A.1, App. A.4",
+            V.agreement(
+                r.edges["divergence onset"],
+                r.edges["edge at the flow's minimum"],
+                what="first diverging h",
+                n=len(r.scan),
+                why_missing="no divergence (or divergence at every h) in the scan",
+            ),
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "EGR with large mu reaches close to the min-norm minimum a = b = sqrt(y/x)",
+            "Section 5, Fig. 1a",
+            V.combine(
+                [
+                    V.toward(r.norms.loc[egr_key, k], r.norms.loc[gds_key, k], mn, what=f"||theta|| EGR ({k})")
+                    for k in ("I", "II")
+                ],
+                ["point I", "point II"],
+            ),
+            "reference: GD at h_S; target: the min-norm minimum's norm",
+        ),
+        Claim(
+            "Test error at (0.5, 0.6) decreases with mu during training",
+            "Prediction 2.3, Fig. A.2",
+            V.trend(mid["mu"], mid["test error"], -1, x_name="mu", y_name="test error"),
+            f"at mid-training, t = {t_mid:.2g} (half of GD's loss decrease); {note_a2}; at convergence (t = "
+            f"{final_t:g}) every minimum predicts a b x_t = 0.3, so no dependence on mu can remain (errata)",
+        ),
+        Claim(
+            "(beyond the paper) The modified flow predicts where GD lands on the hyperbola",
+            "Theorem 3.1 applied globally",
+            V.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index]),
+            kind=V.HYPOTHESIS,
+        ),
     ]
 
 
@@ -371,23 +493,46 @@ def facts(r: Results) -> dict:
     prof = r.egr_profile[np.isfinite(r.egr_profile["rho"])]
     neg = prof[prof["rho"] < 0]
     pos = prof[prof["rho"] > 0]
-    return {"ratio_I": float(c.loc["final distance to modified flow", "I"] / c.loc["final distance to original flow", "I"]),
-            "ratio_II": float(c.loc["final distance to modified flow", "II"] / c.loc["final distance to original flow", "II"]),
-            "euler_gap": float(max(r.euler_gap.values())),
-            "ricochet_onset": r.edges["ricochet onset"], "edge_theta0": r.edges["edge at theta_0"],
-            "divergence_onset": r.edges["divergence onset"], "edge_landing": r.edges["edge at the flow's minimum"],
-            "hl_norm": float(np.linalg.norm(r.ricochet[-1])),
-            "egr_norm_I": float(r.norms.loc["EGR flow", "I"]), "egr_dist_I": float(r.dists.loc["EGR flow", "I"]),
-            "egr_norm_II": float(r.norms.loc["EGR flow", "II"]), "egr_dist_II": float(r.dists.loc["EGR flow", "II"]),
-            "min_norm": float(np.linalg.norm(_toy.min_norm_minimum(r.points["I"].x, r.points["I"].y))),
-            "a2_min_rho": float(neg["rho"].min()) if len(neg) else float("nan"),
-            "a2_last_negative_t": float(neg["t"].max()) if len(neg) else float("nan"),
-            "a2_first_positive_t": float(pos["t"].min()) if len(pos) else float("nan"),
-            "a2_final_spread": float(r.egr_profile["relative spread"].iloc[-1]),
-            "a2_final_t": float(r.egr_profile["t"].iloc[-1]),
-            "data_source": "the single training point (x, y) = (1, 0.6) and test point (0.5, 0.6) of Table A.1"}
+    return {
+        "ratio_I": float(c.loc["final distance to modified flow", "I"] / c.loc["final distance to original flow", "I"]),
+        "ratio_II": float(
+            c.loc["final distance to modified flow", "II"] / c.loc["final distance to original flow", "II"]
+        ),
+        "euler_gap": float(max(r.euler_gap.values())),
+        "ricochet_onset": r.edges["ricochet onset"],
+        "edge_theta0": r.edges["edge at theta_0"],
+        "divergence_onset": r.edges["divergence onset"],
+        "edge_landing": r.edges["edge at the flow's minimum"],
+        "hl_norm": float(np.linalg.norm(r.ricochet[-1])),
+        "egr_norm_I": float(r.norms.loc["EGR flow", "I"]),
+        "egr_dist_I": float(r.dists.loc["EGR flow", "I"]),
+        "egr_norm_II": float(r.norms.loc["EGR flow", "II"]),
+        "egr_dist_II": float(r.dists.loc["EGR flow", "II"]),
+        "min_norm": float(np.linalg.norm(_toy.min_norm_minimum(r.points["I"].x, r.points["I"].y))),
+        "a2_min_rho": float(neg["rho"].min()) if len(neg) else float("nan"),
+        "a2_last_negative_t": float(neg["t"].max()) if len(neg) else float("nan"),
+        "a2_first_positive_t": float(pos["t"].min()) if len(pos) else float("nan"),
+        "a2_final_spread": float(r.egr_profile["relative spread"].iloc[-1]),
+        "a2_final_t": float(r.egr_profile["t"].iloc[-1]),
+        "data_source": "the single training point (x, y) = (1, 0.6) and test point (0.5, 0.6) of Table A.1",
+    }
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "figure1a_paths", "distance_to_flows",
-           "euler_vs_accurate", "lr_sweep", "ricochet_scan", "egr_sweep", "convergence_map", "endpoints",
-           "convergence_summary", "onset"]
+__all__ = [
+    "NOTEBOOK",
+    "Params",
+    "Results",
+    "run",
+    "claims",
+    "facts",
+    "figure1a_paths",
+    "distance_to_flows",
+    "euler_vs_accurate",
+    "lr_sweep",
+    "ricochet_scan",
+    "egr_sweep",
+    "convergence_map",
+    "endpoints",
+    "convergence_summary",
+    "onset",
+]
