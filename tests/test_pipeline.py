@@ -62,6 +62,13 @@ def test_toc_lists_executed_notebooks(tiny_book):
     assert book.toc_notebooks(tiny_book) == ["tiny", "broken"]
 
 
+def test_options_anywhere_on_the_command_line(capsys):
+    assert book.main(["execute", "--profile", "papr", "04_toy_model"]) == 1
+    assert book.main(["execute", "04_toy_model", "--profile", "papr"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("`profile` must be one of") == 2 and "unrecognized arguments" not in err
+
+
 def test_parameters_parsed_from_tagged_cell(tiny_book):
     nb = book.read_notebook(tiny_book / "notebooks" / "tiny.md")
     assert book.notebook_parameters(nb) == {"profile": "smoke", "hs": [0.1, 0.2], "n": 3}
@@ -137,7 +144,9 @@ def test_bad_parameters_fail_before_executing(tiny_book, override, message):
 
 
 def test_unknown_profile(tiny_book):
-    with pytest.raises(book.ParameterError, match="unknown profile 'gpu'; allowed: smoke"):
+    with pytest.raises(
+        book.ParameterError, match=r"`profile` must be one of \('smoke', 'standin', 'paper'\), got 'gpu'"
+    ):
         book.execute(["tiny"], "gpu", root=tiny_book, log=lambda *_: None)
 
 
@@ -147,10 +156,48 @@ def test_cli_rejects_unknown_notebook(capsys):
 
 
 def test_real_profiles_validate_against_real_notebooks():
-    """Every parameter in profiles/*.yml exists in its notebook with the right type."""
-    for profile in ("smoke", "paper"):
+    """Every parameter in igr_core/profiles/*.yml is a field of its chapter's Params, with the
+    right type and an allowed value."""
+    for profile in ("smoke", "standin", "paper"):
         jobs = book.plan(book.toc_notebooks(), profile, {})
         assert {j[0] for j in jobs} == set(book.toc_notebooks())
+
+
+CHAPTERS = sorted(set(book.toc_notebooks()) & set(__import__("igr_core.experiments").experiments.BY_NOTEBOOK))
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_a_chapter_declares_only_its_profile_and_hides_it(name):
+    """One home for defaults: a chapter's parameters cell names the profile only (the values are
+    the Params defaults and the profile's), and it is hidden: the page shows the table of the
+    values that ran instead."""
+    nb = book.read_notebook(book.source_of(name))
+    assert book.notebook_parameters(nb) == {"profile": "smoke"}
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "remove-cell" in cell.metadata["tags"]
+    assert "chapter.compute(" in "".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("profile", ["smoke", "standin", "paper"])
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_notebook_runs_what_the_pipeline_validated(name, profile):
+    """The Params a notebook builds from what papermill injects (the profile and an override)
+    equal the values the pipeline validated before starting its kernel, and the page's table
+    shows every overridden value as an override."""
+    from igr_core.book.chapter import parameters_table
+
+    module = book.chapter_module(name)
+    override = {"seeds": [7]} if "seeds" in module.Params.names() else {}
+    ((_, _, _, injected, effective, prof),) = book.plan([name], profile, override)
+    namespace = {"profile": "smoke", **injected}  # the parameters cell, then papermill's cell
+    p = module.Params.from_namespace(namespace)
+    assert p.as_dict() == effective and prof == profile
+    table = parameters_table(p).set_index("parameter")
+    if override:
+        assert table.loc["seeds", "value"] == "`[7]`" and table.loc["seeds", "set by"] == "override"
+    for k, v in module.Params.resolve(name, profile).changed().items():
+        if k not in override and k != "profile":
+            assert table.loc[k, "set by"] == f"profile `{profile}`", k
 
 
 def test_no_notebook_or_config_allows_errors():

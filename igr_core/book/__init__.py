@@ -28,6 +28,8 @@ import yaml
 
 from igr_core.experiments._params import ParameterError, check_profile
 
+LARGEST = "largest"  # the published book: each chapter at the largest profile its results are stored at
+
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTED = Path("book") / "executed"
 SOURCE_DIRS = (Path("notebooks"), Path("book"))  # chapters first, then gathering pages
@@ -105,27 +107,35 @@ def chapter_module(name: str):
     return importlib.import_module(BY_NOTEBOOK[name]) if name in BY_NOTEBOOK else None
 
 
-def effective_parameters(name: str, profile: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The values a notebook runs with: its ``Params`` built by the one validation path
-    (:func:`igr_core.experiments._params.resolve`: defaults <- profile <- overrides; names,
-    types, values), before any kernel starts. A page that gathers results takes only
-    ``profile``."""
+def effective_parameters(
+    name: str, profile: str, overrides: dict[str, Any] | None = None, root: Path = ROOT, nb=None
+) -> dict[str, Any]:
+    """The values a notebook runs with, validated before any kernel starts. A chapter: its
+    ``Params`` built by the one validation path (:func:`igr_core.experiments._params.resolve`:
+    defaults <- profile <- overrides; names, types, values). Any other page: the literal
+    defaults of its own ``parameters`` cell (its only declaration; the book's gathering pages
+    declare only ``profile``), the profile's values for it, then the overrides."""
+    from igr_core.experiments._params import ParamsBase, profile_values
+
     module = chapter_module(name)
-    if module is None:
-        if profile != LARGEST:
-            check_profile(profile)
-        if overrides:
-            raise ParameterError(f"notebook {name!r}: unknown parameter {sorted(overrides)[0]!r}; allowed: profile")
-        return {"profile": profile}
-    return module.Params.resolve(name, profile, overrides).as_dict()
+    if module is not None:
+        return module.Params.resolve(name, profile, overrides).as_dict()
+    if profile != LARGEST:
+        check_profile(profile)
+    defaults = notebook_parameters(nb if nb is not None else read_notebook(source_of(name, root)))
+    local = root / "profiles" / f"{profile}.yml"  # a book of its own (tests build one)
+    if local.exists():
+        values = ((yaml.safe_load(local.read_text()) or {}).get("notebooks") or {}).get(name) or {}
+    else:
+        values = profile_values(profile, name) if profile != LARGEST else {}
+    given = {**values, **(overrides or {})}
+    ParamsBase.check_against(defaults, given, f"notebook {name!r}: ")
+    return {**defaults, **given, "profile": profile}
 
 
 def resolve(arg: str) -> str:
     """Notebook name from a name or a path."""
     return Path(arg).stem
-
-
-LARGEST = "largest"  # the published book: each chapter at the largest profile its results are stored at
 
 
 def page_profile(name: str, profile: str, root: Path = ROOT) -> str:
@@ -151,8 +161,10 @@ def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path =
         src = source_of(name, root)
         nb = read_notebook(src)
         prof = page_profile(name, profile, root)
-        effective = effective_parameters(name, prof, overrides)
-        jobs.append((name, src, nb, {"profile": prof, **overrides}, effective, prof))
+        effective = effective_parameters(name, prof, overrides, root, nb)
+        # a chapter resolves its profile itself; another page gets every value it runs with
+        injected = {"profile": prof, **overrides} if chapter_module(name) is not None else effective
+        jobs.append((name, src, nb, injected, effective, prof))
     return jobs
 
 

@@ -85,7 +85,11 @@ class ParamsBase:
     @classmethod
     def check(cls, values: Mapping[str, Any], where: str = "") -> None:
         """Names and types of ``values`` against the defaults; raises :class:`ParameterError`."""
-        defaults = cls.defaults()
+        ParamsBase.check_against(cls.defaults(), values, where)
+
+    @staticmethod
+    def check_against(defaults: Mapping[str, Any], values: Mapping[str, Any], where: str = "") -> None:
+        """Names and types of ``values`` against ``defaults`` (name -> default value)."""
         for name, value in values.items():
             if name not in defaults:
                 raise ParameterError(f"{where}unknown parameter {name!r}; allowed: {', '.join(sorted(defaults))}")
@@ -162,9 +166,12 @@ def resolve(cls, notebook: str, profile: str, overrides: Mapping[str, Any] | Non
     not fields of ``cls`` are ignored only when ``overrides`` is a notebook's namespace, see
     :func:`from_namespace`). Raises :class:`ParameterError` naming the parameter."""
     where = f"notebook {notebook!r}: "
+    given = dict(overrides or {})
+    if "profile" in given:  # `-p profile NAME` (plain papermill) names the profile like --profile does
+        profile = given.pop("profile")
+    check_profile(profile)
     values = profile_values(profile, notebook)
     cls.check(values, where + f"profile {profile!r}: ")
-    given = dict(overrides or {})
     cls.check(given, where)
     try:
         return cls.from_mapping({**values, **given, "profile": check_profile(profile)})
