@@ -195,7 +195,7 @@ def test_the_notebook_runs_what_the_pipeline_validated(name, profile):
     table = parameters_table(p).set_index("parameter")
     if override:
         assert table.loc["seeds", "value"] == "`[7]`" and table.loc["seeds", "set by"] == "override"
-    for k, v in module.Params.resolve(name, profile).changed().items():
+    for k in module.Params.resolve(name, profile).changed():
         if k not in override and k != "profile":
             assert table.loc[k, "set by"] == f"profile `{profile}`", k
 
