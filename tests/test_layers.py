@@ -95,3 +95,21 @@ def test_facades_export_exactly_the_implementation_lists():
         expected = [x for m in srcs for x in importlib.import_module(m).__all__]
         assert list(facade.__all__) == expected, f.stem
         assert all(hasattr(facade, x) for x in facade.__all__), f.stem
+
+
+@pytest.mark.parametrize("profile", ["smoke", "standin", "paper"])
+def test_every_departure_from_a_stated_paper_value_is_declared(profile):
+    from igr_core.experiments import BY_NOTEBOOK, departures
+
+    for chapter in departures.PAPER_VALUES:
+        module = importlib.import_module(BY_NOTEBOOK[chapter])
+        assert departures.undeclared(chapter, module.Params.resolve(chapter, profile)) == [], (chapter, profile)
+
+
+def test_an_undeclared_departure_is_caught():
+    import dataclasses
+
+    from igr_core.experiments import departures, mnist
+
+    p = dataclasses.replace(mnist.Params.resolve("05_mnist", "paper"), noise_width=100, widths=(100, 400))
+    assert departures.undeclared("05_mnist", p) == ["noise_width"]

@@ -21,10 +21,28 @@ from igr_core.book import display, ledger
 from igr_core.experiments._params import PROFILE_DESCRIPTIONS, profile_values, require_x64
 
 
+class FigureTag(str):
+    """The profile's name, carrying where the page's results are stored (``source``), so that
+    every figure drawn with it names its data (:func:`igr_core.book.plotting.label`)."""
+
+    source: str = ""
+
+    def __new__(cls, profile: str, source: str = ""):
+        tag = super().__new__(cls, profile)
+        tag.source = source
+        return tag
+
+
 class Chapter(NamedTuple):
     params: Any  # the chapter's Params
     results: Any  # its Results, as stored
     stored: _store.Stored
+
+    @property
+    def tag(self) -> FigureTag:
+        """The profile name for figure titles, with the stored result the figures plot."""
+        rel = "/".join(self.stored.path.parts[-4:])
+        return FigureTag(self.params.profile, f"{rel} (tables in the page's results zip)")
 
 
 def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
@@ -88,9 +106,17 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
         lines.append(f"\nTraining grid trained on: {trained}.")
     lines.append("```")
     display.show_markdown("\n".join(lines))
+    from igr_core.experiments import departures
+
+    mine = departures.for_chapter(type(p).notebook())
+    if mine:
+        display.show_markdown(
+            "```{admonition} Choices and departures from the paper (all of them: [Departures](departures))\n"
+            ":class: dropdown\n\n" + display.departures_markdown(mine) + "\n```"
+        )
     table = display.table_markdown(parameters_table(p))
     display.show_markdown(f"```{{admonition}} Parameters of this run (profile `{p.profile}`: "
                           f"{PROFILE_DESCRIPTIONS[p.profile]})\n:class: dropdown\n\n{table}\n```")
 
 
-__all__ = ["Chapter", "compute", "parameters_table", "where_from", "banner"]
+__all__ = ["FigureTag", "Chapter", "compute", "parameters_table", "where_from", "banner"]

@@ -140,6 +140,19 @@ def verdict_summary(claims: pd.DataFrame):
     return fig
 
 
+def departures_markdown(rows) -> str:
+    """The departures table (chapter, what, the paper, this companion, why)."""
+    df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, "this companion": d.ours,
+                        "why": d.reason} for d in rows])
+    return table_markdown(df)
+
+
+def paper_values_markdown(values: dict) -> str:
+    rows = [{"chapter": c, "parameter": k, "the paper's value": str(plain(v))} for c, d in values.items()
+            for k, v in d.items()]
+    return table_markdown(pd.DataFrame(rows))
+
+
 def progress(line: str) -> None:
     """A progress line for the terminal that runs the pipeline: written to the kernel
     process's own stderr (inherited from papermill's terminal), so it never enters the page."""
@@ -165,4 +178,5 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
            "number_or", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
-           "changed_verdicts", "verdict_summary"]
+           "changed_verdicts", "verdict_summary", "departures_markdown",
+           "paper_values_markdown"]
