@@ -75,4 +75,4 @@ def test_one_repository_url_drives_buttons_citation_and_install_cells():
     for page in pages:
         text = page.read_text()
         assert f"git+{url}" in text and ":tags: [remove-cell]" in text, page
-        assert text.index('find_spec("igr_core")') < text.index(":tags: [parameters]"), page
+        assert text.index('find_spec("igr_core")') < text.index(":tags: [parameters"), page
