@@ -77,6 +77,26 @@ VERDICT_MARKS = {"reproduced": "✅", "partly reproduced": "🟨", "not reproduc
                  "erratum confirmed": "📝", "-": ""}
 
 
+def frame(obj, digits: int = 4):
+    """A result table for reading: floats to ``digits`` significant digits, no numeric index
+    (a meaningful index becomes columns), column labels flattened. Other objects pass through.
+    The full-precision tables are in the page's results zip."""
+    if isinstance(obj, pd.Series):
+        obj = obj.to_frame(obj.name if obj.name is not None else "value")
+    if not isinstance(obj, pd.DataFrame):
+        return obj
+    df = obj if isinstance(obj.index, pd.RangeIndex) else obj.reset_index()
+    df = df.copy()
+    df.columns = [" ".join(str(x) for x in c).strip() if isinstance(c, tuple) else str(c) for c in df.columns]
+    df = df.loc[:, ~pd.Index(df.columns).duplicated()]
+
+    def fmt(v):
+        return "" if pd.isna(v) else f"{v:.{digits}g}"
+
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    return df.style.hide(axis="index").format({c: fmt for c in floats})
+
+
 def verdict_badge(verdict: str) -> str:
     """A verdict with a colour mark in front; the words stay, for screen readers and search."""
     mark = VERDICT_MARKS.get(verdict, "")
@@ -177,6 +197,6 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
 
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "number_or", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
+           "number_or", "frame", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
            "changed_verdicts", "verdict_summary", "departures_markdown",
            "paper_values_markdown"]
