@@ -26,10 +26,11 @@ class FigureTag(str):
     every figure drawn with it names its data (:func:`igr_core.book.plotting.label`)."""
 
     source: str = ""
+    zip_name: str = ""
 
-    def __new__(cls, profile: str, source: str = ""):
+    def __new__(cls, profile: str, source: str = "", zip_name: str = ""):
         tag = super().__new__(cls, profile)
-        tag.source = source
+        tag.source, tag.zip_name = source, zip_name
         return tag
 
 
@@ -42,7 +43,7 @@ class Chapter(NamedTuple):
     def tag(self) -> FigureTag:
         """The profile name for figure titles, with the stored result the figures plot."""
         rel = "/".join(self.stored.path.parts[-4:])
-        return FigureTag(self.params.profile, f"{rel} (tables in the page's results zip)")
+        return FigureTag(self.params.profile, rel, f"{type(self.params).notebook()}_results.zip")
 
 
 def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:

@@ -70,7 +70,14 @@ const text = document.body.innerText;
 const clone = document.body.cloneNode(true);
 clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .cell_input').forEach(n => n.remove());
 const tex = (clone.innerText.match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsilon|lambda|sum|alpha|widetilde|sqrt)\b)/g) || []);
-return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length,
+const stderr = document.querySelectorAll('.output.stderr, div.cell_output .stderr').length;
+const figures = [...document.querySelectorAll('div.cell_output img')].length;
+const drawn = (text.match(/Drawn by igr_core\.book\.plotting\./g) || []).length;
+let verdictRight = null;
+const head = [...document.querySelectorAll('th')].find(th => th.textContent.trim() === 'paper');
+if (head) { verdictRight = head.getBoundingClientRect().right; }
+return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length, stderr, figures, drawn, verdictRight,
+        width: window.innerWidth,
         nmjx: document.querySelectorAll('mjx-container').length,
         tex: tex.slice(0, 5), traceback: text.includes('Traceback (most recent call last)'), mathjax: typeof MathJax !== 'undefined'};
 """
@@ -111,6 +118,21 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
             problems += [f"{page}: error output {e!r}" for e in info["errors"]]
             if info["traceback"]:
                 problems.append(f"{page}: a traceback is shown")
+            if info["stderr"]:
+                problems.append(f"{page}: {info['stderr']} stderr block(s) on the page")
+            if "executed/" in page and info["figures"] > info["drawn"]:
+                problems.append(f"{page}: {info['figures']} figures but {info['drawn']} provenance lines")
+            if page.endswith("executed/claims.html") and (
+                info["verdictRight"] is None or info["verdictRight"] > info["width"]
+            ):
+                problems.append(f"{page}: the ledger's verdict columns are not in the first screen width")
+            if page.endswith("executed/departures.html"):
+                from igr_core.experiments.departures import DEPARTURES
+
+                body = driver.execute_script("return document.body.innerText")
+                problems += [
+                    f"{page}: departure not listed: {d.chapter} / {d.parameter}" for d in DEPARTURES if d.reason not in body
+                ]
             for href in info["links"]:
                 problems += _check_link(html_dir, page, href)
             if screenshots:

@@ -157,6 +157,8 @@ def verdict_summary(claims: pd.DataFrame):
     fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
     fig.tight_layout()
     plt.show()
+    show_markdown("<small>Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's "
+                  "stored results at its largest scale, verdicts recomputed by `igr_core.verdicts`).</small>")
     return fig
 
 

@@ -21,19 +21,22 @@ def style() -> None:
 
 
 def label(fig, title: str, profile: str) -> None:
-    """Title a figure with what it is and which profile produced it; when ``profile`` carries
-    where its data are stored (a :class:`igr_core.book.chapter.FigureTag`), a footer names the
-    function that drew the figure and the stored result it plots."""
+    """Title a figure with what it is and which profile produced it. When ``profile`` carries
+    where its data are stored (a :class:`igr_core.book.chapter.FigureTag`), the figure is shown
+    at once with a provenance line under it: the function that drew it, the stored result it
+    plots and the page's tables for download."""
     import sys
 
     fig.suptitle(f"{title}  [{profile} profile]", fontsize="medium")
     fig.tight_layout()
     source = getattr(profile, "source", None)
     if source:
+        from IPython.display import Markdown, display
+
         caller = sys._getframe(1).f_code.co_name
-        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.16))
-        fig.text(0.005, 0.005, f"drawn by igr_core.book.plotting.{caller} from {source}", fontsize=7, color="0.35",
-                 ha="left", va="bottom")
+        plt.show()
+        display(Markdown(f"<small>Drawn by `igr_core.book.plotting.{caller}` from `{source}`; "
+                         f"the tables: {{download}}`{profile.zip_name} <{profile.zip_name}>`.</small>"))
 
 
 def order_plot(errors: pd.DataFrame, fits: pd.DataFrame, title: str, profile: str):
