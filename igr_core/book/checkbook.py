@@ -72,7 +72,7 @@ clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .ce
 const tex = (clone.innerText.match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsilon|lambda|sum|alpha|widetilde|sqrt)\b)/g) || []);
 const stderr = document.querySelectorAll('.output.stderr, div.cell_output .stderr').length;
 const figures = [...document.querySelectorAll('div.cell_output img')].length;
-const drawn = (text.match(/Drawn by igr_core\.book\.plotting\./g) || []).length;
+const drawn = (text.match(/Drawn by igr_core\.book\./g) || []).length;
 let verdictRight = null;
 const head = [...document.querySelectorAll('th')].find(th => th.textContent.trim() === 'paper');
 if (head) { verdictRight = head.getBoundingClientRect().right; }
