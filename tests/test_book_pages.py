@@ -1,6 +1,7 @@
 """The executed pages of the published book (committed under book/executed/): clean of stderr,
 showing the values that ran and no defaults cell, and complete (every page of the table of
 contents is there, so a plain `jupyter-book build .` on a fresh clone builds the whole book)."""
+
 import json
 
 import nbformat
