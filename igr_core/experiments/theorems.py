@@ -83,6 +83,7 @@ class Results(NamedTuple):
     zero_set: dict  # Proposition A.10 on the two-parameter model
     asymmetry: pd.DataFrame  # problem, correction, ||A||_F / ||J||_F
     remark32: pd.DataFrame  # per problem: R, M along the trajectory, h_cross, implied C = h_cross M / R
+    trapping: pd.DataFrame  # Remark 3.4: GD from the local minimum's basin of the double well, per h and start
     moderate_toy: pd.DataFrame  # the moderate-regime scan on the two-parameter model
 
 
@@ -238,6 +239,50 @@ def minima_study(hs: Sequence[float], c: float = 0.3, lo: float = -2.0, hi: floa
     return pd.DataFrame(rows)
 
 
+TRAP_FRACTIONS = (0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95, 1.1, 1.3, 1.6)  # h / the start's stability edge
+
+
+def trapping_study(c: float = 0.3, n_starts: int = 9, n_steps: int = 2000, fractions=TRAP_FRACTIONS) -> pd.DataFrame:
+    """Remark 3.4 along trajectories: gradient descent started across the basin of the double
+    well's local (non-global) minimum, at step sizes that are fractions of each start's
+    stability edge 2 / max E'' over the segment between the start and the minimum (the curvature
+    the trajectory meets): where each run ends (its basin), and where the modified flow of
+    E + (h/4)|E'|^2 from the same start ends. One compilation for the whole grid."""
+    crit = critical_points_1d(double_well, -2.0, 2.0, 20001, c)
+    minima = crit[crit["kind"] == "minimum"].sort_values("value")
+    local = float(minima["theta"].iloc[-1])
+    barrier = float(crit[crit["kind"] == "maximum"]["theta"].iloc[0])
+    side = np.sign(local - barrier)
+    width = abs(local - barrier)
+    starts = barrier + side * width * np.linspace(0.1, 1.9, n_starts)
+    curv = jax.vmap(lambda t: jax.hessian(double_well)(jnp.array([t]), c)[0, 0])
+    edges = np.array([2.0 / float(jnp.max(curv(jnp.linspace(min(t0, local), max(t0, local), 201)))) for t0 in starts])
+    fr, st = np.meshgrid(np.asarray(fractions, float), np.arange(n_starts), indexing="ij")
+    hs = jnp.asarray(fr.ravel() * edges[st.ravel()])
+    t0s = jnp.asarray(starts[st.ravel()])
+
+    @jax.jit
+    @jax.vmap
+    def ends(h, t0):
+        gd = _bea.gd_final(double_well, t0[None], h, n_steps, c)[0]
+        fl = _bea.flow(_bea.modified_vector_field(double_well, h, 1), t0[None], n_steps * h, c)[0]
+        return gd, fl
+
+    gd_end, flow_end = (np.asarray(v) for v in ends(hs, t0s))
+    stays = np.isfinite(gd_end) & (np.sign(gd_end - barrier) == side)
+    return pd.DataFrame(
+        {
+            "h / edge": fr.ravel(),
+            "h": np.asarray(hs),
+            "start": np.asarray(t0s),
+            "end": gd_end,
+            "stays in the local basin": stays,
+            "modified flow stays": np.sign(flow_end - barrier) == side,
+            "diverged": ~np.isfinite(gd_end) | (np.abs(gd_end) > 1e3),
+        }
+    )
+
+
 def minima_summary(crit: pd.DataFrame, tol: float = 1e-6) -> dict:
     """Proposition A.10 read off :func:`minima_study`: for each critical point of E, the
     distance to the nearest critical point of E~ (largest over h: ``max_distance``); the
@@ -345,6 +390,16 @@ def _orders(fits: pd.DataFrame, labels=None) -> V.Verdict:
         )
         names.append(f"order {k}")
     return V.combine(parts, names)
+
+
+def _trapped(t: pd.DataFrame) -> V.Verdict:
+    below = t[t["h / edge"] < 1.0]
+    escapes = int((~below["stays in the local basin"]).sum())
+    flow_escapes = int((~below["modified flow stays"]).sum())
+    v = V.bound([escapes + flow_escapes], 0.0, what="runs below the edge that leave the local basin (GD + flow)")
+    above = t[t["h / edge"] >= 1.0]
+    note = f"; above the edge {int((~above['stays in the local basin']).sum())} of {len(above)} GD runs leave"
+    return v._replace(measured=v.measured + note)
 
 
 def _remark32(t: pd.DataFrame) -> V.Verdict:
