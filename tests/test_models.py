@@ -67,3 +67,32 @@ def test_dropout_mlp_is_unbiased_and_deterministic_without_a_key():
     assert float(jnp.max(jnp.abs(outs[0] - det))) > 0  # a mask changes the output
     with pytest.raises(ValueError, match="`activation` must be one of"):
         models.dropout_mlp([4], 2, "gelu")
+
+
+def test_haiku_under_the_lock_runs_without_deprecations():
+    """dm-haiku 0.0.17 declares jax >= 0.11 only for its optional `jax` extra (not installed
+    here); under the pinned jax 0.10.2 the models build and run with deprecation and future
+    warnings turned into errors."""
+    import warnings
+    from importlib import metadata
+
+    import jax
+    import jax.numpy as jnp
+
+    from igr_core import models
+
+    requires = metadata.requires("dm-haiku") or []
+    assert all("extra ==" in r for r in requires if r.startswith(("jax", "jaxlib"))), requires
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        warnings.simplefilter("error", FutureWarning)
+        jax.config.update("jax_numpy_dtype_promotion", "standard")
+        try:
+            m = models.paper_mlp(16, 10, 2)
+            p = m.init(jax.random.PRNGKey(0), jnp.ones((1, 784)))
+            assert m.apply(p, jnp.ones((2, 784))).shape == (2, 10)
+            r = models.resnet18(10, 0.0625)
+            variables = r.init(jax.random.PRNGKey(0), jnp.ones((1, 28, 28, 1)))
+            assert variables is not None
+        finally:
+            jax.config.update("jax_numpy_dtype_promotion", "strict")
