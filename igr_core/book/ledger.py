@@ -178,8 +178,13 @@ def scales(root: Path | None = None) -> pd.DataFrame:
         part = df[key + ["verdict", "n", "measured"]].rename(
             columns={"verdict": prof, "n": f"{prof}: n", "measured": f"{prof}: measured"})
         out = part if out is None else out.merge(part, on=key, how="outer")
-    order = {n: i for i, n in enumerate(_chapter_modules())}
-    out = out.sort_values("notebook", key=lambda c: c.map(order), kind="stable")
+    chapters = {n: i for i, n in enumerate(_chapter_modules())}
+    seen: dict = {}
+    for df in reversed(frames):  # each chapter's rows in the order its largest scale lists them
+        for n, c in zip(df["notebook"], df["claim"]):
+            seen.setdefault((n, c), len(seen))
+    rank = [(chapters.get(n, 99), seen.get((n, c), 0)) for n, c in zip(out["notebook"], out["claim"])]
+    out = out.iloc[sorted(range(len(out)), key=lambda i: rank[i])]
     for prof in PROFILES:
         out[prof] = out[prof].fillna("-")
         out[f"{prof}: n"] = out[f"{prof}: n"].map(lambda v: "-" if pd.isna(v) else str(int(v)))
