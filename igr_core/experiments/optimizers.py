@@ -841,7 +841,9 @@ def map_claims(r: Results) -> list[Claim]:
                 "Theorem 3.1, Remark 3.2; Ghosh et al. 2023",
                 V.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
                 f"two-parameter model, T = {r.params.map_T:g}; ratio reaches 1 at h = "
-                + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3),
+                + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3)
+                + "; the stability edge as the regime's end is this companion's reading, not the paper's",
+                kind=V.HYPOTHESIS,
             )
         )
     return out
