@@ -25,7 +25,7 @@ from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "04_toy_model"
-RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 
 
@@ -40,9 +40,26 @@ def _pt(point) -> _toy.ToyPoint:
 def figure1a_paths(point, t_end: float) -> dict:
     """The four trajectories of Figure 1a from one Table A.1 column, up to time ``t_end``:
     GD at h_S, GD at h_M, the modified flow (lambda = h_M / 2) and the EGR flow (mu, A.32),
-    flows integrated the paper's way (Euler, step h_Euler). Arrays of shape (n + 1, 2)."""
+    flows integrated the paper's way (Euler, step h_Euler). Arrays of shape (k, 2): every
+    iterate up to ``PATH_POINTS``, else evenly thinned to that many with the first and last kept
+    (point II's paths have millions of steps; the figure and the endpoints need no more)."""
     p = _pt(point)
     th0 = jnp.asarray(p.theta0, dtype=jnp.result_type(float))
+    return {k: thin(v) for k, v in _figure1a_full(p, th0, t_end).items()}
+
+
+PATH_POINTS = 4001
+
+
+def thin(path, n: int = PATH_POINTS) -> np.ndarray:
+    """At most ``n`` points of a path, evenly spaced in index, first and last included."""
+    path = np.asarray(path)
+    if len(path) <= n:
+        return path
+    return path[np.unique(np.linspace(0, len(path) - 1, n).round().astype(int))]
+
+
+def _figure1a_full(p, th0, t_end: float) -> dict:
     return {
         f"GD, h_S = {p.h_S:g}": _toy.gd_path(th0, p.x, p.y, p.h_S, int(round(t_end / p.h_S))),
         f"GD, h_M = {p.h_M:g}": _toy.gd_path(th0, p.x, p.y, p.h_M, int(round(t_end / p.h_M))),
