@@ -56,3 +56,16 @@ def test_a_chapter_page_shows_the_values_that_ran(page):
         if name != "profile":
             shown = repr(value) if len(repr(value)) <= 90 else repr(value)[:87]
             assert shown.replace("'", "\\'")[:40] in text or shown[:40] in text, (page, name)
+
+
+def test_committed_results_and_pages_stay_small():
+    """No committed file of the store or the pages is large (a 6-million-point path once made
+    one 234 MB): the published book must clone quickly."""
+    import subprocess
+
+    files = subprocess.run(
+        ["git", "ls-files", "results", "book/executed"], cwd=book.ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    big = [(f, (book.ROOT / f).stat().st_size) for f in files if (book.ROOT / f).exists()]
+    big = [(f, s) for f, s in big if s > 5_000_000]
+    assert not big, big
