@@ -135,7 +135,8 @@ def moderate_regime(problem: Problem, hs: Sequence[float], T: float) -> pd.DataF
     e1 = _bea.global_errors(problem.loss, problem.theta0, hs, T, 1, *problem.args)
     df = pd.DataFrame({"h": np.asarray(hs, float), "error, flow of E": e0, "error, modified flow": e1})
     df["diverged"] = ~np.isfinite(e0)
-    df["ratio modified / original"] = np.where(df["diverged"], np.nan, e1 / e0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # diverged runs: NaN, marked in `diverged`
+        df["ratio modified / original"] = np.where(df["diverged"], np.nan, e1 / e0)
     return df
 
 
