@@ -257,7 +257,6 @@ COMMITTED = {
         "03_ntk",
         "04_toy_model",
         "05_mnist",
-        "08_estimation",
         "09_optimizers",
     ],
     "standin": ["06_resnet", "07_egr"],
