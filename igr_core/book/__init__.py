@@ -267,6 +267,10 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
     if single_thread:
         os.environ.setdefault("XLA_FLAGS", SINGLE_THREAD_XLA)
     os.environ["IGR_ROOT"] = str(root)
+    logs = root / "_build" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    os.environ["IGR_PROGRESS_LOG"] = str(logs / f"{name}.log")  # progress lines (display.progress), off the page
+    (logs / f"{name}.log").write_text("")
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     out_dir, tmp_dir = root / EXECUTED, root / "_build" / ".papermill"
     out = out_dir / f"{name}.ipynb"

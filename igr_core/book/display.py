@@ -175,12 +175,22 @@ def paper_values_markdown(values: dict) -> str:
     return table_markdown(pd.DataFrame(rows))
 
 
+PROGRESS_ENV = "IGR_PROGRESS_LOG"
+
+
 def progress(line: str) -> None:
-    """A progress line for the terminal that runs the pipeline: written to the kernel
-    process's own stderr (inherited from papermill's terminal), so it never enters the page."""
+    """A progress line for whoever runs the pipeline, never on the page: appended to the file
+    ``$IGR_PROGRESS_LOG`` (the pipeline sets it per notebook and names it in its log; ipykernel
+    captures the kernel's own stderr into the page), else written to the process's stderr."""
+    import os
     import sys
 
-    print(line, file=sys.__stderr__, flush=True)
+    path = os.environ.get(PROGRESS_ENV)
+    if path:
+        with open(path, "a") as f:
+            f.write(line.rstrip("\n") + "\n")
+    else:
+        print(line, file=sys.__stderr__, flush=True)
 
 
 def glue(name: str, value, fmt: str | None = None):

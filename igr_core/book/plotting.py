@@ -277,7 +277,7 @@ def convergence_map_plot(df: pd.DataFrame, title: str, profile: str):
         axes[1, j].set_title("log10 |GD - modified flow|", fontsize="small")
     fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8)
     fig.colorbar(im2, ax=axes[1, :].tolist(), shrink=0.8)
-    fig.suptitle(f"{title}  [{profile} profile]", fontsize="medium")
+    label(fig, title, profile)
     return fig
 
 
@@ -340,7 +340,8 @@ def figure_a6(selected: pd.DataFrame, full_batch: pd.DataFrame | None, title: st
     axes[1, 2].set_xlabel("R_IG at max test accuracy")
     axes[1, 2].set_ylabel("test error")
     for ax in axes.ravel()[:5]:
-        ax.legend(fontsize="x-small")
+        if ax.get_legend_handles_labels()[0]:  # an empty panel (no batch study, no full batch) has none
+            ax.legend(fontsize="x-small")
     label(fig, title, profile)
     return fig
 
