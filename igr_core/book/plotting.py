@@ -20,7 +20,7 @@ def style() -> None:
                          "axes.titlesize": "medium"})
 
 
-def label(fig, title: str, profile: str) -> None:
+def label(fig, title: str, profile: str, tight: bool = True) -> None:
     """Title a figure with what it is and which profile produced it. When ``profile`` carries
     where its data are stored (a :class:`igr_core.book.chapter.FigureTag`), the figure is shown
     at once with a provenance line under it: the function that drew it, the stored result it
@@ -28,7 +28,8 @@ def label(fig, title: str, profile: str) -> None:
     import sys
 
     fig.suptitle(f"{title}  [{profile} profile]", fontsize="medium")
-    fig.tight_layout()
+    if tight:  # figures with colour-bar axes lay themselves out (tight_layout cannot)
+        fig.tight_layout()
     source = getattr(profile, "source", None)
     if source:
         from IPython.display import Markdown, display
@@ -277,7 +278,7 @@ def convergence_map_plot(df: pd.DataFrame, title: str, profile: str):
         axes[1, j].set_title("log10 |GD - modified flow|", fontsize="small")
     fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8)
     fig.colorbar(im2, ax=axes[1, :].tolist(), shrink=0.8)
-    label(fig, title, profile)
+    label(fig, title, profile, tight=False)
     return fig
 
 
