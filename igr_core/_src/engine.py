@@ -839,7 +839,9 @@ def run_sweep(
     notebook runs under papermill). ``cached_only`` reads the cache and raises
     :class:`CacheMiss` instead of training.
     """
-    from tqdm.auto import tqdm
+    # the terminal bar, not tqdm.auto: importing tqdm.auto in a kernel without ipywidgets warns
+    # (TqdmWarning) into the page, and the bar is off there anyway (progress=False under papermill)
+    from tqdm import tqdm
 
     if cfg.batch_size is not None and cfg.batch_size > len(data.y_train):
         raise ValueError(f"`batch_size` ({cfg.batch_size}) exceeds the training set size ({len(data.y_train)}).")
