@@ -41,6 +41,9 @@ PROFILE_SENTENCES = {
               "on a CPU. It is not the paper's scale."),
     "standin": ("**Stand-in profile**: the deep-network chapters at a scale chosen to decide their claims on a "
                 "2-core CPU, on the Fashion-MNIST stand-in for CIFAR-10."),
+    "accelerator": ("**Accelerator profile**: the deep-network chapters with the paper's network (ResNet-18 at full "
+                    "width), batch and learning rates, trained on one GPU for as many epochs as a 15-minute device "
+                    "budget allowed, on the Fashion-MNIST stand-in for CIFAR-10."),
     "paper": "**Paper profile**: the paper's grids and hyper-parameters where it states them.",
     "largest": ("**The published build**: every chapter at the largest scale whose results are in the result "
                 "store (its page's banner names the profile, the data and the device)."),

@@ -25,10 +25,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-PROFILES = ("smoke", "standin", "paper")  # by scale, smallest first
+PROFILES = ("smoke", "standin", "accelerator", "paper")  # by scale, smallest first
+ACCELERATOR_ONLY = ("paper", "accelerator")  # profiles that a CPU re-plots but never trains ("auto")
 PROFILE_DESCRIPTIONS = {
     "smoke": "CPU, small scale, offline data",
     "standin": "CPU, the deep-network chapters on the Fashion-MNIST stand-in at a deciding scale",
+    "accelerator": "one GPU, the deep-network chapters at the paper's network and batch on the Fashion-MNIST stand-in",
     "paper": "the paper's grids and hyper-parameters where it states them",
 }
 
@@ -223,9 +225,10 @@ def require_x64() -> None:
 
 def should_train(p) -> bool:
     """Whether a chapter may train what its store lacks: ``train_missing`` "yes"/"no", or
-    "auto" = everywhere except the paper profile on a CPU (which re-plots committed results)."""
+    "auto" = everywhere except the paper and accelerator profiles on a CPU (which re-plot
+    committed results)."""
     import jax
 
     if p.train_missing != "auto":
         return p.train_missing == "yes"
-    return not (p.profile == "paper" and jax.default_backend() == "cpu")
+    return not (p.profile in ACCELERATOR_ONLY and jax.default_backend() == "cpu")
