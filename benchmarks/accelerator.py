@@ -118,9 +118,10 @@ def size(c6: dict, c7: dict, n6: int, n7: int, seconds: float, every: float, mos
     """The largest common epochs (a multiple of ``every``, at most ``most``) whose predicted
     seconds for both chapters fit ``seconds``; at least one evaluation period."""
     epochs = every
-    while epochs + every <= most and predicted(c6, n6, epochs + every, every) + predicted(
-        c7, n7, epochs + every, every
-    ) <= seconds:
+    while (
+        epochs + every <= most
+        and predicted(c6, n6, epochs + every, every) + predicted(c7, n7, epochs + every, every) <= seconds
+    ):
         epochs += every
     return epochs
 
@@ -145,6 +146,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=".")
     ap.add_argument("--most-epochs", type=float, default=60.0)
     ap.add_argument("--calibration-steps", type=int, default=10)
+    ap.add_argument("--reserve", type=float, default=60.0, help="seconds kept for chapter 07's MLP part and saving")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
     ap.add_argument("--no-write-profile", action="store_true")
     args = ap.parse_args(argv)
@@ -178,10 +180,10 @@ def main(argv=None) -> int:
     log(f"07: {json.dumps(c7)}")
     n6 = len(p6.learning_rates) * len(p6.seeds)
     n7 = len(p7.mus) * len(p7.seeds)
-    left = (args.deadline - time.time()) * MARGIN
+    left = (args.deadline - time.time() - args.reserve) * MARGIN
     e6 = size(c6, c7, n6, n7, left, p6.eval_every_epochs, args.most_epochs)
     report["planned"] = {
-        "seconds_left": left / MARGIN,
+        "seconds_left": left / MARGIN + args.reserve,
         "planned_for": left,
         "epochs": e6,
         "predicted_06_s": predicted(c6, n6, e6, p6.eval_every_epochs),
@@ -198,7 +200,7 @@ def main(argv=None) -> int:
     chosen["06_resnet"] = {"epochs": e6, "eval_every_epochs": p6.eval_every_epochs}
     log(f"06 stored in {report['run_06_s']:.0f} s at {st.path}")
     save()
-    left = (args.deadline - time.time()) * MARGIN
+    left = (args.deadline - time.time() - args.reserve) * MARGIN
     e7 = e6
     while e7 > p7.eval_every_epochs and predicted(c7, n7, e7, p7.eval_every_epochs) > left:
         e7 -= p7.eval_every_epochs

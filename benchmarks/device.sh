@@ -7,6 +7,7 @@
 #   deep      benchmarks/accelerator.py: chapters 06 and 07 at the accelerator profile, sized to the time left
 #   fullbatch chapter 05's paper-profile full-batch run, filled into the stored paper results
 #   pipeline  the book pipeline itself (papermill) executing the smoke chapters on the GPU, timed per chapter
+#   estimation chapter 08's paper profile (its parts are saved as they finish; the store resumes them)
 # and packs what comes back into $OUT (at most 8 files): results.tgz (the result store's new tables, no
 # trained parameters), executed.tgz (the executed notebooks), logs.tgz, and sizing.json.
 #
@@ -52,16 +53,22 @@ FB=$!
 IGR_BOOK_JOBS=${IGR_BOOK_JOBS:-4} timeout $((LIMIT - 60)) $PY -m igr_core.book execute --profile smoke --recompute \
   $CHAPTERS >"$LOGS/pipeline.log" 2>&1 &
 PIPE=$!
-for job in DEEP FB PIPE; do
+if [ -z "${DRY:-}" ]; then  # chapter 08's paper profile (hours on 2 cores), resumed from the parts it carries
+  timeout $((LIMIT - 45)) $PY -m igr_core.experiments 08_estimation --profile paper >"$LOGS/estimation.log" 2>&1 &
+else
+  sleep 1 &
+fi
+EST=$!
+for job in DEEP FB PIPE EST; do
   wait "${!job}"
   echo "$job exit $? at $(($(date +%s) - T0)) s" | tee -a "$LOGS/exits.txt"
 done
 
 tar czf "$OUT/results.tgz" --exclude='*.npz' --exclude='checkpoint.*' --exclude='metrics.partial.csv' \
   $(ls -d results/accelerator results/paper/05_mnist results/paper/sweeps/mnist_full_batch \
-    results/paper/sweeps/mnist_sgd igr_core/profiles/accelerator.yml 2>/dev/null)
+    results/paper/sweeps/mnist_sgd results/paper/08_estimation igr_core/profiles/accelerator.yml 2>/dev/null)
 tar czf "$OUT/executed.tgz" book/executed/*.ipynb _build/logs 2>/dev/null
 cp "$LOGS/sizing.json" "$OUT/" 2>/dev/null
 tar czf "$OUT/logs.tgz" -C "$LOGS" .
-tail -n 25 "$LOGS/pipeline.log" "$LOGS/fullbatch.log" "$LOGS/deep.log"
+tail -n 25 "$LOGS"/*.log
 echo "device.sh done in $(($(date +%s) - T0)) s"
