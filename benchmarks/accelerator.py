@@ -149,6 +149,7 @@ def main(argv=None) -> int:
     ap.add_argument("--reserve", type=float, default=60.0, help="seconds kept for chapter 07's MLP part and saving")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
     ap.add_argument("--no-write-profile", action="store_true")
+    ap.add_argument("--only-06", action="store_true", help="chapter 06 alone (all the time left to it)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -175,11 +176,14 @@ def main(argv=None) -> int:
     report["calibration_06"] = c6
     log(f"06: {json.dumps(c6)}")
     save()
-    c7 = calibrate(p7, "07", tuple(p7.mus), args.calibration_steps)
-    report["calibration_07"] = c7
-    log(f"07: {json.dumps(c7)}")
     n6 = len(p6.learning_rates) * len(p6.seeds)
-    n7 = len(p7.mus) * len(p7.seeds)
+    if args.only_06:
+        c7, n7 = c6, 0
+    else:
+        c7 = calibrate(p7, "07", tuple(p7.mus), args.calibration_steps)
+        report["calibration_07"] = c7
+        log(f"07: {json.dumps(c7)}")
+        n7 = len(p7.mus) * len(p7.seeds)
     left = (args.deadline - time.time() - args.reserve) * MARGIN
     e6 = size(c6, c7, n6, n7, left, p6.eval_every_epochs, args.most_epochs)
     report["planned"] = {
@@ -200,6 +204,12 @@ def main(argv=None) -> int:
     chosen["06_resnet"] = {"epochs": e6, "eval_every_epochs": p6.eval_every_epochs}
     log(f"06 stored in {report['run_06_s']:.0f} s at {st.path}")
     save()
+    if args.only_06:
+        report["chosen"] = chosen
+        save()
+        if not args.no_write_profile:
+            write_profile(chosen)
+        return 0
     left = (args.deadline - time.time() - args.reserve) * MARGIN
     e7 = e6
     while e7 > p7.eval_every_epochs and predicted(c7, n7, e7, p7.eval_every_epochs) > left:
