@@ -9,6 +9,7 @@ from igr_core import engine
 from igr_core._src import store
 from igr_core.book import ROOT, ledger, toc_notebooks
 from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
+from igr_core.experiments._params import PROFILES
 from igr_core.verdicts import OUTCOMES, Verdict
 
 MODULES = {
@@ -241,7 +242,7 @@ def test_bad_parameters_fail_before_compute(module, bad, match):
         module.Params(**bad)
 
 
-@pytest.mark.parametrize("profile", ["smoke", "standin", "paper"])
+@pytest.mark.parametrize("profile", PROFILES)
 def test_profiles_build_valid_params(profile):
     for name in toc_notebooks():
         if name in MODULES:
@@ -257,9 +258,11 @@ COMMITTED = {
         "03_ntk",
         "04_toy_model",
         "05_mnist",
+        "08_estimation",
         "09_optimizers",
     ],
     "standin": ["06_resnet", "07_egr"],
+    "accelerator": ["06_resnet", "07_egr"],  # from an H200 (benchmarks/device.sh)
 }
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from igr_core.experiments._params import PROFILES
+
 PKG = Path(__file__).resolve().parents[1] / "igr_core"
 CHAPTERS = {"theorems", "geometry", "ntk", "toy_model", "mnist", "resnet", "egr", "estimation", "optimizers"}
 
@@ -97,7 +99,7 @@ def test_facades_export_exactly_the_implementation_lists():
         assert all(hasattr(facade, x) for x in facade.__all__), f.stem
 
 
-@pytest.mark.parametrize("profile", ["smoke", "standin", "paper"])
+@pytest.mark.parametrize("profile", PROFILES)
 def test_every_departure_from_a_stated_paper_value_is_declared(profile):
     from igr_core.experiments import BY_NOTEBOOK, departures
 

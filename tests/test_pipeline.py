@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from igr_core import book
+from igr_core.experiments._params import PROFILES
 
 NB_OK = textwrap.dedent("""\
     ---
@@ -145,7 +146,7 @@ def test_bad_parameters_fail_before_executing(tiny_book, override, message):
 
 def test_unknown_profile(tiny_book):
     with pytest.raises(
-        book.ParameterError, match=r"`profile` must be one of \('smoke', 'standin', 'paper'\), got 'gpu'"
+        book.ParameterError, match=r"`profile` must be one of \('smoke', 'standin', 'accelerator', 'paper'\), got 'gpu'"
     ):
         book.execute(["tiny"], "gpu", root=tiny_book, log=lambda *_: None)
 
@@ -158,7 +159,7 @@ def test_cli_rejects_unknown_notebook(capsys):
 def test_real_profiles_validate_against_real_notebooks():
     """Every parameter in igr_core/profiles/*.yml is a field of its chapter's Params, with the
     right type and an allowed value."""
-    for profile in ("smoke", "standin", "paper"):
+    for profile in PROFILES:
         jobs = book.plan(book.toc_notebooks(), profile, {})
         assert {j[0] for j in jobs} == set(book.toc_notebooks())
 
@@ -178,7 +179,7 @@ def test_a_chapter_declares_only_its_profile_and_hides_it(name):
     assert "chapter.compute(" in "".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
-@pytest.mark.parametrize("profile", ["smoke", "standin", "paper"])
+@pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_the_notebook_runs_what_the_pipeline_validated(name, profile):
     """The Params a notebook builds from what papermill injects (the profile and an override)

@@ -325,6 +325,12 @@ def _data_source(results) -> str:
     return ""
 
 
+def _content(fingerprint: dict) -> dict:
+    """What a data fingerprint says the data is (sizes and hash), not where it was read from: the
+    same Fashion-MNIST files under another folder (a GPU machine's copy) are the same data."""
+    return {k: v for k, v in fingerprint.items() if k != "source"}
+
+
 def check_manifest(module, manifest: dict, path: Path, data: dict | None) -> None:
     chapter, version = module.NOTEBOOK, module.RESULTS_VERSION
     how = (
@@ -336,7 +342,8 @@ def check_manifest(module, manifest: dict, path: Path, data: dict | None) -> Non
             f"chapter {chapter}: the stored results at {path} have results version {manifest.get('results_version')}, "
             f"the code computes version {version}; they are not reused. {how}."
         )
-    if data is not None and manifest.get("data") not in (None, data):
+    stored = manifest.get("data")
+    if data is not None and stored is not None and _content(stored) != _content(data):
         raise StaleResultsError(
             f"chapter {chapter}: the stored results at {path} were computed on other data "
             f"({manifest.get('data')}) than this machine has ({data}); they are not reused. {how}."
