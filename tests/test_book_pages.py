@@ -35,6 +35,32 @@ def test_no_stderr_on_a_page(page):
     assert not streams, f"{page}: stderr on the page: {streams[:3]}"
 
 
+def broken_fences(markdown: str) -> list[str]:
+    """Backtick fence lines whose info string holds a backtick: CommonMark does not open such a
+    fence, so the directive shows as raw text on the page."""
+    return [ln for ln in markdown.splitlines() if ln.startswith("```") and "`" in ln.lstrip("`")]
+
+
+def test_the_fence_rule_can_fail():
+    assert broken_fences("```{admonition} Parameters (profile `smoke`)\n:class: dropdown\n```")
+    assert not broken_fences("```{admonition} Parameters (profile smoke)\n| a | `b` |\n```")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_directive_on_a_page_opens(page):
+    path = EXECUTED / f"{page}.ipynb"
+    if not path.exists():
+        pytest.skip("not executed here")
+    nb = nbformat.read(path, as_version=4)
+    bad = [
+        line
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        for line in broken_fences("".join(o.get("data", {}).get("text/markdown", "")))
+    ]
+    assert not bad, f"{page}: fences that do not open: {bad[:2]}"
+
+
 @pytest.mark.parametrize("page", [p for p in PAGES if p in BY_NOTEBOOK])
 def test_a_chapter_page_shows_the_values_that_ran(page):
     """No visible cell holds parameter defaults; the banner's table lists the effective values

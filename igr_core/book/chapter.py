@@ -116,7 +116,8 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
             ":class: dropdown\n\n" + display.departures_markdown(mine) + "\n```"
         )
     table = display.table_markdown(parameters_table(p))
-    display.show_markdown(f"```{{admonition}} Parameters of this run (profile `{p.profile}`: "
+    # no backticks in a fence's info string (CommonMark: the fence would not open and the page shows it raw)
+    display.show_markdown(f"```{{admonition}} Parameters of this run (profile {p.profile}: "
                           f"{PROFILE_DESCRIPTIONS[p.profile]})\n:class: dropdown\n\n{table}\n```")
 
 

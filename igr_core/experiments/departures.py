@@ -34,6 +34,9 @@ PAPER_VALUES: dict[str, dict] = {
 }
 
 
+PER_PROFILE = "{per profile}"  # "ours" computed from the profiles (:func:`per_profile`), never retyped
+
+
 class Departure(NamedTuple):
     chapter: str  # notebook name, or "all"
     parameter: str  # a Params field, or a named aspect of the protocol ("data", "precision")
@@ -112,15 +115,16 @@ DEPARTURES: tuple[Departure, ...] = (
         "06_resnet",
         "dataset",
         "CIFAR-10",
-        "CIFAR-10 (paper profile); the Fashion-MNIST stand-in (smoke, standin)",
+        PER_PROFILE,
         "CIFAR-10 cannot be fetched offline here; the pages say so in a danger box",
     ),
     Departure(
         "06_resnet",
         "width, batch_size",
         "ResNet-18, batch 512",
-        "ResNet-18 at width x1/8 (standin) or x1/16 (smoke), batch 128",
-        "a 2-core CPU: the paper's network is about 64 times the standin's cost per step",
+        PER_PROFILE,
+        "a 2-core CPU: the paper's network is about 64 times the standin's cost per step; the accelerator "
+        "profile runs the paper's network and batch on one GPU",
     ),
     Departure(
         "06_resnet",
@@ -140,8 +144,9 @@ DEPARTURES: tuple[Departure, ...] = (
         "06_resnet",
         "epochs",
         "not stated",
-        "200 (paper profile), 30 (standin), 10 (smoke)",
-        "long enough for the larger learning rates to fit the training set (paper); a CPU budget otherwise",
+        PER_PROFILE,
+        "long enough for the larger learning rates to fit the training set (paper); a CPU budget (smoke, "
+        "standin) or a 15-minute device budget (accelerator) otherwise",
     ),
     Departure("06_resnet", "learning_rates", "0.005, 0.01, 0.05, 0.1, 0.2", "the same at every profile", "none"),
     Departure(
@@ -155,7 +160,7 @@ DEPARTURES: tuple[Departure, ...] = (
         "07_egr",
         "dataset, width, batch_size, epochs",
         "CIFAR-10, ResNet-18, batch 512",
-        "as chapter 06 (the stand-in at the smoke and standin profiles)",
+        PER_PROFILE,
         "as chapter 06",
     ),
     Departure(
@@ -175,9 +180,39 @@ DEPARTURES: tuple[Departure, ...] = (
 )
 
 
+def per_profile(chapter: str, names: list[str]) -> str:
+    """The values of ``names`` in every profile of ``chapter``, largest scale first, read from
+    the profiles through the one validation path (``Params.resolve``), e.g.
+    ``width 1, batch_size 512 (paper); ...``."""
+    import importlib
+
+    from igr_core.experiments import BY_NOTEBOOK
+    from igr_core.experiments._params import PROFILES
+
+    params = importlib.import_module(BY_NOTEBOOK[chapter]).Params
+    out = []
+    for profile in reversed(PROFILES):
+        p = params.resolve(chapter, profile)
+        shown = ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names)
+        out.append(f"{shown} ({profile})")
+    return "; ".join(out)
+
+
+def rendered(d: Departure) -> Departure:
+    """The departure with a per-profile "ours" filled in from the profiles."""
+    if d.ours != PER_PROFILE:
+        return d
+    return d._replace(ours=per_profile(d.chapter, [x.strip() for x in d.parameter.split(",")]))
+
+
+def table() -> list[Departure]:
+    """Every departure, rendered (the Departures page)."""
+    return [rendered(d) for d in DEPARTURES]
+
+
 def for_chapter(chapter: str) -> list[Departure]:
     """The departures a chapter shows in its choices box (its own and those for all chapters)."""
-    return [d for d in DEPARTURES if d.chapter in (chapter, "all")]
+    return [rendered(d) for d in DEPARTURES if d.chapter in (chapter, "all")]
 
 
 def declared(chapter: str) -> set[str]:
@@ -201,4 +236,15 @@ def undeclared(chapter: str, params) -> list[str]:
     return out
 
 
-__all__ = ["PAPER_VALUES", "Departure", "DEPARTURES", "for_chapter", "declared", "undeclared"]
+__all__ = [
+    "PAPER_VALUES",
+    "PER_PROFILE",
+    "Departure",
+    "DEPARTURES",
+    "per_profile",
+    "rendered",
+    "table",
+    "for_chapter",
+    "declared",
+    "undeclared",
+]
