@@ -72,7 +72,10 @@ def main(argv=None):
         )
     # agreement of the routes with double backprop
     xb, yb = x[: args.batch], y[: args.batch]
-    loss = lambda p: engine.make_training_loss(model)(p, state.model_state, xb, yb)[0]  # noqa: E731
+
+    def loss(p):
+        return engine.make_training_loss(model)(p, state.model_state, xb, yb)[0]
+
     mu = jnp.asarray(0.01, jnp.float32)
     g = jax.jit(jax.grad(loss))(state.params)
     ref = optax.tree.sub(jax.jit(jax.grad(igr_core.egr_loss(loss, mu)))(state.params), g)

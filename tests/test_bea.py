@@ -62,7 +62,10 @@ def test_order1_field_is_minus_gradient_of_modified_loss(net):
 def test_order2_field_closed_form_on_quadratic():
     """For E = th^T A th / 2: T = 0, so f2 = -A^2 g / 3 with g = A th (explicit Hessian)."""
     a_mat = jnp.array([[2.0, 0.3], [0.3, 0.5]])
-    loss = lambda th: 0.5 * th @ a_mat @ th  # noqa: E731
+
+    def loss(th):
+        return 0.5 * th @ a_mat @ th
+
     th = jnp.array([0.7, -1.1])
     h = 0.1
     g = a_mat @ th
@@ -124,7 +127,10 @@ def test_gd_step_matches_definition():
 
 def test_flow_matches_closed_form_exponential():
     a_mat = jnp.diag(jnp.array([1.0, 3.0]))
-    loss = lambda th: 0.5 * th @ a_mat @ th  # noqa: E731
+
+    def loss(th):
+        return 0.5 * th @ a_mat @ th
+
     th0 = jnp.array([1.0, 2.0])
     out = bea.flow(bea.modified_vector_field(loss, 0.0, 0), th0, 0.7)
     np.testing.assert_allclose(out, th0 * jnp.exp(-0.7 * jnp.diag(a_mat)), rtol=1e-11)

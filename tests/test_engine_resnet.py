@@ -120,7 +120,10 @@ def test_egr_routes_agree_with_double_backprop_on_a_resnet(images):
     x, y = jnp.asarray(images.x_train[:8], jnp.float64), jnp.asarray(images.y_train[:8])
     params, state = jax.jit(model.init)(jax.random.PRNGKey(0), x)
     mu = jnp.asarray(0.05)
-    loss = lambda p: engine.make_training_loss(model)(p, state, x, y)[0]  # noqa: E731
+
+    def loss(p):
+        return engine.make_training_loss(model)(p, state, x, y)[0]
+
     reference = jax.jit(jax.grad(igr_core.egr_loss(loss, mu)))(params)
     g = jax.jit(jax.grad(loss))(params)
     hg_ref = optax.tree.sub(reference, g)

@@ -76,7 +76,9 @@ def test_early_stopping_penalty_closed_form_against_matrix_powers(regression):
 
 
 def test_igr_probe_compiles_once_for_every_step_size():
-    quad = lambda t: 0.5 * jnp.sum(jnp.asarray([1.0, 3.0]) * t**2)  # noqa: E731
+    def quad(t):
+        return 0.5 * jnp.sum(jnp.asarray([1.0, 3.0]) * t**2)
+
     probe = estimate.igr_probe(quad, 1e-12)
     theta = [jnp.asarray([0.4, -0.2])]
     estimate.igr_coefficient(quad, theta, 0.01, probe=probe)
@@ -103,7 +105,10 @@ def test_diagonal_penalty_from_one_endpoint_retrains_to_the_same_weights(regress
 def test_igr_coefficient_converges_to_h_over_4_at_order_1():
     """Quadratic loss: alpha(h) = h/4 + O(h^2), so |alpha/(h/4) - 1| falls with slope 1."""
     A = jnp.diag(jnp.asarray([1.0, 2.0, 4.0]))
-    quad = lambda t: 0.5 * t @ A @ t  # noqa: E731
+
+    def quad(t):
+        return 0.5 * t @ A @ t
+
     thetas = [jnp.asarray([1.0, -0.5, 0.25]), jnp.asarray([0.3, 0.8, -0.6])]
     hs = [0.04, 0.02, 0.01, 0.005]
     errs = [abs(estimate.igr_coefficient(quad, thetas, h).ratio - 1) for h in hs]
@@ -112,7 +117,9 @@ def test_igr_coefficient_converges_to_h_over_4_at_order_1():
 
 
 def test_igr_coefficient_on_a_non_quadratic_loss():
-    loss = lambda t: jnp.sum(jnp.log(jnp.cosh(t))) + 0.5 * jnp.sum(t**2) * t[0] ** 2  # noqa: E731
+    def loss(t):
+        return jnp.sum(jnp.log(jnp.cosh(t))) + 0.5 * jnp.sum(t**2) * t[0] ** 2
+
     theta = jnp.asarray([0.7, -0.4, 1.1])
     hs = [0.02, 0.01, 0.005]
     errs = [abs(estimate.igr_coefficient(loss, [theta], h).ratio - 1) for h in hs]

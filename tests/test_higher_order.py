@@ -53,7 +53,10 @@ def test_iclr_reading_is_exact_on_quadratics_and_off_at_f3_elsewhere():
 
 def test_both_recursions_give_the_closed_forms_of_f1_and_f2():
     pr = toy_problem("I")
-    f0 = lambda t, *a: -jax.grad(pr.loss)(t, *a)  # noqa: E731
+
+    def f0(t, *a):
+        return -jax.grad(pr.loss)(t, *a)
+
     for cs in (HO.euler_corrections(f0, 2), HO.paper_corrections(f0, 2)):
         for l in (1, 2):
             assert rel(cs[l](pr.theta0, *pr.args), bea.correction(pr.loss, l)(pr.theta0, *pr.args)) < 1e-13
@@ -61,7 +64,10 @@ def test_both_recursions_give_the_closed_forms_of_f1_and_f2():
 
 def test_local_order_five_with_the_general_f3_and_four_with_the_preconditioned_form():
     pr = toy_problem("I")
-    f0 = lambda t, *a: -jax.grad(pr.loss)(t, *a)  # noqa: E731
+
+    def f0(t, *a):
+        return -jax.grad(pr.loss)(t, *a)
+
     hs = [0.004, 0.002, 0.001, 0.0005]
     general = HO.euler_corrections(f0, 3)
     for field_for, expected in (
@@ -87,7 +93,10 @@ def test_on_a_quadratic_the_second_order_modified_loss_exists():
         return lambda t: -jax.grad(e)(t)
 
     hs = [0.02, 0.01, 0.005, 0.0025]
-    step = lambda h: bea.gd_step(loss, h)  # noqa: E731
+
+    def step(h):
+        return bea.gd_step(loss, h)
+
     four = bea.one_step_errors(step, e2, X, hs)
     three = bea.one_step_errors(step, lambda h: bea.modified_vector_field(loss, h, 1), X, hs)
     assert abs(bea.fit_order(hs, four) - 4) < 0.25 and abs(bea.fit_order(hs, three) - 3) < 0.25

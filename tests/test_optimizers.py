@@ -31,7 +31,10 @@ def test_heavy_ball_modified_flow_with_start_up_shift_is_second_order(problems, 
     pr, beta = problems[name], 0.7
     method = O.heavy_ball(pr.loss, beta)
     naive = O.global_errors(method, lambda h: O.momentum_field(pr.loss, h, beta, 0), pr.theta0, hs, 1.0, *pr.args)
-    shift = lambda t, h, *a: O.momentum_start(pr.loss, t, h, beta, *a)  # noqa: E731
+
+    def shift(t, h, *a):
+        return O.momentum_start(pr.loss, t, h, beta, *a)
+
     modified = O.global_errors(
         method, lambda h: O.momentum_field(pr.loss, h, beta, 1), pr.theta0, hs, 1.0, *pr.args, start_for=shift
     )
@@ -76,9 +79,14 @@ def test_sgd_epoch_variance_term_raises_the_order(problems):
     errs = O.sgd_epoch_errors(lambda t, b: pr.loss(t, *b), batches, pr.theta0, hs)
     assert abs(slope(hs, errs["flow of E"]) - 2) < TOL and abs(slope(hs, errs["GD modified loss"]) - 2) < TOL
     assert abs(slope(hs, errs["SGD modified loss"]) - 3) < TOL
+
     # the two forms of SGD's modified loss agree: (h/4m) sum ||g_k||^2 = (h/4)||g||^2 + (h/4) variance
-    bl = lambda t, b: pr.loss(t, *b)  # noqa: E731
-    full = lambda t: sum(bl(t, b) for b in batches) / 4  # noqa: E731
+    def bl(t, b):
+        return pr.loss(t, *b)
+
+    def full(t):
+        return sum(bl(t, b) for b in batches) / 4
+
     h = 0.1
     lhs = O.sgd_modified_loss(bl, batches, h)(pr.theta0)
     g_sq = sum(jnp.sum(v**2) for v in jax.tree_util.tree_leaves(jax.grad(full)(pr.theta0)))
@@ -118,7 +126,10 @@ def test_adam_with_rho_above_beta_lands_sharper_than_its_flow():
     model run to convergence, Adam(0.9, 0.999) reaches a sharper minimum than the flow of -g/s
     by an amount that shrinks with h; the control rho = 0.5 < beta a flatter one."""
     pr = toy_problem("I")
-    sharp = lambda t: float(jnp.linalg.eigvalsh(jax.hessian(pr.loss)(t, *pr.args))[-1])  # noqa: E731
+
+    def sharp(t):
+        return float(jnp.linalg.eigvalsh(jax.hessian(pr.loss)(t, *pr.args))[-1])
+
     for rho, sign in ((0.999, 1), (0.5, -1)):
         ref = sharp(bea.flow(O.adam_field(pr.loss, 0.0, 0.9, rho, 1e-4, 0), pr.theta0, 4.0, *pr.args))
         m = O.adam(pr.loss, 0.9, rho, 1e-4)
@@ -134,7 +145,10 @@ def test_sgd_variance_averaged_over_partitions_and_the_reshuffled_epoch_order():
     from igr_core.experiments.optimizers import enumerated_partition_variance
 
     pr = mnist_mlp_problem(8, (4,), "tanh", 0)
-    bl = lambda t, b: pr.loss(t, *b)  # noqa: E731
+
+    def bl(t, b):
+        return pr.loss(t, *b)
+
     four = jax.tree_util.tree_map(lambda x: x[:4], pr.args)
     formula = float(O.sgd_partition_variance(bl, four, 2, pr.theta0))
     assert abs(formula / enumerated_partition_variance(bl, four, 2, pr.theta0) - 1) < 1e-13

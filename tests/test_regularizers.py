@@ -122,7 +122,10 @@ def test_egr_loss_gradient_via_finite_differences_of_the_loss(tree_problem):
     """Third route: central differences of E_mu itself along a random direction."""
     params, x = tree_problem
     flat, unravel = jax.flatten_util.ravel_pytree(params)
-    f = lambda v: igr_core.egr_loss(tree_loss, 0.2)(unravel(v), x)  # noqa: E731
+
+    def f(v):
+        return igr_core.egr_loss(tree_loss, 0.2)(unravel(v), x)
+
     d = jax.random.normal(jax.random.PRNGKey(5), flat.shape)
     eps = 1e-5
     fd = (f(flat + eps * d) - f(flat - eps * d)) / (2 * eps)
@@ -140,7 +143,10 @@ def test_egr_value_and_grad_closed_form_on_a_quadratic(method, rtol):
     """E = x^T A x / 2 - b^T x: g = A x - b, E_mu = E + mu |g|^2, grad E_mu = g + 2 mu A g."""
     a = jnp.array([[3.0, 0.5], [0.5, 1.0]])
     b = jnp.array([0.3, -0.7])
-    loss = lambda x: 0.5 * x @ a @ x - b @ x  # noqa: E731
+
+    def loss(x):
+        return 0.5 * x @ a @ x - b @ x
+
     x = jnp.array([0.9, -1.2])
     mu = 0.05
     g = a @ x - b

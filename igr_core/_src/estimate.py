@@ -302,11 +302,15 @@ def retrain_distance(
     """Mode 2 (retraining check): gradient descent on ``L + penalty_fn`` from ``theta0`` with
     no implicit mechanism (full batch, run to convergence in one compiled loop), and the
     relative distance of the result to ``theta_ref``."""
-    total = lambda t, *a: loss_fn(t, *a) + penalty_fn(t)  # noqa: E731
+
+    def total(t, *a):
+        return loss_fn(t, *a) + penalty_fn(t)
 
     @jax.jit
     def train(theta, *a):
-        body = lambda i, t: optax.tree.add_scale(t, -learning_rate, jax.grad(total)(t, *a))  # noqa: E731
+        def body(i, t):
+            return optax.tree.add_scale(t, -learning_rate, jax.grad(total)(t, *a))
+
         return jax.lax.fori_loop(0, int(steps), body, theta)
 
     theta = train(theta0, *args)

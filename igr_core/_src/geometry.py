@@ -66,7 +66,9 @@ def tangent_basis_fd(loss_fn: LossFn, theta: PyTree, *args, step: float | None =
     flat, unravel = ravel_pytree(theta)
     m = flat.size
     d = (jnp.finfo(flat.dtype).eps ** (1.0 / 3.0) if step is None else step) * (1.0 + jnp.abs(flat))
-    f = lambda x: loss_fn(unravel(x), *args)  # noqa: E731
+
+    def f(x):
+        return loss_fn(unravel(x), *args)
 
     def column(i):
         e = jnp.zeros_like(flat).at[i].set(d[i])

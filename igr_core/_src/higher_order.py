@@ -98,7 +98,10 @@ def _next_correction(fs: tuple, l: int) -> Callable:
     def f_l(theta, *args):
         out = optax.tree.zeros_like(theta)
         for j, a in terms:
-            G = lambda t, i=a[0]: fs[i](t, *args)  # noqa: E731
+
+            def G(t, i=a[0]):
+                return fs[i](t, *args)
+
             for i in a[1:]:
                 G = (lambda prev, idx: lambda t: jax.jvp(prev, (t,), (fs[idx](t, *args),))[1])(G, i)
             out = optax.tree.add_scale(out, -1.0 / math.factorial(j), G(theta))
@@ -182,7 +185,10 @@ def _iclr_next(fs: tuple, l: int, lemma_a1: bool) -> Callable:
 
     def f_l(theta, *args):
         dtype = jnp.result_type(*jax.tree_util.tree_leaves(theta))
-        d = lambda h: series(h, theta, args)  # noqa: E731
+
+        def d(h):
+            return series(h, theta, args)
+
         for _ in range(l + 1):
             d = (lambda prev: lambda h: jax.jvp(prev, (h,), (jnp.ones_like(h),))[1])(d)
         return optax.tree.scale(-1.0 / math.factorial(l + 1), d(jnp.zeros((), dtype)))

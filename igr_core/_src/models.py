@@ -104,7 +104,9 @@ class StatefulModel(NamedTuple):
 
 def _basic_block(channels: int, stride: int, project: bool, bn_decay: float):
     def block(x, is_training):
-        bn = lambda name: hk.BatchNorm(True, True, bn_decay, name=name)  # noqa: E731
+        def bn(name):
+            return hk.BatchNorm(True, True, bn_decay, name=name)
+
         out = hk.Conv2D(channels, 3, stride=stride, with_bias=False, name="conv1")(x)
         out = jax.nn.relu(bn("bn1")(out, is_training))
         out = hk.Conv2D(channels, 3, stride=1, with_bias=False, name="conv2")(out)

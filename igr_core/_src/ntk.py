@@ -42,7 +42,10 @@ def empirical_ntk(apply_fn: ApplyFn, params: PyTree, x, method: str = "jvp_vjp",
     """
     if method not in _NTK_METHODS:
         raise ValueError(f"empirical_ntk: `method` must be one of {_NTK_METHODS}, got {method!r}.")
-    f = lambda p: _outputs(apply_fn, p, x)  # noqa: E731
+
+    def f(p):
+        return _outputs(apply_fn, p, x)
+
     out, vjp_fn = jax.vjp(f, params)
     n, c = out.shape
     if method == "jacobian":

@@ -310,7 +310,10 @@ def sgd_epoch_errors(
     orders = list(orders) if orders is not None else list(itertools.permutations(range(m)))
     stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), *batches)
     epochs = jax.tree_util.tree_map(lambda x: x[jnp.asarray(orders)], stacked)
-    full = lambda t: sum(batch_loss(t, b) for b in batches) / m  # noqa: E731
+
+    def full(t):
+        return sum(batch_loss(t, b) for b in batches) / m
+
     return _epoch_errors(batch_loss, epochs, full, lambda h: sgd_modified_loss(batch_loss, batches, h), theta0, hs)
 
 

@@ -222,13 +222,28 @@ def _decide(
     meaningful: float,
     alpha: float,
     effect: str = "trend",
+    small: str = "",
 ) -> tuple[str, str]:
+    """The outcome of a test statistic ``stat`` (p-value ``p``, 95% interval [lo, hi]) against
+    the expected sign and the size this rule calls ``meaningful``: one rule for every test.
+    Significant, expected sign and at least meaningful: reproduced; significant and expected
+    sign but smaller: partly reproduced (``small`` says how small, in the caller's units);
+    significant with the other sign, or an interval that excludes a meaningful effect of the
+    expected sign: not reproduced; else inconclusive, with the reason."""
     s = int(np.sign(expected_sign))
     if min_p > alpha:
         return "inconclusive", f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}"
     if not np.isfinite(stat) or not np.isfinite(p):
         return "inconclusive", "no variation to rank (constant values)"
     if p < alpha:
+        if np.sign(stat) == s and abs(stat) < meaningful:
+            return "partly reproduced", (
+                f"significant and of the expected sign (p = {p:.2g}), but "
+                + (
+                    small
+                    or f"small: |{effect}| = {abs(stat):.2g} < {meaningful:.3g}, the size this rule calls meaningful"
+                )
+            )
         if np.sign(stat) == s:
             return "reproduced", f"significant {effect} of the expected sign (p = {p:.2g} < {alpha})"
         return "not reproduced", f"significant {effect} of the opposite sign (p = {p:.2g})"
@@ -291,13 +306,8 @@ def trend(
     p = _p_at(0.0, rho, s0, c)
     lo, hi = _inverted_interval(rho, s0, c, alpha, 4 * float(np.std(s0)) + 1e-12)
     lo, hi = max(lo, -1.0), min(hi, 1.0)
-    outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
-    if outcome == "reproduced" and abs(rho) < meaningful:
-        outcome = "partly reproduced"
-        why = (
-            f"significant and of the expected sign (p = {p:.2g}), but weak: |rho| = {abs(rho):.2f} "
-            f"< {meaningful:g}, the size this rule calls meaningful"
-        )
+    weak = f"weak: |rho| = {abs(rho):.2f} < {meaningful:g}, the size this rule calls meaningful"
+    outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, small=weak)
     return Verdict(
         outcome,
         "trend",
@@ -374,12 +384,8 @@ def partial_trend(
     p = _p_at(0.0, rho, s0, c)
     lo, hi = _inverted_interval(rho, s0, c, alpha, 4 * float(np.std(s0)) + 1e-12)
     lo, hi = max(lo, -1.0), min(hi, 1.0)
-    outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha)
-    if outcome == "reproduced" and abs(rho) < meaningful:
-        outcome, why = (
-            "partly reproduced",
-            f"significant (p = {p:.2g}) but weak: |rho| = {abs(rho):.2f} < {meaningful:g}",
-        )
+    weak = f"weak: |rho| = {abs(rho):.2f} < {meaningful:g}, the size this rule calls meaningful"
+    outcome, why = _decide(rho, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, small=weak)
     return Verdict(
         outcome,
         "partial trend",
@@ -586,13 +592,10 @@ def compare(
     spread = float(np.std(s0)) if s0.size else abs(diff)
     lo, hi = _inverted_interval(diff, s0, c, alpha, 4 * spread + 1e-300)
     unc = f"p = {p:.2g}, 95% CI [{_g(lo)}, {_g(hi)}] (permutation-inverted)"
-    outcome, why = _decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference")
-    if outcome == "reproduced" and abs(diff) < meaningful:
-        outcome = "partly reproduced"
-        why = (
-            f"significant and of the expected sign (p = {p:.2g}), but small: {abs(rel):.1%} of the baseline, "
-            f"below the {meaningful_rel:.0%} this rule calls meaningful"
-        )
+    small = f"small: {abs(rel):.1%} of the baseline, below the {meaningful_rel:.0%} this rule calls meaningful"
+    outcome, why = _decide(
+        diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference", small=small
+    )
     return Verdict(outcome, "compare", measured, expected, unc, n, why, diff)
 
 

@@ -200,13 +200,18 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
     def smooth_l1(t):
         return sum(jnp.sum(jnp.sqrt(a**2 + p.l1_smoothing**2)) for a in jax.tree_util.tree_leaves(t))
 
-    sq = lambda t: 0.5 * sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(t))  # noqa: E731
+    def sq(t):
+        return 0.5 * sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(t))
 
     @jax.jit
     @jax.vmap
     def train(lam2, lam1):
-        total = lambda t: loss(t, x, y) + lam2 * sq(t) + lam1 * smooth_l1(t)  # noqa: E731
-        body = lambda i, t: jax.tree_util.tree_map(lambda a, g: a - p.penalty_lr * g, t, jax.grad(total)(t))  # noqa: E731
+        def total(t):
+            return loss(t, x, y) + lam2 * sq(t) + lam1 * smooth_l1(t)
+
+        def body(i, t):
+            return jax.tree_util.tree_map(lambda a, g: a - p.penalty_lr * g, t, jax.grad(total)(t))
+
         return jax.lax.fori_loop(0, p.penalty_steps, body, theta0)
 
     table = _strengths_table(p.penalty_strengths)

@@ -411,7 +411,10 @@ def claims(r: Results) -> list[Claim]:
     p = r.params
     noise = r.noise if r.noise is not None else pd.DataFrame(columns=["h", "sigma", "slope_mean", "acc_mean"])
     sig_mid, at0, atm = noise_tables(noise, p.sigmas)
-    nz = (lambda v: v) if r.noise is not None else (lambda v: _missing("noise study"))  # noqa: E731
+
+    def nz(v: V.Verdict) -> V.Verdict:  # a noise-study verdict, or why it is missing
+        return v if r.noise is not None else _missing("noise study")
+
     scale = f"{r.data_source}; {len(r.status)} networks"
     fb_note = f"{p.full_batch_steps} full-batch steps, n_l = {p.full_batch_width}, {r.full_batch_n_train} digits"
     fixed = at_fixed_step(r)

@@ -389,7 +389,10 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     L, th, a = pr.loss, pr.theta0, pr.args
     lam = 2.0 / _toy.stability_edge(th, *a)
     b = p.momentum_beta
-    shift = lambda t, h, *aa: O.momentum_start(L, t, h, b, *aa)  # noqa: E731
+
+    def shift(t, h, *aa):
+        return O.momentum_start(L, t, h, b, *aa)
+
     cases = {
         "gradient descent": (O.gradient_descent(L), lambda k: lambda h: O.gd_field(L, h, k), None, 2 / lam),
         f"heavy ball (beta = {b:g})": (
@@ -857,7 +860,10 @@ def _err_of(rec: pd.DataFrame, problem: str, route: str, l: int = 3) -> float:
 def facts(r: Results) -> dict:
     s = slopes(r.errors)
     b = r.params.momentum_beta
-    pick = lambda opt, desc: float(s[(s["optimizer"] == opt) & (s["description"] == desc)]["slope"].mean())  # noqa: E731
+
+    def pick(opt, desc):
+        return float(s[(s["optimizer"] == opt) & (s["description"] == desc)]["slope"].mean())
+
     return {
         "data_source": r.source,
         "amplification": (1 + b) / (1 - b),

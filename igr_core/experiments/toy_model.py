@@ -170,7 +170,9 @@ def convergence_map(
     starts = jnp.asarray(np.stack([A.ravel(), B.ravel()], axis=1))
 
     def flow_end(th, lam):
-        field = lambda t, *a: _toy.modified_flow(t, x, y, lam)  # noqa: E731
+        def field(t, *a):
+            return _toy.modified_flow(t, x, y, lam)
+
         return _bea.flow(field, th, t_end, rtol=1e-9, atol=1e-12, max_steps=200_000)
 
     flow_all = jax.jit(jax.vmap(flow_end, in_axes=(0, None)))
@@ -183,7 +185,10 @@ def convergence_map(
         gd = np.asarray(gd_all(starts, jnp.asarray(h), n))
         mod = np.asarray(flow_all(starts, jnp.asarray(_toy.igr_lambda(h))))
         org = np.asarray(flow_all(starts, jnp.asarray(0.0)))
-        lr = lambda p: np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))  # noqa: E731
+
+        def lr(p):
+            return np.log(np.abs(p[:, 0]) / np.abs(p[:, 1]))
+
         with np.errstate(all="ignore"):
             rows.append(
                 pd.DataFrame(

@@ -37,7 +37,10 @@ def _grad_batches(n: int, grad_batch: int | None) -> tuple[int, int]:
 def _keep_best(state: TrainState, acc) -> TrainState:
     """The state with the best-test-accuracy parameters and model state updated by ``acc``."""
     better = (acc > state.best_acc) & ~state.diverged
-    pick = lambda b, p: jnp.where(better, p, b)  # noqa: E731
+
+    def pick(b, p):
+        return jnp.where(better, p, b)
+
     return state._replace(
         best_params=jax.tree_util.tree_map(pick, state.best_params, state.params),
         best_model_state=jax.tree_util.tree_map(pick, state.best_model_state, state.model_state),

@@ -111,7 +111,10 @@ def make_gradient(model: Model | StatefulModel, egr: bool, egr_method: str = "ex
     def gradient(params, model_state, mu, x, y):
         (value, new_state), g = jax.value_and_grad(loss, has_aux=True)(params, model_state, x, y)
         if egr:
-            grad_fn = lambda p: jax.grad(loss, has_aux=True)(p, model_state, x, y)[0]  # noqa: E731
+
+            def grad_fn(p):
+                return jax.grad(loss, has_aux=True)(p, model_state, x, y)[0]
+
             hg = hessian_gradient_product(grad_fn, params, g, egr_method)
             g = jax.tree_util.tree_map(lambda a, b: a + (2 * mu).astype(a.dtype) * b, g, hg)
         return value, new_state, g
@@ -132,7 +135,10 @@ def _make_step(model, full_batch: bool, divergence_threshold: float, egr: bool, 
         new_params = optax.apply_updates(state.params, updates)
         bad = state.diverged | (active & _diverged(loss, divergence_threshold))
         skip = bad | ~active
-        keep = lambda old, new: jax.tree_util.tree_map(lambda o, n: jnp.where(skip, o, n), old, new)  # noqa: E731
+
+        def keep(old, new):
+            return jax.tree_util.tree_map(lambda o, n: jnp.where(skip, o, n), old, new)
+
         new_state = state._replace(
             params=keep(state.params, new_params),
             opt_state=keep(state.opt_state, new_opt),
