@@ -26,9 +26,9 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-from igr_core._src.train import _Group
 
-from igr_core import data, models, train
+from igr_core import data, engine, models
+from igr_core._src.engine import Group, make_group
 
 PAPER_LRS = (0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005)
 
@@ -50,7 +50,7 @@ def matmul_tflops() -> float:
     return 2 * n**3 / best / 1e12
 
 
-def time_group(group: _Group, idx, repeat: int) -> float:
+def time_group(group: Group, idx, repeat: int) -> float:
     """Seconds per chunk call (best of ``repeat``), compile excluded."""
     group.train(idx)
     _block(group.states)
@@ -79,7 +79,7 @@ def main(argv=None) -> str:
     n_cfg = len(PAPER_LRS) * args.seeds
     rows = []
     for w in args.widths:
-        cfg = train.SweepConfig(
+        cfg = engine.SweepConfig(
             experiment="bench",
             widths=(w,),
             learning_rates=PAPER_LRS,
@@ -87,9 +87,9 @@ def main(argv=None) -> str:
             batch_size=32,
             eval_every=args.steps,
         )
-        idx = train.batch_indices(len(mnist.y_train), 32, 0, 0, args.steps)
-        t_vmap = time_group(_Group(cfg, w, mnist, "vmap"), idx, args.repeat)
-        t_loop = time_group(_Group(cfg, w, mnist, "loop"), idx, args.repeat)
+        idx = engine.batch_indices(len(mnist.y_train), 32, 0, 0, args.steps)
+        t_vmap = time_group(make_group(cfg, w, mnist, "vmap"), idx, args.repeat)
+        t_loop = time_group(make_group(cfg, w, mnist, "loop"), idx, args.repeat)
         flops = 6 * 32 * models.mlp_num_params(784, [w] * 5, 10) * args.steps * n_cfg
         rows.append(
             (w, n_cfg * args.steps / t_vmap, n_cfg * args.steps / t_loop, t_loop / t_vmap, flops / t_vmap / 1e12 / peak)

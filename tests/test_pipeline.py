@@ -222,3 +222,14 @@ def test_chapters_run_in_parallel_and_a_failure_still_fails_the_run(tiny_book):
     assert [t.split()[0] for t in table[3:5]] == ["broken", "tiny"]  # the order asked for, not of finishing
     with pytest.raises(ValueError, match="`jobs` must be a positive integer"):
         book.execute(["tiny"], "smoke", root=tiny_book, log=lambda *_: None, jobs=0)
+
+
+def test_a_chapter_that_runs_faster_on_the_cpu_gets_its_kernel_there(monkeypatch):
+    """Chapters that declare PLATFORM = "cpu" get JAX_PLATFORMS=cpu in their kernel's
+    environment; the others get nothing; an explicit JAX_PLATFORMS of the caller wins."""
+    monkeypatch.delenv("JAX_PLATFORMS", raising=False)
+    assert book.kernel_env("04_toy_model") == {"JAX_PLATFORMS": "cpu"}
+    assert book.kernel_env("05_mnist") == {}
+    assert book.kernel_env("claims") == {}
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    assert book.kernel_env("04_toy_model") == {}

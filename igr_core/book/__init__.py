@@ -107,6 +107,18 @@ def chapter_module(name: str):
     return importlib.import_module(BY_NOTEBOOK[name]) if name in BY_NOTEBOOK else None
 
 
+def kernel_env(name: str) -> dict[str, str]:
+    """Environment for the kernel of notebook ``name``: ``JAX_PLATFORMS`` from its experiment
+    module's ``PLATFORM`` (chapters whose tiny sequential float64 steps run faster on the CPU
+    than on a GPU, measured in ``benchmarks/gpu_h200.md``), unless the caller set
+    ``JAX_PLATFORMS`` already (an explicit choice wins)."""
+    module = chapter_module(name)
+    platform = getattr(module, "PLATFORM", None)
+    if platform is None or os.environ.get("JAX_PLATFORMS"):
+        return {}
+    return {"JAX_PLATFORMS": platform}
+
+
 def effective_parameters(
     name: str, profile: str, overrides: dict[str, Any] | None = None, root: Path = ROOT, nb=None
 ) -> dict[str, Any]:
@@ -278,6 +290,8 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
     result = tmp_dir / f"{name}.out.ipynb"
     nbformat.write(nb, tmp)
     t0 = time.perf_counter()
+    env = kernel_env(name)
+    os.environ.update(env)  # the kernel inherits it; this worker may run other notebooks after: restored below
     try:
         pm.execute_notebook(str(tmp), str(result), parameters=params, kernel_name="python3", cwd=str(root),
                             progress_bar=False, log_output=False)
@@ -286,6 +300,9 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
         shutil.move(str(result), bad)
         (out_dir / f"{name}.failed.txt").write_text(f"{err.ename}: {err.evalue}\n\n" + "\n".join(err.traceback))
         return name, time.perf_counter() - t0, "FAILED", (err.ename, err.evalue, str(bad))
+    finally:
+        for k in env:
+            os.environ.pop(k, None)
     _hide_injected(result)
     shutil.move(str(result), out)
     for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):

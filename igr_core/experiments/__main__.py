@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 
@@ -39,6 +40,11 @@ def main(argv=None) -> int:
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    platform = getattr(module, "PLATFORM", None)
+    if platform and not os.environ.get("JAX_PLATFORMS"):  # before any backend starts; an explicit choice wins
+        import jax
+
+        jax.config.update("jax_platforms", platform)
     if getattr(module, "X64", False):
         require_x64()
     t0 = time.perf_counter()

@@ -47,6 +47,7 @@ from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive,
 NOTEBOOK = "09_optimizers"
 RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
+PLATFORM = "cpu"  # small sequential float64 steps: slower on an H200 than on 2 CPU cores (benchmarks/gpu_h200.md)
 
 
 @dataclasses.dataclass(frozen=True)
