@@ -103,10 +103,14 @@ def step_flops(p) -> float:
     state = engine._init_state(model, x[:1], 0, 0.05, 0.0)
     step = jax.jit(engine.make_train_step(model, False, 1e4, False, "exact"))
     lowered = step.lower(state, jnp.arange(p.batch_size), x, y)
-    cost = lowered.cost_analysis() or {}
-    if isinstance(cost, list):
-        cost = cost[0] if cost else {}
-    return float(cost.get("flops", float("nan")))
+
+    def flops(cost) -> float:
+        cost = (cost[0] if cost else {}) if isinstance(cost, list) else (cost or {})
+        return float(cost.get("flops", float("nan")))
+
+    out = flops(lowered.cost_analysis())
+    # on the H200 (jax 0.11.2) the lowered step had no cost analysis: the compiled one's (a compile more)
+    return out if np.isfinite(out) else flops(lowered.compile().cost_analysis())
 
 
 def predicted(c: dict, configs: int, epochs: float, every: float) -> float:
