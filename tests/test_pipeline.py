@@ -233,3 +233,22 @@ def test_a_chapter_that_runs_faster_on_the_cpu_gets_its_kernel_there(monkeypatch
     assert book.kernel_env("claims") == {}
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
     assert book.kernel_env("04_toy_model") == {}
+
+
+def test_a_gathering_page_depends_on_the_chapters_records_not_on_its_neighbours(tmp_path):
+    """The pages of book/ run after the chapters, side by side: each one's fingerprint holds the
+    chapters' stored results and execution records but not the other gathering pages' records
+    (which change as they finish), so an unchanged fresh clone reuses every page."""
+    (tmp_path / "book").mkdir()
+    for page in ("claims", "errata"):
+        (tmp_path / "book" / f"{page}.md").write_text(f"# {page}\n")
+    prov = tmp_path / "results" / "largest" / "provenance"
+    prov.mkdir(parents=True)
+    (prov / "errata.json").write_text('{"seconds": 1}')
+    (prov / "05_mnist.json").write_text('{"seconds": 1}')
+    src = tmp_path / "book" / "claims.md"
+    before = book.fingerprint("claims", src, {}, "largest", tmp_path)
+    (prov / "errata.json").write_text('{"seconds": 2}')
+    assert book.fingerprint("claims", src, {}, "largest", tmp_path) == before
+    (prov / "05_mnist.json").write_text('{"seconds": 2}')
+    assert book.fingerprint("claims", src, {}, "largest", tmp_path) != before

@@ -208,7 +208,10 @@ def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = R
         h.update(f.relative_to(pkg).as_posix().encode())
         h.update(f.read_bytes())
     if src.parent.name == "book":  # pages that gather every chapter's stored results and execution records
-        files = [*(root / "results").glob("*/*/*/manifest.json"), *(root / "results").glob("*/provenance/*.json")]
+        gathering = {p.stem for p in (root / "book").glob("*.md")}  # not each other's records: those change
+        # as the pages of this stage finish, so a fresh clone would re-execute them every time
+        records = [f for f in (root / "results").glob("*/provenance/*.json") if f.stem not in gathering]
+        files = [*(root / "results").glob("*/*/*/manifest.json"), *records]
     else:  # a chapter: its own stored results (a recomputed or deleted entry re-executes the page)
         files = list((root / "results" / profile / name).glob("*/manifest.json"))
     for f in sorted(files):
