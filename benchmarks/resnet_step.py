@@ -19,17 +19,10 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 from igr_core import engine, models
 from igr_core._src.engine import _init_state
-
-
-def matmul_gflops(n: int = 2048) -> float:
-    a = jnp.ones((n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ x)
-    f(a).block_until_ready()
-    best = min(_timed(lambda: f(a).block_until_ready()) for _ in range(5))
-    return 2 * n**3 / best / 1e9
 
 
 def _timed(fn) -> float:
@@ -59,7 +52,7 @@ def main(argv=None) -> str:
     ap.add_argument("--batch", type=int, default=128)
     args = ap.parse_args(argv)
     jax.config.update("jax_numpy_dtype_promotion", "standard")
-    peak = matmul_gflops()
+    peak = matmul_flops(2048) / 1e9
     lines = [
         f"Measured {datetime.date.today()} on {platform.node()}: {jax.device_count()} {jax.default_backend()} "
         f"device(s), jax {jax.__version__}; float32 matmul 2048^2: {peak:.0f} GFLOP/s",

@@ -26,6 +26,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 import igr_core
 from igr_core import data, models
@@ -41,13 +42,6 @@ def timeit(fn, repeat=3):
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-def matmul_gflops(n=2048):
-    a = jnp.ones((n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ x)
-    t = timeit(lambda: f(a).block_until_ready(), repeat=5)
-    return 2 * n**3 / t / 1e9
 
 
 def mlp_flops_per_step(width, depth, batch, n_in=784, n_out=10):
@@ -144,7 +138,7 @@ def main():
     )
 
     # (b) achieved GFLOP/s against the matmul rate
-    peak = matmul_gflops()
+    peak = matmul_flops(2048) / 1e9
     g400 = _Group(
         train.SweepConfig("bench", widths=(400,), learning_rates=(0.1,), eval_every=steps, strategy="loop"),
         400,

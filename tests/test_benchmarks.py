@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-SCRIPTS = sorted((Path(__file__).parent.parent / "benchmarks").glob("*.py"))
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+SCRIPTS = sorted(p for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"))  # _*.py: shared helpers
+
+
+@pytest.fixture(autouse=True)
+def _as_a_script(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # what `python benchmarks/<name>.py` has on its path
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
@@ -19,7 +25,7 @@ def test_a_benchmark_script_imports(script):
 
 def test_the_device_sizing_fits_what_it_predicts():
     """benchmarks/accelerator.py sizes epochs so that the predicted seconds of both chapters fit."""
-    spec = importlib.util.spec_from_file_location("bench_acc", SCRIPTS[0].parent / "accelerator.py")
+    spec = importlib.util.spec_from_file_location("bench_acc", BENCHMARKS / "accelerator.py")
     acc = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(acc)
     c = {"steps_per_epoch": 39, "step_s": 0.011, "eval_s": 0.7}

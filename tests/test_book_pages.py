@@ -19,18 +19,19 @@ def test_every_page_of_the_toc_is_committed():
     assert not missing, f"run `make book` and commit book/executed/: missing {missing}"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_no_stderr_on_a_page(page):
+def outputs(page: str) -> list[dict]:
+    """Every output of the committed page's code cells (the test is skipped where it is not executed)."""
     path = EXECUTED / f"{page}.ipynb"
     if not path.exists():
         pytest.skip("not executed here")
     nb = nbformat.read(path, as_version=4)
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_stderr_on_a_page(page):
     streams = [
-        o.get("text", "")[:120]
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        o.get("text", "")[:120] for o in outputs(page) if o.get("output_type") == "stream" and o.get("name") == "stderr"
     ]
     assert not streams, f"{page}: stderr on the page: {streams[:3]}"
 
@@ -48,16 +49,7 @@ def test_the_fence_rule_can_fail():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_directive_on_a_page_opens(page):
-    path = EXECUTED / f"{page}.ipynb"
-    if not path.exists():
-        pytest.skip("not executed here")
-    nb = nbformat.read(path, as_version=4)
-    bad = [
-        line
-        for c in nb.cells
-        for o in c.get("outputs", [])
-        for line in broken_fences("".join(o.get("data", {}).get("text/markdown", "")))
-    ]
+    bad = [line for o in outputs(page) for line in broken_fences("".join(o.get("data", {}).get("text/markdown", "")))]
     assert not bad, f"{page}: fences that do not open: {bad[:2]}"
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from igr_core.experiments._params import ParameterError, check_profile
+from igr_core.experiments._params import ParameterError, check_profile, preferred_platform
 
 LARGEST = "largest"  # the published book: each chapter at the largest profile its results are stored at
 
@@ -112,11 +112,8 @@ def kernel_env(name: str) -> dict[str, str]:
     module's ``PLATFORM`` (chapters whose tiny sequential float64 steps run faster on the CPU
     than on a GPU, measured in ``benchmarks/gpu_h200.md``), unless the caller set
     ``JAX_PLATFORMS`` already (an explicit choice wins)."""
-    module = chapter_module(name)
-    platform = getattr(module, "PLATFORM", None)
-    if platform is None or os.environ.get("JAX_PLATFORMS"):
-        return {}
-    return {"JAX_PLATFORMS": platform}
+    platform = preferred_platform(chapter_module(name))
+    return {} if platform is None else {"JAX_PLATFORMS": platform}
 
 
 def effective_parameters(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import time
 
@@ -23,7 +22,7 @@ import yaml
 
 from igr_core._src import store
 from igr_core.experiments import BY_NOTEBOOK
-from igr_core.experiments._params import ParameterError, check_profile, require_x64
+from igr_core.experiments._params import ParameterError, check_profile, preferred_platform, require_x64
 
 
 def main(argv=None) -> int:
@@ -40,8 +39,8 @@ def main(argv=None) -> int:
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    platform = getattr(module, "PLATFORM", None)
-    if platform and not os.environ.get("JAX_PLATFORMS"):  # before any backend starts; an explicit choice wins
+    platform = preferred_platform(module)
+    if platform:  # before any backend starts
         import jax
 
         jax.config.update("jax_platforms", platform)

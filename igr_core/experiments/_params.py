@@ -223,6 +223,16 @@ def require_x64() -> None:
         jax.config.update("jax_enable_x64", True)
 
 
+def preferred_platform(module) -> str | None:
+    """The JAX platform a chapter's module asks for (``PLATFORM``, e.g. "cpu" for tiny sequential
+    float64 steps that a GPU runs slower), or None: none asked, or the caller set
+    ``JAX_PLATFORMS`` already (an explicit choice wins)."""
+    import os
+
+    platform = getattr(module, "PLATFORM", None)
+    return None if platform is None or os.environ.get("JAX_PLATFORMS") else platform
+
+
 def should_train(p) -> bool:
     """Whether a chapter may train what its store lacks: ``train_missing`` "yes"/"no", or
     "auto" = everywhere except the paper and accelerator profiles on a CPU (which re-plot
