@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from igr_core.experiments import registry
 from igr_core.experiments._params import PROFILES
 
 PKG = Path(__file__).resolve().parents[1] / "igr_core"
-CHAPTERS = {"theorems", "geometry", "ntk", "toy_model", "mnist", "resnet", "egr", "estimation", "optimizers"}
+CHAPTERS = {c.module.rsplit(".", 1)[1] for c in registry.CHAPTERS}  # the registry lists them once
 
 
 def layer(module: str) -> int:
@@ -101,11 +102,10 @@ def test_facades_export_exactly_the_implementation_lists():
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_departure_from_a_stated_paper_value_is_declared(profile):
-    from igr_core.experiments import BY_NOTEBOOK, departures
+    from igr_core.experiments import departures
 
     for chapter in departures.PAPER_VALUES:
-        module = importlib.import_module(BY_NOTEBOOK[chapter])
-        assert departures.undeclared(chapter, module.Params.resolve(chapter, profile)) == [], (chapter, profile)
+        assert departures.undeclared(chapter, registry.get(chapter).resolve(profile)) == [], (chapter, profile)
 
 
 def test_an_undeclared_departure_is_caught():
@@ -115,3 +115,25 @@ def test_an_undeclared_departure_is_caught():
 
     p = dataclasses.replace(mnist.Params.resolve("05_mnist", "paper"), noise_width=100, widths=(100, 400))
     assert departures.undeclared("05_mnist", p) == ["noise_width"]
+
+
+def test_no_module_imports_a_chapter_by_name():
+    """Chapters are reached through the registry only: no ``importlib`` of a chapter module anywhere
+    in the package (the layer walk above cannot see such imports)."""
+    for name, path in modules():
+        text = path.read_text()
+        assert "import_module(" not in text or name == "igr_core._src.store" and "experiments" not in text, name
+
+
+def test_every_chapter_satisfies_the_contract():
+    import types
+
+    from igr_core._src.contract import Chapter
+
+    assert [c.name for c in registry.CHAPTERS] == sorted(c.name for c in registry.CHAPTERS)
+    for c in registry.CHAPTERS:
+        assert isinstance(c, Chapter) and c.resolve("smoke").profile == "smoke"
+    broken = types.ModuleType("broken")
+    broken.NOTEBOOK, broken.RESULTS_VERSION = "98_broken", 1
+    with pytest.raises(TypeError, match="lacks Params, Results, run, claims, facts"):
+        Chapter.of(broken)

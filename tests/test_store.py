@@ -2,7 +2,6 @@
 refused, the recompute switch, interrupted runs resumed from their saved parts."""
 
 import dataclasses
-import types
 from typing import NamedTuple
 
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 import pytest
 
 from igr_core._src import store
+from igr_core._src.contract import Chapter
 from igr_core.experiments._params import ParamsBase
 
 
@@ -53,16 +53,33 @@ def make_module(version=1, data=None, fail_at=None):
             (np.float32(1.5), None),
         )
 
-    mod = types.SimpleNamespace(NOTEBOOK="99_fake", RESULTS_VERSION=version, Params=Params, run=run, calls=calls)
-    if data is not None:
-        mod.data_fingerprint = lambda p: data
-    return mod
+    chapter = Chapter(
+        name="99_fake",
+        Params=Params,
+        Results=Results,
+        run=run,
+        claims=lambda r: [],
+        facts=lambda r: {},
+        results_version=version,
+        data_fingerprint=(lambda p: data) if data is not None else None,
+    )
+    return FakeChapter(chapter, calls)
+
+
+class FakeChapter(NamedTuple):
+    """A registered-style chapter and its call counters."""
+
+    chapter: Chapter
+    calls: dict
+
+    def __getattr__(self, name):
+        return getattr(self.chapter, name)
 
 
 def test_store_computes_once_and_reads_back_the_same(tmp_path):
     mod = make_module()
-    first = store.run(mod, Params(), tmp_path)
-    second = store.run(mod, Params(strategy="loop"), tmp_path)  # execution-only fields share the entry
+    first = store.run(mod.chapter, Params(), tmp_path)
+    second = store.run(mod.chapter, Params(strategy="loop"), tmp_path)  # execution-only fields share the entry
     assert first.computed and not second.computed and mod.calls["run"] == 1
     a, b = first.results, second.results
     pd.testing.assert_frame_equal(a.table, b.table)
@@ -76,45 +93,48 @@ def test_store_computes_once_and_reads_back_the_same(tmp_path):
 
 def test_other_parameters_get_their_own_entry(tmp_path):
     mod = make_module()
-    store.run(mod, Params(n=2), tmp_path)
-    store.run(mod, Params(n=4), tmp_path)
-    assert mod.calls["run"] == 2 and len(list((tmp_path / "99_fake").iterdir())) == 2
+    store.run(mod.chapter, Params(n=2), tmp_path)
+    store.run(mod.chapter, Params(n=4), tmp_path)
+    assert mod.calls["run"] == 2 and len([p for p in (tmp_path / "99_fake").iterdir() if p.is_dir()]) == 2
 
 
 def test_a_stale_results_version_is_refused_with_how_to_recompute(tmp_path):
-    store.run(make_module(version=1), Params(), tmp_path)
+    store.run(make_module(version=1).chapter, Params(), tmp_path)
     newer = make_module(version=2)
     with pytest.raises(store.StaleResultsError, match=r"99_fake.*version 1.*version 2.*FORCE=1"):
-        store.run(newer, Params(), tmp_path)
+        store.run(newer.chapter, Params(), tmp_path)
     assert newer.calls["run"] == 0
-    again = store.run(newer, Params(), tmp_path, recompute=True)
+    again = store.run(newer.chapter, Params(), tmp_path, recompute=True)
     assert again.computed and again.manifest["results_version"] == 2
 
 
 def test_results_of_other_data_are_refused(tmp_path):
-    store.run(make_module(data={"sha256": "aaaa"}), Params(), tmp_path)
+    store.run(make_module(data={"sha256": "aaaa"}).chapter, Params(), tmp_path)
     with pytest.raises(store.StaleResultsError, match="other data"):
-        store.run(make_module(data={"sha256": "bbbb"}), Params(), tmp_path)
+        store.run(make_module(data={"sha256": "bbbb"}).chapter, Params(), tmp_path)
 
 
 def test_the_recompute_switch_from_the_environment(tmp_path, monkeypatch):
     mod = make_module()
-    store.run(mod, Params(), tmp_path)
+    store.run(mod.chapter, Params(), tmp_path)
     monkeypatch.setenv(store.RECOMPUTE_ENV, "1")
-    assert store.run(mod, Params(), tmp_path).computed and mod.calls["run"] == 2
+    assert store.run(mod.chapter, Params(), tmp_path).computed and mod.calls["run"] == 2
 
 
 def test_an_interrupted_run_resumes_from_its_parts(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        store.run(make_module(fail_at=2), Params(n=4), tmp_path)
+        store.run(make_module(fail_at=2).chapter, Params(n=4), tmp_path)
     resumed = make_module()
-    out = store.run(resumed, Params(n=4), tmp_path)
+    out = store.run(resumed.chapter, Params(n=4), tmp_path)
     assert resumed.calls["parts"] == 2  # rows 0 and 1 were saved before the cut
     assert list(out.results.table["i"]) == [0, 1, 2, 3]
-    assert not (out.path / "parts").exists()
+    assert not out.path.with_name(out.path.name + ".parts").exists()
 
 
 def test_values_the_store_cannot_hold_are_named(tmp_path):
     bad = Results(Params(), pd.DataFrame(), np.zeros(1), 0.0, {"f": len}, ())
+    types = store.type_table(make_module().chapter)
     with pytest.raises(TypeError, match=r"results\.nested\['f'\].*cannot be stored"):
-        store.save(tmp_path / "x", bad, {})
+        store.save(tmp_path / "x", bad, {}, types)
+    with pytest.raises(TypeError, match=r"results\.params.*not a registered type"):
+        store.save(tmp_path / "x", bad._replace(nested={}), {})  # without the chapter's types

@@ -4,40 +4,45 @@ Abstraction: a chapter's ``Results`` (a NamedTuple of typed tables, arrays and n
 in one folder ``<results>/<profile>/<chapter>/<key>/``, where ``key`` hashes the chapter's
 parameters (minus execution-only fields such as ``strategy``). The folder holds
 
-* ``manifest.json`` -- the chapter, its results version (``RESULTS_VERSION``, declared by
-  each experiment module and bumped when its computation changes), the parameters, the data
-  fingerprint, the provenance (device, library versions, wall time, git commit, data source)
-  and the structure of the results (which field is which table, array or number);
-* ``tables/<field>.parquet`` -- every ``pandas.DataFrame`` (typed columns, index kept);
+* ``manifest.json`` -- the chapter, its results version, the parameters, the data
+  fingerprint, the provenance (device, library versions, wall time, git commit, data source),
+  the structure of the results (which field is which table, array or number; records named by
+  their registered type names, :data:`COMMON_TYPES` and :meth:`Chapter.types`), the sha256 of
+  every file beside it (``files``) and of the content (``content``);
+* ``tables/<field>.parquet`` -- every ``pandas.DataFrame``;
 * ``arrays.npz`` -- every array.
 
-:func:`run` returns the stored results where they exist and computes, saves and reloads them
-otherwise, so a page always shows what the store holds and its claims are computed from it
-(a changed verdict rule reaches committed results without retraining). A stored result whose
-results version or data fingerprint differs from the code's is refused
-(:class:`StaleResultsError`), never silently reused; ``recompute=True`` (``IGR_RECOMPUTE=1``,
-``make book FORCE=1``) recomputes. Long chapters save named parts as they finish
-(:class:`Parts`), so an interrupted run resumes; the sweep engine's per-width checkpoints
-(:mod:`igr_core._src.cache`) are the same idea for training grids and use the same
-fingerprints and provenance.
+Guarantees (each tested in ``tests/test_faults.py``):
+
+* nothing computed is lost: an entry is written into a fresh folder and swapped in only when
+  complete, so an interrupted run, a recompute or a failed write leaves the previous entry intact;
+  long chapters save parts as they finish (:class:`Parts`, ``<key>.parts/``) and resume from them;
+* nothing is silently swapped: stored results of another results version or other data raise
+  :class:`StaleResultsError` (chapter, both versions, how to recompute); a file whose content hash
+  does not match its manifest raises :class:`CorruptResultsError` (the file and the fix); a
+  recompute that reproduces the stored content keeps the stored files (and their provenance);
+* one writer per entry: a lock file ``<key>.lock`` (``fcntl``) makes a second writer wait for
+  the first and then reuse what it stored;
+* a results folder that cannot be written stops the run before any compute.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
-import importlib
-import inspect
 import json
 import math
 import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,34 +50,101 @@ import pandas as pd
 MANIFEST = "manifest.json"
 EXECUTION_ONLY = ("profile", "strategy", "train_missing")  # how a result is computed, not what it is
 RECOMPUTE_ENV = "IGR_RECOMPUTE"
+STORE_FORMAT = 2  # 2: records by registered names, file and content hashes; 1: module qualnames, no hashes
+# fields that say how and when a result was computed, not what it is: left out of the content hash, so a
+# recompute that reproduces a result is recognised as such
+VOLATILE = ("provenance", "from_cache", "seconds", "path")
 
 
 class StaleResultsError(RuntimeError):
     """Stored results that the current code would not compute (results version or data differ)."""
 
 
+class CorruptResultsError(RuntimeError):
+    """A stored file is missing, truncated or altered (its content hash differs from the manifest's)."""
+
+
+class StoreNotWritableError(PermissionError):
+    """The results folder cannot be written: refused before any compute."""
+
+
+# ---------------------------------------------------------------------------- registered types
+
+
+def common_types() -> dict[str, type]:
+    """Types that appear inside chapters' results, by their registered names."""
+    from igr_core._src.engine import SweepConfig, SweepResult
+    from igr_core._src.problems import ProblemInfo
+    from igr_core._src.toy import ToyPoint
+
+    return {
+        "engine.SweepConfig": SweepConfig,
+        "engine.SweepResult": SweepResult,
+        "problems.ProblemInfo": ProblemInfo,
+        "toy.ToyPoint": ToyPoint,
+    }
+
+
+# format 1 stored module paths; these are where the classes lived then (the migration's table)
+LEGACY_NAMES = {
+    "igr_core._src.engine:SweepConfig": "engine.SweepConfig",
+    "igr_core._src.engine:SweepResult": "engine.SweepResult",
+    "igr_core._src.problems:ProblemInfo": "problems.ProblemInfo",
+    "igr_core._src.toy:ToyPoint": "toy.ToyPoint",
+    **{
+        f"igr_core.experiments.{module}:{kind}": f"{chapter}.{kind}"
+        for chapter, module in (
+            ("01_theorem_checks", "theorems"),
+            ("02_geometry", "geometry"),
+            ("03_ntk", "ntk"),
+            ("04_toy_model", "toy_model"),
+            ("05_mnist", "mnist"),
+            ("06_resnet", "resnet"),
+            ("07_egr", "egr"),
+            ("08_estimation", "estimation"),
+            ("09_optimizers", "optimizers"),
+        )
+        for kind in ("Params", "Results")
+    },
+}
+
+
+def type_table(chapter=None) -> dict[str, type]:
+    """Registered name -> type: the common types and ``chapter``'s own."""
+    table = common_types()
+    if chapter is not None:
+        table.update(chapter.types())
+    return table
+
+
 # ---------------------------------------------------------------------------- encoding
 
 
-def _qualname(obj_type) -> str:
-    return f"{obj_type.__module__}:{obj_type.__qualname__}"
-
-
-def _import(qualname: str):
-    module, name = qualname.split(":")
-    obj = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class _Writer:
-    def __init__(self, folder: Path):
-        self.folder, self.arrays, self.n = folder, {}, 0
+    def __init__(self, folder: Path, names: Mapping[type, str]):
+        self.folder, self.arrays, self.n, self.names = folder, {}, 0, names
+        self.content = hashlib.sha256()
 
     def _name(self, path: str) -> str:
         self.n += 1
         return f"{self.n:03d}_" + "".join(c if c.isalnum() else "_" for c in path)[:60]
+
+    def _record(self, v, path: str, fields: dict) -> dict:
+        name = self.names.get(type(v))
+        if name is None:
+            raise TypeError(
+                f"result field {path!r}: {type(v).__qualname__} is not a registered type of the result store "
+                "(store.common_types or the chapter's Params and Results)"
+            )
+        return {"$record": name, "fields": fields}
 
     def encode(self, v, path: str):
         """A JSON-able description of ``v``; tables and arrays are written beside it."""
@@ -90,28 +162,28 @@ class _Writer:
             (self.folder / "tables").mkdir(parents=True, exist_ok=True)
             frame = v.copy()
             frame.columns = [str(c) for c in frame.columns]
+            target = self.folder / "tables" / f"{name}.parquet"
             try:
-                frame.to_parquet(self.folder / "tables" / f"{name}.parquet")
+                frame.to_parquet(target)
             except Exception as err:  # pyarrow's errors name neither the field nor the column
                 raise TypeError(f"result field {path!r}: table cannot be stored as parquet ({err})") from err
+            self.content.update(name.encode() + pd.util.hash_pandas_object(frame, index=True).values.tobytes())
+            self.content.update(json.dumps([str(c) for c in frame.columns] + [str(t) for t in frame.dtypes]).encode())
             return {"$frame": name, "columns": [str(c) for c in v.columns]}
         if isinstance(v, Path):  # relative to the entry, so a clone elsewhere finds it (a sibling cache folder)
-            rel = os.path.relpath(v.resolve(), self.folder.resolve()) if v.is_absolute() else v.as_posix()
+            rel = os.path.relpath(v.resolve(), self.folder.parent.resolve()) if v.is_absolute() else v.as_posix()
             return {"$path": Path(rel).as_posix(), "relative_to_entry": v.is_absolute()}
         if hasattr(v, "__array__") and not isinstance(v, (list, tuple, dict)):
             name = self._name(path)
-            self.arrays[name] = np.asarray(v)
+            a = np.asarray(v)
+            self.arrays[name] = a
+            self.content.update(f"{name}{a.dtype}{a.shape}".encode() + np.ascontiguousarray(a).tobytes())
             return {"$array": name}
         if isinstance(v, tuple) and hasattr(v, "_fields"):
-            return {
-                "$namedtuple": _qualname(type(v)),
-                "fields": {f: self.encode(getattr(v, f), f"{path}.{f}") for f in v._fields},
-            }
+            return self._record(v, path, {f: self.encode(getattr(v, f), f"{path}.{f}") for f in v._fields})
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {
-                "$dataclass": _qualname(type(v)),
-                "fields": {f.name: self.encode(getattr(v, f.name), f"{path}.{f.name}") for f in dataclasses.fields(v)},
-            }
+            fields = {f.name: self.encode(getattr(v, f.name), f"{path}.{f.name}") for f in dataclasses.fields(v)}
+            return self._record(v, path, fields)
         if isinstance(v, tuple):
             return {"$tuple": [self.encode(x, f"{path}[{i}]") for i, x in enumerate(v)]}
         if isinstance(v, list):
@@ -125,10 +197,37 @@ class _Writer:
 
 
 class _Reader:
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, folder: Path, types: Mapping[str, type], chapter_name: str, files: Mapping[str, str] | None):
+        self.folder, self.types, self.chapter_name = folder, types, chapter_name
+        self.files = files  # relpath -> sha256 (None: a format-1 entry, no hashes to check)
+        for rel in files or {}:
+            self._verify(rel)
         path = folder / "arrays.npz"
-        self.arrays = dict(np.load(path)) if path.exists() else {}
+        try:
+            self.arrays = dict(np.load(path)) if path.exists() else {}
+        except Exception as err:
+            raise self._corrupt(path, f"cannot be read ({type(err).__name__}: {err})") from None
+
+    def _corrupt(self, path: Path, what: str) -> CorruptResultsError:
+        return CorruptResultsError(
+            f"chapter {self.chapter_name}: the stored file {path} {what}; the entry is not used. Recompute it with "
+            f"`python -m igr_core.experiments {self.chapter_name} --profile {self.folder.parent.parent.name} "
+            "--recompute` (or restore the file from git)."
+        )
+
+    def _verify(self, rel: str) -> None:
+        path = self.folder / rel
+        if not path.exists():
+            raise self._corrupt(path, "is missing")
+        if _sha256(path) != self.files[rel]:
+            raise self._corrupt(path, "does not match the content hash in its manifest (truncated or altered)")
+
+    def _type(self, name: str) -> type:
+        if name in LEGACY_NAMES:
+            name = LEGACY_NAMES[name]
+        if name not in self.types:
+            raise self._corrupt(self.folder / MANIFEST, f"names a type {name!r} that no chapter registers")
+        return self.types[name]
 
     def decode(self, d):
         if isinstance(d, list):
@@ -138,20 +237,25 @@ class _Reader:
         if "$float" in d:
             return float(d["$float"])
         if "$frame" in d:
-            frame = pd.read_parquet(self.folder / "tables" / f"{d['$frame']}.parquet")
-            return frame
+            path = self.folder / "tables" / f"{d['$frame']}.parquet"
+            try:
+                return pd.read_parquet(path)
+            except Exception as err:
+                raise self._corrupt(path, f"cannot be read ({type(err).__name__}: {err})") from None
         if "$path" in d:
-            return Path(os.path.normpath(self.folder / d["$path"])) if d.get("relative_to_entry") else Path(d["$path"])
+            if d.get("relative_to_entry"):
+                base = self.folder.parent if "$format" in d or self.files is not None else self.folder
+                return Path(os.path.normpath(base / d["$path"]))
+            return Path(d["$path"])
         if "$array" in d:
             return self.arrays[d["$array"]]
         if "$tuple" in d:
             return tuple(self.decode(x) for x in d["$tuple"])
         if "$items" in d:
             return {self._key(self.decode(k)): self.decode(v) for k, v in d["$items"]}
-        if "$namedtuple" in d:
-            return _import(d["$namedtuple"])(**{k: self.decode(v) for k, v in d["fields"].items()})
-        if "$dataclass" in d:
-            return _import(d["$dataclass"])(**{k: self.decode(v) for k, v in d["fields"].items()})
+        for tag in ("$record", "$namedtuple", "$dataclass"):  # $namedtuple, $dataclass: format 1
+            if tag in d:
+                return self._type(d[tag])(**{k: self.decode(v) for k, v in d["fields"].items()})
         raise ValueError(f"unknown stored value {sorted(d)!r}")
 
     @staticmethod
@@ -159,33 +263,100 @@ class _Reader:
         return tuple(k) if isinstance(k, list) else k
 
 
-def _atomic_folder(target: Path, write: Callable[[Path], None]) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    write(tmp)
-    shutil.rmtree(target, ignore_errors=True)
+def _stable(d):
+    """The structure without its :data:`VOLATILE` record fields (what the content hash covers)."""
+    if isinstance(d, list):
+        return [_stable(x) for x in d]
+    if not isinstance(d, dict):
+        return d
+    if "fields" in d:
+        return {**d, "fields": {k: _stable(v) for k, v in d["fields"].items() if k not in VOLATILE}}
+    return {k: _stable(v) for k, v in d.items()}
+
+
+def _fresh(target: Path, tag: str) -> Path:
+    """A folder beside ``target`` unique to this writer (process and call)."""
+    return target.with_name(f"{target.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Put the complete folder ``tmp`` at ``target``; the old entry is moved aside first and removed
+    only after the new one is in place (a crash in between leaves it beside, :func:`recover`)."""
+    old = None
+    if target.exists():
+        old = _fresh(target, "old")
+        target.rename(old)
     tmp.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
-def save(folder: Path, value, manifest: dict) -> None:
-    """Write ``value`` (a chapter's Results, or any part of one) and ``manifest`` to ``folder``."""
+def recover(target: Path) -> None:
+    """An entry moved aside by an interrupted :func:`_swap_in` is put back."""
+    if (target / MANIFEST).exists():
+        return
+    olds = sorted(target.parent.glob(f"{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds and (olds[-1] / MANIFEST).exists():
+        if target.exists():
+            shutil.rmtree(target)
+        olds[-1].rename(target)
 
-    def write(tmp: Path):
-        w = _Writer(tmp)
+
+def save(folder: Path, value, manifest: dict, types: Mapping[str, type] | None = None) -> dict:
+    """Write ``value`` (a chapter's Results, or any part of one) and ``manifest`` to ``folder``,
+    atomically (a fresh folder swapped in when complete). Returns the manifest written."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    names = {t: n for n, t in (types or type_table()).items()}
+    tmp = _fresh(folder, "tmp")
+    tmp.mkdir()
+    try:
+        w = _Writer(tmp, names)
         structure = w.encode(value, "results")
         if w.arrays:
             np.savez(tmp / "arrays.npz", **w.arrays)
-        (tmp / MANIFEST).write_text(json.dumps({**manifest, "structure": structure}, indent=1, default=str))
+        files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        w.content.update(json.dumps(_stable(structure), sort_keys=True, default=str).encode())
+        full = {**manifest, "format": STORE_FORMAT, "files": files, "content": w.content.hexdigest()[:32],
+                "structure": structure}
+        (tmp / MANIFEST).write_text(json.dumps(full, indent=1, default=str))
+        _swap_in(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return full
 
-    _atomic_folder(Path(folder), write)
+
+def read_manifest(folder: Path, chapter_name: str = "") -> dict:
+    path = Path(folder) / MANIFEST
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptResultsError(
+            f"chapter {chapter_name or '?'}: the manifest {path} cannot be read ({type(err).__name__}); recompute the "
+            f"entry (`python -m igr_core.experiments {chapter_name or '<chapter>'} --recompute`) or restore it from git."
+        ) from None
 
 
-def load(folder: Path):
-    """(value, manifest) stored by :func:`save`."""
+def load(folder: Path, chapter=None):
+    """(value, manifest) stored by :func:`save`; every file is checked against its content hash."""
     folder = Path(folder)
-    manifest = json.loads((folder / MANIFEST).read_text())
-    return _Reader(folder).decode(manifest["structure"]), manifest
+    name = chapter.name if chapter is not None else "?"
+    manifest = read_manifest(folder, name)
+    files = manifest.get("files") if manifest.get("format", 1) >= 2 else None
+    reader = _Reader(folder, type_table(chapter), name, files)
+    return reader.decode(manifest["structure"]), manifest
+
+
+def migrate(folder: Path, chapter) -> bool:
+    """Rewrite a format-1 entry in the current format (registered type names, content hashes),
+    keeping its provenance; returns whether it changed anything."""
+    manifest = read_manifest(folder, chapter.name)
+    if manifest.get("format", 1) >= STORE_FORMAT:
+        return False
+    value, manifest = load(folder, chapter)
+    keep = {k: v for k, v in manifest.items() if k not in ("structure", "files", "content", "format")}
+    save(folder, value, keep, type_table(chapter))
+    return True
 
 
 # ---------------------------------------------------------------------------- keys and provenance
@@ -197,9 +368,15 @@ def repo_root() -> Path:
     return Path(os.environ.get("IGR_ROOT", Path.cwd()))
 
 
-def _plain(v):
+def results_dir(profile: str, root: Path | None = None) -> Path:
+    """``<root>/results/<profile>``: the one place that builds that path."""
+    return Path(root or repo_root()) / "results" / profile
+
+
+def plain(v):
+    """Tuples as lists and numpy floats as floats, recursively (how parameters are compared, hashed and shown)."""
     if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
+        return [plain(x) for x in v]
     if isinstance(v, (float, np.floating)):
         return float(v)
     return v
@@ -208,15 +385,8 @@ def _plain(v):
 def params_key(params) -> str:
     """12 hex digits of the parameters that determine the results."""
     d = params.as_dict() if hasattr(params, "as_dict") else dataclasses.asdict(params)
-    d = {k: _plain(v) for k, v in d.items() if k not in EXECUTION_ONLY}
+    d = {k: plain(v) for k, v in d.items() if k not in EXECUTION_ONLY}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def array_fingerprint(*arrays) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()[:16]
 
 
 def git_commit(root: Path | None = None) -> str:
@@ -228,11 +398,11 @@ def git_commit(root: Path | None = None) -> str:
         return "unknown"
 
 
-def library_versions() -> dict:
+def library_versions(packages=("jax", "jaxlib", "dm-haiku", "optax", "numpy", "pandas")) -> dict:
     from importlib import metadata
 
     out = {}
-    for pkg in ("jax", "jaxlib", "dm-haiku", "optax", "numpy", "pandas"):
+    for pkg in packages:
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -272,8 +442,9 @@ class Parts:
     interrupted resumes from the parts it finished. ``parts(name, fn)`` returns ``fn()`` and
     saves it, or the saved value. Parts are kept per results version."""
 
-    def __init__(self, folder: Path | None, version: int, log: Callable | None = None):
+    def __init__(self, folder: Path | None, version: int, log: Callable | None = None, types=None):
         self.folder, self.version, self.log = (Path(folder) if folder else None), version, log
+        self.types = types
         self.reused: list[str] = []
 
     def __call__(self, name: str, fn: Callable[[], Any]):
@@ -282,12 +453,15 @@ class Parts:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         path = self.folder / safe
         if (path / MANIFEST).exists():
-            value, manifest = load(path)
+            try:
+                value, manifest = load(path)
+            except CorruptResultsError:
+                value, manifest = None, {}  # a damaged part is recomputed
             if manifest.get("results_version") == self.version:
                 self.reused.append(name)
                 return value
         value = fn()
-        save(path, value, {"part": name, "results_version": self.version})
+        save(path, value, {"part": name, "results_version": self.version}, self.types)
         if self.log:
             self.log(f"saved part {name}")
         return value
@@ -308,13 +482,8 @@ class Stored(NamedTuple):
     computed: bool  # True when this call computed the results, False when it read them
 
 
-def entry_dir(results_dir: Path, module, params) -> Path:
-    return Path(results_dir) / module.NOTEBOOK / params_key(params)
-
-
-def _data_of(module, params):
-    fn = getattr(module, "data_fingerprint", None)
-    return fn(params) if fn is not None else None
+def entry_dir(results_dir: Path, chapter, params) -> Path:
+    return Path(results_dir) / chapter.name / params_key(params)
 
 
 def _data_source(results) -> str:
@@ -331,33 +500,95 @@ def _content(fingerprint: dict) -> dict:
     return {k: v for k, v in fingerprint.items() if k != "source"}
 
 
-def check_manifest(module, manifest: dict, path: Path, data: dict | None) -> None:
-    chapter, version = module.NOTEBOOK, module.RESULTS_VERSION
-    how = (
-        f"recompute with `make book FORCE=1`, `python -m igr_core.book execute {chapter} --recompute --profile "
-        f"{path.parent.parent.name}` or {RECOMPUTE_ENV}=1"
+def how_to_recompute(chapter_name: str, profile: str) -> str:
+    return (
+        f"recompute with `python -m igr_core.experiments {chapter_name} --profile {profile} --recompute`, "
+        f"`python -m igr_core.book execute {chapter_name} --recompute --profile {profile}` or `make book FORCE=1`"
     )
-    if manifest.get("results_version") != version:
+
+
+def check_manifest(chapter, manifest: dict, path: Path, data: dict | None) -> None:
+    how = how_to_recompute(chapter.name, path.parent.parent.name)
+    if manifest.get("results_version") != chapter.results_version:
         raise StaleResultsError(
-            f"chapter {chapter}: the stored results at {path} have results version {manifest.get('results_version')}, "
-            f"the code computes version {version}; they are not reused. {how}."
+            f"chapter {chapter.name}: the stored results at {path} have results version "
+            f"{manifest.get('results_version')}, the code computes version {chapter.results_version}; they are not "
+            f"reused. To {how}."
         )
     stored = manifest.get("data")
     if data is not None and stored is not None and _content(stored) != _content(data):
         raise StaleResultsError(
-            f"chapter {chapter}: the stored results at {path} were computed on other data "
-            f"({manifest.get('data')}) than this machine has ({data}); they are not reused. {how}."
+            f"chapter {chapter.name}: the stored results at {path} were computed on other data "
+            f"({manifest.get('data')}) than this machine has ({data}); they are not reused. To {how}."
         )
 
 
-def lookup(module, params, results_dir: Path) -> Path | None:
-    """The folder of the stored results of ``params``, or None."""
-    path = entry_dir(results_dir, module, params)
+def lookup(chapter, params, results_dir: Path) -> Path | None:
+    """The folder of the stored results of ``params`` (whatever their version), or None."""
+    path = entry_dir(results_dir, chapter, params)
+    recover(path)
     return path if (path / MANIFEST).exists() else None
 
 
+def check_writable(results_dir: Path) -> None:
+    """Refuse, before any compute, a results folder this process cannot write."""
+    results_dir = Path(results_dir)
+    probe = None
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        probe = results_dir / f".write-probe-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        probe.write_text("")
+    except OSError as err:
+        raise StoreNotWritableError(
+            f"the results folder {results_dir} cannot be written ({err.strerror or err}); nothing was computed. "
+            "Make it writable, or set IGR_ROOT to a writable checkout."
+        ) from None
+    finally:
+        if probe is not None:
+            probe.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, log: Callable | None = None):
+    """One writer per entry: an exclusive ``fcntl`` lock on ``<entry>.lock``; a second writer
+    says whom it waits for and waits."""
+    import fcntl
+
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            msg = f"{path.parent.name}: waiting for {holder}, which is computing this entry ({lock})"
+            (log or (lambda s: print(s, file=sys.stderr, flush=True)))(msg)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _read(chapter, params, path: Path, data) -> Stored | None:
+    """The stored entry at ``path`` checked (version, data, hashes), or None where there is none."""
+    if not (path / MANIFEST).exists():
+        return None
+    manifest = read_manifest(path, chapter.name)
+    check_manifest(chapter, manifest, path, data)
+    results, manifest = load(path, chapter)
+    return Stored(results, manifest, path, False)
+
+
 def run(
-    module,
+    chapter,
     params,
     results_dir: Path,
     *,
@@ -367,80 +598,117 @@ def run(
 ) -> Stored:
     """The chapter's results for ``params``: read from the store, or computed, saved and read back.
 
-    ``module`` is an experiment module (``NOTEBOOK``, ``RESULTS_VERSION``, ``run``; optionally
-    ``data_fingerprint(params)``, ``is_complete(results)`` and ``can_fill(params, results)``:
-    stored results that lack parts which this run may compute are completed). ``results_dir`` is
+    ``chapter`` is a :class:`~igr_core._src.contract.Chapter`. ``results_dir`` is
     ``results/<profile>``; sweeps keep their resumable checkpoints under its ``sweeps/``.
     Results that a run could not complete here (``is_complete`` false: a grid that is not
-    stored and may not be trained on this machine) are returned but not stored."""
+    stored and may not be trained on this machine) are returned but not stored. A recompute
+    computes first and swaps the new entry in only when it is complete."""
     results_dir = Path(results_dir)
     if recompute is None:
         recompute = os.environ.get(RECOMPUTE_ENV, "") == "1"
-    path = entry_dir(results_dir, module, params)
-    data = _data_of(module, params)
-    if recompute:
-        shutil.rmtree(path, ignore_errors=True)
-    elif (path / MANIFEST).exists():
-        manifest = json.loads((path / MANIFEST).read_text())
-        check_manifest(module, manifest, path, data)
-        results, manifest = load(path)
-        fill = getattr(module, "can_fill", None)
-        if fill is None or not fill(params, results):
-            return Stored(results, manifest, path, False)
-        if log:
-            log(f"{module.NOTEBOOK}: the stored results lack parts that this machine may compute; computing them")
-    accepted = inspect.signature(module.run).parameters
-    kwargs = {}
-    if "results_dir" in accepted:
-        kwargs["results_dir"] = results_dir / "sweeps"
-    if "log" in accepted:
-        kwargs["log"] = log
-    if "parts" in accepted:
-        kwargs["parts"] = Parts(path / "parts", module.RESULTS_VERSION, log)
-    t0 = time.perf_counter()
-    results = module.run(params, **kwargs)
-    seconds = time.perf_counter() - t0
-    complete = getattr(module, "is_complete", lambda r: True)(results)
-    manifest = {
-        "chapter": module.NOTEBOOK,
-        "results_version": module.RESULTS_VERSION,
-        "key": path.name,
-        "params": params.as_dict(),
-        "data": data,
-        "provenance": provenance(seconds, _data_source(results), root),
-    }
-    if not complete:
-        return Stored(results, {**manifest, "incomplete": True}, path, True)
-    parts = path / "parts"
-    keep = path.with_name(path.name + ".parts")
-    if parts.exists():  # the parts live on until the whole is saved
-        shutil.rmtree(keep, ignore_errors=True)
-        parts.rename(keep)
-    save(path, results, manifest)
-    shutil.rmtree(keep, ignore_errors=True)
-    loaded, manifest = load(path)
-    return Stored(loaded, manifest, path, True)
+    path = entry_dir(results_dir, chapter, params)
+    recover(path)
+    data = chapter.data_fingerprint(params) if chapter.data_fingerprint is not None else None
+    if not recompute:
+        got = _read(chapter, params, path, data)
+        if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
+            return got
+    check_writable(results_dir)
+    with writer_lock(path, log):
+        if not recompute:  # another writer may have stored it while this one waited
+            got = _read(chapter, params, path, data)
+            if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
+                return got
+            if got is not None and log:
+                log(f"{chapter.name}: the stored results lack parts that this machine may compute; computing them")
+        types = type_table(chapter)
+        offers = {
+            "results_dir": results_dir / "sweeps",
+            "log": log,
+            "parts": Parts(path.with_name(path.name + ".parts"), chapter.results_version, log, types),
+        }
+        kwargs = {k: v for k, v in offers.items() if k in chapter.run_arguments()}
+        t0 = time.perf_counter()
+        results = chapter.run(params, **kwargs)
+        seconds = time.perf_counter() - t0
+        manifest = {
+            "chapter": chapter.name,
+            "results_version": chapter.results_version,
+            "key": path.name,
+            "params": params.as_dict(),
+            "data": data,
+            "provenance": provenance(seconds, _data_source(results), root),
+        }
+        if not chapter.is_complete(results):
+            return Stored(results, {**manifest, "incomplete": True}, path, True)
+        if not _save_unless_unchanged(path, results, manifest, types, chapter) and log:
+            log(f"{chapter.name}: the recomputed results equal the stored ones; the stored files are kept")
+        shutil.rmtree(path.with_name(path.name + ".parts"), ignore_errors=True)
+        loaded, manifest = load(path, chapter)
+        return Stored(loaded, manifest, path, True)
+
+
+def _save_unless_unchanged(path: Path, results, manifest: dict, types, chapter) -> bool:
+    """Save, unless the stored entry holds the same content and parameters (a recompute that
+    reproduced it): then its files, and the provenance of the run that made them, stay. Returns
+    whether anything was written."""
+    new_dir = _fresh(path, "new")
+    written = save(new_dir, results, manifest, types)
+    try:
+        old = read_manifest(path, chapter.name) if (path / MANIFEST).exists() else None
+    except CorruptResultsError:
+        old = None
+    same = (
+        old is not None
+        and old.get("content") == written["content"]
+        and old.get("params") == written["params"]
+        and old.get("results_version") == written["results_version"]
+        and old.get("data") == written["data"]
+    )
+    if same:
+        try:
+            load(path, chapter)  # the old files are intact too
+        except CorruptResultsError:
+            same = False
+    if same:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        return False
+    _swap_in(new_dir, path)
+    return True
 
 
 __all__ = [
     "repo_root",
+    "results_dir",
+    "plain",
     "MANIFEST",
     "EXECUTION_ONLY",
     "RECOMPUTE_ENV",
+    "STORE_FORMAT",
     "StaleResultsError",
+    "CorruptResultsError",
+    "StoreNotWritableError",
+    "common_types",
+    "type_table",
+    "LEGACY_NAMES",
     "Parts",
     "no_parts",
     "Stored",
     "save",
     "load",
+    "read_manifest",
+    "migrate",
+    "recover",
     "params_key",
-    "array_fingerprint",
     "provenance",
     "git_commit",
     "library_versions",
     "device",
     "entry_dir",
     "check_manifest",
+    "check_writable",
+    "writer_lock",
+    "how_to_recompute",
     "lookup",
     "run",
 ]

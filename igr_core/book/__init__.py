@@ -26,9 +26,7 @@ from typing import Any
 
 import yaml
 
-from igr_core.experiments._params import ParameterError, check_profile, preferred_platform
-
-LARGEST = "largest"  # the published book: each chapter at the largest profile its results are stored at
+from igr_core.experiments._params import LARGEST, ParameterError, check_profile, preferred_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTED = Path("book") / "executed"
@@ -98,21 +96,19 @@ def notebook_parameters(nb) -> dict[str, Any]:
     return params
 
 
-def chapter_module(name: str):
-    """The experiment module that computes a chapter (None for the pages that gather results)."""
-    import importlib
+def chapter_of(name: str):
+    """The registered chapter of a page (None for the pages that gather results)."""
+    from igr_core.experiments import registry
 
-    from igr_core.experiments import BY_NOTEBOOK
-
-    return importlib.import_module(BY_NOTEBOOK[name]) if name in BY_NOTEBOOK else None
+    return registry.find(name)
 
 
 def kernel_env(name: str) -> dict[str, str]:
-    """Environment for the kernel of notebook ``name``: ``JAX_PLATFORMS`` from its experiment
-    module's ``PLATFORM`` (chapters whose tiny sequential float64 steps run faster on the CPU
-    than on a GPU, measured in ``benchmarks/gpu_h200.md``), unless the caller set
-    ``JAX_PLATFORMS`` already (an explicit choice wins)."""
-    platform = preferred_platform(chapter_module(name))
+    """Environment for the kernel of notebook ``name``: ``JAX_PLATFORMS`` from its chapter's
+    ``platform`` (chapters whose tiny sequential float64 steps run faster on the CPU than on a
+    GPU, measured in ``benchmarks/gpu_h200.md``), unless the caller set ``JAX_PLATFORMS`` already
+    (an explicit choice wins)."""
+    platform = preferred_platform(chapter_of(name))
     return {} if platform is None else {"JAX_PLATFORMS": platform}
 
 
@@ -126,9 +122,13 @@ def effective_parameters(
     declare only ``profile``), the profile's values for it, then the overrides."""
     from igr_core.experiments._params import ParamsBase, profile_values
 
-    module = chapter_module(name)
-    if module is not None:
-        return module.Params.resolve(name, profile, overrides).as_dict()
+    from igr_core.experiments._params import coerce_numbers
+
+    if "profile" in (overrides or {}):
+        raise ParameterError(f"notebook {name!r}: `profile` is not a parameter; name it with --profile")
+    chapter = chapter_of(name)
+    if chapter is not None:
+        return chapter.resolve(profile, coerce_numbers(chapter.Params, overrides or {})).as_dict()
     if profile != LARGEST:
         check_profile(profile)
     defaults = notebook_parameters(nb if nb is not None else read_notebook(source_of(name, root)))
@@ -153,7 +153,7 @@ def page_profile(name: str, profile: str, root: Path = ROOT) -> str:
     ``largest`` and read each chapter at its largest scale."""
     if profile != LARGEST:
         return check_profile(profile)
-    if chapter_module(name) is None:
+    if chapter_of(name) is None:
         return LARGEST
     from igr_core.book import ledger
 
@@ -172,7 +172,8 @@ def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path =
         prof = page_profile(name, profile, root)
         effective = effective_parameters(name, prof, overrides, root, nb)
         # a chapter resolves its profile itself; another page gets every value it runs with
-        injected = {"profile": prof, **overrides} if chapter_module(name) is not None else effective
+        chapter = chapter_of(name)
+        injected = {"profile": prof, **{k: effective[k] for k in overrides}} if chapter is not None else effective
         jobs.append((name, src, nb, injected, effective, prof))
     return jobs
 
@@ -227,47 +228,51 @@ def _reusable(name: str, key: str, profile: str, root: Path) -> bool:
     return saved.get("fingerprint") == key and saved.get("profile") == profile
 
 
-def _record(root: Path, name: str, profile: str, params: dict, seconds: float, key: str) -> None:
-    """Provenance of one execution: results/<profile>/provenance/<name>.json (read by the
-    generated "How this book was made" page) and the fingerprint beside the notebook."""
+def _record(root: Path, name: str, profile: str, params: dict, seconds: float, key: str) -> dict:
+    """Provenance of one execution (read by the generated "How this book was made" page): profile,
+    parameters, wall time, devices, library versions, commit, hash of the lock file, fingerprint."""
     import datetime
     import hashlib
-    import json
-    from importlib import metadata
 
-    def version(pkg):
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    def git_commit():
-        try:
-            return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return "unknown"
-
-    lock = root / "constraints.txt"
     import jax
 
-    rec = {"notebook": name, "profile": profile, "parameters": params, "seconds": round(seconds, 1),
-           "devices": [str(d) for d in jax.devices()],
-           "versions": {p: version(p) for p in ("jax", "jaxlib", "dm-haiku", "optax", "jupyter-book", "papermill")},
-           "git_commit": git_commit(),
-           "constraints_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock.exists() else "",
-           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "fingerprint": key}
-    prov = root / "results" / profile / "provenance"
-    prov.mkdir(parents=True, exist_ok=True)
-    (prov / f"{name}.json").write_text(json.dumps(rec, indent=1, default=str))
-    (root / EXECUTED / f"{name}.hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile}))
+    from igr_core._src import store
+
+    lock = root / "constraints.txt"
+    return {"notebook": name, "profile": profile, "parameters": params, "seconds": round(seconds, 1),
+            "devices": [str(d) for d in jax.devices()],
+            "versions": store.library_versions(("jax", "jaxlib", "dm-haiku", "optax", "jupyter-book", "papermill")),
+            "git_commit": store.git_commit(root),
+            "constraints_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock.exists() else "",
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "fingerprint": key}
+
+
+def _check_writable(root: Path, name: str, profile: str) -> None:
+    """Every place one execution publishes to, checked before it starts (nothing half-published)."""
+    from igr_core._src import store
+
+    for folder in (root / EXECUTED, root / "results" / profile / "provenance", root / "_build" / ".papermill"):
+        store.check_writable(folder)
+    if chapter_of(name) is not None:
+        store.check_writable(root / "results" / profile)
+
+
+def _publish(staged: dict[Path, Path]) -> None:
+    """Move every staged file into place; the fingerprint file (what marks a page reusable) last,
+    so an interruption in between re-executes the page next time instead of reusing half of it."""
+    import shutil
+
+    order = sorted(staged.items(), key=lambda kv: kv[1].name.endswith(".hash.json"))
+    for src, dst in order:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(src), dst)
 
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profile: str, key: str, root: Path,
-                 single_thread: bool = False):
+                 single_thread: bool = False, recompute: bool = False):
     """Execute one notebook with papermill (in a worker process); returns (name, seconds,
     status, failure) with failure = (ename, evalue, failed notebook path) or None. With
     ``single_thread`` the kernel's XLA runs on one thread (unless ``XLA_FLAGS`` is set)."""
@@ -276,6 +281,8 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
     import nbformat
     import papermill as pm
 
+    _die_with_parent()
+    _quiet_validated_parameters(params)
     if single_thread:
         os.environ.setdefault("XLA_FLAGS", SINGLE_THREAD_XLA)
     os.environ["IGR_ROOT"] = str(root)
@@ -284,17 +291,27 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
     os.environ["IGR_PROGRESS_LOG"] = str(logs / f"{name}.log")  # progress lines (display.progress), off the page
     (logs / f"{name}.log").write_text("")
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    if recompute:  # the kernel inherits it: the chapter's store.run recomputes (the sweep caches stay)
+        from igr_core._src.store import RECOMPUTE_ENV
+
+        os.environ[RECOMPUTE_ENV] = "1"
     out_dir, tmp_dir = root / EXECUTED, root / "_build" / ".papermill"
     out = out_dir / f"{name}.ipynb"
     tmp = tmp_dir / f"{name}.ipynb"
     result = tmp_dir / f"{name}.out.ipynb"
+    stage = tmp_dir / f"{name}.stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    os.environ["IGR_EXPORT_DIR"] = str(stage)  # the kernel writes the page's results zip here, published below
     nbformat.write(nb, tmp)
     t0 = time.perf_counter()
     env = kernel_env(name)
     os.environ.update(env)  # the kernel inherits it; this worker may run other notebooks after: restored below
     try:
+        # the kernel's own log at ERROR: its "running over TCP without encryption" warning (a local kernel on
+        # loopback) would print once per page; errors still show, and a cell that raises fails the run
         pm.execute_notebook(str(tmp), str(result), parameters=params, kernel_name="python3", cwd=str(root),
-                            progress_bar=False, log_output=False)
+                            progress_bar=False, log_output=False, extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as err:
         bad = out_dir / f"{name}.failed.ipynb"
         shutil.move(str(result), bad)
@@ -303,14 +320,54 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
     finally:
         for k in env:
             os.environ.pop(k, None)
+    import json
+
     _hide_injected(result)
-    shutil.move(str(result), out)
-    for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):
-        stale.unlink(missing_ok=True)
     dt = time.perf_counter() - t0
     key = fingerprint(name, src, effective, profile, root)  # after the run: it includes what the run stored
-    _record(root, name, profile, effective, dt, key)
+    (stage / "provenance.json").write_text(json.dumps(_record(root, name, profile, effective, dt, key), indent=1,
+                                                      default=str))
+    (stage / "hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile}))
+    staged = {result: out, stage / "provenance.json": root / "results" / profile / "provenance" / f"{name}.json",
+              stage / "hash.json": out_dir / f"{name}.hash.json"}
+    staged.update({f: out_dir / f.name for f in stage.glob("*_results.zip")})
+    _publish(staged)
+    shutil.rmtree(stage, ignore_errors=True)
+    for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):
+        stale.unlink(missing_ok=True)
     return name, dt, "ok", None
+
+
+def _quiet_validated_parameters(params: dict) -> None:
+    """papermill warns "Passed unknown parameter" for every value that is not in the parameters cell;
+    a chapter's cell names only ``profile`` and the pipeline validated the rest against its
+    ``Params`` before any kernel started, so those warnings would mislead: drop them (only them)."""
+    import logging
+
+    names = set(params)
+
+    class Validated(logging.Filter):
+        def filter(self, record):
+            msg = record.getMessage()
+            return not (msg.startswith("Passed unknown parameter: ") and msg.split(": ", 1)[1] in names)
+
+    logging.getLogger("papermill").addFilter(Validated())
+
+
+def _die_with_parent() -> None:
+    """A worker dies with the pipeline that started it (Linux ``PR_SET_PDEATHSIG``); its kernel
+    follows (ipykernel exits when its parent process changes), so nothing is written by an orphan."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except OSError:
+            pass
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)
 
 
 def default_jobs() -> int:
@@ -344,10 +401,7 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     import concurrent.futures as cf
     import multiprocessing as mp
 
-    if recompute:  # the kernels inherit it: every chapter's store.run recomputes (the sweep caches stay)
-        from igr_core._src.store import RECOMPUTE_ENV
-
-        os.environ[RECOMPUTE_ENV] = "1"
+    if recompute:
         force = True
     jobs = default_jobs() if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -378,14 +432,16 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
                 log(f"[reused] {name:<28} unchanged, reused ({prof})")
             else:
                 todo.append((name, src, nb, params, effective, prof, key, root))
-        if len(todo) <= 1 or jobs == 1:
-            for t in todo:
-                done(*_execute_one(*t))
+        if not todo:
             continue
+        for name, *_rest in todo:
+            _check_writable(root, name, profiles[name])
+        # every execution runs in a worker process, so that the environment it sets for its kernel
+        # never reaches the caller's process (one notebook or --jobs 1 included)
         workers = min(jobs, len(todo))
         single = (os.cpu_count() or 1) // workers < 2
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for fut in cf.as_completed([pool.submit(_execute_one, *t, single) for t in todo]):
+            for fut in cf.as_completed([pool.submit(_execute_one, *t, single, recompute) for t in todo]):
                 done(*fut.result())
     order = {n: i for i, (n, *_rest) in enumerate(plans)}
     times.sort(key=lambda t: order[t[0]])
@@ -417,7 +473,9 @@ def build(root: Path = ROOT, log=print) -> None:
 
 
 def _parse_overrides(pairs: list[list[str]] | None) -> dict[str, Any]:
-    return {k: yaml.safe_load(v) for k, v in (pairs or [])}
+    from igr_core.experiments._params import parse_overrides
+
+    return parse_overrides(pairs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
                     recompute=args.recompute)
         if args.command in ("build", "all"):
             build()
-    except (ParameterError, RuntimeError, FileNotFoundError, ValueError) as err:
+    except (ParameterError, RuntimeError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -18,7 +18,8 @@ import pandas as pd
 
 from igr_core._src import store as _store
 from igr_core.book import display, ledger
-from igr_core.experiments._params import PROFILE_DESCRIPTIONS, profile_values, require_x64
+from igr_core.experiments import registry
+from igr_core.experiments._params import describe, profile_values, require_x64
 
 
 class FigureTag(str):
@@ -47,11 +48,14 @@ class Chapter(NamedTuple):
 
 
 def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
-    """The chapter's parameters from the notebook's namespace and its results from the store."""
-    p = experiment.Params.from_namespace(namespace)
-    if getattr(experiment, "X64", False):
+    """The chapter's parameters from the notebook's namespace and its results from the store.
+    ``experiment`` is the chapter's module (the notebook imports it); the store takes its
+    registered :class:`~igr_core._src.contract.Chapter`."""
+    chapter = registry.get(experiment.NOTEBOOK)
+    p = chapter.Params.from_namespace(namespace)
+    if chapter.x64:
         require_x64()
-    s = _store.run(experiment, p, ledger.results_dir(p.profile), log=display.progress, root=ledger.repo_root())
+    s = _store.run(chapter, p, ledger.results_dir(p.profile), log=display.progress, root=ledger.repo_root())
     return Chapter(p, s.results, s)
 
 
@@ -95,18 +99,23 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
                               "offline; every number and figure on this page comes from the stand-in data named "
                               "below. Run with `dataset: cifar10` and prepared tensorflow-datasets data for the "
                               "paper's data.\n```")
-    kind = "warning" if p.profile == "smoke" else "note"
-    lines = [f"```{{{kind}}}", display.profile_sentence(p.profile)]
+    lines = []
     if data_source:
-        lines.append(f"\nData: {data_source}.")
-    lines.append(f"\nResults: {where_from(ch.stored)}.")
+        lines.append(f"Data: {display.public(data_source)}.")
+    lines.append(f"Results: {where_from(ch.stored)}.")
     sweep = getattr(ch.results, "sweep", None)
     if getattr(sweep, "provenance", None):
         trained = "; ".join(sorted({f"{v.get('device', '?')} (jax {v.get('jax', '?')}, {v.get('date', '?')[:10]})"
                                     for v in sweep.provenance.values()}))
-        lines.append(f"\nTraining grid trained on: {trained}.")
-    lines.append("```")
-    display.show_markdown("\n".join(lines))
+        steps = int(sweep.metrics["step"].max()) if len(sweep.metrics) else 0
+        evals = int(sweep.metrics["step"].nunique() - 1) if len(sweep.metrics) else 0
+        lines.append(f"Training grid trained on: {trained}; {steps:,} steps per network, {evals} evaluations after "
+                     "step 0.")
+    short = registry.get(type(p).notebook()).shortfall(ch.results)
+    if short:
+        lines.append(f"**Not adequate to decide the claims about trained networks at this scale:** {short}. The "
+                     "affected verdicts below are inconclusive for that reason.")
+    display.banner(p.profile, lines)
     from igr_core.experiments import departures
 
     mine = departures.for_chapter(type(p).notebook())
@@ -118,7 +127,7 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
     table = display.table_markdown(parameters_table(p))
     # no backticks in a fence's info string (CommonMark: the fence would not open and the page shows it raw)
     display.show_markdown(f"```{{admonition}} Parameters of this run (profile {p.profile}: "
-                          f"{PROFILE_DESCRIPTIONS[p.profile]})\n:class: dropdown\n\n{table}\n```")
+                          f"{describe(p.profile)})\n:class: dropdown\n\n{table}\n```")
 
 
 __all__ = ["FigureTag", "Chapter", "compute", "parameters_table", "where_from", "banner"]

@@ -6,10 +6,21 @@ number in prose is typed by hand.
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
+from igr_core._src.store import plain
 from igr_core._src.verdicts import number_or  # noqa: F401  (prose formatting, re-exported for the pages)
-from igr_core.experiments._params import PROFILES, check_profile  # noqa: F401
+from igr_core.experiments._params import LARGEST, PROFILES, check_profile, describe
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.)\]])/(?:[\w.@+-]+/)+([\w.@+-]+)")
+
+
+def public(text: str) -> str:
+    """``text`` with every absolute path of the machine that ran it replaced by its last part
+    (``/home/me/.data/fashion-mnist`` -> ``fashion-mnist``): no page shows a machine's folders."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1), text) if isinstance(text, str) else text
 
 
 def show_markdown(text: str) -> None:
@@ -25,55 +36,29 @@ def table_markdown(df: pd.DataFrame) -> str:
     return clean.to_markdown(index=False, tablefmt="pipe")
 
 
-def plain(v):
-    """Tuples as lists, recursively (how parameters are compared and shown)."""
-    return [plain(x) for x in v] if isinstance(v, (list, tuple)) else v
-
-
 def short(v, limit: int = 90) -> str:
     """A parameter value as a short code span."""
     text = repr(plain(v))
     return f"`{text if len(text) <= limit else text[:limit - 3] + '...'}`"
 
 
-PROFILE_SENTENCES = {
-    "smoke": ("**Smoke profile**: every number and figure on this page is a real computation, run at small scale "
-              "on a CPU. It is not the paper's scale."),
-    "standin": ("**Stand-in profile**: the deep-network chapters at a scale chosen to decide their claims on a "
-                "2-core CPU, on the Fashion-MNIST stand-in for CIFAR-10."),
-    "accelerator": ("**Accelerator profile**: the deep-network chapters with the paper's network (ResNet-18 at full "
-                    "width), batch and learning rates, trained on one GPU for as many epochs as a 15-minute device "
-                    "budget allowed, on the Fashion-MNIST stand-in for CIFAR-10."),
-    "paper": "**Paper profile**: the paper's grids and hyper-parameters where it states them.",
-    "largest": ("**The published build**: every chapter at the largest scale whose results are in the result "
-                "store (its page's banner names the profile, the data and the device)."),
-}
-
-
 def profile_sentence(profile: str) -> str:
-    return PROFILE_SENTENCES[profile if profile == "largest" else check_profile(profile)]
+    """The banner's first sentence: the profile and its description (from its profile file)."""
+    if profile == LARGEST:
+        return ("**The published build**: every chapter at the largest scale whose stored results pass its adequacy "
+                "gates (its page's banner names the profile, the data and the device).")
+    check_profile(profile)
+    head = f"**{profile.capitalize()} profile**: {describe(profile)}."
+    if profile == "smoke":
+        head += " Every number and figure on this page is a real computation at small scale; it is not the paper's scale."
+    return head
 
 
-def banner(profile: str, params: dict | None = None, data_source: str | None = None,
-           provenance: str | None = None, stand_in: str | None = None) -> None:
-    """Show which profile, data and (for cached results) which run produced the page;
-    ``stand_in`` (e.g. "Fashion-MNIST stand-in, not CIFAR-10") is shown first, as a danger box."""
-    profile_sentence(profile)
-    if stand_in:
-        show_markdown(f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
-                      "offline; every number and figure on this page comes from the stand-in data named below. "
-                      "Run with `dataset: cifar10` and prepared tensorflow-datasets data for the paper's data.\n```")
+def banner(profile: str, extra: list[str] | None = None) -> None:
+    """The profile box every page opens with (a warning at smoke scale); ``extra`` lines follow
+    (the chapters' banner adds data, results and parameters, :func:`igr_core.book.chapter.banner`)."""
     kind = "warning" if profile == "smoke" else "note"
-    lines = [f"```{{{kind}}}", profile_sentence(profile)]
-    if data_source:
-        lines.append(f"\nData: {data_source}.")
-    if provenance:
-        lines.append(f"\nResults computed by: {provenance}.")
-    if params:
-        shown = ", ".join(f"`{k}={v!r}`" for k, v in params.items())
-        lines.append(f"\nParameters of this run: {shown}.")
-    lines.append("```")
-    show_markdown("\n".join(lines))
+    show_markdown("\n".join([f"```{{{kind}}}", profile_sentence(profile), *[f"\n{x}" for x in extra or []], "```"]))
 
 
 VERDICT_MARKS = {"reproduced": "✅", "partly reproduced": "🟨", "not reproduced": "❌", "inconclusive": "❔",
@@ -213,6 +198,6 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
 
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "number_or", "frame", "plain", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
+           "number_or", "frame", "plain", "public", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
            "changed_verdicts", "verdict_summary", "departures_markdown",
            "paper_values_markdown"]

@@ -19,7 +19,9 @@ import pandas as pd
 
 from igr_core._src import store as _store
 from igr_core._src.verdicts import Claim
-from igr_core.book.display import PROFILES, check_profile, show_markdown, table_markdown
+from igr_core.book.display import PROFILES, check_profile, public, show_markdown, table_markdown
+from igr_core.experiments import registry
+from igr_core.experiments._params import LARGEST
 
 COLUMNS = ["claim", "kind", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
 
@@ -27,8 +29,8 @@ COLUMNS = ["claim", "kind", "reference", "measured", "expected", "uncertainty", 
 repo_root = _store.repo_root  # where results/ lives (one definition, in the store)
 
 
-def results_dir(profile: str) -> Path:
-    return repo_root() / "results" / check_profile(profile)
+def results_dir(profile: str, root: Path | None = None) -> Path:
+    return _store.results_dir(check_profile(profile), root)
 
 
 def _json_safe(v):
@@ -45,9 +47,9 @@ def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
         v = c.checked().verdict
         measured = v.measured + (f" [{c.note}]" if c.note else "")
         out.append({"notebook": notebook, "claim": c.claim, "kind": c.kind, "version": c.version,
-                    "reference": c.reference, "measured": measured,
-                    "expected": v.expected, "uncertainty": v.uncertainty, "n": int(v.n), "verdict": v.outcome,
-                    "why": v.why, "rule": v.rule, "value": _json_safe(v.value), "profile": profile})
+                    "reference": c.reference, "measured": public(measured),
+                    "expected": v.expected, "uncertainty": v.uncertainty, "n": int(v.n), "verdict": v.outcome.value,
+                    "why": public(v.why), "rule": v.rule, "value": _json_safe(v.value), "profile": profile})
     return out
 
 
@@ -68,7 +70,8 @@ def export(notebook: str, results) -> Path:
     import io
     import zipfile
 
-    path = repo_root() / "book" / "executed" / f"{notebook}_results.zip"
+    # the pipeline stages it (IGR_EXPORT_DIR) and publishes it with the page, its provenance and its fingerprint
+    path = Path(os.environ.get("IGR_EXPORT_DIR") or repo_root() / "book" / "executed") / f"{notebook}_results.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, df in result_tables(results).items():
@@ -90,42 +93,49 @@ def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | N
     return df
 
 
-LARGEST = "largest"  # the ledger's and errata's pseudo-profile: each chapter at its largest stored scale
-
-
-def _chapter_modules() -> dict:
-    import importlib
-
-    from igr_core.experiments import BY_NOTEBOOK
-
-    return {name: importlib.import_module(mod) for name, mod in BY_NOTEBOOK.items()}
+UNUSABLE = "(the stored results of this chapter cannot be used)"
 
 
 def stored(profile: str, notebook: str, root: Path | None = None):
     """(results, manifest) of a chapter's profile from the result store, or None when the store
-    holds none for that profile's parameters (or holds them at another results version)."""
-    module = _chapter_modules()[notebook]
-    params = module.Params.resolve(notebook, profile)
-    base = Path(root) / "results" / profile if root else results_dir(profile)
-    path = _store.lookup(module, params, base)
+    holds none for that profile's parameters. Stale (another results version or other data) or
+    corrupt entries raise :class:`~igr_core._src.store.StaleResultsError` or
+    :class:`~igr_core._src.store.CorruptResultsError` (never silently skipped)."""
+    chapter = registry.get(notebook)
+    params = chapter.resolve(profile)
+    path = _store.lookup(chapter, params, results_dir(profile, root))
     if path is None:
         return None
-    results, manifest = _store.load(path)
-    if manifest.get("results_version") != module.RESULTS_VERSION:
-        return None
-    return results, manifest
+    manifest = _store.read_manifest(path, notebook)
+    _store.check_manifest(chapter, manifest, path, None)
+    return _store.load(path, chapter)
+
+
+def shortfall(profile: str, notebook: str, root: Path | None = None) -> str:
+    """Why a chapter's stored results at ``profile`` cannot decide its claims ("" when they can)."""
+    got = stored(profile, notebook, root)
+    return "no stored results" if got is None else registry.get(notebook).shortfall(got[0])
+
+
+def stored_profiles(notebook: str, root: Path | None = None) -> list[str]:
+    """The profiles holding an entry for a chapter's parameters, whatever its results version."""
+    chapter = registry.get(notebook)
+    return [p for p in PROFILES if _store.lookup(chapter, chapter.resolve(p), results_dir(p, root)) is not None]
 
 
 def largest_profile(notebook: str, root: Path | None = None) -> str | None:
-    """The largest profile whose results the store holds for a chapter (None: no results)."""
-    module = _chapter_modules()[notebook]
-    for profile in reversed(PROFILES):
-        base = Path(root) / "results" / profile if root else results_dir(profile)
-        path = _store.lookup(module, module.Params.resolve(notebook, profile), base)
-        if path is not None and json.loads((path / _store.MANIFEST).read_text()).get(
-                "results_version") == module.RESULTS_VERSION:
+    """The profile a chapter publishes: the largest whose stored results pass the chapter's
+    adequacy gates (``Chapter.shortfall``); where none passes, the largest stored. An entry that
+    is stale or unreadable is returned as it is, so that the page refuses it loudly instead of
+    a smaller scale replacing it silently. None: no results stored."""
+    have = stored_profiles(notebook, root)
+    for profile in reversed(have):
+        try:
+            if not shortfall(profile, notebook, root):
+                return profile
+        except (_store.StaleResultsError, _store.CorruptResultsError):
             return profile
-    return None
+    return have[-1] if have else None
 
 
 def _profiles_of(profile: str, notebook: str, root) -> list[str]:
@@ -135,16 +145,28 @@ def _profiles_of(profile: str, notebook: str, root) -> list[str]:
     return [check_profile(profile)]
 
 
+def _unusable_row(notebook: str, profile: str, err: Exception) -> dict:
+    """The ledger's row for a chapter whose stored results are stale or unreadable: it says so."""
+    return {"notebook": notebook, "claim": UNUSABLE, "kind": "consistency check", "version": "both",
+            "reference": "result store", "measured": type(err).__name__, "expected": "usable stored results",
+            "uncertainty": "", "n": 0, "verdict": "inconclusive", "why": public(str(err)), "rule": "store",
+            "value": None, "profile": profile}
+
+
 def gather_claims(profile: str, root: Path | None = None) -> pd.DataFrame:
     """Every verdict row computed from the result store, in chapter order: the rows of one
-    profile, or with ``profile="largest"`` each chapter at its largest stored scale."""
-    modules = _chapter_modules()
+    profile, or with ``profile="largest"`` each chapter at the profile it publishes. A chapter
+    whose stored results are stale or unreadable gets one row saying so; the others go on."""
     out = []
-    for name, module in modules.items():
-        for prof in _profiles_of(profile, name, root):
-            got = stored(prof, name, root)
+    for chapter in registry.CHAPTERS:
+        for prof in _profiles_of(profile, chapter.name, root):
+            try:
+                got = stored(prof, chapter.name, root)
+            except (_store.StaleResultsError, _store.CorruptResultsError) as err:
+                out.append(_unusable_row(chapter.name, prof, err))
+                continue
             if got is not None:
-                out += rows(name, module.claims(got[0]), prof)
+                out += rows(chapter.name, chapter.claims(got[0]), prof)
     return pd.DataFrame(out, columns=["notebook", *COLUMNS, "version", "rule", "value", "profile"])
 
 
@@ -153,7 +175,7 @@ def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
     for prof in _profiles_of(profile, notebook, root):
         got = stored(prof, notebook, root)
         if got is not None:
-            return {k: _json_safe(v) for k, v in _chapter_modules()[notebook].facts(got[0]).items()}
+            return {k: _json_safe(v) for k, v in registry.get(notebook).facts(got[0]).items()}
     raise FileNotFoundError(f"no stored results for notebook {notebook!r} at profile {profile!r}: "
                             "execute that chapter first")
 
@@ -161,9 +183,12 @@ def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
 def manifests(root: Path | None = None) -> list[dict]:
     """The manifest of every chapter's stored results at every profile (what computed them)."""
     out = []
-    for name in _chapter_modules():
+    for chapter in registry.CHAPTERS:
         for prof in PROFILES:
-            got = stored(prof, name, root)
+            try:
+                got = stored(prof, chapter.name, root)
+            except (_store.StaleResultsError, _store.CorruptResultsError):
+                continue  # the ledger shows these as unusable rows
             if got is not None:
                 out.append({**got[1], "profile": prof})
     return out
@@ -178,7 +203,7 @@ def scales(root: Path | None = None) -> pd.DataFrame:
         part = df[key + ["verdict", "n", "measured"]].rename(
             columns={"verdict": prof, "n": f"{prof}: n", "measured": f"{prof}: measured"})
         out = part if out is None else out.merge(part, on=key, how="outer")
-    chapters = {n: i for i, n in enumerate(_chapter_modules())}
+    chapters = {n: i for i, n in enumerate(registry.NAMES)}
     seen: dict = {}
     for df in reversed(frames):  # each chapter's rows in the order its largest scale lists them
         for n, c in zip(df["notebook"], df["claim"]):
@@ -192,5 +217,6 @@ def scales(root: Path | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "LARGEST", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export", "record",
-           "stored", "largest_profile", "gather_claims", "facts", "manifests", "scales"]
+__all__ = ["COLUMNS", "LARGEST", "UNUSABLE", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export",
+           "record", "stored", "shortfall", "stored_profiles", "largest_profile", "gather_claims", "facts", "manifests",
+           "scales"]

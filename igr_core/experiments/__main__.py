@@ -13,55 +13,72 @@ re-plots them without recomputing.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 
 import pandas as pd
-import yaml
 
 from igr_core._src import store
-from igr_core.experiments import BY_NOTEBOOK
-from igr_core.experiments._params import ParameterError, check_profile, preferred_platform, require_x64
+from igr_core.experiments import registry
+from igr_core.experiments._params import (
+    ParameterError,
+    beyond_profiles,
+    check_profile,
+    parse_overrides,
+    preferred_platform,
+    require_x64,
+)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m igr_core.experiments", description=__doc__.split("\n")[0])
-    ap.add_argument("chapter", choices=sorted(BY_NOTEBOOK))
+    ap.add_argument("chapter", choices=registry.NAMES)
     ap.add_argument("--profile", default="smoke")
     ap.add_argument("--recompute", action="store_true", help="recompute even where the store holds the results")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
     args = ap.parse_intermixed_args(argv)
-    module = importlib.import_module(BY_NOTEBOOK[args.chapter])
+    chapter = registry.get(args.chapter)
     try:
         check_profile(args.profile)
-        params = module.Params.resolve(args.chapter, args.profile, {k: yaml.safe_load(v) for k, v in args.parameter})
+        overrides = parse_overrides(args.parameter, chapter.Params, where=f"chapter {args.chapter!r}: ")
+        if "profile" in overrides:
+            raise ParameterError(
+                f"chapter {args.chapter!r}: `profile` is not a parameter here; name it with --profile (an override "
+                f"would store results of one profile under results/{args.profile}/)"
+            )
+        params = chapter.resolve(args.profile, overrides)
+        for line in beyond_profiles(chapter.Params, chapter.name, overrides):
+            print(f"warning: {line}", file=sys.stderr, flush=True)
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    platform = preferred_platform(module)
+    platform = preferred_platform(chapter)
     if platform:  # before any backend starts
         import jax
 
         jax.config.update("jax_platforms", platform)
-    if getattr(module, "X64", False):
+    if chapter.x64:
         require_x64()
     t0 = time.perf_counter()
-    out = store.run(
-        module,
-        params,
-        store.repo_root() / "results" / args.profile,
-        recompute=args.recompute,
-        log=lambda s: print(s, flush=True),
-    )
+    try:
+        out = store.run(
+            chapter,
+            params,
+            store.results_dir(args.profile),
+            recompute=args.recompute,
+            log=lambda s: print(s, flush=True),
+        )
+    except (store.StaleResultsError, store.CorruptResultsError, store.StoreNotWritableError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(
         f"{args.chapter} ({args.profile}): {'computed' if out.computed else 'read from the store'} in "
         f"{time.perf_counter() - t0:.1f} s -> {out.path}"
     )
     rows = pd.DataFrame(
         [
-            {"claim": c.claim, "kind": c.kind, "verdict": c.verdict.outcome, "measured": c.verdict.measured}
-            for c in module.claims(out.results)
+            {"claim": c.claim, "kind": c.kind, "verdict": c.verdict.outcome.value, "measured": c.verdict.measured}
+            for c in chapter.claims(out.results)
         ]
     )
     with pd.option_context("display.max_colwidth", 80, "display.width", 200):

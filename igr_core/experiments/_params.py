@@ -26,17 +26,25 @@ from typing import Any, Mapping
 import numpy as np
 
 PROFILES = ("smoke", "standin", "accelerator", "paper")  # by scale, smallest first
+LARGEST = "largest"  # the published book: each chapter at the largest profile whose results are stored
 ACCELERATOR_ONLY = ("paper", "accelerator")  # profiles that a CPU re-plots but never trains ("auto")
-PROFILE_DESCRIPTIONS = {
-    "smoke": "CPU, small scale, offline data",
-    "standin": "CPU, the deep-network chapters on the Fashion-MNIST stand-in at a deciding scale",
-    "accelerator": "one GPU, the deep-network chapters at the paper's network and batch on the Fashion-MNIST stand-in",
-    "paper": "the paper's grids and hyper-parameters where it states them",
-}
 
 
 class ParameterError(ValueError):
     """A parameter name, type or value that a chapter does not accept."""
+
+
+def describe(profile: str) -> str:
+    """A profile's description: the ``description:`` of its file (the one home of that sentence)."""
+    return str(load_profile(profile).get("description", profile))
+
+
+def _nonfinite(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_nonfinite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_nonfinite(v) for v in value.values())
+    return isinstance(value, (float, np.floating)) and not np.isfinite(value)
 
 
 def _typename(v: Any) -> str:
@@ -96,6 +104,10 @@ class ParamsBase:
             if name not in defaults:
                 raise ParameterError(f"{where}unknown parameter {name!r}; allowed: {', '.join(sorted(defaults))}")
             d = defaults[name]
+            if _nonfinite(value):
+                raise ParameterError(
+                    f"{where}parameter {name!r} must hold finite numbers (no NaN or inf), got {_plain(value)!r}"
+                )
             if not compatible(d, value):
                 elem = f" of {_typename(d[0])}" if isinstance(d, (list, tuple)) and d else ""
                 raise ParameterError(
@@ -223,14 +235,86 @@ def require_x64() -> None:
         jax.config.update("jax_enable_x64", True)
 
 
-def preferred_platform(module) -> str | None:
-    """The JAX platform a chapter's module asks for (``PLATFORM``, e.g. "cpu" for tiny sequential
-    float64 steps that a GPU runs slower), or None: none asked, or the caller set
-    ``JAX_PLATFORMS`` already (an explicit choice wins)."""
+def preferred_platform(chapter) -> str | None:
+    """The JAX platform a chapter asks for (``Chapter.platform``, e.g. "cpu" for tiny sequential
+    float64 steps that a GPU runs slower), or None: none asked, no chapter (a gathering page), or
+    the caller set ``JAX_PLATFORMS`` already (an explicit choice wins)."""
     import os
 
-    platform = getattr(module, "PLATFORM", None)
+    platform = getattr(chapter, "platform", None)
     return None if platform is None or os.environ.get("JAX_PLATFORMS") else platform
+
+
+def _number(default, value):
+    """A YAML string that is a number in e-notation ("1e12") read as the number the parameter's
+    type asks for (an int only where it is integral)."""
+    if not isinstance(value, str) or isinstance(default, (bool, str)):
+        return value
+    try:
+        x = float(value)
+    except ValueError:
+        return value
+    if isinstance(default, int) and x.is_integer() and np.isfinite(x):
+        return int(x)
+    if isinstance(default, float):
+        return x
+    return value
+
+
+def parse_overrides(pairs, params_cls=None, where: str = "") -> dict[str, Any]:
+    """``-p NAME VALUE`` pairs as values (YAML), one clear line for a value that does not parse
+    (the parameter, the value, what is allowed), numbers in e-notation read as numbers where the
+    parameter's type is int or float."""
+    import yaml
+
+    defaults = params_cls.defaults() if params_cls is not None else {}
+    out = {}
+    for name, text in pairs or []:
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem", None) or "not valid YAML"
+            d = defaults.get(name)
+            allowed = f"a YAML {_typename(d)} like {_plain(d)!r}" if name in defaults else "a YAML value"
+            raise ParameterError(f"{where}parameter {name!r}: cannot read {text!r} ({mark}); expected {allowed}") from None
+        out[name] = value
+    return coerce_numbers(params_cls, out) if params_cls is not None else out
+
+
+def coerce_numbers(params_cls, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Numbers YAML reads as strings ("1e12") made numbers where the parameter's type is int or
+    float (an int only where the value is integral)."""
+    defaults = params_cls.defaults()
+    out = {}
+    for name, value in values.items():
+        d = defaults.get(name)
+        if isinstance(d, (list, tuple)) and isinstance(value, list) and d:
+            value = [_number(d[0], v) for v in value]
+        else:
+            value = _number(d, value)
+        out[name] = value
+    return out
+
+
+SCALE_WARNING = 100  # an override this many times the largest value any profile uses prints its estimated cost
+
+
+def beyond_profiles(params_cls, notebook: str, overrides: Mapping[str, Any]) -> list[str]:
+    """Numeric overrides far beyond anything the profiles use, as sentences with the factor (the
+    run costs about that many times the largest profile's, for a parameter that scales the work)."""
+    out = []
+    for name, value in overrides.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or name not in params_cls.defaults():
+            continue
+        seen = [params_cls.defaults()[name]] + [profile_values(p, notebook).get(name) for p in PROFILES]
+        seen = [abs(float(v)) for v in seen if isinstance(v, (int, float)) and not isinstance(v, bool) and v]
+        if seen and abs(float(value)) > SCALE_WARNING * max(seen):
+            out.append(
+                f"{notebook}: {name} = {value:g} is {abs(float(value)) / max(seen):.3g} times the largest value any "
+                f"profile uses ({max(seen):g}); if it scales the work, this run costs about that many times the "
+                "largest profile's"
+            )
+    return out
 
 
 def should_train(p) -> bool:

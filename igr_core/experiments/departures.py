@@ -184,15 +184,13 @@ def per_profile(chapter: str, names: list[str]) -> str:
     """The values of ``names`` in every profile of ``chapter``, largest scale first, read from
     the profiles through the one validation path (``Params.resolve``), e.g.
     ``width 1, batch_size 512 (paper); ...``."""
-    import importlib
-
-    from igr_core.experiments import BY_NOTEBOOK
+    from igr_core.experiments import registry
     from igr_core.experiments._params import PROFILES
 
-    params = importlib.import_module(BY_NOTEBOOK[chapter]).Params
+    ch = registry.get(chapter)
     out = []
     for profile in reversed(PROFILES):
-        p = params.resolve(chapter, profile)
+        p = ch.resolve(profile)
         shown = ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names)
         out.append(f"{shown} ({profile})")
     return "; ".join(out)

@@ -402,7 +402,7 @@ def _trapped(t: pd.DataFrame) -> V.Verdict:
     v = V.bound([escapes + flow_escapes], 0.0, what="runs below the edge that leave the local basin (GD + flow)")
     above = t[t["h / edge"] >= 1.0]
     note = f"; above the edge {int((~above['stays in the local basin']).sum())} of {len(above)} GD runs leave"
-    return v._replace(measured=v.measured + note)
+    return v.replace(measured=v.measured + note)
 
 
 def _remark32(t: pd.DataFrame) -> V.Verdict:
@@ -470,13 +470,25 @@ def claims(r: Results) -> list[Claim]:
             "Remark 3.2",
             _remark32(r.remark32),
             "R, M estimated along the real trajectory (the remark's bounds need a complex neighbourhood); "
-            "tanh MLP and the two-parameter model",
+            "tanh MLP and the two-parameter model; the paper states the bound with an unknown C on a complex "
+            "neighbourhood and calls computing it beyond its scope, so a common C is this companion's reading",
+            kind=V.HYPOTHESIS,
         ),
         Claim(
             "| ||th_{n+1}|| - ||th_n|| | <= h slope(th_n) at every step",
             "Proposition A.9",
             V.bound(r.norm_ratios["ratio"], 1.0, what="ratio"),
-            f"h in {list(r.params.norm_hs)}",
+            f"h in {list(r.params.norm_hs)}; it holds for any step by the reverse triangle inequality, so the row "
+            "checks this code, not the paper",
+            kind=V.CONSISTENCY,
+        ),
+        Claim(
+            "Below the stability edge, gradient descent (and the modified flow) started in the local minimum's basin "
+            "stays in it: trapped",
+            "Remark 3.4",
+            _trapped(r.trapping),
+            f"double well, {r.trapping['start'].nunique()} starts per h, h / edge in "
+            f"{sorted(float(x) for x in r.trapping['h / edge'].unique())}",
         ),
         Claim(
             "Critical points and local minima of E are kept by E~; zero sets coincide",
