@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from igr_core import book
-from igr_core.experiments import BY_NOTEBOOK
+from igr_core.book.display import public
+from igr_core.experiments import registry
 
 EXECUTED = book.ROOT / "book" / "executed"
 PAGES = book.toc_notebooks()
@@ -53,7 +54,7 @@ def test_every_directive_on_a_page_opens(page):
     assert not bad, f"{page}: fences that do not open: {bad[:2]}"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p in BY_NOTEBOOK])
+@pytest.mark.parametrize("page", [p for p in PAGES if p in registry.BY_NAME])
 def test_a_chapter_page_shows_the_values_that_ran(page):
     """No visible cell holds parameter defaults; the banner's table lists the effective values
     (what the run's provenance recorded), so no overridden value can show."""
@@ -68,12 +69,23 @@ def test_a_chapter_page_shows_the_values_that_ran(page):
     text = json.dumps([o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])])
     assert "Parameters of this run" in text, page
     meta = json.loads((EXECUTED / f"{page}.hash.json").read_text())
-    module = book.chapter_module(page)
-    effective = module.Params.resolve(page, meta["profile"]).as_dict()
+    effective = registry.get(page).resolve(meta["profile"]).as_dict()
     for name, value in effective.items():
         if name != "profile":
             shown = repr(value) if len(repr(value)) <= 90 else repr(value)[:87]
             assert shown.replace("'", "\\'")[:40] in text or shown[:40] in text, (page, name)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_shows_a_path_of_the_machine_that_built_it(page):
+    text = json.dumps(outputs(page))
+    for marker in ("/work/", "/home/", "/usr/share/", "/tmp/", "/root/", str(book.ROOT)):
+        assert marker not in text, f"{page}: an absolute path ({marker}...) on the page"
+
+
+def test_the_path_rule_can_fail():
+    assert public("IDX files from /usr/share/datasets/fashion-mnist (70,000)") == "IDX files from fashion-mnist (70,000)"
+    assert public("R_IG / E and 1/m and (h/4)") == "R_IG / E and 1/m and (h/4)"
 
 
 def test_committed_results_and_pages_stay_small():

@@ -73,7 +73,7 @@ def test_egr_chapter_paper_profile_dry_run(tmp_path):
         (egr, {"mus": (0.01, 0.1)}, "`mus` must contain 0"),
         (egr, {"mus": (0.0, -0.1)}, "`mus` must hold non-negative"),
         (egr, {"egr_mu": 0.5}, "`egr_mu` .* must be one of `mus`"),
-        (egr, {"egr_method": "hutchinson"}, "`egr_method` must be one of"),
+        (egr, {"egr_method": "hutchinson"}, "`egr_method` must be .exact."),
     ],
 )
 def test_bad_parameters_fail_before_compute(module, kw, match):

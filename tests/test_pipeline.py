@@ -124,7 +124,7 @@ def test_unchanged_notebooks_are_reused_and_changes_re_execute(tiny_book):
 def test_values_are_checked_before_any_kernel_starts():
     with pytest.raises(book.ParameterError, match=r"notebook '05_mnist': `learning_rates` must hold positive"):
         book.plan(["05_mnist"], "smoke", {"learning_rates": [0.5, -1.0]})
-    with pytest.raises(book.ParameterError, match=r"`profile` must be one of"):
+    with pytest.raises(book.ParameterError, match=r"`profile` is not a parameter; name it with --profile"):
         book.plan(["02_geometry"], "smoke", {"profile": "gpu"})
 
 
@@ -164,7 +164,7 @@ def test_real_profiles_validate_against_real_notebooks():
         assert {j[0] for j in jobs} == set(book.toc_notebooks())
 
 
-CHAPTERS = sorted(set(book.toc_notebooks()) & set(__import__("igr_core.experiments").experiments.BY_NOTEBOOK))
+CHAPTERS = sorted(set(book.toc_notebooks()) & set(__import__("igr_core.experiments.registry").experiments.registry.NAMES))
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -187,7 +187,7 @@ def test_the_notebook_runs_what_the_pipeline_validated(name, profile):
     shows every overridden value as an override."""
     from igr_core.book.chapter import parameters_table
 
-    module = book.chapter_module(name)
+    module = book.chapter_of(name)
     override = {"seeds": [7]} if "seeds" in module.Params.names() else {}
     ((_, _, _, injected, effective, prof),) = book.plan([name], profile, override)
     namespace = {"profile": "smoke", **injected}  # the parameters cell, then papermill's cell

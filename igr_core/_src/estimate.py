@@ -1,5 +1,5 @@
-r"""Estimating implicit regularization by gradient matching (the 2025 paper in
-``shared/papers/estimating-implicit-regularization.txt``).
+r"""Estimating implicit regularization by gradient matching (the 2025 preprint "Estimating
+Implicit Regularization in Deep Learning", cited in the book as ``estimating2025implicit``).
 
 Abstraction: math only, no data or training. A *system* is a pair ``(G, y)`` of a matrix whose
 columns are the gradients of candidate penalties at trained weights and the target

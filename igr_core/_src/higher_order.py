@@ -203,7 +203,7 @@ def truncated_field(corrections: Sequence[Callable], h) -> Callable:
 
 def preconditioned_field(loss_fn: Callable, h) -> Callable:
     """:math:`-(I + \\frac{h^2}{6}H^2)\\nabla\\tilde E_2`, the order-4 preconditioned description of
-    gradient descent (``shared/notes/modified-equations.md``)."""
+    gradient descent (derived in chapter 09 of the book)."""
 
     def e2(theta, *args):
         g = jax.grad(loss_fn)(theta, *args)

@@ -10,7 +10,7 @@ fitted log-log slope is the order to which the description holds (``bea.fit_orde
 the verdict module decides). Every description below comes with such a measured slope in the
 tests (``tests/test_optimizers.py``) and in chapter 09.
 
-Formulas (g = grad E, H its Hessian; ``shared/notes/modified-equations.md``):
+Formulas (g = grad E, H its Hessian; derived in chapter 09 of the book):
 
 * gradient descent (Barrett & Dherin, Theorem 3.1): :math:`\theta' = -\nabla(E + \tfrac h4\|g\|^2)`;
 * heavy-ball momentum :math:`\theta_{n+1} = \theta_n - hg + \beta(\theta_n - \theta_{n-1})`

@@ -209,9 +209,10 @@ def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = R
         gathering = {p.stem for p in (root / "book").glob("*.md")}  # not each other's records: those change
         # as the pages of this stage finish, so a fresh clone would re-execute them every time
         records = [f for f in (root / "results").glob("*/provenance/*.json") if f.stem not in gathering]
-        files = [*(root / "results").glob("*/*/*/manifest.json"), *records]
-    else:  # a chapter: its own stored results (a recomputed or deleted entry re-executes the page)
-        files = list((root / "results" / profile / name).glob("*/manifest.json"))
+        files = [f for f in (root / "results").glob("*/*/*/**/*") if f.is_file() and f.suffix != ".lock"]
+        files = [f for f in files if f.parts[len(root.parts) + 2] != "sweeps"] + records
+    else:  # a chapter: every file of its stored results (a recomputed, deleted or corrupted file re-executes it)
+        files = [f for f in (root / "results" / profile / name).glob("*/**/*") if f.is_file()]
     for f in sorted(files):
         h.update(f.relative_to(root).as_posix().encode())
         h.update(f.read_bytes())

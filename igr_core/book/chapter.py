@@ -111,11 +111,14 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
         evals = int(sweep.metrics["step"].nunique() - 1) if len(sweep.metrics) else 0
         lines.append(f"Training grid trained on: {trained}; {steps:,} steps per network, {evals} evaluations after "
                      "step 0.")
-    short = registry.get(type(p).notebook()).shortfall(ch.results)
+    chapter = registry.get(type(p).notebook())
+    short = chapter.shortfall(ch.results)
     if short:
         lines.append(f"**Not adequate to decide the claims about trained networks at this scale:** {short}. The "
                      "affected verdicts below are inconclusive for that reason.")
     display.banner(p.profile, lines)
+    rows = pd.DataFrame(ledger.rows(chapter.name, chapter.claims(ch.results), p.profile))
+    display.show_markdown(display.in_short_markdown(rows, p.profile, short))
     from igr_core.experiments import departures
 
     mine = departures.for_chapter(type(p).notebook())

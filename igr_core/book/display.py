@@ -61,8 +61,8 @@ def banner(profile: str, extra: list[str] | None = None) -> None:
     show_markdown("\n".join([f"```{{{kind}}}", profile_sentence(profile), *[f"\n{x}" for x in extra or []], "```"]))
 
 
-VERDICT_MARKS = {"reproduced": "✅", "partly reproduced": "🟨", "not reproduced": "❌", "inconclusive": "❔",
-                 "erratum confirmed": "📝", "-": ""}
+VERDICT_COLOURS = {"reproduced": "#2ca02c", "partly reproduced": "#8c8c00", "not reproduced": "#d62728",
+                   "inconclusive": "#6b6b6b", "erratum confirmed": "#1f77b4"}
 
 
 def frame(obj, digits: int = 4):
@@ -86,9 +86,13 @@ def frame(obj, digits: int = 4):
 
 
 def verdict_badge(verdict: str) -> str:
-    """A verdict with a colour mark in front; the words stay, for screen readers and search."""
-    mark = VERDICT_MARKS.get(verdict, "")
-    return f"{mark} {verdict}".strip()
+    """A verdict as a coloured badge (inline CSS, no emoji: without an emoji font those render as
+    empty boxes); the words stay, for screen readers and search."""
+    colour = VERDICT_COLOURS.get(verdict)
+    if colour is None:
+        return verdict
+    return (f'<span class="verdict" style="background:{colour};color:#fff;border-radius:3px;padding:0 4px;'
+            f'white-space:nowrap">{verdict}</span>')
 
 
 def ledger_markdown(scales: pd.DataFrame) -> str:
@@ -151,6 +155,75 @@ def verdict_summary(claims: pd.DataFrame):
     return fig
 
 
+# The paper's headline claims, for the Findings box: (label, chapter, references the rows may carry).
+# Which rows are headlines is an editorial choice written once here; every verdict, scale and number
+# in the box comes from the ledger.
+HEADLINES = (
+    ("Theorem 3.1: GD follows the modified flow (convergence orders)", "01_theorem_checks", ("Theorem 3.1, Eq. 7",)),
+    ("Prediction 2.1 on MNIST: R_IG smaller for larger lambda", "05_mnist", ("Prediction 2.1, Fig. 2a",)),
+    ("Prediction 2.2 on MNIST: smaller slope for larger h", "05_mnist", ("Prediction 2.2, Fig. 3a",)),
+    ("Prediction 2.3 on MNIST: higher test accuracy for larger lambda", "05_mnist", ("Prediction 2.3, Fig. 2b",)),
+    ("Prediction 2.4 on MNIST: more robust under noise", "05_mnist", ("Prediction 2.4, Fig. 3b",)),
+    ("Figures A.7, A.8 on ResNet-18: R_IG smaller for larger h", "06_resnet", ("Prediction 2.1, Figs. A.7b, A.8a",)),
+    ("Figures A.7, A.8 on ResNet-18: higher test accuracy for larger h", "06_resnet",
+     ("Prediction 2.3, Figs. A.7a, A.8b",)),
+    ("Figure 3c: EGR raises ResNet-18's test accuracy", "07_egr", ("Section 6, Fig. 3c",)),
+)
+
+
+def _headline_rows(claims: pd.DataFrame) -> list[dict]:
+    out = []
+    for label, chapter, refs in HEADLINES:
+        rows = claims[(claims["notebook"] == chapter) & claims["reference"].isin(refs)]
+        if len(rows):
+            r = rows.iloc[0]
+            out.append({"label": label, "chapter": chapter, "verdict": r["verdict"], "profile": r["profile"],
+                        "n": int(r["n"]), "measured": r["measured"].split(" [")[0], "why": r["why"]})
+    return out
+
+
+def findings_markdown(claims: pd.DataFrame, n_errata: int | None = None) -> str:
+    """The bottom line, generated from the ledger: each headline claim with its verdict, the scale
+    it was decided at, n and its measured value; the errata count last."""
+    lines = []
+    for h in _headline_rows(claims):
+        why = f" ({h['why'][:160]})" if h["verdict"] == "inconclusive" else ""
+        lines.append(f"- **{h['label']}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
+                     f"n = {h['n']}; {h['measured']}{why}. {{ref}}`Details <verdict-{h['chapter']}>`")
+    counts = claims["verdict"].value_counts()
+    lines.append(f"- **All rows**: " + ", ".join(f"{verdict_badge(v)} {counts.get(v, 0)}" for v in OUTCOME_ORDER
+                                                 if counts.get(v, 0)))
+    if n_errata is not None:
+        lines.append(f"- **Errata**: {n_errata} confirmed; see the [errata](errata).")
+    return "```{admonition} Findings (generated from the claims ledger)\n:class: tip\n\n" + "\n".join(lines) + "\n```"
+
+
+def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -> str:
+    """A chapter's "In short" box: what holds, what does not, at which scale and why (two to
+    four lines, generated from its verdict rows)."""
+    held = claims[claims["verdict"] == "reproduced"]
+    failed = claims[claims["verdict"] == "not reproduced"]
+    open_ = claims[claims["verdict"] == "inconclusive"]
+    partly = claims[claims["verdict"].isin(["partly reproduced", "erratum confirmed"])]
+
+    def names(df, k=3):
+        shown = "; ".join(df["claim"].head(k))
+        return shown + (f"; and {len(df) - k} more" if len(df) > k else "")
+
+    lines = [f"At the {profile} scale, {len(claims)} rows: {len(held)} reproduced, {len(partly)} partly or errata, "
+             f"{len(failed)} not reproduced, {len(open_)} inconclusive."]
+    if len(held):
+        lines.append(f"Holds: {names(held)}.")
+    if len(failed):
+        lines.append(f"Does not hold: {names(failed)}.")
+    if len(open_):
+        lines.append("Undecided: " + (f"the runs are not adequate ({shortfall})." if shortfall else names(open_) + "."))
+    return "```{admonition} In short\n:class: tip\n\n" + "\n\n".join(public(x) for x in lines[:4]) + "\n```"
+
+
+OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced")
+
+
 def departures_markdown(rows) -> str:
     """The departures table (chapter, what, the paper, this companion, why)."""
     df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, "this companion": d.ours,
@@ -199,5 +272,6 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
 
 __all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
            "number_or", "frame", "plain", "public", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
-           "changed_verdicts", "verdict_summary", "departures_markdown",
+           "changed_verdicts", "verdict_summary", "departures_markdown", "findings_markdown", "in_short_markdown",
+           "HEADLINES",
            "paper_values_markdown"]

@@ -7,7 +7,7 @@ one routine (:func:`igr_core.optimizers.global_errors`, or the epoch-averaged
 :func:`~igr_core.optimizers.sgd_epoch_errors` for SGD). ``claims`` fits the log-log slopes and
 lets :func:`igr_core.verdicts.order` decide each description's order.
 
-Descriptions (``shared/notes/modified-equations.md``):
+Descriptions (derived in the chapter's page):
 
 * gradient descent: the flow of E (order 1) and of E + (h/4)||g||^2 (order 2);
 * heavy-ball momentum: -(1/(1-beta)) grad E (order 1); the amplified modified loss from the
@@ -688,7 +688,7 @@ def claims(r: Results) -> list[Claim]:
         ),
         Claim(
             "f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
-            "shared/notes/modified-equations.md",
+            "this companion's derivation (the optimizers chapter's section on f_2)",
             V.identity([r.antisymmetry_error], what="relative error"),
             "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor",
             kind=V.CONSISTENCY,
@@ -730,7 +730,7 @@ def claims(r: Results) -> list[Claim]:
             ),
             Claim(
                 "Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
-                "Ghosh et al. 2023; shared/notes/modified-equations.md",
+                "Ghosh et al. 2023 (the start-up shift: this chapter's derivation)",
                 verdict(HEAVY_BALL, HB_NO_SHIFT),
                 "the shift is O(h): whether it shows at fixed T depends on the loss",
                 kind=V.CITED,
@@ -799,7 +799,7 @@ def adam_claims(r: Results) -> list[Claim]:
     ends = r.adam[(r.adam["problem"] == TWO_PARAM_MODEL) & (r.adam["quantity"] == "slope ||grad E||")]
     worst = float(np.nanmax(ends[["Adam", "flow of -g/s"]].to_numpy())) if len(ends) else float("nan")
     if not worst <= CONVERGED_SLOPE:  # a claim about the minimum reached needs runs that reached one
-        toy = toy._replace(
+        toy = toy.replace(
             outcome="inconclusive",
             why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to {worst:.2g} > {CONVERGED_SLOPE:g}",
         )

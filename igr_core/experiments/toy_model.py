@@ -428,7 +428,7 @@ def claims(r: Results) -> list[Claim]:
     ]
     P1 = r.points["I"]
     crossings = _toy.residual_sign_changes(r.ricochet, P1.x, P1.y)
-    end_loss = float(_toy.loss(jnp.asarray(r.ricochet[-1]), P1.x, P1.y))
+    end_loss = float(_toy.loss(np.asarray(r.ricochet[-1], np.float64), P1.x, P1.y))  # float64 whatever the jax config
     t_mid = mid_training_time(r.egr)
     mid = r.egr[np.isclose(r.egr["t"], t_mid)]
     return [

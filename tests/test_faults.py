@@ -1,0 +1,365 @@
+"""Fault injection: the result store and the pipeline keep their promise under interrupts,
+corruption, stale versions, two writers, a folder that cannot be written and bad values.
+
+The invariant each test asserts: the previous good result (and page) is intact and readable,
+or the run stops before writing with one clear message; nothing is silently swapped or dropped.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from igr_core import book
+from igr_core._src import store
+from igr_core._src.contract import Chapter
+from igr_core.book import ROOT, ledger
+from igr_core.experiments import registry
+from igr_core.experiments import __main__ as cli
+from igr_core.experiments._params import ParameterError, ParamsBase
+
+
+@dataclasses.dataclass(frozen=True)
+class Params(ParamsBase):
+    profile: str = "smoke"
+    n: int = 3
+    value: float = 1.0
+    strategy: str = "auto"
+
+
+class Results(NamedTuple):
+    params: Params
+    table: pd.DataFrame
+    array: np.ndarray
+
+
+def fake(value_fn=None, gate: threading.Event | None = None, calls=None, name="97_fake"):
+    """A fast chapter; ``value_fn(params)`` gives its table's values, ``gate`` makes run wait."""
+    calls = calls if calls is not None else {"run": 0}
+
+    def run(p):
+        calls["run"] += 1
+        if gate is not None:
+            gate.wait(10)
+        v = value_fn(p) if value_fn else float(p.value)
+        return Results(p, pd.DataFrame({"x": np.arange(p.n) * v}), np.full(p.n, v))
+
+    return Chapter(name=name, Params=Params, Results=Results, run=run, claims=lambda r: [], facts=lambda r: {},
+                   results_version=1), calls
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ------------------------------------------------------------------ 1. interrupted recompute
+
+
+def test_an_interrupted_recompute_leaves_the_stored_entry_intact(tmp_path):
+    ch, _ = fake()
+    first = store.run(ch, Params(), tmp_path)
+    before = snapshot(first.path)
+
+    def interrupted(p):
+        raise KeyboardInterrupt("Ctrl-C during compute")
+
+    broken, _ = fake(value_fn=interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.run(broken, Params(), tmp_path, recompute=True)
+    assert snapshot(first.path) == before and store.load(first.path, ch)[0].table["x"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("where", ["savez", "manifest", "swap"])
+def test_an_interrupt_while_saving_leaves_the_stored_entry_intact(tmp_path, monkeypatch, where):
+    ch, _ = fake()
+    first = store.run(ch, Params(), tmp_path)
+    before = snapshot(first.path)
+    other, _ = fake(value_fn=lambda p: 2.0)
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt(f"cut during {where}")
+
+    if where == "savez":
+        monkeypatch.setattr(store.np, "savez", boom)
+    elif where == "manifest":
+        monkeypatch.setattr(store.json, "dumps", boom)
+    else:
+        monkeypatch.setattr(store, "_swap_in", boom)
+    with pytest.raises(KeyboardInterrupt):
+        store.run(other, Params(), tmp_path, recompute=True)
+    assert snapshot(first.path) == before
+    assert not [p for p in first.path.parent.iterdir() if ".tmp-" in p.name or ".new-" in p.name]
+
+
+def test_an_entry_moved_aside_by_a_cut_swap_is_recovered(tmp_path):
+    ch, _ = fake()
+    first = store.run(ch, Params(), tmp_path)
+    aside = first.path.with_name(first.path.name + ".old-123-abc")
+    first.path.rename(aside)  # as if the process died between the two renames of a swap
+    got = store.run(ch, Params(), tmp_path)
+    assert not got.computed and got.path == first.path and not aside.exists()
+
+
+def test_a_recompute_that_reproduces_the_entry_keeps_its_files(tmp_path):
+    ch, calls = fake()
+    first = store.run(ch, Params(), tmp_path)
+    before = snapshot(first.path)
+    again = store.run(ch, Params(), tmp_path, recompute=True)
+    assert calls["run"] == 2 and again.computed and snapshot(first.path) == before
+    changed, _ = fake(value_fn=lambda p: 3.0)
+    store.run(changed, Params(), tmp_path, recompute=True)
+    assert snapshot(first.path) != before
+
+
+# ------------------------------------------------------------------ 2. stale results are refused loudly
+
+
+@pytest.fixture
+def copied_store(tmp_path):
+    """The committed 04_toy_model entries (smoke and paper) in a throw-away root."""
+    for profile in ("smoke", "paper"):
+        src = ROOT / "results" / profile / "04_toy_model"
+        shutil.copytree(src, tmp_path / "results" / profile / "04_toy_model")
+    return tmp_path
+
+
+def _entry(root: Path, profile: str) -> Path:
+    return next((root / "results" / profile / "04_toy_model").glob("*/manifest.json")).parent
+
+
+def test_a_stale_largest_profile_is_refused_loudly_not_replaced_by_a_smaller_one(copied_store):
+    m = _entry(copied_store, "paper") / store.MANIFEST
+    manifest = json.loads(m.read_text())
+    manifest["results_version"] -= 1
+    m.write_text(json.dumps(manifest))
+    assert ledger.largest_profile("04_toy_model", copied_store) == "paper"  # found whatever its version
+    assert book.page_profile("04_toy_model", "largest", copied_store) == "paper"
+    chapter = registry.get("04_toy_model")
+    with pytest.raises(store.StaleResultsError, match=r"04_toy_model.*version \d.*version \d.*--recompute"):
+        store.run(chapter, chapter.resolve("paper"), copied_store / "results" / "paper")
+    rows = ledger.gather_claims("largest", copied_store)
+    stale = rows[rows["notebook"] == "04_toy_model"]
+    assert list(stale["claim"]) == [ledger.UNUSABLE] and "results version" in stale["why"].iloc[0]
+    assert str(copied_store) not in stale["why"].iloc[0]  # no machine path on a page
+    assert len(ledger.gather_claims("smoke", copied_store)) > 0  # the smoke entry is still read
+
+
+# ------------------------------------------------------------------ 3. non-finite values
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("initial_points", "[[.inf, 1.0], [2.0, 3.0]]"), ("initial_points", "[[.nan, 1.0], [2.0, 3.0]]")],
+)
+def test_a_non_finite_parameter_is_refused_before_compute(name, value, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("IGR_ROOT", str(tmp_path))
+    assert cli.main(["04_toy_model", "--profile", "smoke", "-p", name, value]) == 1
+    err = capsys.readouterr().err
+    assert f"parameter {name!r} must hold finite numbers" in err and not (tmp_path / "results").exists()
+
+
+# ------------------------------------------------------------------ 4. corrupt files
+
+
+@pytest.mark.parametrize("kind", ["parquet", "npz", "manifest", "missing"])
+def test_a_corrupt_file_is_named_with_the_fix_and_the_ledger_goes_on(copied_store, kind):
+    entry = _entry(copied_store, "paper")
+    if kind == "parquet":
+        target = next(entry.glob("tables/*.parquet"))
+        os.truncate(target, 300)
+    elif kind == "npz":
+        target = entry / "arrays.npz"
+        os.truncate(target, 300)
+    elif kind == "manifest":
+        target = entry / store.MANIFEST
+        target.write_text(target.read_text()[:200])
+    else:
+        target = next(entry.glob("tables/*.parquet"))
+        target.unlink()
+    chapter = registry.get("04_toy_model")
+    with pytest.raises(store.CorruptResultsError, match=r"04_toy_model.*--recompute") as err:
+        store.load(entry, chapter)
+    assert target.name in str(err.value)
+    rows = ledger.gather_claims("paper", copied_store)
+    assert list(rows[rows["notebook"] == "04_toy_model"]["claim"]) == [ledger.UNUSABLE]
+
+
+def test_the_page_fingerprint_sees_a_corrupt_table(copied_store):
+    (copied_store / "notebooks").mkdir()
+    src = copied_store / "notebooks" / "04_toy_model.md"
+    src.write_text("# toy\n")
+    before = book.fingerprint("04_toy_model", src, {}, "paper", copied_store)
+    os.truncate(next(_entry(copied_store, "paper").glob("tables/*.parquet")), 300)
+    assert book.fingerprint("04_toy_model", src, {}, "paper", copied_store) != before
+
+
+# ------------------------------------------------------------------ 5. a killed pipeline leaves no writers
+
+SLOW_NB = textwrap.dedent("""\
+    ---
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
+        format_version: 0.13
+    kernelspec:
+      display_name: Python 3
+      language: python
+      name: python3
+    ---
+
+    # Slow
+
+    ```{code-cell} ipython3
+    :tags: [parameters]
+
+    profile = "smoke"
+    ```
+
+    ```{code-cell} ipython3
+    import time, pathlib
+    time.sleep(8)
+    pathlib.Path("orphan-wrote-this").write_text("late")
+    ```
+    """)
+
+
+def test_workers_and_kernels_die_with_a_killed_pipeline(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks" / "slow.md").write_text(SLOW_NB)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/slow\n")
+    code = ("import sys; from pathlib import Path; from igr_core import book; "
+            f"book.execute(['slow'], 'smoke', root=Path({str(tmp_path)!r}), jobs=1)")
+    parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((tmp_path / "_build" / ".papermill").glob("slow.stage")):
+        time.sleep(0.2)
+    time.sleep(3)  # the kernel is running its cell
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    time.sleep(10)  # longer than the cell would have taken
+    assert not (tmp_path / "orphan-wrote-this").exists()
+    assert not (tmp_path / "book" / "executed" / "slow.ipynb").exists()
+    assert not (tmp_path / "book" / "executed" / "slow.hash.json").exists()
+
+
+# ------------------------------------------------------------------ 6. two writers
+
+
+def test_a_second_writer_waits_for_the_first_and_reuses_its_entry(tmp_path):
+    gate = threading.Event()
+    calls = {"run": 0}
+    ch, _ = fake(gate=gate, calls=calls)
+    lines, out = [], {}
+
+    def writer(tag):
+        out[tag] = store.run(ch, Params(), tmp_path, log=lines.append)
+
+    a = threading.Thread(target=writer, args=("a",))
+    a.start()
+    time.sleep(0.5)
+    b = threading.Thread(target=writer, args=("b",))
+    b.start()
+    time.sleep(0.5)
+    assert any("waiting for pid" in ln for ln in lines)
+    gate.set()
+    a.join(20)
+    b.join(20)
+    assert calls["run"] == 1 and out["a"].computed and not out["b"].computed
+
+
+# ------------------------------------------------------------------ 7. a folder that cannot be written
+
+
+def test_a_results_folder_that_cannot_be_written_stops_before_compute(tmp_path):
+    ch, calls = fake()
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where the results folder should be")
+    with pytest.raises(store.StoreNotWritableError, match=r"cannot be written \(.*\); nothing was computed"):
+        store.run(ch, Params(), blocker / "smoke")
+    assert calls["run"] == 0
+
+
+def test_the_pipeline_publishes_nothing_when_a_target_cannot_be_written(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book" / "executed").mkdir(parents=True)
+    (tmp_path / "notebooks" / "tiny.md").write_text(SLOW_NB.replace("time.sleep(8)", "pass"))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/tiny\n")
+    page = tmp_path / "book" / "executed" / "tiny.ipynb"
+    page.write_text("the last good page")
+    (tmp_path / "results").write_text("not a folder")
+    with pytest.raises(store.StoreNotWritableError):
+        book.execute(["tiny"], "smoke", root=tmp_path, log=lambda *_: None, force=True)
+    assert page.read_text() == "the last good page" and not (tmp_path / "orphan-wrote-this").exists()
+
+
+# ------------------------------------------------------------------ 8. overrides that change a profile
+
+
+def test_profile_is_refused_as_an_override(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("IGR_ROOT", str(tmp_path))
+    assert cli.main(["04_toy_model", "--profile", "smoke", "-p", "profile", "paper"]) == 1
+    assert "`profile` is not a parameter here" in capsys.readouterr().err
+    with pytest.raises(ParameterError, match="`profile` is not a parameter"):
+        book.effective_parameters("04_toy_model", "smoke", {"profile": "paper"})
+
+
+# ------------------------------------------------------------------ 9. messages
+
+
+def test_a_value_that_does_not_parse_gives_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("IGR_ROOT", str(tmp_path))
+    assert cli.main(["04_toy_model", "-p", "fig1b_hs", "[0.1, 0.2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "parameter 'fig1b_hs': cannot read '[0.1, 0.2'" in err
+    assert "expected a YAML list" in err
+
+
+def test_numbers_in_e_notation_are_numbers_and_a_huge_one_says_its_cost():
+    from igr_core.experiments import _params, toy_model
+
+    got = _params.parse_overrides([["fig1b_steps", "1e3"], ["fig1b_hs", "[1e-1, 2e-1]"]], toy_model.Params)
+    assert got == {"fig1b_steps": 1000, "fig1b_hs": [0.1, 0.2]}
+    warn = _params.beyond_profiles(toy_model.Params, "04_toy_model", {"fig1b_steps": 10**12})
+    assert warn and "times the largest value any profile uses" in warn[0]
+    assert _params.beyond_profiles(toy_model.Params, "04_toy_model", {"fig1b_steps": 1000}) == []
+
+
+def test_the_pipeline_drops_only_papermills_warnings_for_validated_parameters():
+    import logging
+
+    book._quiet_validated_parameters({"profile": "smoke", "n": 3})
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda r: seen.append(r.getMessage())
+    log = logging.getLogger("papermill")
+    log.addHandler(handler)
+    try:
+        log.warning("Passed unknown parameter: n")
+        log.warning("Passed unknown parameter: typo")
+    finally:
+        log.removeHandler(handler)
+    assert seen == ["Passed unknown parameter: typo"]
+
+
+# ------------------------------------------------------------------ 11. an option known to compute garbage
+
+
+def test_egr_by_finite_differences_is_refused_where_it_is_known_to_fail():
+    from igr_core.experiments import egr
+
+    with pytest.raises(ValueError, match="finite_difference' is refused.*factor of about 11.*Use 'exact'"):
+        egr.Params(egr_method="finite_difference")
