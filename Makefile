@@ -3,6 +3,7 @@ PYTHON  ?= python3
 VENV    ?= .venv
 PROFILE ?= largest
 FORCE   ?=
+HTML    ?= _build/html
 PY       = $(VENV)/bin/python
 STAMP    = $(VENV)/.installed
 
@@ -10,12 +11,12 @@ STAMP    = $(VENV)/.installed
 
 help:
 	@echo "make book                        the published book: every chapter at the largest scale in results/ (re-plotted)"
-	@echo "make book PROFILE=smoke          execute every chapter from scratch at small scale (what CI runs)"
+	@echo "make book PROFILE=smoke          execute every chapter from scratch at small scale into _build/smoke (what CI runs)"
 	@echo "make book PROFILE=standin|paper  one profile; computes only what the result store lacks"
 	@echo "make book FORCE=1                re-execute every page and recompute every result"
 	@echo "make test                        run the pytest suite (under 5 minutes on 2 cores)"
 	@echo "make test-slow                   the compile-heavy checks (the ResNet vmap path), run by CI"
-	@echo "make check-book                  open the built book in headless chromium and check every page"
+	@echo "make check-book [HTML=dir]       open a built book (default _build/html) in headless chromium and check every page"
 	@echo "make paper                       same as make book PROFILE=paper (GPU, full data)"
 	@echo "make bench                       run the benchmarks"
 
@@ -44,7 +45,7 @@ check-book: $(STAMP)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (echo "installing Debian's chromium and chromium-driver (apt-get, needs root)"; \
 	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
-	$(PY) -m igr_core.book.checkbook _build/html --screenshots _build/screenshots
+	$(PY) -m igr_core.book.checkbook $(HTML) --screenshots _build/screenshots
 
 # The offline stand-in for CIFAR-10 (chapters 06, 07): Debian's dataset-fashion-mnist (~30 MB),
 # installed when missing and apt-get is there; otherwise the chapters say what to install.

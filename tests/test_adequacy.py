@@ -18,8 +18,19 @@ def curves(final_accs, rising=(), steps=1000, every=50, train_final=1.0, seeds=(
                 x = step / steps
                 acc = final * (x if h in rising else min(1.0, 3 * x))
                 tr = (train_final.get(h, 1.0) if isinstance(train_final, dict) else train_final) * min(1.0, 2 * x)
-                rows.append({"width": 1, "h": h, "mu": 0.0, "seed": s, "step": step, "test acc": acc + 0.001 * s,
-                             "train acc": tr, "R_IG": 1 / h + 0.01 * s + 0.1 * (1 - x), "diverged": False})
+                rows.append(
+                    {
+                        "width": 1,
+                        "h": h,
+                        "mu": 0.0,
+                        "seed": s,
+                        "step": step,
+                        "test acc": acc + 0.001 * s,
+                        "train acc": tr,
+                        "R_IG": 1 / h + 0.01 * s + 0.1 * (1 - x),
+                        "diverged": False,
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -84,7 +84,9 @@ def test_no_page_shows_a_path_of_the_machine_that_built_it(page):
 
 
 def test_the_path_rule_can_fail():
-    assert public("IDX files from /usr/share/datasets/fashion-mnist (70,000)") == "IDX files from fashion-mnist (70,000)"
+    assert (
+        public("IDX files from /usr/share/datasets/fashion-mnist (70,000)") == "IDX files from fashion-mnist (70,000)"
+    )
     assert public("R_IG / E and 1/m and (h/4)") == "R_IG / E and 1/m and (h/4)"
 
 
@@ -99,3 +101,14 @@ def test_committed_results_and_pages_stay_small():
     big = [(f, (book.ROOT / f).stat().st_size) for f in files if (book.ROOT / f).exists()]
     big = [(f, s) for f, s in big if s > 5_000_000]
     assert not big, big
+
+
+def test_the_static_book_checks_can_fail():
+    from igr_core.book.checkbook import FINDINGS_TITLE, static_problems
+
+    good = "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>"
+    assert static_problems("executed/claims.html", good, FINDINGS_TITLE) == []
+    assert static_problems("executed/claims.html", good, "no box") == ["executed/claims.html: no findings box"]
+    broken = "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td><td>lost</td></tr></table>"
+    assert "cell count differs" in static_problems("executed/09.html", broken, "")[0]
+    assert "absolute machine path" in static_problems("x.html", good, "read from /work/main/.data/x")[0]

@@ -8,7 +8,16 @@ import pytest
 from igr_core import engine
 from igr_core._src import store
 from igr_core.book import ROOT, ledger, toc_notebooks
-from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, registry, resnet, theorems, toy_model
+from igr_core.experiments import (
+    estimation,
+    geometry,
+    mnist,
+    ntk,
+    optimizers,
+    registry,
+    theorems,
+    toy_model,
+)
 from igr_core.experiments._params import PROFILES
 from igr_core.verdicts import OUTCOMES, Verdict
 

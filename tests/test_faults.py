@@ -26,8 +26,8 @@ from igr_core import book
 from igr_core._src import store
 from igr_core._src.contract import Chapter
 from igr_core.book import ROOT, ledger
-from igr_core.experiments import registry
 from igr_core.experiments import __main__ as cli
+from igr_core.experiments import registry
 from igr_core.experiments._params import ParameterError, ParamsBase
 
 
@@ -56,8 +56,9 @@ def fake(value_fn=None, gate: threading.Event | None = None, calls=None, name="9
         v = value_fn(p) if value_fn else float(p.value)
         return Results(p, pd.DataFrame({"x": np.arange(p.n) * v}), np.full(p.n, v))
 
-    return Chapter(name=name, Params=Params, Results=Results, run=run, claims=lambda r: [], facts=lambda r: {},
-                   results_version=1), calls
+    return Chapter(
+        name=name, Params=Params, Results=Results, run=run, claims=lambda r: [], facts=lambda r: {}, results_version=1
+    ), calls
 
 
 def snapshot(folder: Path) -> dict:
@@ -241,8 +242,10 @@ def test_workers_and_kernels_die_with_a_killed_pipeline(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "notebooks" / "slow.md").write_text(SLOW_NB)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/slow\n")
-    code = ("import sys; from pathlib import Path; from igr_core import book; "
-            f"book.execute(['slow'], 'smoke', root=Path({str(tmp_path)!r}), jobs=1)")
+    code = (
+        "import sys; from pathlib import Path; from igr_core import book; "
+        f"book.execute(['slow'], 'smoke', root=Path({str(tmp_path)!r}), jobs=1)"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline and not list((tmp_path / "_build" / ".papermill").glob("slow.stage")):
@@ -300,7 +303,7 @@ def test_the_pipeline_publishes_nothing_when_a_target_cannot_be_written(tmp_path
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/tiny\n")
     page = tmp_path / "book" / "executed" / "tiny.ipynb"
     page.write_text("the last good page")
-    (tmp_path / "results").write_text("not a folder")
+    (tmp_path / "_build").write_text("not a folder")  # where the pipeline stages its outputs
     with pytest.raises(store.StoreNotWritableError):
         book.execute(["tiny"], "smoke", root=tmp_path, log=lambda *_: None, force=True)
     assert page.read_text() == "the last good page" and not (tmp_path / "orphan-wrote-this").exists()

@@ -116,8 +116,7 @@ def test_unchanged_notebooks_are_reused_and_changes_re_execute(tiny_book):
     assert any("tiny" in ln and "unchanged, reused" in ln for ln in lines)
     assert book.execute(["tiny"], "smoke", {"n": 7}, root=tiny_book, log=lines.append)[0][2] == "ok"  # new parameters
     assert book.execute(["tiny"], "smoke", {"n": 7}, root=tiny_book, log=lines.append, force=True)[0][2] == "ok"
-    prov = tiny_book / "results" / "smoke" / "provenance" / "tiny.json"
-    rec = json.loads(prov.read_text())
+    rec = json.loads((tiny_book / "book" / "executed" / "tiny.hash.json").read_text())["record"]
     assert rec["parameters"]["n"] == 7 and rec["versions"]["jax"] and rec["devices"]
 
 
@@ -164,7 +163,9 @@ def test_real_profiles_validate_against_real_notebooks():
         assert {j[0] for j in jobs} == set(book.toc_notebooks())
 
 
-CHAPTERS = sorted(set(book.toc_notebooks()) & set(__import__("igr_core.experiments.registry").experiments.registry.NAMES))
+CHAPTERS = sorted(
+    set(book.toc_notebooks()) & set(__import__("igr_core.experiments.registry").experiments.registry.NAMES)
+)
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -242,13 +243,13 @@ def test_a_gathering_page_depends_on_the_chapters_records_not_on_its_neighbours(
     (tmp_path / "book").mkdir()
     for page in ("claims", "errata"):
         (tmp_path / "book" / f"{page}.md").write_text(f"# {page}\n")
-    prov = tmp_path / "results" / "largest" / "provenance"
+    prov = tmp_path / "book" / "executed"
     prov.mkdir(parents=True)
-    (prov / "errata.json").write_text('{"seconds": 1}')
-    (prov / "05_mnist.json").write_text('{"seconds": 1}')
+    (prov / "errata.hash.json").write_text('{"record": {"seconds": 1}}')
+    (prov / "05_mnist.hash.json").write_text('{"record": {"seconds": 1}}')
     src = tmp_path / "book" / "claims.md"
     before = book.fingerprint("claims", src, {}, "largest", tmp_path)
-    (prov / "errata.json").write_text('{"seconds": 2}')
+    (prov / "errata.hash.json").write_text('{"record": {"seconds": 2}}')
     assert book.fingerprint("claims", src, {}, "largest", tmp_path) == before
-    (prov / "05_mnist.json").write_text('{"seconds": 2}')
+    (prov / "05_mnist.hash.json").write_text('{"record": {"seconds": 2}}')
     assert book.fingerprint("claims", src, {}, "largest", tmp_path) != before

@@ -58,14 +58,22 @@ class Chapter:
     module: str = ""  # where the chapter is implemented (for messages and documentation only)
 
     REQUIRED = ("NOTEBOOK", "RESULTS_VERSION", "Params", "Results", "run", "claims", "facts")
-    HOOKS = {"data_fingerprint": "data_fingerprint", "is_complete": "is_complete", "can_fill": "can_fill",
-             "shortfall": "shortfall", "x64": "X64", "platform": "PLATFORM"}
+    HOOKS = {
+        "data_fingerprint": "data_fingerprint",
+        "is_complete": "is_complete",
+        "can_fill": "can_fill",
+        "shortfall": "shortfall",
+        "x64": "X64",
+        "platform": "PLATFORM",
+    }
 
     def __post_init__(self):
         if not (isinstance(self.name, str) and len(self.name) > 3 and self.name[:2].isdigit() and self.name[2] == "_"):
             raise TypeError(f"chapter name must look like '06_resnet', got {self.name!r}")
         if not (isinstance(self.results_version, int) and self.results_version >= 1):
-            raise TypeError(f"chapter {self.name}: results_version must be a positive int, got {self.results_version!r}")
+            raise TypeError(
+                f"chapter {self.name}: results_version must be a positive int, got {self.results_version!r}"
+            )
         if not dataclasses.is_dataclass(self.Params) or not hasattr(self.Params, "resolve"):
             raise TypeError(f"chapter {self.name}: Params must be a ParamsBase dataclass")
         if not (issubclass(self.Results, tuple) and hasattr(self.Results, "_fields")):

@@ -317,8 +317,13 @@ def save(folder: Path, value, manifest: dict, types: Mapping[str, type] | None =
             np.savez(tmp / "arrays.npz", **w.arrays)
         files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         w.content.update(json.dumps(_stable(structure), sort_keys=True, default=str).encode())
-        full = {**manifest, "format": STORE_FORMAT, "files": files, "content": w.content.hexdigest()[:32],
-                "structure": structure}
+        full = {
+            **manifest,
+            "format": STORE_FORMAT,
+            "files": files,
+            "content": w.content.hexdigest()[:32],
+            "structure": structure,
+        }
         (tmp / MANIFEST).write_text(json.dumps(full, indent=1, default=str))
         _swap_in(tmp, folder)
     finally:
@@ -333,7 +338,8 @@ def read_manifest(folder: Path, chapter_name: str = "") -> dict:
     except (OSError, ValueError) as err:
         raise CorruptResultsError(
             f"chapter {chapter_name or '?'}: the manifest {path} cannot be read ({type(err).__name__}); recompute the "
-            f"entry (`python -m igr_core.experiments {chapter_name or '<chapter>'} --recompute`) or restore it from git."
+            f"entry (`python -m igr_core.experiments {chapter_name or '<chapter>'} --recompute`) or restore it "
+            "from git."
         ) from None
 
 

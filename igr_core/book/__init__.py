@@ -29,7 +29,14 @@ import yaml
 from igr_core.experiments._params import LARGEST, ParameterError, check_profile, preferred_platform
 
 ROOT = Path(__file__).resolve().parents[2]
-EXECUTED = Path("book") / "executed"
+EXECUTED = Path("book") / "executed"  # the published book's pages (committed)
+
+
+def out_dir_for(profile: str, root: Path = ROOT) -> Path:
+    """Where a build's executed pages go: the published build (``largest``) to ``book/executed``
+    (committed), any other profile to its own ``_build/<profile>/book/executed``, so that a smoke
+    rebuild never replaces the published pages."""
+    return root / EXECUTED if profile == LARGEST else root / "_build" / profile / EXECUTED
 SOURCE_DIRS = (Path("notebooks"), Path("book"))  # chapters first, then gathering pages
 
 
@@ -189,7 +196,7 @@ def _hide_injected(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = ROOT) -> str:
+def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = ROOT, out_dir: Path | None = None) -> str:
     """What an executed notebook depends on: its source, its parameters (profile and
     overrides), the lock file, every module of ``igr_core``, and, for the pages that gather
     results (``book/``), the chapters' ledger entries. A change in any re-executes it."""
@@ -208,7 +215,8 @@ def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = R
     if src.parent.name == "book":  # pages that gather every chapter's stored results and execution records
         gathering = {p.stem for p in (root / "book").glob("*.md")}  # not each other's records: those change
         # as the pages of this stage finish, so a fresh clone would re-execute them every time
-        records = [f for f in (root / "results").glob("*/provenance/*.json") if f.stem not in gathering]
+        out_dir = out_dir or root / EXECUTED
+        records = [f for f in out_dir.glob("*.hash.json") if f.name[: -len(".hash.json")] not in gathering]
         files = [f for f in (root / "results").glob("*/*/*/**/*") if f.is_file() and f.suffix != ".lock"]
         files = [f for f in files if f.parts[len(root.parts) + 2] != "sweeps"] + records
     else:  # a chapter: every file of its stored results (a recomputed, deleted or corrupted file re-executes it)
@@ -219,10 +227,10 @@ def fingerprint(name: str, src: Path, params: dict, profile: str, root: Path = R
     return h.hexdigest()[:16]
 
 
-def _reusable(name: str, key: str, profile: str, root: Path) -> bool:
+def _reusable(name: str, key: str, profile: str, out_dir: Path) -> bool:
     import json
 
-    out, meta = root / EXECUTED / f"{name}.ipynb", root / EXECUTED / f"{name}.hash.json"
+    out, meta = out_dir / f"{name}.ipynb", out_dir / f"{name}.hash.json"
     if not (out.exists() and meta.exists()):
         return False
     saved = json.loads(meta.read_text())
@@ -248,11 +256,11 @@ def _record(root: Path, name: str, profile: str, params: dict, seconds: float, k
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "fingerprint": key}
 
 
-def _check_writable(root: Path, name: str, profile: str) -> None:
+def _check_writable(root: Path, name: str, profile: str, out_dir: Path) -> None:
     """Every place one execution publishes to, checked before it starts (nothing half-published)."""
     from igr_core._src import store
 
-    for folder in (root / EXECUTED, root / "results" / profile / "provenance", root / "_build" / ".papermill"):
+    for folder in (out_dir, root / "_build" / ".papermill"):
         store.check_writable(folder)
     if chapter_of(name) is not None:
         store.check_writable(root / "results" / profile)
@@ -273,7 +281,7 @@ SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thr
 
 
 def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profile: str, key: str, root: Path,
-                 single_thread: bool = False, recompute: bool = False):
+                 single_thread: bool = False, recompute: bool = False, out_dir: Path | None = None):
     """Execute one notebook with papermill (in a worker process); returns (name, seconds,
     status, failure) with failure = (ename, evalue, failed notebook path) or None. With
     ``single_thread`` the kernel's XLA runs on one thread (unless ``XLA_FLAGS`` is set)."""
@@ -296,7 +304,8 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
         from igr_core._src.store import RECOMPUTE_ENV
 
         os.environ[RECOMPUTE_ENV] = "1"
-    out_dir, tmp_dir = root / EXECUTED, root / "_build" / ".papermill"
+    out_dir, tmp_dir = out_dir or root / EXECUTED, root / "_build" / ".papermill"
+    os.environ["IGR_EXECUTED_DIR"] = str(out_dir)  # the provenance page lists the records of its own build
     out = out_dir / f"{name}.ipynb"
     tmp = tmp_dir / f"{name}.ipynb"
     result = tmp_dir / f"{name}.out.ipynb"
@@ -325,12 +334,11 @@ def _execute_one(name: str, src: Path, nb, params: dict, effective: dict, profil
 
     _hide_injected(result)
     dt = time.perf_counter() - t0
-    key = fingerprint(name, src, effective, profile, root)  # after the run: it includes what the run stored
-    (stage / "provenance.json").write_text(json.dumps(_record(root, name, profile, effective, dt, key), indent=1,
-                                                      default=str))
-    (stage / "hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile}))
-    staged = {result: out, stage / "provenance.json": root / "results" / profile / "provenance" / f"{name}.json",
-              stage / "hash.json": out_dir / f"{name}.hash.json"}
+    key = fingerprint(name, src, effective, profile, root, out_dir)  # after the run: it includes what the run stored
+    record = _record(root, name, profile, effective, dt, key)
+    (stage / "hash.json").write_text(json.dumps({"fingerprint": key, "profile": profile, "record": record}, indent=1,
+                                                default=str))
+    staged = {result: out, stage / "hash.json": out_dir / f"{name}.hash.json"}
     staged.update({f: out_dir / f.name for f in stage.glob("*_results.zip")})
     _publish(staged)
     shutil.rmtree(stage, ignore_errors=True)
@@ -387,7 +395,7 @@ def default_jobs() -> int:
 
 def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = None,
             root: Path = ROOT, log=print, force: bool = False, jobs: int | None = None,
-            recompute: bool = False) -> list[tuple[str, float, str]]:
+            recompute: bool = False, out_dir: Path | None = None) -> list[tuple[str, float, str]]:
     """Execute notebooks with papermill. Returns [(name, seconds, status)]; raises on failure.
 
     A notebook whose :func:`fingerprint` matches its last good execution is reused
@@ -409,8 +417,11 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
         raise ValueError(f"`jobs` must be a positive integer, got {jobs!r}.")
     overrides = overrides or {}
     plans = plan(execution_order(names, root), profile, overrides, root)
-    (root / EXECUTED).mkdir(parents=True, exist_ok=True)
-    (root / "_build" / ".papermill").mkdir(parents=True, exist_ok=True)
+    out_dir = out_dir or root / EXECUTED
+    from igr_core._src.store import check_writable
+
+    for folder in (out_dir, root / "_build" / ".papermill"):  # before anything is written or executed
+        check_writable(folder)
     times, failed = [], []
 
     profiles = {j[0]: j[5] for j in plans}
@@ -419,7 +430,7 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
         times.append((name, dt, status))
         log(f"[{status:>6}] {name:<28} {dt:7.1f} s  ({profiles[name]})")
         if failure is not None:
-            failed.append((name, root / EXECUTED / f"{name}.ipynb", *failure))
+            failed.append((name, out_dir / f"{name}.ipynb", *failure))
 
     stages = [[j for j in plans if source_of(j[0], root).parent.name != "book"],
               [j for j in plans if source_of(j[0], root).parent.name == "book"]]
@@ -427,8 +438,8 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
     for stage in stages:
         todo = []
         for name, src, nb, params, effective, prof in stage:
-            key = fingerprint(name, src, effective, prof, root)  # after the chapters ran, for the book pages
-            if not force and _reusable(name, key, prof, root):
+            key = fingerprint(name, src, effective, prof, root, out_dir)  # after the chapters ran, for the book pages
+            if not force and _reusable(name, key, prof, out_dir):
                 times.append((name, 0.0, "reused"))
                 log(f"[reused] {name:<28} unchanged, reused ({prof})")
             else:
@@ -436,13 +447,13 @@ def execute(names: list[str], profile: str, overrides: dict[str, Any] | None = N
         if not todo:
             continue
         for name, *_rest in todo:
-            _check_writable(root, name, profiles[name])
+            _check_writable(root, name, profiles[name], out_dir)
         # every execution runs in a worker process, so that the environment it sets for its kernel
         # never reaches the caller's process (one notebook or --jobs 1 included)
         workers = min(jobs, len(todo))
         single = (os.cpu_count() or 1) // workers < 2
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for fut in cf.as_completed([pool.submit(_execute_one, *t, single, recompute) for t in todo]):
+            for fut in cf.as_completed([pool.submit(_execute_one, *t, single, recompute, out_dir) for t in todo]):
                 done(*fut.result())
     order = {n: i for i, (n, *_rest) in enumerate(plans)}
     times.sort(key=lambda t: order[t[0]])
@@ -461,16 +472,38 @@ def times_table(times) -> str:
     return "\n".join(lines)
 
 
-def build(root: Path = ROOT, log=print) -> None:
-    """Jupyter Book 1 build of the executed notebooks; warnings are errors (-W -n)."""
+def assemble(profile: str, root: Path = ROOT) -> Path:
+    """The book root of a build other than the published one: ``_build/<profile>/`` with the
+    configuration, the table of contents, the static files and the non-executed pages copied
+    beside its executed pages (which the pipeline wrote there)."""
+    import shutil
+
+    if profile == LARGEST:
+        return root
+    book_root = root / "_build" / profile
+    (book_root / "book").mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, book_root / name)
+    for f in (root / "book").glob("*"):
+        if f.is_file():
+            shutil.copy2(f, book_root / "book" / f.name)
+    if (root / "_static").exists():
+        shutil.copytree(root / "_static", book_root / "_static", dirs_exist_ok=True)
+    return book_root
+
+
+def build(root: Path = ROOT, log=print, profile: str = LARGEST) -> None:
+    """Jupyter Book 1 build of the executed notebooks; warnings are errors (-W -n). The published
+    build lands in ``_build/html``; another profile's in ``_build/<profile>/_build/html``."""
+    book_root = assemble(profile, root)
     exe = Path(sys.executable).parent / "jupyter-book"
-    cmd = [str(exe), "build", str(root), "-W", "-n", "--keep-going", "--builder", "html"]
+    cmd = [str(exe), "build", str(book_root), "-W", "-n", "--keep-going", "--builder", "html"]
     log("$ " + " ".join(cmd))
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=root)
     if res.returncode != 0:
         raise RuntimeError(f"jupyter-book build failed (exit {res.returncode}); see the output above")
-    log(f"book built in {time.perf_counter() - t0:.1f} s: {root / '_build' / 'html' / 'index.html'}")
+    log(f"book built in {time.perf_counter() - t0:.1f} s: {book_root / '_build' / 'html' / 'index.html'}")
 
 
 def _parse_overrides(pairs: list[list[str]] | None) -> dict[str, Any]:
@@ -483,8 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m igr_core.book", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("execute", "build", "all"))
     ap.add_argument("notebooks", nargs="*", help="names or paths (default: every notebook in _toc.yml)")
-    ap.add_argument("--profile", default="smoke",
-                    help=f"smoke, standin, paper, or {LARGEST} (each chapter at the largest scale in the result store)")
+    ap.add_argument("--profile", default=None,
+                    help=f"smoke (the default of execute and all), standin, accelerator, paper, or {LARGEST} (the "
+                         "published book, the default of build: each chapter at the largest adequate scale stored)")
     ap.add_argument("--force", action="store_true", help="re-execute every notebook, even unchanged ones")
     ap.add_argument("--recompute", action="store_true",
                     help="recompute every chapter's results instead of reading the result store (implies --force)")
@@ -493,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                     help="override one parameter (VALUE is YAML) for the notebooks executed")
     args = ap.parse_intermixed_args(argv)  # options anywhere: `execute --profile paper 04_toy_model` too
+    if args.profile is None:
+        args.profile = LARGEST if args.command == "build" else "smoke"
     try:
         if args.command in ("execute", "all"):
             names = [resolve(n) for n in args.notebooks] or toc_notebooks()
@@ -501,9 +537,9 @@ def main(argv: list[str] | None = None) -> int:
                 if n not in known:
                     raise ParameterError(f"unknown notebook {n!r}; allowed: {', '.join(sorted(known))}")
             execute(names, args.profile, _parse_overrides(args.parameter), force=args.force, jobs=args.jobs,
-                    recompute=args.recompute)
+                    recompute=args.recompute, out_dir=out_dir_for(args.profile))
         if args.command in ("build", "all"):
-            build()
+            build(profile=args.profile)
     except (ParameterError, RuntimeError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

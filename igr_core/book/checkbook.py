@@ -140,12 +140,60 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
                 ]
             for href in info["links"]:
                 problems += _check_link(html_dir, page, href)
+            problems += static_problems(page, path.read_text(errors="ignore"),
+                                        driver.execute_script("return document.body.innerText"))
             if screenshots:
                 driver.save_screenshot(str(screenshots / (Path(page).stem + ".png")))
             log(f"checked {page}: {len(info['imgs'])} images, {info['nmjx']} math, {len(info['links'])} links")
     finally:
         driver.quit()
         server.shutdown()
+    return problems
+
+
+FINDINGS_TITLE = "Findings (generated from the claims ledger)"
+FINDINGS_PAGES = ("executed/intro.html", "executed/claims.html")
+_MACHINE_PATHS = ("/work/", "/home/", "/usr/share/", "/tmp/", "/root/", "/Users/")
+
+
+class _Tables(__import__("html.parser").parser.HTMLParser):
+    """Cell counts of every table row (header row first), from the page's HTML."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._row = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self._row = 0
+        elif tag in ("td", "th") and self._row is not None:
+            span = dict(attrs).get("colspan")
+            self._row += int(span) if span and span.isdigit() else 1
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row is not None and self.tables:
+            self.tables[-1].append(self._row)
+            self._row = None
+
+
+def static_problems(page: str, html: str, text: str) -> list[str]:
+    """Checks on a page's HTML and text that need no layout: the findings box where it belongs,
+    no table row with more or fewer cells than its header (a '|' read as a column separator), no
+    absolute path of the machine that built the book."""
+    problems = []
+    if page.endswith(FINDINGS_PAGES) and FINDINGS_TITLE not in text:
+        problems.append(f"{page}: no findings box")
+    parser = _Tables()
+    parser.feed(html)
+    for i, rows in enumerate(parser.tables):
+        bad = [n for n in rows[1:] if rows and n != rows[0]]
+        if bad:
+            problems.append(f"{page}: table {i + 1} has {len(bad)} row(s) whose cell count differs from its header's")
+    for marker in _MACHINE_PATHS:
+        if marker in text:
+            problems.append(f"{page}: an absolute machine path ({marker}...) is shown")
     return problems
 
 

@@ -61,8 +61,7 @@ def banner(profile: str, extra: list[str] | None = None) -> None:
     show_markdown("\n".join([f"```{{{kind}}}", profile_sentence(profile), *[f"\n{x}" for x in extra or []], "```"]))
 
 
-VERDICT_COLOURS = {"reproduced": "#2ca02c", "partly reproduced": "#8c8c00", "not reproduced": "#d62728",
-                   "inconclusive": "#6b6b6b", "erratum confirmed": "#1f77b4"}
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "erratum confirmed")
 
 
 def frame(obj, digits: int = 4):
@@ -86,13 +85,12 @@ def frame(obj, digits: int = 4):
 
 
 def verdict_badge(verdict: str) -> str:
-    """A verdict as a coloured badge (inline CSS, no emoji: without an emoji font those render as
-    empty boxes); the words stay, for screen readers and search."""
-    colour = VERDICT_COLOURS.get(verdict)
-    if colour is None:
+    """A verdict as a coloured badge (CSS classes in ``_static/verdicts.css``; no emoji: without an
+    emoji font those render as empty boxes); the words stay, for screen readers and search."""
+    if verdict not in VERDICTS:
         return verdict
-    return (f'<span class="verdict" style="background:{colour};color:#fff;border-radius:3px;padding:0 4px;'
-            f'white-space:nowrap">{verdict}</span>')
+    css = verdict.replace(" ", "-")
+    return f'<span class="verdict verdict-{css}">{verdict}</span>'
 
 
 def ledger_markdown(scales: pd.DataFrame) -> str:

@@ -180,6 +180,18 @@ def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
                             "execute that chapter first")
 
 
+def execution_records(out_dir: Path | None = None) -> list[dict]:
+    """The execution record of every page of one build (its ``<page>.hash.json``): the build the
+    page itself belongs to (``$IGR_EXECUTED_DIR``, set by the pipeline), else the published one."""
+    out_dir = Path(out_dir or os.environ.get("IGR_EXECUTED_DIR") or repo_root() / "book" / "executed")
+    out = []
+    for f in sorted(out_dir.glob("*.hash.json")):
+        rec = json.loads(f.read_text()).get("record")
+        if rec:
+            out.append(rec)
+    return out
+
+
 def manifests(root: Path | None = None) -> list[dict]:
     """The manifest of every chapter's stored results at every profile (what computed them)."""
     out = []
@@ -218,5 +230,5 @@ def scales(root: Path | None = None) -> pd.DataFrame:
 
 
 __all__ = ["COLUMNS", "LARGEST", "UNUSABLE", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export",
-           "record", "stored", "shortfall", "stored_profiles", "largest_profile", "gather_claims", "facts", "manifests",
+           "record", "execution_records", "stored", "shortfall", "stored_profiles", "largest_profile", "gather_claims", "facts", "manifests",
            "scales"]

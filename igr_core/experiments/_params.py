@@ -276,7 +276,9 @@ def parse_overrides(pairs, params_cls=None, where: str = "") -> dict[str, Any]:
             mark = getattr(err, "problem", None) or "not valid YAML"
             d = defaults.get(name)
             allowed = f"a YAML {_typename(d)} like {_plain(d)!r}" if name in defaults else "a YAML value"
-            raise ParameterError(f"{where}parameter {name!r}: cannot read {text!r} ({mark}); expected {allowed}") from None
+            raise ParameterError(
+                f"{where}parameter {name!r}: cannot read {text!r} ({mark}); expected {allowed}"
+            ) from None
         out[name] = value
     return coerce_numbers(params_cls, out) if params_cls is not None else out
 

@@ -267,7 +267,9 @@ def shortfall(r: Results) -> str:
     kept = g.keep(r.selected)
     per = kept.groupby("mu").size() if len(kept) else pd.Series(dtype=int)
     egr_mu = float(r.params.egr_mu)
-    enough = per.get(0.0, 0) >= MIN_PER_GROUP and sum(n for mu, n in per.items() if np.isclose(mu, egr_mu)) >= MIN_PER_GROUP
+    enough = (
+        per.get(0.0, 0) >= MIN_PER_GROUP and sum(n for mu, n in per.items() if np.isclose(mu, egr_mu)) >= MIN_PER_GROUP
+    )
     return "" if enough else "; ".join(g.reasons()) or f"fewer than {MIN_PER_GROUP} networks per group"
 
 
@@ -314,9 +316,11 @@ def resnet_rows(r: Results) -> list[Claim]:
         sgd = kept[kept["mu"] == 0]["test acc"]
         return V.compare(egr, sgd, +1, what="gain in max test acc")
 
-    chosen = r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)] if len(
-        r.selected
-    ) else r.selected
+    chosen = (
+        r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)]
+        if len(r.selected)
+        else r.selected
+    )
     return [
         Claim(
             "EGR raises the maximum test accuracy of ResNet-18",
@@ -364,7 +368,8 @@ def mlp_rows(r: Results) -> list[Claim]:
             kind=V.HYPOTHESIS,
         ),
         Claim(
-            f"At fixed small h, maximum test accuracy rises with mu (mu <= {p.mlp_accuracy_mu_max:g}, fixed in advance)",
+            f"At fixed small h, maximum test accuracy rises with mu (mu <= {p.mlp_accuracy_mu_max:g}, fixed in "
+            "advance)",
             "Section 4 (this companion's reading on an MLP)",
             V.gated(g, lambda d: V.trend(d["mu"], d["test acc"], +1, x_name="mu", y_name="test acc"), at_h0),
             f"h = {p.mlp_egr_learning_rate:g}; mu up to {p.mlp_accuracy_mu_max:g}, where m (h/4 + mu) stays inside "

@@ -1,5 +1,6 @@
 """Chapter 08: estimating implicit regularization by gradient matching (the 2025 preprint "Estimating
-Implicit Regularization in Deep Learning", cited in the book as ``estimating2025implicit``), calibrated on known answers.
+Implicit Regularization in Deep Learning", cited in the book as ``estimating2025implicit``), calibrated
+on known answers.
 
 Abstraction: ``run(Params)`` trains small networks and least-squares models, then asks
 :mod:`igr_core.estimate` (math only) which regularizer their weights or steps reveal, in four

@@ -560,7 +560,9 @@ def _norm_growth_slows(c: pd.DataFrame) -> float:
     early, late = _quarters(c)
 
     def rate(d):
-        return float((d["||theta||"].iloc[-1] - d["||theta||"].iloc[0]) / max(d["step"].iloc[-1] - d["step"].iloc[0], 1))
+        return float(
+            (d["||theta||"].iloc[-1] - d["||theta||"].iloc[0]) / max(d["step"].iloc[-1] - d["step"].iloc[0], 1)
+        )
 
     first = rate(early)
     return (rate(late) - first) / max(abs(first), 1e-300)
@@ -589,12 +591,16 @@ def claims(r: Results) -> list[Claim]:
     )
     shown = set(r.batch["batch_size"].unique()) if len(r.batch) else set()
     dropped = [b for b in (p.batch_size, *p.batch_sizes) if b not in shown]
-    batch_note = f"n_l = {p.batch_width}" + (
-        f"; batch size {', '.join(map(str, dropped))}: no network reaches train accuracy >= "
-        f"{p.train_acc_threshold:g} at its max test accuracy, so it drops out"
-        if dropped
-        else ""
-    ) + "; no plateau gate for the other batch sizes (their curves are not in the stored results)"
+    batch_note = (
+        f"n_l = {p.batch_width}"
+        + (
+            f"; batch size {', '.join(map(str, dropped))}: no network reaches train accuracy >= "
+            f"{p.train_acc_threshold:g} at its max test accuracy, so it drops out"
+            if dropped
+            else ""
+        )
+        + "; no plateau gate for the other batch sizes (their curves are not in the stored results)"
+    )
     sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
     matched = r.matched.assign(**{"||grad E||^2": r.matched["R_IG"] * r.matched["m"]})
     return (
@@ -633,7 +639,9 @@ def claims(r: Results) -> list[Claim]:
                 _gated_groups(g, r.selected, "width", "h", "test acc", +1),
                 scale,
             ),
-            Claim("Test error correlates with R_IG", "Fig. A.6", _gated(g, r.selected, "R_IG", "test error", +1), scale),
+            Claim(
+                "Test error correlates with R_IG", "Fig. A.6", _gated(g, r.selected, "R_IG", "test error", +1), scale
+            ),
             Claim(
                 "At fixed physical time, R_IG/E is smaller for larger h",
                 "Fig. A.5",

@@ -115,11 +115,7 @@ class Gate(NamedTuple):
         last = int(t["last step"].max())
         if self.n_still_improving:
             few = t[~t["diverged"] & (t["evaluations"] < MIN_EVALUATIONS)]
-            detail = (
-                f"; {len(few)} with fewer than {MIN_EVALUATIONS} evaluations after step 0"
-                if len(few)
-                else ""
-            )
+            detail = f"; {len(few)} with fewer than {MIN_EVALUATIONS} evaluations after step 0" if len(few) else ""
             out.append(
                 f"{self.n_still_improving} of {self.n} networks still improving at the last evaluation "
                 f"(step {last}: test accuracy rose by {self.plateau_tol:g} or more over the last "
@@ -157,14 +153,28 @@ def gate(
         raise ValueError(f"`fit_threshold` must be in [0, 1], got {fit_threshold!r}.")
     if not tol >= 0:
         raise ValueError(f"`tol` must be non-negative, got {tol!r}.")
-    t = network_table(metrics, window) if metrics is not None and len(metrics) else pd.DataFrame(
-        columns=[*KEYS, "evaluations", "last step", "best step", "best test acc", "late gain", "max train acc",
-                 "diverged"]
+    t = (
+        network_table(metrics, window)
+        if metrics is not None and len(metrics)
+        else pd.DataFrame(
+            columns=[
+                *KEYS,
+                "evaluations",
+                "last step",
+                "best step",
+                "best test acc",
+                "late gain",
+                "max train acc",
+                "diverged",
+            ]
+        )
     )
     keys = _keys(metrics) if metrics is not None and len(metrics) else list(KEYS)
     t["plateau"] = (
-        ((t["evaluations"] >= MIN_EVALUATIONS) & (t["late gain"] < tol)) if plateau else True
-    ) if len(t) else pd.Series(dtype=bool)
+        (((t["evaluations"] >= MIN_EVALUATIONS) & (t["late gain"] < tol)) if plateau else True)
+        if len(t)
+        else pd.Series(dtype=bool)
+    )
     t["fits"] = (t["max train acc"] >= fit_threshold - 1e-9) if fit_threshold is not None and len(t) else True
     if len(t):
         t["plateau"] = t["plateau"].astype(bool)
@@ -201,6 +211,7 @@ def gated(
     v = rule(kept)
     left_out = g.n - g.n_kept
     if left_out:
-        v = v.replace(why=f"{v.why} ({left_out} of {g.n} networks left out by the adequacy gates: "
-                      + "; ".join(reasons) + ")")
+        v = v.replace(
+            why=f"{v.why} ({left_out} of {g.n} networks left out by the adequacy gates: " + "; ".join(reasons) + ")"
+        )
     return v

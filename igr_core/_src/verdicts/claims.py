@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 from igr_core._src.verdicts.outcomes import OUTCOMES, Verdict
 
-
 PAPER_CLAIM = "claim of the paper"
 CONSISTENCY = "consistency check"
 HYPOTHESIS = "companion's hypothesis"

@@ -169,7 +169,9 @@ def agreement(
     off = abs(measured / predicted - 1)
     if off <= rel_tol:
         return Verdict(outcome=Outcome.REPRODUCED, why=f"within {off:.0%} of the prediction", **base)
-    return Verdict(outcome=Outcome.NOT_REPRODUCED, why=f"{off:.0%} away from the prediction (tol {rel_tol:.0%})", **base)
+    return Verdict(
+        outcome=Outcome.NOT_REPRODUCED, why=f"{off:.0%} away from the prediction (tol {rel_tol:.0%})", **base
+    )
 
 
 def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, what: str = "value") -> Verdict:
@@ -228,7 +230,8 @@ def at_least(
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=why_missing or nonfinite_why(bad, total), **base)
     if ceiling is not None and baseline is not None and baseline + threshold > ceiling:
         why = (
-            f"not testable at this scale: baseline {baseline:.2f} + {threshold:g} = {baseline + threshold:.2f} is above "
+            f"not testable at this scale: baseline {baseline:.2f} + {threshold:g} = {baseline + threshold:.2f} "
+            "is above "
             f"the ceiling {ceiling:.2f}" + (f" ({ceiling_name})" if ceiling_name else "")
         )
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=why, **base)
@@ -346,7 +349,8 @@ def reached_by(
     missed = ~reached & (trained >= deadline)
     short = ~reached & (trained < deadline)
     if late.any() or missed.any():
-        why = f"{int(late.sum() + missed.sum())} of {first.size} runs trained to step {deadline:,} had not reached {what} by then"
+        n_late = int(late.sum() + missed.sum())
+        why = f"{n_late} of {first.size} runs trained to step {deadline:,} had not reached {what} by then"
         return Verdict(outcome=Outcome.NOT_REPRODUCED, why=why, **base)
     if short.any():
         why = (

@@ -14,12 +14,12 @@ import numpy as np
 
 from igr_core._src.verdicts.outcomes import Outcome
 
+
 def min_p_value(n: int) -> float:
     """Smallest two-sided permutation p-value achievable with ``n`` pairs (no ties): 2 / n!."""
     if n < 2:
         return 1.0
     return min(1.0, 2.0 / math.factorial(n)) if n <= 20 else 0.0
-
 
 
 def decide(

@@ -45,8 +45,17 @@ def _check_sign(expected_sign: int) -> None:
 
 
 def _rank_verdict(
-    rule: str, name: str, sign: str, ex: np.ndarray, ey: np.ndarray, expected_sign: int, n: int, alpha: float,
-    n_resamples: int, seed: int, meaningful: float,
+    rule: str,
+    name: str,
+    sign: str,
+    ex: np.ndarray,
+    ey: np.ndarray,
+    expected_sign: int,
+    n: int,
+    alpha: float,
+    n_resamples: int,
+    seed: int,
+    meaningful: float,
 ) -> Verdict:
     """The shared tail of the rank rules: ``ex``, ``ey`` are unit-norm, centred ranks (or rank
     residuals); rho is their inner product, tested and inverted on one set of re-pairings.
@@ -238,8 +247,12 @@ def compare(
     bad, total = count_nonfinite(a, b)
     if bad:
         return Verdict(
-            outcome=Outcome.INCONCLUSIVE, rule="compare", measured=f"{what}: not computed", expected=sign,
-            n=total, why=nonfinite_why(bad, total),
+            outcome=Outcome.INCONCLUSIVE,
+            rule="compare",
+            measured=f"{what}: not computed",
+            expected=sign,
+            n=total,
+            why=nonfinite_why(bad, total),
         )
     if paired:
         n = int(a.size)
@@ -271,4 +284,3 @@ def compare(
     outcome, why = decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference", small=small)
     unc = f"p = {p:.2g}, 95% CI [{fmt(lo)}, {fmt(hi)}] (permutation-inverted)"
     return Verdict(outcome=outcome, uncertainty=unc, why=why, **base)
-
