@@ -89,7 +89,13 @@ def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | N
         export(notebook, results)
     df = pd.DataFrame(rows(notebook, claims, profile))[COLUMNS]
     if show:
-        show_markdown(table_markdown(df))
+        from igr_core.book.display import verdict_badge
+
+        lead = pd.DataFrame({"claim": df["claim"], "verdict": [verdict_badge(v) for v in df["verdict"]],
+                             "reference (kind)": [f"{r} ({k})" for r, k in zip(df["reference"], df["kind"])]})
+        show_markdown(table_markdown(lead))
+        show_markdown("```{admonition} Evidence: measured values, expected values, uncertainty, n and the reason for "
+                      "each verdict\n:class: dropdown\n\n" + table_markdown(df) + "\n```")
     return df
 
 
