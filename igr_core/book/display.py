@@ -180,12 +180,18 @@ def _headline_rows(claims: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _first_clause(text: str, limit: int = 160) -> str:
+    """The first clause of a reason (up to ';'), cut at a word boundary with an ellipsis."""
+    head = text.split("; ")[0]
+    return head if len(head) <= limit else head[: head.rfind(" ", 0, limit)] + " ..."
+
+
 def findings_markdown(claims: pd.DataFrame, n_errata: int | None = None) -> str:
     """The bottom line, generated from the ledger: each headline claim with its verdict, the scale
     it was decided at, n and its measured value; the errata count last."""
     lines = []
     for h in _headline_rows(claims):
-        why = f" ({h['why'][:160]})" if h["verdict"] == "inconclusive" else ""
+        why = f" ({_first_clause(h['why'])})" if h["verdict"] == "inconclusive" else ""
         lines.append(f"- **{h['label']}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
                      f"n = {h['n']}; {h['measured']}{why}. {{ref}}`Details <verdict-{h['chapter']}>`")
     counts = claims["verdict"].value_counts()
@@ -223,10 +229,21 @@ OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconc
 
 
 def departures_markdown(rows) -> str:
-    """The departures table (chapter, what, the paper, this companion, why)."""
-    df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, "this companion": d.ours,
-                        "why": d.reason} for d in rows])
-    return table_markdown(df)
+    """The departures: the ones whose value differs by profile as one table with a column per
+    profile (largest scale first), the others as a table of their own."""
+    per = [d for d in rows if isinstance(d.ours, dict)]
+    other = [d for d in rows if not isinstance(d.ours, dict)]
+    parts = []
+    if per:
+        profiles = list(per[0].ours)
+        df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, **d.ours, "why": d.reason}
+                           for d in per], columns=["chapter", "what", "the paper", *profiles, "why"])
+        parts.append("**Values set per profile** (a column per profile, largest scale first)\n\n" + table_markdown(df))
+    if other:
+        df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, "this companion": d.ours,
+                            "why": d.reason} for d in other])
+        parts.append("**Choices at every profile**\n\n" + table_markdown(df))
+    return "\n\n".join(parts)
 
 
 def paper_values_markdown(values: dict) -> str:

@@ -153,8 +153,8 @@ DEPARTURES: tuple[Departure, ...] = (
         "learning_rates",
         "0.005, 0.01, 0.05, 0.1, 0.2",
         PER_PROFILE,
-        "the standin profile extends only the three learning rates that fit the training set in the CPU budget "
-        "(the two smallest ended at train accuracy 0.78-0.89 after 640 steps, so the inclusion rule leaves them out)",
+        "none: every profile runs the paper's five (at the standin profile the two smallest end at train accuracy "
+        "0.78-0.89 after 640 steps, and the inclusion rule leaves them out)",
     ),
     Departure(
         "06_resnet",
@@ -226,27 +226,30 @@ DEPARTURES: tuple[Departure, ...] = (
 )
 
 
-def per_profile(chapter: str, names: list[str]) -> str:
-    """The values of ``names`` in every profile of ``chapter``, largest scale first, read from
-    the profiles through the one validation path (``Params.resolve``), e.g.
-    ``width 1, batch_size 512 (paper); ...``."""
+def per_profile(chapter: str, names: list[str]) -> dict[str, str]:
+    """The values of ``names`` in every profile of ``chapter``, largest scale first, read from the
+    profiles through the one validation path (``Chapter.resolve``): {profile: "width 1, batch_size 512"}."""
     from igr_core.experiments import registry
     from igr_core.experiments._params import PROFILES
 
     ch = registry.get(chapter)
-    out = []
+    out = {}
     for profile in reversed(PROFILES):
         p = ch.resolve(profile)
-        shown = ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names)
-        out.append(f"{shown} ({profile})")
-    return "; ".join(out)
+        out[profile] = ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names)
+    return out
+
+
+def names_of(d: Departure) -> list[str]:
+    """The parameters a per-profile departure names."""
+    return [x.strip() for x in d.parameter.split(",")]
 
 
 def rendered(d: Departure) -> Departure:
-    """The departure with a per-profile "ours" filled in from the profiles."""
+    """The departure with a per-profile "ours" filled in from the profiles (a dict: profile -> values)."""
     if d.ours != PER_PROFILE:
         return d
-    return d._replace(ours=per_profile(d.chapter, [x.strip() for x in d.parameter.split(",")]))
+    return d._replace(ours=per_profile(d.chapter, names_of(d)))
 
 
 def table() -> list[Departure]:
@@ -264,7 +267,7 @@ def declared(chapter: str) -> set[str]:
     out = set()
     for d in DEPARTURES:
         if d.chapter == chapter:
-            out |= {x.strip() for x in d.parameter.split(",")}
+            out |= set(names_of(d))
     return out
 
 
@@ -286,6 +289,7 @@ __all__ = [
     "Departure",
     "DEPARTURES",
     "per_profile",
+    "names_of",
     "rendered",
     "table",
     "for_chapter",
