@@ -315,3 +315,14 @@ def test_committed_mnist_grid_is_the_paper_profile_from_an_accelerator():
     res = engine.run_sweep(cfg, data, ROOT / "results" / "paper" / "sweeps", progress=False, cached_only=True)
     assert len(res.metrics.groupby(["width", "h", "seed"])) == len(p.widths) * len(p.learning_rates) * len(p.seeds)
     assert all(v["backend"] == "gpu" for v in res.provenance.values())
+
+
+def test_geometry_identities_are_judged_at_float64_and_a_perturbed_value_fails():
+    """Chapter 02 runs in float64: its identity rows use float64 tolerances whatever the jax
+    config of the process that reads them (the ledger's is float32), and a 10% error fails."""
+    results, _ = ledger.stored("paper", "02_geometry", root=ROOT)
+    rows = {c.claim: c.verdict for c in geometry.claims(results)}
+    assert all(v.outcome == "reproduced" and "float64" in v.uncertainty for v in rows.values())
+    cols = list(geometry.ROUTE)
+    bad = results._replace(identities=results.identities.assign(**{c: 0.1 for c in cols}))
+    assert all(c.verdict.outcome == "not reproduced" for c in geometry.claims(bad))

@@ -1,0 +1,441 @@
+"""Chapter 09: modified equations of common optimizers, measured side by side.
+Abstraction: ``run(Params)`` measures, for each optimizer and each of two losses (the
+two-parameter model and a small tanh network on real digits, float64), the global error at a
+fixed time of several continuous descriptions of the iterates over halving step sizes, with
+one routine (:func:`igr_core.optimizers.global_errors`, or the epoch-averaged
+:func:`~igr_core.optimizers.sgd_epoch_errors` for SGD). ``claims`` fits the log-log slopes and
+lets :func:`igr_core.verdicts.order` decide each description's order.
+
+Descriptions (derived in the chapter's page):
+
+* gradient descent: the flow of E (order 1) and of E + (h/4)||g||^2 (order 2);
+* heavy-ball momentum: -(1/(1-beta)) grad E (order 1); the amplified modified loss from the
+  shifted start (order 2); the same without the shift, and with GD's coefficient at the
+  effective rate (h/(1-beta))/4 instead of the amplified one (both expected to fall back);
+* Adam: -g/s (order 1) and the full c_j correction (order 2), in a regime where the
+  asymptotics are reached at CPU-sized step counts (beta, rho, eps in the parameters);
+* SGD with reshuffling, one epoch averaged over every batch order: the flows of E and of GD's
+  modified loss (order 2 over an epoch) against SGD's modified loss (order 3); and averaged
+  over every reshuffle of a few examples (partition and order), the partition-averaged form;
+* Adam with rho > beta against rho < beta at the same beta (the anti-regularizer), and a
+  learning-rate map of where each first-order description stops helping.
+
+One module per study: ``params`` (Params, Results, the names), ``flows`` (the order study),
+``adam`` (the Adam studies and their rows), ``recursion`` (the printed recursion A.14); this
+module holds the chapter's surface (``run``, ``claims``, ``facts``) and re-exports the rest.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pandas as pd
+
+from igr_core._src import optimizers as O
+from igr_core._src import verdicts as V
+from igr_core._src.problems import mnist_mlp_problem, toy_problem
+from igr_core._src.verdicts import Claim
+from igr_core.experiments._params import require_x64
+from igr_core.experiments.optimizers.adam import (
+    CONVERGED_SLOPE,
+    _adam_diff,
+    _adam_problem,
+    _penalty,
+    _regimes,
+    adam_claims,
+    adam_study,
+    map_claims,
+    rate_map,
+)
+from igr_core.experiments.optimizers.flows import (
+    Description,
+    _rows,
+    descriptions,
+    enumerated_partition_variance,
+    order_rows,
+)
+from igr_core.experiments.optimizers.params import (
+    ADAM,
+    ADAM_FULL,
+    ADAM_NAIVE,
+    FLOW_E,
+    GD,
+    GD_LOSS,
+    GD_MODIFIED,
+    HB_NAIVE,
+    HB_NO_SHIFT,
+    HB_SHIFTED,
+    HB_UNAMPLIFIED,
+    HEAVY_BALL,
+    NOTEBOOK,
+    PLATFORM,
+    RESULTS_VERSION,
+    SGD_ALL_ORDERS,
+    SGD_LOSS,
+    SGD_RESHUFFLE,
+    TANH_MLP,
+    TWO_PARAM_MODEL,
+    X64,
+    Params,
+    Results,
+)
+from igr_core.experiments.optimizers.recursion import (
+    LOCAL_ARXIV,
+    LOCAL_ICLR,
+    QUADRATIC,
+    QUARTIC,
+    RECURSION_ROUTES,
+    ROUTE_ARXIV,
+    ROUTE_ICLR,
+    ROUTE_ICLR_TRUE,
+    TWO_PARAM,
+    _err_of,
+    _quartic,
+    _rel,
+    higher_order_study,
+    local_slopes,
+    recursion_problems,
+    recursion_table,
+    slopes,
+)
+
+
+def run(p: Params) -> Results:
+    require_x64()
+    net = mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
+    problems = {TWO_PARAM_MODEL: (toy_problem("I"), p.toy_hs), TANH_MLP: (net, p.net_hs)}
+    rows = []
+    for label, (pr, hs) in problems.items():
+        rows += order_rows(p, label, pr, hs)
+    sgd = mnist_mlp_problem(p.sgd_n, p.hidden, "tanh", seed=0)
+    x, y = sgd.args
+    batches = [(x[i : i + p.sgd_batch], y[i : i + p.sgd_batch]) for i in range(0, p.sgd_n, p.sgd_batch)]
+
+    def bl(t, b):
+        return sgd.loss(t, *b)
+
+    errs = O.sgd_epoch_errors(bl, batches, sgd.theta0, p.sgd_hs)
+    sgd_orders = ((FLOW_E, 2), (GD_LOSS, 2), (SGD_LOSS, 3))
+    for desc, expected in sgd_orders:
+        rows += _rows(SGD_ALL_ORDERS, TANH_MLP, desc, expected, p.sgd_hs, errs[desc])
+    ex = jax.tree_util.tree_map(lambda v: v[: p.reshuffle_n], sgd.args)
+    errs = O.sgd_reshuffling_errors(bl, ex, p.reshuffle_batch, sgd.theta0, p.sgd_hs)
+    for desc, expected in sgd_orders:
+        rows += _rows(SGD_RESHUFFLE, TANH_MLP, desc, expected, p.sgd_hs, errs[desc])
+    variance = (
+        float(O.sgd_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0)),
+        enumerated_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0),
+    )
+    local, recursion, anti = higher_order_study(p)
+    adam_df, paths = adam_study(p, net)
+    rate, edges = rate_map(p)
+    return Results(
+        params=p,
+        source=net.source,
+        errors=pd.DataFrame(rows),
+        local=local,
+        recursion=recursion,
+        antisymmetry_error=anti,
+        adam=adam_df,
+        paths=paths,
+        rate_map=rate,
+        edges=edges,
+        variance=variance,
+    )
+
+
+def claims(r: Results) -> list[Claim]:
+    s = slopes(r.errors)
+
+    def verdict(opt, desc):
+        g = s[(s["optimizer"] == opt) & (s["description"] == desc)]
+        return V.order(
+            g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()), labels=list(g["problem"])
+        )
+
+    b = r.params.momentum_beta
+    ls = local_slopes(r.local)
+    printed = ls["description"].isin([LOCAL_ARXIV, LOCAL_ICLR])
+    right, printed_local = ls[~printed], ls[printed].set_index("description")["slope"]
+    rec = r.recursion
+
+    def err(problem, route, l):
+        g = rec[(rec["problem"] == problem) & (rec["route"] == route) & (rec["l"] == l)]["relative error"]
+        return float(g.iloc[0]) if len(g) else float("nan")
+
+    nonquad = (TWO_PARAM, QUARTIC)
+    worst_iclr = max(err(q, ROUTE_ICLR, 3) for q in nonquad)
+    higher = [
+        Claim(
+            "Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
+            "preconditioned form; 5 with f_3 from the general recursion",
+            "Theorem 3.1; Appendix A.1",
+            V.combine(
+                [
+                    V.order([s], [e], float(x), int(n), labels=["slope"])
+                    for d, x, s, e, n in zip(
+                        right["description"], right["expected order"], right["slope"], right["stderr"], right["n"]
+                    )
+                ],
+                list(right["description"]),
+            ),
+            "one-step errors on the two-parameter model, float64",
+        ),
+        Claim(
+            "The exact corrections of the general recursion match the closed form on a quadratic",
+            "f_l = -A^(l+1) theta / (l+1)",
+            V.identity(
+                rec[rec["route"] == "general recursion against the closed form"]["relative error"],
+                what="relative error, l = 1, 2, 3",
+            ),
+            kind=V.CONSISTENCY,
+        ),
+        Claim(
+            "The recursion (A.13-A.14) gives f_1 and f_2",
+            "Proposition A.4, Example A.5",
+            V.identity(
+                rec[(rec["l"] <= 2) & rec["route"].isin([ROUTE_ARXIV, ROUTE_ICLR])]["relative error"],
+                what="relative error against the exact corrections",
+            ),
+            "both texts' readings; quadratic, two-parameter model, quartic",
+        ),
+        Claim(
+            "The arXiv text's (A.14), f_l = -H_l, gives f_3",
+            "Proposition A.4 (arXiv text)",
+            V.erratum(
+                err(QUADRATIC, ROUTE_ARXIV, 3),
+                err(QUADRATIC, ROUTE_ICLR_TRUE, 3),
+                what="f_3 on a quadratic; the corrected reading is the ICLR one without Lemma A.1",
+            ),
+            f"fails already on a quadratic: identifying f_l with -H_l drops H_l's dependence on h (Lemma A.2's "
+            f"step); local slope with this f_3 {printed_local.get(LOCAL_ARXIV, float('nan')):.2f} (needs 5)",
+            version="arXiv",
+        ),
+        Claim(
+            "The ICLR 2021 text's (A.14), with order_{l+1}, gives f_3 on a quadratic loss",
+            "Proposition A.4 (ICLR 2021 text)",
+            V.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
+            version="ICLR 2021",
+        ),
+        Claim(
+            "The ICLR 2021 text's (A.14) gives f_3 on non-quadratic losses",
+            "Proposition A.4, Lemma A.1 (ICLR 2021 text)",
+            V.erratum(
+                worst_iclr,
+                max(err(q, ROUTE_ICLR_TRUE, 3) for q in nonquad),
+                what="f_3, worst of the two-parameter model and a quartic",
+            ),
+            f"Lemma A.1 assumes the modified field has a symmetric Jacobian; f_2 is not a gradient, so its "
+            f"gradient form of the second derivative is wrong at h^3; local slope with this f_3 "
+            f"{printed_local.get(LOCAL_ICLR, float('nan')):.2f} (needs 5)",
+            version="ICLR 2021",
+        ),
+        Claim(
+            "Diagnosis: with the true second derivative f~'f~ in place of Lemma A.1, the ICLR recursion is "
+            "exact to f_3",
+            "this companion",
+            V.identity(
+                rec[rec["route"] == ROUTE_ICLR_TRUE]["relative error"], what="relative error, every problem and l"
+            ),
+            kind=V.HYPOTHESIS,
+        ),
+        Claim(
+            "f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
+            "this companion's derivation (the optimizers chapter's section on f_2)",
+            V.identity([r.antisymmetry_error], what="relative error"),
+            "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor",
+            kind=V.CONSISTENCY,
+        ),
+    ]
+    return (
+        higher
+        + adam_claims(r)
+        + map_claims(r)
+        + [
+            Claim(
+                "Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order",
+                "Theorem 3.1",
+                V.combine(
+                    [verdict(GD, FLOW_E), verdict(GD, GD_MODIFIED)],
+                    ["E", "modified"],
+                ),
+                "global error at fixed T, float64",
+            ),
+            Claim(
+                f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
+                f"coefficient from the shifted start (beta = {b:g})",
+                "Ghosh et al. 2023",
+                V.combine(
+                    [
+                        verdict(HEAVY_BALL, HB_NAIVE),
+                        verdict(HEAVY_BALL, HB_SHIFTED),
+                    ],
+                    ["naive", "modified"],
+                ),
+                kind=V.CITED,
+            ),
+            Claim(
+                "... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
+                "it falls back to first order",
+                "Ghosh et al. 2023",
+                verdict(HEAVY_BALL, HB_UNAMPLIFIED),
+                kind=V.CITED,
+            ),
+            Claim(
+                "Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
+                "Ghosh et al. 2023 (the start-up shift: this chapter's derivation)",
+                verdict(HEAVY_BALL, HB_NO_SHIFT),
+                "the shift is O(h): whether it shows at fixed T depends on the loss",
+                kind=V.CITED,
+            ),
+            Claim(
+                f"Adam's modified flow with the full c_j coefficients is second order (beta = "
+                f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
+                "Cattaneo et al. 2024",
+                V.combine([verdict(ADAM, ADAM_NAIVE), verdict(ADAM, ADAM_FULL)], ["naive", "modified"]),
+                kind=V.CITED,
+            ),
+            Claim(
+                "SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
+                "reaches the next",
+                "Smith, Dherin, Barrett & De 2021",
+                V.combine(
+                    [
+                        verdict(SGD_ALL_ORDERS, GD_LOSS),
+                        verdict(SGD_ALL_ORDERS, SGD_LOSS),
+                    ],
+                    ["GD form", "SGD form"],
+                ),
+                f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged",
+                kind=V.CITED,
+            ),
+            Claim(
+                "Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
+                "epoch follows that modified loss to the next order",
+                "Smith, Dherin, Barrett & De 2021",
+                V.combine(
+                    [
+                        V.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
+                        verdict(SGD_RESHUFFLE, GD_LOSS),
+                        verdict(SGD_RESHUFFLE, SGD_LOSS),
+                    ],
+                    ["variance term", "GD form", "SGD form"],
+                ),
+                f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged",
+                kind=V.CITED,
+            ),
+        ]
+    )
+
+
+def facts(r: Results) -> dict:
+    s = slopes(r.errors)
+    b = r.params.momentum_beta
+
+    def pick(opt, desc):
+        return float(s[(s["optimizer"] == opt) & (s["description"] == desc)]["slope"].mean())
+
+    return {
+        "data_source": r.source,
+        "amplification": (1 + b) / (1 - b),
+        "adam_anti": float(O.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
+        "sgd_gd_slope": pick(SGD_ALL_ORDERS, GD_LOSS),
+        "sgd_sgd_slope": pick(SGD_ALL_ORDERS, SGD_LOSS),
+        "sgd_reshuffle_slope": pick(SGD_RESHUFFLE, SGD_LOSS),
+        "reshuffle_variance_error": abs(r.variance[0] / r.variance[1] - 1),
+        "mom_noshift_slope": pick(HEAVY_BALL, HB_NO_SHIFT),
+        "mom_unamp_slope": pick(HEAVY_BALL, HB_UNAMPLIFIED),
+        "arxiv_f3_err": _err_of(r.recursion, QUADRATIC, ROUTE_ARXIV),
+        "iclr_f3_quadratic_err": _err_of(r.recursion, QUADRATIC, ROUTE_ICLR),
+        "iclr_f3_toy_err": _err_of(r.recursion, TWO_PARAM, ROUTE_ICLR),
+        "iclr_f3_quartic_err": _err_of(r.recursion, QUARTIC, ROUTE_ICLR),
+        "iclr_true_f3_err": float(r.recursion[r.recursion["route"] == ROUTE_ICLR_TRUE]["relative error"].max()),
+        "antisymmetry_error": r.antisymmetry_error,
+        **{
+            f"toy_dsharp_{k}": float(_adam_diff(r, TWO_PARAM_MODEL, k, "sharpness lambda_max")[0][-1])
+            for k in ("rho > beta", "rho < beta")
+        },
+        **{f"h_map_{i}": float(x) for i, x in enumerate(r.edges["h_map (ratio reaches 1)"])},
+        **{f"edge_{i}": float(x) for i, x in enumerate(r.edges["stability edge"])},
+    }
+
+
+__all__ = [
+    "NOTEBOOK",
+    "Params",
+    "Results",
+    "run",
+    "slopes",
+    "claims",
+    "facts",
+    "higher_order_study",
+    "local_slopes",
+    "adam_study",
+    "rate_map",
+    "adam_claims",
+    "map_claims",
+    "enumerated_partition_variance",
+]
+
+
+__all__ = [
+    "ADAM",
+    "ADAM_FULL",
+    "ADAM_NAIVE",
+    "CONVERGED_SLOPE",
+    "Description",
+    "FLOW_E",
+    "GD",
+    "GD_LOSS",
+    "GD_MODIFIED",
+    "HB_NAIVE",
+    "HB_NO_SHIFT",
+    "HB_SHIFTED",
+    "HB_UNAMPLIFIED",
+    "HEAVY_BALL",
+    "LOCAL_ARXIV",
+    "LOCAL_ICLR",
+    "NOTEBOOK",
+    "PLATFORM",
+    "Params",
+    "QUADRATIC",
+    "QUARTIC",
+    "RECURSION_ROUTES",
+    "RESULTS_VERSION",
+    "ROUTE_ARXIV",
+    "ROUTE_ICLR",
+    "ROUTE_ICLR_TRUE",
+    "Results",
+    "SGD_ALL_ORDERS",
+    "SGD_LOSS",
+    "SGD_RESHUFFLE",
+    "TANH_MLP",
+    "TWO_PARAM",
+    "TWO_PARAM_MODEL",
+    "X64",
+    "_adam_diff",
+    "_adam_problem",
+    "_err_of",
+    "_penalty",
+    "_quartic",
+    "_regimes",
+    "_rel",
+    "_rows",
+    "adam_claims",
+    "adam_study",
+    "claims",
+    "descriptions",
+    "enumerated_partition_variance",
+    "facts",
+    "higher_order_study",
+    "local_slopes",
+    "map_claims",
+    "mnist_mlp_problem",
+    "order_rows",
+    "rate_map",
+    "recursion_problems",
+    "recursion_table",
+    "run",
+    "slopes",
+    "toy_problem",
+]

@@ -1,0 +1,173 @@
+"""Chapter 09's higher orders: the printed recursion (A.14) in each text against the true fields."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
+
+from igr_core._src import bea as _bea
+from igr_core._src import higher_order as HO
+from igr_core._src.problems import toy_problem
+from igr_core.experiments.optimizers.params import (
+    TWO_PARAM_MODEL,
+    Params,
+)
+
+
+def _rel(a, b) -> float:
+    return float(optax.tree.norm(optax.tree.sub(a, b)) / optax.tree.norm(b))
+
+
+# the readings of Proposition A.4 (Eq. A.14) compared against the exact corrections
+ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"
+ROUTE_ICLR = "ICLR 2021 (A.14): order_{l+1}, derivatives along the modified flow"
+ROUTE_ICLR_TRUE = "ICLR 2021 (A.14) with f~'f~ in place of Lemma A.1"
+RECURSION_ROUTES = (
+    (ROUTE_ARXIV, HO.arxiv_corrections),
+    (ROUTE_ICLR, HO.iclr_corrections),
+    (ROUTE_ICLR_TRUE, lambda f, k: HO.iclr_corrections(f, k, lemma_a1=False)),
+)
+QUADRATIC, QUARTIC = "quadratic (3 variables)", "quartic (2 variables)"
+TWO_PARAM = TWO_PARAM_MODEL
+
+
+def _quartic(t):
+    """A non-quadratic loss in two variables with a non-gradient f_2 (T[g] and H do not commute)."""
+    return 0.25 * t[0] ** 4 + 0.5 * t[0] ** 2 * t[1] + 0.3 * t[1] ** 2 + 0.1 * t[0] * t[1] ** 3
+
+
+def recursion_problems():
+    """(name, field f_0, theta, args): a quadratic (every f_l a gradient, closed forms known), the
+    two-parameter model and a quartic (f_2 not a gradient)."""
+    A = jnp.asarray([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
+    pr = toy_problem("I")
+
+    def toy_field(t, *a):
+        return -jax.grad(pr.loss)(t, *a)
+
+    def quartic_field(t):
+        return -jax.grad(_quartic)(t)
+
+    def quadratic_field(t):
+        return -A @ t
+
+    return (
+        (QUADRATIC, quadratic_field, jnp.asarray([0.3, -0.7, 0.5]), ()),
+        (TWO_PARAM, toy_field, pr.theta0, pr.args),
+        (QUARTIC, quartic_field, jnp.asarray([0.7, -0.4]), ()),
+    )
+
+
+def recursion_table() -> pd.DataFrame:
+    """Relative error of f_1..f_3 from each reading of (A.14) against the exact corrections
+    (the general recursion, :func:`igr_core.higher_order.euler_corrections`); on the quadratic
+    the exact ones are checked against the closed form -A^(l+1) theta / (l+1) too."""
+    rows = []
+    for name, field, theta, args in recursion_problems():
+        exact = HO.euler_corrections(field, 3)
+        refs = [jax.jit(exact[k])(theta, *args) for k in range(4)]
+        if name == QUADRATIC:
+            A = -jax.jacfwd(field)(theta)
+            for k in (1, 2, 3):
+                closed = -jnp.linalg.matrix_power(A, k + 1) @ theta / (k + 1)
+                rows.append(
+                    {
+                        "problem": name,
+                        "l": k,
+                        "route": "general recursion against the closed form",
+                        "relative error": _rel(refs[k], closed),
+                    }
+                )
+        for route, make in RECURSION_ROUTES:
+            cs = make(field, 3)
+            for k in (1, 2, 3):
+                rows.append(
+                    {
+                        "problem": name,
+                        "l": k,
+                        "route": route,
+                        "relative error": _rel(jax.jit(cs[k])(theta, *args), refs[k]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def higher_order_study(p: Params):
+    """One-step errors of gradient descent against the flows of E, of E + (h/4)||g||^2, of the
+    order-2 field, of the preconditioned order-4 form, and of the order-3 fields from the
+    general recursion and from both texts' (A.14) (two-parameter model); the corrections of
+    every reading against the exact ones (:func:`recursion_table`); and f_2's non-gradient
+    part against its formula."""
+    pr = toy_problem("I")
+    L, th, a = pr.loss, pr.theta0, pr.args
+
+    def f0(t, *aa):
+        return -jax.grad(L)(t, *aa)
+
+    general, arxiv, iclr = HO.euler_corrections(f0, 3), HO.arxiv_corrections(f0, 3), HO.iclr_corrections(f0, 3)
+    descriptions = (
+        ("flow of E", 2, lambda h: _bea.modified_vector_field(L, h, 0)),
+        ("flow of E + (h/4)||g||^2", 3, lambda h: _bea.modified_vector_field(L, h, 1)),
+        ("f + h f_1 + h^2 f_2 (not a gradient)", 4, lambda h: _bea.modified_vector_field(L, h, 2)),
+        ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: HO.preconditioned_field(L, h)),
+        ("order 3, general recursion", 5, lambda h: HO.truncated_field(general, h)),
+        (LOCAL_ARXIV, 5, lambda h: HO.truncated_field(arxiv, h)),
+        (LOCAL_ICLR, 5, lambda h: HO.truncated_field(iclr, h)),
+    )
+    rows = []
+    for desc, expected, field_for in descriptions:
+        errs = _bea.one_step_errors(lambda h: _bea.gd_step(L, h), field_for, th, p.local_hs, *a)
+        rows += [
+            {"description": desc, "expected order": expected, "h": h, "error": float(e)}
+            for h, e in zip(p.local_hs, errs)
+        ]
+    J_anti, formula = HO.f2_antisymmetry(L, th, *a)
+    return pd.DataFrame(rows), recursion_table(), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
+
+
+LOCAL_ARXIV = "order 3, f_3 from the arXiv (A.14)"
+LOCAL_ICLR = "order 3, f_3 from the ICLR 2021 (A.14)"
+
+
+def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for desc, g in local.groupby("description", sort=False):
+        s, se = _bea.fit_order_stats(g["h"], g["error"])
+        out.append(
+            {
+                "description": desc,
+                "expected order": int(g["expected order"].iloc[0]),
+                "slope": s,
+                "stderr": se,
+                "n": len(g),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def slopes(errors: pd.DataFrame) -> pd.DataFrame:
+    """Fitted log-log slope (and standard error) per optimizer, problem and description."""
+    out = []
+    for (opt, prob, desc), g in errors.groupby(["optimizer", "problem", "description"], sort=False):
+        ok = np.isfinite(g["error"]) & (g["error"] > 0)
+        s, se = _bea.fit_order_stats(g.loc[ok, "h"], g.loc[ok, "error"]) if ok.sum() >= 2 else (np.nan, np.nan)
+        out.append(
+            {
+                "optimizer": opt,
+                "problem": prob,
+                "description": desc,
+                "expected order": int(g["expected order"].iloc[0]),
+                "slope": s,
+                "stderr": se,
+                "n": int(ok.sum()),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _err_of(rec: pd.DataFrame, problem: str, route: str, l: int = 3) -> float:
+    g = rec[(rec["problem"] == problem) & (rec["route"] == route) & (rec["l"] == l)]["relative error"]
+    return float(g.iloc[0])
