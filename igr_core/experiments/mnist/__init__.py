@@ -1,0 +1,91 @@
+"""Chapter 05: implicit regularization in MNIST MLPs (Section 6, Appendix A.5).
+
+Abstraction: ``run(Params, results_dir)`` trains (or reads from the cache) the width x
+learning-rate x seed grid at batch size ``batch_size``, a batch-size study at one width, a
+full-batch run, and evaluates the noise study; it returns :class:`Results` (tables at the
+chosen stopping times). ``claims(results)`` turns them into ledger rows through
+:mod:`igr_core.verdicts`. ``python -m igr_core.experiments.mnist --profile paper`` runs the
+chapter's computation without papermill (how the paper grid is run on an accelerator) and
+records its claims.
+
+One module per job: ``params`` (Params, Results), ``compute`` (``run`` and its parts), ``rows``
+(the verdict rows and ``facts``); this package re-exports them.
+"""
+
+from __future__ import annotations
+
+from igr_core.experiments.mnist.compute import (
+    _noise,
+    _with_ratio,
+    can_fill,
+    curves,
+    data_fingerprint,
+    load_data,
+    retrain_comparison,
+    run,
+    sweep_config,
+)
+from igr_core.experiments.mnist.params import (
+    NOTEBOOK,
+    RESULTS_VERSION,
+    Params,
+    Results,
+)
+from igr_core.experiments.mnist.rows import (
+    MIN_NETWORKS,
+    _gated,
+    _gated_groups,
+    _late_minus_early,
+    _missing,
+    _norm_growth_slows,
+    _per_group,
+    _quarters,
+    _trend,
+    adequacy,
+    at_fixed_step,
+    claims,
+    control_rows,
+    facts,
+    fixed_step_gate,
+    fixed_step_rows,
+    noise_tables,
+    shortfall,
+    training_rows,
+    width_rows,
+)
+
+__all__ = [
+    "MIN_NETWORKS",
+    "NOTEBOOK",
+    "Params",
+    "RESULTS_VERSION",
+    "Results",
+    "_gated",
+    "_gated_groups",
+    "_late_minus_early",
+    "_missing",
+    "_noise",
+    "_norm_growth_slows",
+    "_per_group",
+    "_quarters",
+    "_trend",
+    "_with_ratio",
+    "adequacy",
+    "at_fixed_step",
+    "can_fill",
+    "claims",
+    "control_rows",
+    "curves",
+    "data_fingerprint",
+    "facts",
+    "fixed_step_gate",
+    "fixed_step_rows",
+    "load_data",
+    "noise_tables",
+    "retrain_comparison",
+    "run",
+    "shortfall",
+    "sweep_config",
+    "training_rows",
+    "width_rows",
+]
