@@ -88,7 +88,7 @@ def step_flops(p) -> float:
     model = engine.build_model_for("resnet18", p.width, 10, 0)
     data = _images.load_images(p)
     x, y = jnp.asarray(data.x_train[: 2 * p.batch_size]), jnp.asarray(data.y_train[: 2 * p.batch_size])
-    state = engine._init_state(model, x[:1], 0, 0.05, 0.0)
+    state = engine.init_state(model, x[:1], 0, 0.05, 0.0)
     step = jax.jit(engine.make_train_step(model, False, 1e4, False, "exact"))
     lowered = step.lower(state, jnp.arange(p.batch_size), x, y)
 

@@ -49,9 +49,9 @@ def main(argv=None):
     key = jax.random.PRNGKey(0)
     x = jax.random.uniform(key, (8 * args.batch, args.size, args.size, args.channels), jnp.float32)
     y = jax.random.randint(key, (8 * args.batch,), 0, 10)
-    from igr_core._src.engine import _init_state
+    from igr_core.engine import init_state
 
-    state = _init_state(model, x[:1], 0, 0.05, 0.01)
+    state = init_state(model, x[:1], 0, 0.05, 0.01)
     idx = jnp.arange(args.batch)
     rows = []
     steps = {}

@@ -28,7 +28,7 @@ import numpy as np
 from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 from igr_core import data, engine, models
-from igr_core._src.engine import Group, make_group
+from igr_core.engine import Group, make_group
 
 PAPER_LRS = (0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005)
 

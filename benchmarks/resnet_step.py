@@ -22,7 +22,7 @@ import numpy as np
 from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 from igr_core import engine, models
-from igr_core._src.engine import _init_state
+from igr_core.engine import init_state
 
 
 def _timed(fn) -> float:
@@ -37,7 +37,7 @@ def step_cost(width: float, batch: int, size: int = 28, channels: int = 1, repea
     key = jax.random.PRNGKey(0)
     x = jax.random.uniform(key, (2 * batch, size, size, channels), jnp.float32)
     y = jax.random.randint(key, (2 * batch,), 0, 10)
-    state = _init_state(model, x[:1], 0, 0.05, 0.0)
+    state = init_state(model, x[:1], 0, 0.05, 0.0)
     step = jax.jit(engine.make_train_step(model, False, 1e4, False, "exact"))
     idx = jnp.arange(batch)
     flops = float(step.lower(state, idx, x, y).compile().cost_analysis().get("flops", np.nan))

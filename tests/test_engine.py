@@ -12,7 +12,7 @@ import pytest
 import igr_core
 from igr_core import data, engine, selection
 from igr_core._src import engine as _engine
-from igr_core._src.engine import _Group
+from igr_core.engine import make_group
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +57,20 @@ def test_batch_indices_are_epoch_permutations():
 def test_second_config_of_same_shape_does_not_compile(small):
     """Learning rates are traced: the second configuration and a shorter segment reuse the trace."""
     _engine.compiled.cache_clear()  # compiled functions are shared across sweeps of one process
-    group = _Group(cfg(), 16, small, "loop")
+    group = make_group(cfg(), 16, small, "loop")
     idx = engine.batch_indices(256, 32, 0, 0, 8)
     group.train(idx)
     assert group.segment._cache_size() == 1  # one trace for both learning rates
     group.train(idx, n_active=3)  # a shorter segment (padded with inactive steps): same compilation
     assert group.segment._cache_size() == 1
-    again = _Group(cfg(), 16, small, "loop")  # a second sweep of the same shape: the same compiled function
+    again = make_group(cfg(), 16, small, "loop")  # a second sweep of the same shape: the same compiled function
     assert again.segment is group.segment
     lrs = [float(engine.learning_rate_of(s)) for s in group.states]
     assert lrs == pytest.approx([0.1, 0.05])
 
 
 def test_inactive_steps_do_not_update(small):
-    group = _Group(cfg(learning_rates=(0.1,)), 16, small, "loop")
+    group = make_group(cfg(learning_rates=(0.1,)), 16, small, "loop")
     idx = engine.batch_indices(256, 32, 0, 0, 8)
     p0 = jax.tree_util.tree_leaves(group.states[0].params)[0]
     group.train(idx, n_active=0)
@@ -119,7 +119,7 @@ def test_sharded_vmap_equals_sequential(small, tmp_path):
     )
     cols = ["train E", "test E", "R_IG", "slope", "||theta||", "train acc", "test acc"]
     np.testing.assert_allclose(vm.metrics[cols].to_numpy(), loop.metrics[cols].to_numpy(), rtol=2e-4, atol=1e-7)
-    group = _Group(cfg(learning_rates=(0.05, 0.02, 0.01), strategy="vmap"), 16, small, "vmap")
+    group = make_group(cfg(learning_rates=(0.05, 0.02, 0.01), strategy="vmap"), 16, small, "vmap")
     leaf = jax.tree_util.tree_leaves(group.states.params)[0]
     assert len(leaf.sharding.device_set) == 2 and leaf.shape[0] == 4  # 3 configs padded to 2 x 2
 

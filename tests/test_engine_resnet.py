@@ -19,7 +19,7 @@ import igr_core
 from igr_core import data, engine, models
 from igr_core import verdicts as V
 from igr_core._src import engine as _engine
-from igr_core._src.engine import _Group
+from igr_core.engine import make_group
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,7 +57,7 @@ def cfg(**kw):
 
 def test_one_compilation_over_learning_rates_and_mu_and_state_carried(images):
     _engine.compiled.cache_clear()
-    group = _Group(cfg(mus=(0.0, 0.01)), 0.0625, images, "loop")
+    group = make_group(cfg(mus=(0.0, 0.01)), 0.0625, images, "loop")
     assert len(group.states) == 4
     state0 = group.states[0].model_state  # convolutional networks on a CPU: one jitted step at a time
     group.train(engine.batch_indices(len(images.y_train), 16, 0, 0, 4))
@@ -145,7 +145,7 @@ def test_vmap_strategy_matches_the_per_step_loop_on_a_resnet(images):
     idx = engine.batch_indices(len(images.y_train), 16, 0, 0, 2)
     rows = {}
     for strategy in ("loop", "vmap"):
-        group = _Group(c, 0.0625, images, strategy)
+        group = make_group(c, 0.0625, images, strategy)
         group.train(idx)
         rows[strategy] = group.evaluate()
     for a, b in zip(rows["loop"], rows["vmap"]):

@@ -102,17 +102,6 @@ def quadratic_matrix(coef, d: int) -> np.ndarray:
     return q + np.triu(q, 1).T
 
 
-def grad_norm_sq(loss_fn: Callable, *args) -> Penalty:
-    r""":math:`R = \|\nabla L\|^2` (implicit gradient regularization), gradient
-    :math:`2 H \nabla L` by a Hessian-vector product."""
-
-    def cols(theta):
-        g = jax.grad(loss_fn)(theta, *args)
-        return (2.0 * _flat(hvp(loss_fn, theta, g, *args)))[:, None]
-
-    return Penalty(("||grad L||^2",), cols)
-
-
 def gradient_system(loss_fn: Callable, theta, penalties: Sequence[Penalty], *args):
     """``(G, y, names)`` at trained weights ``theta``: G's columns are the candidate penalties'
     gradients, ``y = -grad L(theta, *args)``."""
@@ -328,7 +317,6 @@ __all__ = [
     "diagonal_quadratic",
     "full_quadratic",
     "quadratic_matrix",
-    "grad_norm_sq",
     "gradient_system",
     "stack",
     "solve",

@@ -58,9 +58,6 @@ from igr_core._src.engine.config import *  # noqa: F401,F403
 from igr_core._src.engine.groups import *  # noqa: F401,F403
 from igr_core._src.engine.metrics import *  # noqa: F401,F403
 from igr_core._src.engine.steps import *  # noqa: F401,F403
-from igr_core._src.engine.steps import _init_state  # noqa: F401  (benchmarks build single states)
 from igr_core._src.engine.sweep import *  # noqa: F401,F403
-
-_Group = make_group  # noqa: F405  (the name the benchmarks and tests have used)
 
 __all__ = [*config.__all__, *steps.__all__, *metrics.__all__, *groups.__all__, *sweep.__all__]

@@ -22,9 +22,9 @@ from igr_core._src.engine.config import STRATEGIES, SweepConfig
 from igr_core._src.engine.metrics import make_metrics, make_stepwise_metrics
 from igr_core._src.engine.steps import (
     TrainState,
-    _init_state,
     build_model,
     build_model_for,
+    init_state,
     make_train_segment,
     make_train_step,
 )
@@ -125,7 +125,7 @@ class Group:
         self.states = self._init_states()
 
     def _init(self, seed, h, mu) -> TrainState:
-        return _init_state(self.model, self.data[0][:1], seed, h, mu)
+        return init_state(self.model, self.data[0][:1], seed, h, mu)
 
     def num_params(self) -> int:
         return int(optax.tree.size(self._first().params))

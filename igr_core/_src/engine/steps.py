@@ -77,7 +77,7 @@ def _optimizer():
     return optax.inject_hyperparams(optax.sgd)(learning_rate=0.0)
 
 
-def _init_state(model: Model | StatefulModel, x_example, seed, learning_rate, mu=0.0) -> TrainState:
+def init_state(model: Model | StatefulModel, x_example, seed, learning_rate, mu=0.0) -> TrainState:
     params, model_state = as_stateful(model).init(jax.random.PRNGKey(seed), x_example)
     opt_state = _optimizer().init(params)
     opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, dtype=jnp.float32)
@@ -200,4 +200,5 @@ __all__ = [
     "make_train_segment",
     "make_train_step",
     "learning_rate_of",
+    "init_state",
 ]
