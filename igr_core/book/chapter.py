@@ -19,7 +19,7 @@ import pandas as pd
 from igr_core._src import store as _store
 from igr_core.book import display, ledger
 from igr_core.experiments import registry
-from igr_core.experiments._params import describe, profile_values, require_x64
+from igr_core.experiments._params import describe, profile_values
 
 
 class FigureTag(str):
@@ -52,9 +52,7 @@ def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
     ``experiment`` is the chapter's module (the notebook imports it); the store takes its
     registered :class:`~igr_core._src.contract.Chapter`."""
     chapter = registry.get(experiment.NOTEBOOK)
-    p = chapter.Params.from_namespace(namespace)
-    if chapter.x64:
-        require_x64()
+    p = chapter.Params.from_namespace(namespace)  # float64, where a chapter needs it, is switched on by its run
     s = _store.run(chapter, p, ledger.results_dir(p.profile), log=display.progress, root=ledger.repo_root())
     return Chapter(p, s.results, s)
 

@@ -26,7 +26,6 @@ from igr_core.experiments._params import (
     check_profile,
     parse_overrides,
     preferred_platform,
-    require_x64,
 )
 
 
@@ -57,8 +56,6 @@ def main(argv=None) -> int:
         import jax
 
         jax.config.update("jax_platforms", platform)
-    if chapter.x64:
-        require_x64()
     t0 = time.perf_counter()
     try:
         out = store.run(
