@@ -409,6 +409,10 @@ def run(
     results_dir = Path(results_dir)
     if recompute is None:
         recompute = os.environ.get(RECOMPUTE_ENV, "") == "1"
+    if chapter.x64:  # the one switch for every caller through the store (page, command line), read or compute
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
     path = entry_dir(results_dir, chapter, params)
     recover(path)
     data = chapter.data_fingerprint(params) if chapter.data_fingerprint is not None else None

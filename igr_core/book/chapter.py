@@ -52,7 +52,7 @@ def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
     ``experiment`` is the chapter's module (the notebook imports it); the store takes its
     registered :class:`~igr_core._src.contract.Chapter`."""
     chapter = registry.get(experiment.NOTEBOOK)
-    p = chapter.Params.from_namespace(namespace)  # float64, where a chapter needs it, is switched on by its run
+    p = chapter.Params.from_namespace(namespace)  # float64, where a chapter needs it, is switched on by the store
     s = _store.run(chapter, p, ledger.results_dir(p.profile), log=display.progress, root=ledger.repo_root())
     return Chapter(p, s.results, s)
 
