@@ -10,6 +10,7 @@ here, or read from the store with the device, date and commit that computed them
 of the effective parameters, each marked with what set it (the ``Params`` default, the profile,
 or an override). The notebook's own parameters cell names only the profile and is hidden.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple
@@ -80,40 +81,56 @@ def where_from(stored: _store.Stored) -> str:
     m = stored.manifest
     prov = m.get("provenance", {})
     versions = prov.get("versions", {})
-    what = (f"{prov.get('device', '?')} ({prov.get('backend', '?')}, jax {versions.get('jax', '?')}), "
-            f"{prov.get('date', '?')}, {prov.get('seconds', 0):.0f} s, commit {prov.get('git_commit', '?')}")
+    what = (
+        f"{prov.get('device', '?')} ({prov.get('backend', '?')}, jax {versions.get('jax', '?')}), "
+        f"{prov.get('date', '?')}, {prov.get('seconds', 0):.0f} s, commit {prov.get('git_commit', '?')}"
+    )
     if m.get("incomplete"):
         return f"computed here, not stored (incomplete on this machine): {what}"
     rel = "/".join(stored.path.parts[-4:])
-    return (f"computed in this run and stored in `{rel}`: {what}" if stored.computed else
-            f"read from the result store, `{rel}` (results version {m.get('results_version')}), computed by {what}")
+    return (
+        f"computed in this run and stored in `{rel}`: {what}"
+        if stored.computed
+        else f"read from the result store, `{rel}` (results version {m.get('results_version')}), computed by {what}"
+    )
 
 
 def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = None) -> None:
     """The page's banner: profile, data, where the results come from, and the parameters."""
     p = ch.params
     if stand_in:
-        display.show_markdown(f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
-                              "offline; every number and figure on this page comes from the stand-in data named "
-                              "below. Run with `dataset: cifar10` and prepared tensorflow-datasets data for the "
-                              "paper's data.\n```")
+        display.show_markdown(
+            f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
+            "offline; every number and figure on this page comes from the stand-in data named "
+            "below. Run with `dataset: cifar10` and prepared tensorflow-datasets data for the "
+            "paper's data.\n```"
+        )
     lines = []
     if data_source:
         lines.append(f"Data: {display.public(data_source)}.")
     lines.append(f"Results: {where_from(ch.stored)}.")
     sweep = getattr(ch.results, "sweep", None)
     if getattr(sweep, "provenance", None):
-        trained = "; ".join(sorted({f"{v.get('device', '?')} (jax {v.get('jax', '?')}, {v.get('date', '?')[:10]})"
-                                    for v in sweep.provenance.values()}))
+        trained = "; ".join(
+            sorted(
+                {
+                    f"{v.get('device', '?')} (jax {v.get('jax', '?')}, {v.get('date', '?')[:10]})"
+                    for v in sweep.provenance.values()
+                }
+            )
+        )
         steps = int(sweep.metrics["step"].max()) if len(sweep.metrics) else 0
         evals = int(sweep.metrics["step"].nunique() - 1) if len(sweep.metrics) else 0
-        lines.append(f"Training grid trained on: {trained}; {steps:,} steps per network, {evals} evaluations after "
-                     "step 0.")
+        lines.append(
+            f"Training grid trained on: {trained}; {steps:,} steps per network, {evals} evaluations after step 0."
+        )
     chapter = registry.get(type(p).notebook())
     short = chapter.shortfall(ch.results)
     if short:
-        lines.append(f"**Not adequate to decide the claims about trained networks at this scale:** {short}. The "
-                     "affected verdicts below are inconclusive for that reason.")
+        lines.append(
+            f"**Not adequate to decide the claims about trained networks at this scale:** {short}. The "
+            "affected verdicts below are inconclusive for that reason."
+        )
     display.banner(p.profile, lines)
     rows = pd.DataFrame(ledger.rows(chapter.name, chapter.claims(ch.results), p.profile))
     display.show_markdown(display.in_short_markdown(rows, p.profile, short))
@@ -127,8 +144,10 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
         )
     table = display.table_markdown(parameters_table(p))
     # no backticks in a fence's info string (CommonMark: the fence would not open and the page shows it raw)
-    display.show_markdown(f"```{{admonition}} Parameters of this run (profile {p.profile}: "
-                          f"{describe(p.profile)})\n:class: dropdown\n\n{table}\n```")
+    display.show_markdown(
+        f"```{{admonition}} Parameters of this run (profile {p.profile}: "
+        f"{describe(p.profile)})\n:class: dropdown\n\n{table}\n```"
+    )
 
 
 __all__ = ["FigureTag", "Chapter", "compute", "parameters_table", "where_from", "banner"]

@@ -9,6 +9,7 @@ on: a missing page, an image that did not load, a link inside the book to a miss
 anchor, math left unrendered by MathJax, or an error output cell. It saves a screenshot per
 page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,11 +51,21 @@ def _driver():
         raise RuntimeError("Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver")
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,1600",
-                 # the network is off: everything but loopback goes to a closed port
-                 "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+        # the network is off: everything but loopback goes to a closed port
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>;127.0.0.1",
+    ):
         opts.add_argument(flag)
     return webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
 
@@ -107,7 +118,8 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
             driver.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
                 "if (typeof MathJax === 'undefined' || !MathJax.startup || !MathJax.startup.promise) { done(null); }"
-                "else { MathJax.startup.promise.then(() => done(true), () => done(false)); }")
+                "else { MathJax.startup.promise.then(() => done(true), () => done(false)); }"
+            )
             info = driver.execute_script(_PAGE_JS)
             bad_imgs = [i["src"] for i in info["imgs"] if not i["ok"]]
             problems += [f"{page}: broken image {s}" for s in bad_imgs]
@@ -140,8 +152,9 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
                 ]
             for href in info["links"]:
                 problems += _check_link(html_dir, page, href)
-            problems += static_problems(page, path.read_text(errors="ignore"),
-                                        driver.execute_script("return document.body.innerText"))
+            problems += static_problems(
+                page, path.read_text(errors="ignore"), driver.execute_script("return document.body.innerText")
+            )
             if screenshots:
                 driver.save_screenshot(str(screenshots / (Path(page).stem + ".png")))
             log(f"checked {page}: {len(info['imgs'])} images, {info['nmjx']} math, {len(info['links'])} links")

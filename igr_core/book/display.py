@@ -4,6 +4,7 @@ Abstraction: every call renders MyST markdown as a cell output (the book renders
 glues a computed value under a name for ``{glue:text}`` in the page's prose, so that no
 number in prose is typed by hand.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,18 +40,22 @@ def table_markdown(df: pd.DataFrame) -> str:
 def short(v, limit: int = 90) -> str:
     """A parameter value as a short code span."""
     text = repr(plain(v))
-    return f"`{text if len(text) <= limit else text[:limit - 3] + '...'}`"
+    return f"`{text if len(text) <= limit else text[: limit - 3] + '...'}`"
 
 
 def profile_sentence(profile: str) -> str:
     """The banner's first sentence: the profile and its description (from its profile file)."""
     if profile == LARGEST:
-        return ("**The published build**: every chapter at the largest scale whose stored results pass its adequacy "
-                "gates (its page's banner names the profile, the data and the device).")
+        return (
+            "**The published build**: every chapter at the largest scale whose stored results pass its adequacy "
+            "gates (its page's banner names the profile, the data and the device)."
+        )
     check_profile(profile)
     head = f"**{profile.capitalize()} profile**: {describe(profile)}."
     if profile == "smoke":
-        head += " Every number and figure on this page is a real computation at small scale; it is not the paper's scale."
+        head += (
+            " Every number and figure on this page is a real computation at small scale; it is not the paper's scale."
+        )
     return head
 
 
@@ -99,8 +104,11 @@ def ledger_markdown(scales: pd.DataFrame) -> str:
     scrolling (``make check-book`` measures it)."""
     rows = []
     for _, r in scales.iterrows():
-        row = {"chapter": f"{{ref}}`{r['notebook'][:2]} <verdict-{r['notebook']}>`", "claim": r["claim"],
-               "reference (kind)": f"{r['reference']} ({r['kind']})"}
+        row = {
+            "chapter": f"{{ref}}`{r['notebook'][:2]} <verdict-{r['notebook']}>`",
+            "claim": r["claim"],
+            "reference (kind)": f"{r['reference']} ({r['kind']})",
+        }
         for p in PROFILES:
             row[p] = verdict_badge(r[p]) + (f" (n={r[p + ': n']})" if r[p] != "-" else "")
         rows.append(row)
@@ -110,8 +118,10 @@ def ledger_markdown(scales: pd.DataFrame) -> str:
 def details_markdown(claims: pd.DataFrame) -> str:
     """Every row's evidence (measured, expected, uncertainty, n, why), behind a click."""
     cols = ["notebook", "claim", "profile", "measured", "expected", "uncertainty", "n", "verdict", "why"]
-    return ("```{admonition} Details: measured values, intervals, n and the reason for each verdict\n"
-            ":class: dropdown\n\n" + table_markdown(claims[cols]) + "\n```")
+    return (
+        "```{admonition} Details: measured values, intervals, n and the reason for each verdict\n"
+        ":class: dropdown\n\n" + table_markdown(claims[cols]) + "\n```"
+    )
 
 
 def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
@@ -120,8 +130,7 @@ def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
     for _, r in scales.iterrows():
         got = {p: r[p] for p in PROFILES if r[p] != "-"}
         if len(set(got.values())) > 1:
-            out.append({"chapter": r["notebook"], "claim": r["claim"],
-                        **{p: verdict_badge(r[p]) for p in PROFILES}})
+            out.append({"chapter": r["notebook"], "claim": r["claim"], **{p: verdict_badge(r[p]) for p in PROFILES}})
     return pd.DataFrame(out)
 
 
@@ -130,8 +139,13 @@ def verdict_summary(claims: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     order = ["reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced"]
-    colours = {"reproduced": "#2ca02c", "partly reproduced": "#bcbd22", "erratum confirmed": "#1f77b4",
-               "inconclusive": "#9e9e9e", "not reproduced": "#d62728"}
+    colours = {
+        "reproduced": "#2ca02c",
+        "partly reproduced": "#bcbd22",
+        "erratum confirmed": "#1f77b4",
+        "inconclusive": "#9e9e9e",
+        "not reproduced": "#d62728",
+    }
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [3, 1.4]})
     table = claims.groupby(["notebook", "verdict"]).size().unstack(fill_value=0)
     table = table.reindex(columns=[v for v in order if v in table.columns])
@@ -148,8 +162,10 @@ def verdict_summary(claims: pd.DataFrame):
     fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
     fig.tight_layout()
     plt.show()
-    show_markdown("<small>Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's "
-                  "stored results at its largest scale, verdicts recomputed by `igr_core.verdicts`).</small>")
+    show_markdown(
+        "<small>Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's "
+        "stored results at its largest scale, verdicts recomputed by `igr_core.verdicts`).</small>"
+    )
     return fig
 
 
@@ -163,8 +179,11 @@ HEADLINES = (
     ("Prediction 2.3 on MNIST: higher test accuracy for larger lambda", "05_mnist", ("Prediction 2.3, Fig. 2b",)),
     ("Prediction 2.4 on MNIST: more robust under noise", "05_mnist", ("Prediction 2.4, Fig. 3b",)),
     ("Figures A.7, A.8 on ResNet-18: R_IG smaller for larger h", "06_resnet", ("Prediction 2.1, Figs. A.7b, A.8a",)),
-    ("Figures A.7, A.8 on ResNet-18: higher test accuracy for larger h", "06_resnet",
-     ("Prediction 2.3, Figs. A.7a, A.8b",)),
+    (
+        "Figures A.7, A.8 on ResNet-18: higher test accuracy for larger h",
+        "06_resnet",
+        ("Prediction 2.3, Figs. A.7a, A.8b",),
+    ),
     ("Figure 3c: EGR raises ResNet-18's test accuracy", "07_egr", ("Section 6, Fig. 3c",)),
 )
 
@@ -175,8 +194,17 @@ def _headline_rows(claims: pd.DataFrame) -> list[dict]:
         rows = claims[(claims["notebook"] == chapter) & claims["reference"].isin(refs)]
         if len(rows):
             r = rows.iloc[0]
-            out.append({"label": label, "chapter": chapter, "verdict": r["verdict"], "profile": r["profile"],
-                        "n": int(r["n"]), "measured": r["measured"].split(" [")[0], "why": r["why"]})
+            out.append(
+                {
+                    "label": label,
+                    "chapter": chapter,
+                    "verdict": r["verdict"],
+                    "profile": r["profile"],
+                    "n": int(r["n"]),
+                    "measured": r["measured"].split(" [")[0],
+                    "why": r["why"],
+                }
+            )
     return out
 
 
@@ -192,11 +220,15 @@ def findings_markdown(claims: pd.DataFrame, n_errata: int | None = None) -> str:
     lines = []
     for h in _headline_rows(claims):
         why = f" ({_first_clause(h['why'])})" if h["verdict"] == "inconclusive" else ""
-        lines.append(f"- **{h['label']}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
-                     f"n = {h['n']}; {h['measured']}{why}. {{ref}}`Details <verdict-{h['chapter']}>`")
+        lines.append(
+            f"- **{h['label']}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
+            f"n = {h['n']}; {h['measured']}{why}. {{ref}}`Details <verdict-{h['chapter']}>`"
+        )
     counts = claims["verdict"].value_counts()
-    lines.append(f"- **All rows**: " + ", ".join(f"{verdict_badge(v)} {counts.get(v, 0)}" for v in OUTCOME_ORDER
-                                                 if counts.get(v, 0)))
+    lines.append(
+        "- **All rows**: "
+        + ", ".join(f"{verdict_badge(v)} {counts.get(v, 0)}" for v in OUTCOME_ORDER if counts.get(v, 0))
+    )
     if n_errata is not None:
         lines.append(f"- **Errata**: {n_errata} confirmed; see the [errata](errata).")
     return "```{admonition} Findings (generated from the claims ledger)\n:class: tip\n\n" + "\n".join(lines) + "\n```"
@@ -214,8 +246,10 @@ def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -
         shown = "; ".join(df["claim"].head(k))
         return shown + (f"; and {len(df) - k} more" if len(df) > k else "")
 
-    lines = [f"At the {profile} scale, {len(claims)} rows: {len(held)} reproduced, {len(partly)} partly or errata, "
-             f"{len(failed)} not reproduced, {len(open_)} inconclusive."]
+    lines = [
+        f"At the {profile} scale, {len(claims)} rows: {len(held)} reproduced, {len(partly)} partly or errata, "
+        f"{len(failed)} not reproduced, {len(open_)} inconclusive."
+    ]
     if len(held):
         lines.append(f"Holds: {names(held)}.")
     if len(failed):
@@ -236,19 +270,34 @@ def departures_markdown(rows) -> str:
     parts = []
     if per:
         profiles = list(per[0].ours)
-        df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, **d.ours, "why": d.reason}
-                           for d in per], columns=["chapter", "what", "the paper", *profiles, "why"])
+        df = pd.DataFrame(
+            [{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, **d.ours, "why": d.reason} for d in per],
+            columns=["chapter", "what", "the paper", *profiles, "why"],
+        )
         parts.append("**Values set per profile** (a column per profile, largest scale first)\n\n" + table_markdown(df))
     if other:
-        df = pd.DataFrame([{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, "this companion": d.ours,
-                            "why": d.reason} for d in other])
+        df = pd.DataFrame(
+            [
+                {
+                    "chapter": d.chapter,
+                    "what": d.parameter,
+                    "the paper": d.paper,
+                    "this companion": d.ours,
+                    "why": d.reason,
+                }
+                for d in other
+            ]
+        )
         parts.append("**Choices at every profile**\n\n" + table_markdown(df))
     return "\n\n".join(parts)
 
 
 def paper_values_markdown(values: dict) -> str:
-    rows = [{"chapter": c, "parameter": k, "the paper's value": str(plain(v))} for c, d in values.items()
-            for k, v in d.items()]
+    rows = [
+        {"chapter": c, "parameter": k, "the paper's value": str(plain(v))}
+        for c, d in values.items()
+        for k, v in d.items()
+    ]
     return table_markdown(pd.DataFrame(rows))
 
 
@@ -285,8 +334,29 @@ def glue_all(values: dict, fmt: str | None = None) -> None:
         glue(k, v, fmt if isinstance(v, float) else None)
 
 
-__all__ = ["PROFILES", "check_profile", "show_markdown", "table_markdown", "banner", "progress", "glue", "glue_all",
-           "number_or", "frame", "plain", "public", "short", "profile_sentence", "verdict_badge", "ledger_markdown", "details_markdown",
-           "changed_verdicts", "verdict_summary", "departures_markdown", "findings_markdown", "in_short_markdown",
-           "HEADLINES",
-           "paper_values_markdown"]
+__all__ = [
+    "PROFILES",
+    "check_profile",
+    "show_markdown",
+    "table_markdown",
+    "banner",
+    "progress",
+    "glue",
+    "glue_all",
+    "number_or",
+    "frame",
+    "plain",
+    "public",
+    "short",
+    "profile_sentence",
+    "verdict_badge",
+    "ledger_markdown",
+    "details_markdown",
+    "changed_verdicts",
+    "verdict_summary",
+    "departures_markdown",
+    "findings_markdown",
+    "in_short_markdown",
+    "HEADLINES",
+    "paper_values_markdown",
+]

@@ -7,13 +7,14 @@ where the paper makes it, and a :class:`~igr_core.verdicts.Verdict` computed by 
 ``results/<profile>/claims/<notebook>.json``; :func:`gather_claims` and :func:`facts` read
 them back for the ledger and errata pages.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import os
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
 import pandas as pd
 
@@ -46,10 +47,24 @@ def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
     for c in claims:
         v = c.checked().verdict
         measured = v.measured + (f" [{c.note}]" if c.note else "")
-        out.append({"notebook": notebook, "claim": c.claim, "kind": c.kind, "version": c.version,
-                    "reference": c.reference, "measured": public(measured),
-                    "expected": v.expected, "uncertainty": v.uncertainty, "n": int(v.n), "verdict": v.outcome.value,
-                    "why": public(v.why), "rule": v.rule, "value": _json_safe(v.value), "profile": profile})
+        out.append(
+            {
+                "notebook": notebook,
+                "claim": c.claim,
+                "kind": c.kind,
+                "version": c.version,
+                "reference": c.reference,
+                "measured": public(measured),
+                "expected": v.expected,
+                "uncertainty": v.uncertainty,
+                "n": int(v.n),
+                "verdict": v.outcome.value,
+                "why": public(v.why),
+                "rule": v.rule,
+                "value": _json_safe(v.value),
+                "profile": profile,
+            }
+        )
     return out
 
 
@@ -59,7 +74,7 @@ def result_tables(results) -> dict[str, pd.DataFrame]:
     for name, v in results._asdict().items():
         if isinstance(v, pd.DataFrame):
             out[name] = v
-        elif hasattr(v, "metrics") and isinstance(getattr(v, "metrics"), pd.DataFrame):
+        elif hasattr(v, "metrics") and isinstance(v.metrics, pd.DataFrame):
             out[f"{name}_metrics"] = v.metrics
     return out
 
@@ -81,8 +96,9 @@ def export(notebook: str, results) -> Path:
     return path
 
 
-def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | None = None,
-           show: bool = True, results=None) -> pd.DataFrame:
+def record(
+    notebook: str, claims: Iterable[Claim], profile: str, facts: dict | None = None, show: bool = True, results=None
+) -> pd.DataFrame:
     """Show the chapter's verdict table (and, with ``results``, write its tables for download).
     The ledger itself reads the result store (:func:`gather_claims`), not this table."""
     if results is not None:
@@ -91,11 +107,18 @@ def record(notebook: str, claims: Iterable[Claim], profile: str, facts: dict | N
     if show:
         from igr_core.book.display import verdict_badge
 
-        lead = pd.DataFrame({"claim": df["claim"], "verdict": [verdict_badge(v) for v in df["verdict"]],
-                             "reference (kind)": [f"{r} ({k})" for r, k in zip(df["reference"], df["kind"])]})
+        lead = pd.DataFrame(
+            {
+                "claim": df["claim"],
+                "verdict": [verdict_badge(v) for v in df["verdict"]],
+                "reference (kind)": [f"{r} ({k})" for r, k in zip(df["reference"], df["kind"])],
+            }
+        )
         show_markdown(table_markdown(lead))
-        show_markdown("```{admonition} Evidence: measured values, expected values, uncertainty, n and the reason for "
-                      "each verdict\n:class: dropdown\n\n" + table_markdown(df) + "\n```")
+        show_markdown(
+            "```{admonition} Evidence: measured values, expected values, uncertainty, n and the reason for "
+            "each verdict\n:class: dropdown\n\n" + table_markdown(df) + "\n```"
+        )
     return df
 
 
@@ -153,10 +176,22 @@ def _profiles_of(profile: str, notebook: str, root) -> list[str]:
 
 def _unusable_row(notebook: str, profile: str, err: Exception) -> dict:
     """The ledger's row for a chapter whose stored results are stale or unreadable: it says so."""
-    return {"notebook": notebook, "claim": UNUSABLE, "kind": "consistency check", "version": "both",
-            "reference": "result store", "measured": type(err).__name__, "expected": "usable stored results",
-            "uncertainty": "", "n": 0, "verdict": "inconclusive", "why": public(str(err)), "rule": "store",
-            "value": None, "profile": profile}
+    return {
+        "notebook": notebook,
+        "claim": UNUSABLE,
+        "kind": "consistency check",
+        "version": "both",
+        "reference": "result store",
+        "measured": type(err).__name__,
+        "expected": "usable stored results",
+        "uncertainty": "",
+        "n": 0,
+        "verdict": "inconclusive",
+        "why": public(str(err)),
+        "rule": "store",
+        "value": None,
+        "profile": profile,
+    }
 
 
 def gather_claims(profile: str, root: Path | None = None) -> pd.DataFrame:
@@ -182,8 +217,9 @@ def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
         got = stored(prof, notebook, root)
         if got is not None:
             return {k: _json_safe(v) for k, v in registry.get(notebook).facts(got[0]).items()}
-    raise FileNotFoundError(f"no stored results for notebook {notebook!r} at profile {profile!r}: "
-                            "execute that chapter first")
+    raise FileNotFoundError(
+        f"no stored results for notebook {notebook!r} at profile {profile!r}: execute that chapter first"
+    )
 
 
 def execution_records(out_dir: Path | None = None) -> list[dict]:
@@ -219,7 +255,8 @@ def scales(root: Path | None = None) -> pd.DataFrame:
     out = None
     for prof, df in zip(PROFILES, frames):
         part = df[key + ["verdict", "n", "measured"]].rename(
-            columns={"verdict": prof, "n": f"{prof}: n", "measured": f"{prof}: measured"})
+            columns={"verdict": prof, "n": f"{prof}: n", "measured": f"{prof}: measured"}
+        )
         out = part if out is None else out.merge(part, on=key, how="outer")
     chapters = {n: i for i, n in enumerate(registry.NAMES)}
     seen: dict = {}
@@ -235,6 +272,24 @@ def scales(root: Path | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "LARGEST", "UNUSABLE", "Claim", "repo_root", "results_dir", "rows", "result_tables", "export",
-           "record", "execution_records", "stored", "shortfall", "stored_profiles", "largest_profile", "gather_claims", "facts", "manifests",
-           "scales"]
+__all__ = [
+    "COLUMNS",
+    "LARGEST",
+    "UNUSABLE",
+    "Claim",
+    "repo_root",
+    "results_dir",
+    "rows",
+    "result_tables",
+    "export",
+    "record",
+    "execution_records",
+    "stored",
+    "shortfall",
+    "stored_profiles",
+    "largest_profile",
+    "gather_claims",
+    "facts",
+    "manifests",
+    "scales",
+]

@@ -1,0 +1,78 @@
+"""When a page must be re-executed (its fingerprint) and what its execution record holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from igr_core.book.toc import (
+    EXECUTED,
+    ROOT,
+)
+
+
+def fingerprint(
+    name: str, src: Path, params: dict, profile: str, root: Path = ROOT, out_dir: Path | None = None
+) -> str:
+    """What an executed notebook depends on: its source, its parameters (profile and
+    overrides), the lock file, every module of ``igr_core``, and, for the pages that gather
+    results (``book/``), the chapters' ledger entries. A change in any re-executes it."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    h.update(src.read_bytes())
+    h.update(json.dumps(params, sort_keys=True, default=str).encode())
+    lock = root / "constraints.txt"
+    h.update(lock.read_bytes() if lock.exists() else b"no lock")
+    pkg = Path(__file__).resolve().parents[1]
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode())
+        h.update(f.read_bytes())
+    if src.parent.name == "book":  # pages that gather every chapter's stored results and execution records
+        gathering = {p.stem for p in (root / "book").glob("*.md")}  # not each other's records: those change
+        # as the pages of this stage finish, so a fresh clone would re-execute them every time
+        out_dir = out_dir or root / EXECUTED
+        records = [f for f in out_dir.glob("*.hash.json") if f.name[: -len(".hash.json")] not in gathering]
+        files = [f for f in (root / "results").glob("*/*/*/**/*") if f.is_file() and f.suffix != ".lock"]
+        files = [f for f in files if f.parts[len(root.parts) + 2] != "sweeps"] + records
+    else:  # a chapter: every file of its stored results (a recomputed, deleted or corrupted file re-executes it)
+        files = [f for f in (root / "results" / profile / name).glob("*/**/*") if f.is_file()]
+    for f in sorted(files):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _reusable(name: str, key: str, profile: str, out_dir: Path) -> bool:
+    import json
+
+    out, meta = out_dir / f"{name}.ipynb", out_dir / f"{name}.hash.json"
+    if not (out.exists() and meta.exists()):
+        return False
+    saved = json.loads(meta.read_text())
+    return saved.get("fingerprint") == key and saved.get("profile") == profile
+
+
+def _record(root: Path, name: str, profile: str, params: dict, seconds: float, key: str) -> dict:
+    """Provenance of one execution (read by the generated "How this book was made" page): profile,
+    parameters, wall time, devices, library versions, commit, hash of the lock file, fingerprint."""
+    import datetime
+    import hashlib
+
+    import jax
+
+    from igr_core._src import store
+
+    lock = root / "constraints.txt"
+    return {
+        "notebook": name,
+        "profile": profile,
+        "parameters": params,
+        "seconds": round(seconds, 1),
+        "devices": [str(d) for d in jax.devices()],
+        "versions": store.library_versions(("jax", "jaxlib", "dm-haiku", "optax", "jupyter-book", "papermill")),
+        "git_commit": store.git_commit(root),
+        "constraints_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock.exists() else "",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "fingerprint": key,
+    }

@@ -1,0 +1,91 @@
+"""The book's table of contents and its notebook sources: which pages exist, where each comes from,
+where a build's executed pages go."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from igr_core.experiments._params import LARGEST, ParameterError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXECUTED = Path("book") / "executed"  # the published book's pages (committed)
+
+
+def out_dir_for(profile: str, root: Path = ROOT) -> Path:
+    """Where a build's executed pages go: the published build (``largest``) to ``book/executed``
+    (committed), any other profile to its own ``_build/<profile>/book/executed``, so that a smoke
+    rebuild never replaces the published pages."""
+    return root / EXECUTED if profile == LARGEST else root / "_build" / profile / EXECUTED
+
+
+SOURCE_DIRS = (Path("notebooks"), Path("book"))  # chapters first, then gathering pages
+
+
+def toc_files(root: Path = ROOT) -> list[str]:
+    """Every page of ``_toc.yml`` (the root first), as docnames in table-of-contents order,
+    read with ``sphinx_external_toc`` (the parser Jupyter Book itself uses)."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site_map = parse_toc_yaml(str(root / "_toc.yml"))
+    out: list[str] = []
+
+    def walk(doc: str) -> None:
+        out.append(doc)
+        for sub in site_map[doc].subtrees:
+            for item in sub.items:
+                if hasattr(item, "docname") or isinstance(item, str):
+                    walk(getattr(item, "docname", item))
+
+    walk(site_map.root.docname)
+    return out
+
+
+def toc_notebooks(root: Path = ROOT) -> list[str]:
+    """Names of the executed notebooks listed in ``_toc.yml``, in table-of-contents order."""
+    prefix = EXECUTED.as_posix() + "/"
+    return [f[len(prefix) :] for f in toc_files(root) if f.startswith(prefix)]
+
+
+def source_of(name: str, root: Path = ROOT) -> Path:
+    for d in SOURCE_DIRS:
+        p = root / d / f"{name}.md"
+        if p.exists():
+            return p
+    raise FileNotFoundError(f"no notebook source for {name!r} in {[str(d) for d in SOURCE_DIRS]}")
+
+
+def execution_order(names: list[str], root: Path = ROOT) -> list[str]:
+    """Chapters (``notebooks/``) before pages that gather results (``book/``)."""
+    rank = {d: i for i, d in enumerate(SOURCE_DIRS)}
+    return sorted(names, key=lambda n: rank[source_of(n, root).parent.relative_to(root)])
+
+
+def read_notebook(path: Path):
+    import jupytext
+
+    nb = jupytext.read(path)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    return nb
+
+
+def notebook_parameters(nb) -> dict[str, Any]:
+    """Defaults declared in the cell tagged ``parameters`` (literal assignments only)."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"expected exactly one cell tagged 'parameters', found {len(cells)}")
+    params = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            params[node.targets[0].id] = ast.literal_eval(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            params[node.target.id] = ast.literal_eval(node.value)
+        elif not isinstance(node, ast.Expr):
+            raise ParameterError("the 'parameters' cell may hold only literal assignments")
+    return params
+
+
+def resolve(arg: str) -> str:
+    """Notebook name from a name or a path."""
+    return Path(arg).stem
