@@ -70,9 +70,36 @@ def config_hash(cfg, data) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
+def _same_data(a: dict, b: dict) -> bool:
+    """The same data, wherever it was read from (the same Fashion-MNIST files under another folder)."""
+    return {k: v for k, v in a.items() if k != "source"} == {k: v for k, v in b.items() if k != "source"}
+
+
+def equivalent_dir(results_dir, cfg, data) -> Path | None:
+    """A cache folder of ``cfg`` computed on the same data read from another folder (its key, which
+    hashes the data's source string too, differs): a GPU machine's sweep reused on a CPU."""
+    want, fp = config_dict(cfg), data_fingerprint(data)
+    for cand in sorted((Path(results_dir) / cfg.experiment).glob("*/config.json")):
+        try:
+            saved = json.loads(cand.read_text())
+        except (OSError, ValueError):
+            continue
+        same_cfg = {k: v for k, v in saved.get("config", {}).items() if k in want} == json.loads(json.dumps(want))
+        trained = any(cand.parent.glob("width_*/metrics.csv"))
+        if same_cfg and trained and saved.get("version") == CACHE_VERSION and _same_data(saved.get("data", {}), fp):
+            return cand.parent
+    return None
+
+
 def sweep_dir(results_dir, cfg, data, force: bool = False) -> Path:
-    """The cache folder of ``cfg`` on ``data`` (created, with ``config.json``); ``force`` empties it."""
+    """The cache folder of ``cfg`` on ``data`` (created, with ``config.json``); ``force`` empties it.
+    Where only a folder of the same configuration on the same data read from elsewhere exists,
+    that one is used (its ``config.json`` kept as written)."""
     root = Path(results_dir) / cfg.experiment / config_hash(cfg, data)
+    if not root.exists() and not force:
+        other = equivalent_dir(results_dir, cfg, data)
+        if other is not None:
+            return other
     if force and root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
