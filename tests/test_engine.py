@@ -239,3 +239,16 @@ def test_bad_config_fails_before_compute(kw, match):
 def test_batch_larger_than_data_fails_fast(small, tmp_path):
     with pytest.raises(ValueError, match="batch_size"):
         engine.run_sweep(cfg(batch_size=1000), small, tmp_path, progress=False)
+
+
+def test_a_sweep_on_the_same_data_read_from_another_folder_is_reused(small, tmp_path):
+    """The cache key hashes the data's source string too; a grid computed on the same arrays read
+    from another folder (a GPU machine's copy) is still found, and other data is not."""
+    here = small._replace(source="IDX files from /machine/a/fashion-mnist")
+    first = engine.run_sweep(cfg(), here, tmp_path, progress=False)
+    there = small._replace(source="IDX files from /machine/b/fashion-mnist")
+    again = engine.run_sweep(cfg(), there, tmp_path, progress=False, cached_only=True)
+    assert again.from_cache and again.path == first.path
+    other = there._replace(y_train=(there.y_train + 1) % 10)
+    with pytest.raises(engine.CacheMiss):
+        engine.run_sweep(cfg(), other, tmp_path, progress=False, cached_only=True)
