@@ -139,3 +139,13 @@ def test_every_chapter_satisfies_the_contract():
     broken.NOTEBOOK, broken.RESULTS_VERSION = "98_broken", 1
     with pytest.raises(TypeError, match="lacks Params, Results, run, claims, facts"):
         Chapter.of(broken)
+
+
+def test_a_profile_is_described_in_one_place():
+    """The banner's sentence for a profile is its file's ``description:`` (no second copy)."""
+    from igr_core.book import display
+    from igr_core.experiments._params import describe, load_profile
+
+    for profile in PROFILES:
+        text = load_profile(profile)["description"]
+        assert describe(profile) == text and text in display.profile_sentence(profile)

@@ -146,7 +146,11 @@ DEPARTURES: tuple[Departure, ...] = (
         "not stated",
         PER_PROFILE,
         "long enough for the larger learning rates to fit the training set (paper); a CPU budget (smoke, "
-        "standin) or a 15-minute device budget (accelerator) otherwise",
+        "standin) or a 15-minute device budget (accelerator) otherwise. Neither the standin run (640 steps) nor the "
+        "accelerator run (468) reaches the plateau its verdicts need: extending the standin's three fitting learning "
+        "rates to 960 steps is 8,640 network-steps at the ~4.8 steps/s measured alone on 2 cores (SGD, width x1/8, "
+        "batch 128; plus about 3 s per network per evaluation), about 40 minutes of the whole machine, which did "
+        "not fit beside chapter 07's run in the session of 2026-12-06",
     ),
     Departure(
         "06_resnet",
