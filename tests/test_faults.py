@@ -8,19 +8,19 @@ or the run stops before writing with one clear message; nothing is silently swap
 import dataclasses
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_pipeline import NB_OK  # the tiny page of the pipeline tests
 
 from igr_core import book
 from igr_core._src import store
@@ -45,14 +45,17 @@ class Results(NamedTuple):
     array: np.ndarray
 
 
-def fake(value_fn=None, gate: threading.Event | None = None, calls=None, name="97_fake"):
-    """A fast chapter; ``value_fn(params)`` gives its table's values, ``gate`` makes run wait."""
+def fake(value_fn=None, gate: threading.Event | None = None, calls=None, name="97_fake", started=None):
+    """A fast chapter; ``value_fn(params)`` gives its table's values, ``gate`` makes run wait (and
+    ``started`` is set when it begins)."""
     calls = calls if calls is not None else {"run": 0}
 
     def run(p):
         calls["run"] += 1
+        if started is not None:
+            started.set()
         if gate is not None:
-            gate.wait(10)
+            gate.wait(60)
         v = value_fn(p) if value_fn else float(p.value)
         return Results(p, pd.DataFrame({"x": np.arange(p.n) * v}), np.full(p.n, v))
 
@@ -208,52 +211,75 @@ def test_the_page_fingerprint_sees_a_corrupt_table(copied_store):
 
 # ------------------------------------------------------------------ 5. a killed pipeline leaves no writers
 
-SLOW_NB = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-        format_version: 0.13
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
+# a page whose cell tells the test its pids through a FIFO, then blocks on a second FIFO: it can write
+# "orphan-wrote-this" only if its kernel outlives the pipeline and someone releases it
+HANDSHAKE_NB = NB_OK.replace(
+    'print("hs-sum", sum(hs), "n", n, "profile", profile)',
+    "import os, pathlib\n"
+    'with open("started.fifo", "w") as f:\n'
+    '    f.write(f"{os.getpid()} {os.getppid()}")\n'
+    'with open("release.fifo") as f:\n'
+    "    f.read()\n"
+    'pathlib.Path("orphan-wrote-this").write_text("late")',
+)
+BOUND = 120  # seconds: an upper bound on each wait, never a duration the test relies on
 
-    # Slow
 
-    ```{code-cell} ipython3
-    :tags: [parameters]
+def _read_fifo(path: Path) -> str:
+    """Everything a writer sends through the FIFO at ``path`` (waiting for it, at most BOUND)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks = []
+    try:
+        while select.select([fd], [], [], BOUND)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode()
 
-    profile = "smoke"
-    ```
 
-    ```{code-cell} ipython3
-    import time, pathlib
-    time.sleep(8)
-    pathlib.Path("orphan-wrote-this").write_text("late")
-    ```
-    """)
+def _exits(pid: int) -> bool:
+    """Whether process ``pid`` ends (within BOUND), watched through a pidfd, not by polling."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], BOUND)[0])
+    finally:
+        os.close(fd)
 
 
 def test_workers_and_kernels_die_with_a_killed_pipeline(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "book").mkdir()
-    (tmp_path / "notebooks" / "slow.md").write_text(SLOW_NB)
+    (tmp_path / "notebooks" / "slow.md").write_text(HANDSHAKE_NB)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/slow\n")
+    started, release = tmp_path / "started.fifo", tmp_path / "release.fifo"
+    os.mkfifo(started)
+    os.mkfifo(release)
     code = (
         "import sys; from pathlib import Path; from igr_core import book; "
         f"book.execute(['slow'], 'smoke', root=Path({str(tmp_path)!r}), jobs=1)"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not list((tmp_path / "_build" / ".papermill").glob("slow.stage")):
-        time.sleep(0.2)
-    time.sleep(3)  # the kernel is running its cell
-    os.kill(parent.pid, signal.SIGKILL)
-    parent.wait()
-    time.sleep(10)  # longer than the cell would have taken
+    pids = []
+    try:
+        kernel, worker = (int(x) for x in _read_fifo(started).split())  # the kernel is in its cell now
+        pids = [kernel, worker]
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert _exits(worker) and _exits(kernel)
+        with pytest.raises(OSError):  # ENXIO: nobody is left to read the release, so nobody can write late
+            os.open(release, os.O_WRONLY | os.O_NONBLOCK)
+    finally:
+        for pid in [parent.pid, *pids]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     assert not (tmp_path / "orphan-wrote-this").exists()
     assert not (tmp_path / "book" / "executed" / "slow.ipynb").exists()
     assert not (tmp_path / "book" / "executed" / "slow.hash.json").exists()
@@ -263,24 +289,27 @@ def test_workers_and_kernels_die_with_a_killed_pipeline(tmp_path):
 
 
 def test_a_second_writer_waits_for_the_first_and_reuses_its_entry(tmp_path):
-    gate = threading.Event()
+    gate, started, waiting = threading.Event(), threading.Event(), threading.Event()
     calls = {"run": 0}
-    ch, _ = fake(gate=gate, calls=calls)
-    lines, out = [], {}
+    ch, _ = fake(gate=gate, calls=calls, started=started)
+    out = {}
+
+    def log(line):
+        if "waiting for pid" in line:
+            waiting.set()
 
     def writer(tag):
-        out[tag] = store.run(ch, Params(), tmp_path, log=lines.append)
+        out[tag] = store.run(ch, Params(), tmp_path, log=log)
 
     a = threading.Thread(target=writer, args=("a",))
     a.start()
-    time.sleep(0.5)
+    assert started.wait(BOUND)  # the first writer holds the lock and computes
     b = threading.Thread(target=writer, args=("b",))
     b.start()
-    time.sleep(0.5)
-    assert any("waiting for pid" in ln for ln in lines)
+    assert waiting.wait(BOUND)  # the second says whom it waits for
     gate.set()
-    a.join(20)
-    b.join(20)
+    a.join(BOUND)
+    b.join(BOUND)
     assert calls["run"] == 1 and out["a"].computed and not out["b"].computed
 
 
@@ -299,7 +328,7 @@ def test_a_results_folder_that_cannot_be_written_stops_before_compute(tmp_path):
 def test_the_pipeline_publishes_nothing_when_a_target_cannot_be_written(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "book" / "executed").mkdir(parents=True)
-    (tmp_path / "notebooks" / "tiny.md").write_text(SLOW_NB.replace("time.sleep(8)", "pass"))
+    (tmp_path / "notebooks" / "tiny.md").write_text(NB_OK)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/tiny\n")
     page = tmp_path / "book" / "executed" / "tiny.ipynb"
     page.write_text("the last good page")

@@ -380,7 +380,7 @@ def writer_lock(path: Path, log: Callable | None = None):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _read(chapter, params, path: Path, data) -> Stored | None:
+def read(chapter, path: Path, data: dict | None = None) -> Stored | None:
     """The stored entry at ``path`` checked (version, data, hashes), or None where there is none."""
     if not (path / MANIFEST).exists():
         return None
@@ -417,13 +417,13 @@ def run(
     recover(path)
     data = chapter.data_fingerprint(params) if chapter.data_fingerprint is not None else None
     if not recompute:
-        got = _read(chapter, params, path, data)
+        got = read(chapter, path, data)
         if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
             return got
     check_writable(results_dir)
     with writer_lock(path, log):
         if not recompute:  # another writer may have stored it while this one waited
-            got = _read(chapter, params, path, data)
+            got = read(chapter, path, data)
             if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
                 return got
             if got is not None and log:
@@ -518,5 +518,6 @@ __all__ = [
     "writer_lock",
     "how_to_recompute",
     "lookup",
+    "read",
     "run",
 ]

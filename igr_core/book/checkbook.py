@@ -166,7 +166,7 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
 
 FINDINGS_TITLE = "Findings (generated from the claims ledger)"
 FINDINGS_PAGES = ("executed/intro.html", "executed/claims.html")
-_MACHINE_PATHS = ("/work/", "/home/", "/usr/share/", "/tmp/", "/root/", "/Users/")
+MACHINE_PATHS = ("/work/", "/home/", "/usr/share/", "/tmp/", "/root/", "/Users/")
 
 
 class _Tables(__import__("html.parser").parser.HTMLParser):
@@ -204,7 +204,7 @@ def static_problems(page: str, html: str, text: str) -> list[str]:
         bad = [n for n in rows[1:] if rows and n != rows[0]]
         if bad:
             problems.append(f"{page}: table {i + 1} has {len(bad)} row(s) whose cell count differs from its header's")
-    for marker in _MACHINE_PATHS:
+    for marker in MACHINE_PATHS:
         if marker in text:
             problems.append(f"{page}: an absolute machine path ({marker}...) is shown")
     return problems

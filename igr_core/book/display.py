@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from igr_core._src.store import plain
+from igr_core._src.verdicts import OUTCOMES
 from igr_core._src.verdicts import number_or  # noqa: F401  (prose formatting, re-exported for the pages)
 from igr_core.experiments._params import LARGEST, PROFILES, check_profile, describe
 
@@ -66,7 +67,6 @@ def banner(profile: str, extra: list[str] | None = None) -> None:
     show_markdown("\n".join([f"```{{{kind}}}", profile_sentence(profile), *[f"\n{x}" for x in extra or []], "```"]))
 
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "erratum confirmed")
 
 
 def frame(obj, digits: int = 4):
@@ -89,10 +89,13 @@ def frame(obj, digits: int = 4):
     return df.style.hide(axis="index").format({c: fmt for c in floats})
 
 
+OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced")
+
+
 def verdict_badge(verdict: str) -> str:
     """A verdict as a coloured badge (CSS classes in ``_static/verdicts.css``; no emoji: without an
     emoji font those render as empty boxes); the words stay, for screen readers and search."""
-    if verdict not in VERDICTS:
+    if verdict not in OUTCOMES:
         return verdict
     css = verdict.replace(" ", "-")
     return f'<span class="verdict verdict-{css}">{verdict}</span>'
@@ -138,7 +141,7 @@ def verdict_summary(claims: pd.DataFrame):
     """A small figure: verdict counts per chapter (stacked), kinds counted apart."""
     import matplotlib.pyplot as plt
 
-    order = ["reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced"]
+    order = OUTCOME_ORDER
     colours = {
         "reproduced": "#2ca02c",
         "partly reproduced": "#bcbd22",
@@ -257,9 +260,6 @@ def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -
     if len(open_):
         lines.append("Undecided: " + (f"the runs are not adequate ({shortfall})." if shortfall else names(open_) + "."))
     return "```{admonition} In short\n:class: tip\n\n" + "\n\n".join(public(x) for x in lines[:4]) + "\n```"
-
-
-OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced")
 
 
 def departures_markdown(rows) -> str:

@@ -33,8 +33,8 @@ def fingerprint(
         # as the pages of this stage finish, so a fresh clone would re-execute them every time
         out_dir = out_dir or root / EXECUTED
         records = [f for f in out_dir.glob("*.hash.json") if f.name[: -len(".hash.json")] not in gathering]
-        files = [f for f in (root / "results").glob("*/*/*/**/*") if f.is_file() and f.suffix != ".lock"]
-        files = [f for f in files if f.parts[len(root.parts) + 2] != "sweeps"] + records
+        # every chapter's entries (folders named like 05_mnist), not the sweeps' caches
+        files = [f for f in (root / "results").glob("*/[0-9][0-9]_*/*/**/*") if f.is_file()] + records
     else:  # a chapter: every file of its stored results (a recomputed, deleted or corrupted file re-executes it)
         files = [f for f in (root / "results" / profile / name).glob("*/**/*") if f.is_file()]
     for f in sorted(files):

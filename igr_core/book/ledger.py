@@ -135,9 +135,8 @@ def stored(profile: str, notebook: str, root: Path | None = None):
     path = _store.lookup(chapter, params, results_dir(profile, root))
     if path is None:
         return None
-    manifest = _store.read_manifest(path, notebook)
-    _store.check_manifest(chapter, manifest, path, None)
-    return _store.load(path, chapter)
+    got = _store.read(chapter, path)
+    return got.results, got.manifest
 
 
 def shortfall(profile: str, notebook: str, root: Path | None = None) -> str:

@@ -38,12 +38,11 @@ def _hide_injected(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _check_writable(root: Path, name: str, profile: str, out_dir: Path) -> None:
-    """Every place one execution publishes to, checked before it starts (nothing half-published)."""
+def _check_writable(root: Path, name: str, profile: str) -> None:
+    """A chapter's results folder, checked before its kernel starts (``execute`` checks the pages'
+    folder and the staging folder once for all)."""
     from igr_core._src import store
 
-    for folder in (out_dir, root / "_build" / ".papermill"):
-        store.check_writable(folder)
     if chapter_of(name) is not None:
         store.check_writable(root / "results" / profile)
 
@@ -259,7 +258,7 @@ def execute(
         if not todo:
             continue
         for name, *_rest in todo:
-            _check_writable(root, name, profiles[name], out_dir)
+            _check_writable(root, name, profiles[name])
         # every execution runs in a worker process, so that the environment it sets for its kernel
         # never reaches the caller's process (one notebook or --jobs 1 included)
         workers = min(jobs, len(todo))

@@ -300,7 +300,7 @@ def resnet_rows(r: Results) -> list[Claim]:
     p = r.params
     g = adequacy(r)
     missing = "the ResNet grid is not in the cached results and was not trained here"
-    steps = int(r.sweep.metrics["step"].max()) if r.sweep is not None else 0
+    steps = _schedule(r)[0]
     scale = (
         f"{r.data_source}; width x{p.width:g}; h = {p.learning_rate:g}; mu = {p.egr_mu:g}; {len(p.seeds)} seeds; "
         f"{steps:,} steps; gates: {g.summary()}"
@@ -374,6 +374,21 @@ def mlp_rows(r: Results) -> list[Claim]:
     ]
 
 
+def _schedule(r: Results) -> tuple[int, int]:
+    """(steps per network, evaluations after step 0) of the ResNet grid (0, 0 when not computed)."""
+    if r.sweep is None:
+        return 0, 0
+    return int(r.sweep.metrics["step"].max()), int(r.sweep.metrics["step"].nunique() - 1)
+
+
+def figure3c_title(r: Results) -> str:
+    """Figure 3c's title: the run's steps and evaluations, and a warning where they are too few to
+    show a curve."""
+    steps, evals = _schedule(r)
+    few = " (too few evaluations to show a curve)" if evals < V.MIN_EVALUATIONS else ""
+    return f"Figure 3c: ResNet-18, h = {r.params.learning_rate:g}; {steps:,} steps, {evals} evaluations{few}"
+
+
 def claims(r: Results) -> list[Claim]:
     return resnet_rows(r) + mlp_rows(r)
 
@@ -391,6 +406,6 @@ def facts(r: Results) -> dict:
         "gates": adequacy(r).summary(),
         "mlp_gates": mlp_adequacy(r).summary(),
         "shortfall": shortfall(r),
-        "steps": int(r.sweep.metrics["step"].max()) if r.sweep is not None else 0,
-        "evaluations": int(r.sweep.metrics["step"].nunique() - 1) if r.sweep is not None else 0,
+        "steps": _schedule(r)[0],
+        "evaluations": _schedule(r)[1],
     }

@@ -160,8 +160,11 @@ def facts(r: Results) -> dict:
     stack = r.ols_stack[r.ols_stack["status"] == "solved"]
     en = r.penalties[r.penalties["kind"] == "elastic net"]
     worst = en.loc[en["condition"].astype(float).idxmax()]
+    residual = r.dropout["relative residual"]
     return {
         "data_source": r.source,
+        "dropout_median_residual": float(residual.median()),
+        "dropout_best_explained": float(1 - residual.min()),  # the share of the gradient the best ridge fit explains
         "penalty_median_err": float(slopes["median rel. error"].median()),
         "penalty_worst_err": float(slopes["worst rel. error"].max()),
         "en_worst_condition": float(worst["condition"]),
