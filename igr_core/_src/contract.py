@@ -28,6 +28,10 @@ def _no_shortfall(results) -> str:
     return ""
 
 
+def _no_captions(results) -> dict[str, str]:
+    return {}
+
+
 @dataclasses.dataclass(frozen=True)
 class Chapter:
     """One chapter: ``Params -> run(params) -> Results``; ``claims(Results)``; ``facts(Results)``.
@@ -55,6 +59,7 @@ class Chapter:
     is_complete: Callable = _always_complete
     can_fill: Callable | None = None
     shortfall: Callable = _no_shortfall
+    captions: Callable = _no_captions
     module: str = ""  # where the chapter is implemented (for messages and documentation only)
 
     REQUIRED = ("NOTEBOOK", "RESULTS_VERSION", "Params", "Results", "run", "claims", "facts")
@@ -78,7 +83,7 @@ class Chapter:
             raise TypeError(f"chapter {self.name}: Params must be a ParamsBase dataclass")
         if not (issubclass(self.Results, tuple) and hasattr(self.Results, "_fields")):
             raise TypeError(f"chapter {self.name}: Results must be a NamedTuple")
-        for hook in ("run", "claims", "facts", "is_complete", "shortfall"):
+        for hook in ("run", "claims", "facts", "is_complete", "shortfall", "captions"):
             if not callable(getattr(self, hook)):
                 raise TypeError(f"chapter {self.name}: {hook} must be callable")
 
@@ -101,6 +106,13 @@ class Chapter:
             module=module.__name__,
             **hooks,
         )
+
+    def caption(self, results, key: str) -> str:
+        """What figure ``key`` of the page shows; a clear error naming the chapter's keys."""
+        captions = self.captions(results)
+        if key not in captions:
+            raise KeyError(f"chapter {self.name} has no caption {key!r}; it has: {', '.join(captions) or 'none'}")
+        return captions[key]
 
     def types(self) -> dict[str, type]:
         """This chapter's registered names of stored types."""

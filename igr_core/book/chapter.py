@@ -13,27 +13,16 @@ or an override). The notebook's own parameters cell names only the profile and i
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
+
+import matplotlib.pyplot as plt
 
 import pandas as pd
 
 from igr_core._src import store as _store
-from igr_core.book import display, ledger
+from igr_core.book import display, ledger, plotting
 from igr_core.experiments import registry
 from igr_core.experiments._params import describe, profile_values
-
-
-class FigureTag(str):
-    """The profile's name, carrying where the page's results are stored (``source``), so that
-    every figure drawn with it names its data (:func:`igr_core.book.plotting.label`)."""
-
-    source: str = ""
-    zip_name: str = ""
-
-    def __new__(cls, profile: str, source: str = "", zip_name: str = ""):
-        tag = super().__new__(cls, profile)
-        tag.source, tag.zip_name = source, zip_name
-        return tag
 
 
 class Chapter(NamedTuple):
@@ -42,10 +31,33 @@ class Chapter(NamedTuple):
     stored: _store.Stored
 
     @property
-    def tag(self) -> FigureTag:
-        """The profile name for figure titles, with the stored result the figures plot."""
-        rel = "/".join(self.stored.path.parts[-4:])
-        return FigureTag(self.params.profile, rel, f"{type(self.params).notebook()}_results.zip")
+    def contract(self):
+        """The registered chapter (:class:`igr_core._src.contract.Chapter`) of this page."""
+        return registry.get(type(self.params).notebook())
+
+    def figure(self, draw: Callable, *args, caption: str, **kwargs):
+        """Draw one figure with ``draw(*args, profile=<the profile>, **kwargs)`` (a function of
+        :mod:`igr_core.book.plotting`) and show it with what it shows (the chapter's caption
+        ``caption``, computed from the results) and its provenance: the function that drew it,
+        the stored result it plots and the page's tables for download."""
+        from IPython.display import Markdown
+        from IPython.display import display as show
+
+        takeaway = self.contract.caption(self.results, caption)  # before drawing: a bad key fails at once
+        fig = draw(*args, profile=self.params.profile, **kwargs)
+        layout = plotting.layout_report(fig)  # shown, so that check-book fails the page
+        plt.show()
+        source = "/".join(self.stored.path.parts[-4:])
+        zip_name = f"{type(self.params).notebook()}_results.zip"
+        show(
+            Markdown(
+                f'<span class="takeaway">What it shows:</span> {takeaway}\n\n'
+                f"<small>Drawn by `{draw.__module__}.{draw.__name__}` from `{source}`; "
+                f"the tables: {{download}}`{zip_name} <{zip_name}>`.</small>"
+                + layout
+            )
+        )
+        return fig
 
 
 def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
@@ -124,7 +136,7 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
         lines.append(
             f"Training grid trained on: {trained}; {steps:,} steps per network, {evals} evaluations after step 0."
         )
-    chapter = registry.get(type(p).notebook())
+    chapter = ch.contract
     short = chapter.shortfall(ch.results)
     if short:
         lines.append(
@@ -150,4 +162,4 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
     )
 
 
-__all__ = ["FigureTag", "Chapter", "compute", "parameters_table", "where_from", "banner"]
+__all__ = ["Chapter", "compute", "parameters_table", "where_from", "banner"]

@@ -6,8 +6,11 @@ Serves ``_build/html`` on a loopback port, drives Debian's chromium through sele
 (system ``chromedriver``; nothing is downloaded), with every non-loopback request sent to
 a dead proxy so the page cannot reach the network. For every page in ``_toc.yml`` it fails
 on: a missing page, an image that did not load, a link inside the book to a missing file or
-anchor, math left unrendered by MathJax, or an error output cell. It saves a screenshot per
-page.
+anchor, math left unrendered by MathJax, or an error output cell; and, measured at 1,280 and
+390 px (:data:`WIDTHS`), a verdict the reader must scroll sideways to see or a figure without a
+caption sentence (:func:`layout_problems`). :func:`static_problems` adds the checks that need no
+layout (findings box, table rows, machine paths, figure overlaps). It saves a screenshot per page
+and width.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from igr_core.book import ROOT, toc_files, toc_notebooks
+from igr_core.book.plotting import LAYOUT_PROBLEM
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:
@@ -61,7 +65,7 @@ def _driver():
         "--disable-component-update",
         "--disable-sync",
         "--disable-dev-shm-usage",
-        "--window-size=1280,1600",
+        f"--window-size={WIDTHS[0]},1600",
         # the network is off: everything but loopback goes to a closed port
         "--proxy-server=http://127.0.0.1:9",
         "--proxy-bypass-list=<-loopback>;127.0.0.1",
@@ -84,20 +88,66 @@ const tex = (clone.innerText.match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsil
 const stderr = document.querySelectorAll('.output.stderr, div.cell_output .stderr').length;
 const figures = [...document.querySelectorAll('div.cell_output img')].length;
 const drawn = (text.match(/Drawn by igr_core\.book\./g) || []).length;
-let verdictRight = null;
-const head = [...document.querySelectorAll('th')].find(th => th.textContent.trim() === 'paper');
-if (head) { verdictRight = head.getBoundingClientRect().right; }
-return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length, stderr, figures, drawn, verdictRight,
+return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length, stderr, figures, drawn,
         width: window.innerWidth,
         nmjx: document.querySelectorAll('mjx-container').length,
         tex: tex.slice(0, 5), traceback: text.includes('Traceback (most recent call last)'), mathjax: typeof MathJax !== 'undefined'};
 """
 
 
+WIDTHS = (1280, 390)  # a laptop and a phone: every page is measured at both
+
+_LAYOUT_JS = r"""
+window.scrollTo(0, 0);
+const W = window.innerWidth;
+// on screen before any toggle is opened (sphinx-togglebutton hides a dropdown's body with visibility)
+const shown = el => el.getClientRects().length > 0 && !el.closest('details:not([open])')
+    && getComputedStyle(el).visibility !== 'hidden';
+// the box a reader sees of an element: its own, cut by every ancestor that clips or scrolls sideways
+const seen = el => {
+  const r = el.getBoundingClientRect();
+  let left = r.left, right = r.right;
+  for (let a = el.parentElement; a; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX;
+    if (o !== 'visible') { const q = a.getBoundingClientRect(); left = Math.max(left, q.left); right = Math.min(right, q.right); }
+  }
+  return {left: r.left, right: r.right, seenLeft: left, seenRight: right};
+};
+const verdicts = [...document.querySelectorAll('.verdict')].filter(shown)
+    .map(el => Object.assign({text: el.textContent.trim()}, seen(el)));
+const figures = [...document.querySelectorAll('div.cell_output')].filter(o => o.querySelector('img'))
+    .map(o => { const t = o.querySelector('.takeaway');
+                const p = t ? t.parentElement.textContent.replace(t.textContent, '').trim() : '';
+                return {caption: p.slice(0, 200)}; });
+return {width: W, verdicts, figures};
+"""
+
+MIN_CAPTION = 30  # characters of a caption sentence beyond "What it shows:"
+
+
+def layout_problems(page: str, m: dict) -> list[str]:
+    """What a reader at ``m["width"]`` pixels cannot see, from the measurements of
+    :data:`_LAYOUT_JS`: a verdict badge outside the window or cut by a container that scrolls
+    sideways (a verdict the reader must scroll to), a figure without a caption sentence."""
+    width, out = m["width"], []
+    hidden = [
+        v["text"]
+        for v in m["verdicts"]
+        if v["left"] < 0 or v["right"] > width or v["seenRight"] < v["right"] - 1 or v["seenLeft"] > v["left"] + 1
+    ]
+    if hidden:
+        out.append(
+            f"{page} at {width} px: {len(hidden)} of {len(m['verdicts'])} verdict(s) need horizontal scrolling "
+            f"(first: {hidden[0]!r})"
+        )
+    bare = sum(len(f["caption"]) < MIN_CAPTION for f in m["figures"])
+    if bare:
+        out.append(f"{page} at {width} px: {bare} of {len(m['figures'])} figure(s) without a caption sentence")
+    return out
+
+
 def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print) -> list[str]:
     """Check every page; returns a list of problems (empty when the book is sound)."""
-    from selenium.webdriver.support.ui import WebDriverWait
-
     html_dir = html_dir.resolve()
     problems: list[str] = []
     server = _serve(html_dir)
@@ -112,14 +162,7 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
                 problems.append(f"{page}: missing page")
                 continue
             driver.get(base + page)
-            WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
-            # wait for MathJax (loaded only on pages with math) to finish typesetting
-            driver.set_script_timeout(60)
-            driver.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "if (typeof MathJax === 'undefined' || !MathJax.startup || !MathJax.startup.promise) { done(null); }"
-                "else { MathJax.startup.promise.then(() => done(true), () => done(false)); }"
-            )
+            _wait(driver)
             info = driver.execute_script(_PAGE_JS)
             bad_imgs = [i["src"] for i in info["imgs"] if not i["ok"]]
             problems += [f"{page}: broken image {s}" for s in bad_imgs]
@@ -134,10 +177,6 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
                 problems.append(f"{page}: {info['stderr']} stderr block(s) on the page")
             if "executed/" in page and info["figures"] > info["drawn"]:
                 problems.append(f"{page}: {info['figures']} figures but {info['drawn']} provenance lines")
-            if page.endswith("executed/claims.html") and (
-                info["verdictRight"] is None or info["verdictRight"] > info["width"]
-            ):
-                problems.append(f"{page}: the ledger's verdict columns are not in the first screen width")
             if page.endswith("executed/departures.html"):
                 from igr_core.experiments.departures import DEPARTURES
 
@@ -155,13 +194,33 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
             problems += static_problems(
                 page, path.read_text(errors="ignore"), driver.execute_script("return document.body.innerText")
             )
-            if screenshots:
-                driver.save_screenshot(str(screenshots / (Path(page).stem + ".png")))
+            for width in WIDTHS:
+                if width != WIDTHS[0]:
+                    driver.set_window_size(width, 1600)
+                    driver.get(base + page)
+                    _wait(driver)
+                problems += layout_problems(page, driver.execute_script(_LAYOUT_JS))
+                if screenshots:
+                    driver.save_screenshot(str(screenshots / f"{Path(page).stem}-{width}.png"))
+            driver.set_window_size(WIDTHS[0], 1600)
             log(f"checked {page}: {len(info['imgs'])} images, {info['nmjx']} math, {len(info['links'])} links")
     finally:
         driver.quit()
         server.shutdown()
     return problems
+
+
+def _wait(driver) -> None:
+    """Until the page is loaded and MathJax (loaded only on pages with math) has typeset it."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    driver.set_script_timeout(60)
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "if (typeof MathJax === 'undefined' || !MathJax.startup || !MathJax.startup.promise) { done(null); }"
+        "else { MathJax.startup.promise.then(() => done(true), () => done(false)); }"
+    )
 
 
 FINDINGS_TITLE = "Findings (generated from the claims ledger)"
@@ -204,6 +263,8 @@ def static_problems(page: str, html: str, text: str) -> list[str]:
         bad = [n for n in rows[1:] if rows and n != rows[0]]
         if bad:
             problems.append(f"{page}: table {i + 1} has {len(bad)} row(s) whose cell count differs from its header's")
+    if LAYOUT_PROBLEM in text:
+        problems.append(f"{page}: a figure's text overlaps (see '{LAYOUT_PROBLEM}' on the page)")
     for marker in MACHINE_PATHS:
         if marker in text:
             problems.append(f"{page}: an absolute machine path ({marker}...) is shown")

@@ -69,10 +69,14 @@ def banner(profile: str, extra: list[str] | None = None) -> None:
 
 
 
+LONG_TABLE = 15  # rows: a longer table goes behind a toggle (the figure above it and its caption summarise it)
+
+
 def frame(obj, digits: int = 4):
-    """A result table for reading: floats to ``digits`` significant digits, no numeric index
-    (a meaningful index becomes columns), column labels flattened. Other objects pass through.
-    The full-precision tables are in the page's results zip."""
+    """A result table for reading: floats to ``digits`` significant digits (whole numbers without
+    an exponent), no numeric index (a meaningful index becomes columns), column labels
+    flattened; a table longer than :data:`LONG_TABLE` rows behind a toggle. Other objects pass
+    through. The full-precision tables are in the page's results zip."""
     if isinstance(obj, pd.Series):
         obj = obj.to_frame(obj.name if obj.name is not None else "value")
     if not isinstance(obj, pd.DataFrame):
@@ -83,10 +87,20 @@ def frame(obj, digits: int = 4):
     df = df.loc[:, ~pd.Index(df.columns).duplicated()]
 
     def fmt(v):
-        return "" if pd.isna(v) else f"{v:.{digits}g}"
+        if pd.isna(v):
+            return ""
+        return f"{int(v)}" if float(v).is_integer() and abs(v) < 1e12 else f"{v:.{digits}g}"
 
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
-    return df.style.hide(axis="index").format({c: fmt for c in floats})
+    styled = df.style.hide(axis="index").format({c: fmt for c in floats})
+    if len(df) <= LONG_TABLE:
+        return styled
+    from IPython.display import HTML
+
+    return HTML(
+        f"<details><summary>The table: {len(df)} rows, {len(df.columns)} columns (click to show; "
+        f"full precision in the page's results zip)</summary>{styled.to_html()}</details>"
+    )
 
 
 OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced")
@@ -102,20 +116,29 @@ def verdict_badge(verdict: str) -> str:
 
 
 def ledger_markdown(scales: pd.DataFrame) -> str:
-    """The compact ledger: chapter (linked to the section that computes it), claim, its reference
-    and kind in one column, and a verdict per scale; narrow enough to read at 1280 px without
-    scrolling (``make check-book`` measures it)."""
-    rows = []
+    """The ledger as a reader needs it at any width: each claim (its chapter linked to the section
+    that computes it, its reference and kind) beside its published verdict, with the scale that
+    decided it and n; the verdict at every scale behind a toggle (``make check-book`` measures
+    that every verdict on screen is inside the window at 1,280 and 390 px)."""
+    rows, every = [], []
     for _, r in scales.iterrows():
-        row = {
-            "chapter": f"{{ref}}`{r['notebook'][:2]} <verdict-{r['notebook']}>`",
-            "claim": r["claim"],
-            "reference (kind)": f"{r['reference']} ({r['kind']})",
-        }
-        for p in PROFILES:
-            row[p] = verdict_badge(r[p]) + (f" (n={r[p + ': n']})" if r[p] != "-" else "")
-        rows.append(row)
-    return table_markdown(pd.DataFrame(rows))
+        chapter = f"{{ref}}`{r['notebook'][:2]} <verdict-{r['notebook']}>`"
+        p = r["published"]
+        rows.append(
+            {
+                "claim": f"{chapter} {r['claim']} <small>({r['reference']}; {r['kind']})</small>",
+                "verdict": f"{verdict_badge(r[p])} <small>{p}, n = {r[p + ': n']}</small>" if r[p] != "-" else "-",
+            }
+        )
+        row = {"chapter": chapter, "claim": r["claim"]}
+        for q in PROFILES:
+            row[q] = verdict_badge(r[q]) + (f" (n={r[q + ': n']})" if r[q] != "-" else "")
+        every.append(row)
+    return (
+        table_markdown(pd.DataFrame(rows))
+        + "\n\n```{admonition} The verdict at every scale (one column per profile; - where not computed)\n"
+        ":class: dropdown\n\n" + table_markdown(pd.DataFrame(every)) + "\n```"
+    )
 
 
 def details_markdown(claims: pd.DataFrame) -> str:
@@ -128,12 +151,18 @@ def details_markdown(claims: pd.DataFrame) -> str:
 
 
 def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose verdict differs between two scales that both computed it."""
+    """Rows whose verdict differs between two scales that both computed it: the claim and, one per
+    line, each computed scale's verdict."""
     out = []
     for _, r in scales.iterrows():
         got = {p: r[p] for p in PROFILES if r[p] != "-"}
         if len(set(got.values())) > 1:
-            out.append({"chapter": r["notebook"], "claim": r["claim"], **{p: verdict_badge(r[p]) for p in PROFILES}})
+            out.append(
+                {
+                    "claim": f"{r['notebook'][:2]}: {r['claim']}",
+                    "verdict by scale": "<br>".join(f"{verdict_badge(v)} <small>{p}</small>" for p, v in got.items()),
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -156,20 +185,35 @@ def verdict_summary(claims: pd.DataFrame):
     axes[0].invert_yaxis()
     axes[0].set_xlabel("rows")
     axes[0].set_ylabel("")
-    axes[0].legend(fontsize=8, frameon=False, loc="lower right")
+    handles, names = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()  # one legend under both panels, clear of every bar
+    fig.legend(handles, names, fontsize=8, frameon=False, loc="lower center", ncol=len(names))
     kinds = claims.groupby(["kind", "verdict"]).size().unstack(fill_value=0)
     kinds = kinds.reindex(columns=[v for v in order if v in kinds.columns])
     kinds.plot.barh(stacked=True, ax=axes[1], color=[colours[v] for v in kinds.columns], width=0.6, legend=False)
     axes[1].set_xlabel("rows")
     axes[1].set_ylabel("")
     fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    from igr_core.book.plotting import layout_report
+
+    layout = layout_report(fig)
     plt.show()
+    counts = claims["verdict"].value_counts()
     show_markdown(
-        "<small>Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's "
+        f'<span class="takeaway">What it shows:</span> {len(claims)} rows at each chapter\'s published scale: '
+        + ", ".join(f"{v} {counts.get(v, 0)}" for v in order if counts.get(v, 0))
+        + f"; the chapter with the most inconclusive rows is {_most(claims, 'inconclusive')}.\n\n"
+        + "<small>Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's "
         "stored results at its largest scale, verdicts recomputed by `igr_core.verdicts`).</small>"
+        + layout
     )
     return fig
+
+
+def _most(claims: pd.DataFrame, verdict: str) -> str:
+    counts = claims[claims["verdict"] == verdict]["notebook"].value_counts()
+    return f"{counts.index[0]} ({counts.iloc[0]})" if len(counts) else "none"
 
 
 # The paper's headline claims, for the Findings box: (label, chapter, references the rows may carry).

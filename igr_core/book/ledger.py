@@ -248,7 +248,8 @@ def manifests(root: Path | None = None) -> list[dict]:
 
 
 def scales(root: Path | None = None) -> pd.DataFrame:
-    """Each claim at every profile computed: one row per claim, a verdict and n per profile."""
+    """Each claim at every profile computed: one row per claim, a verdict and n per profile, and
+    the profile the published book shows its chapter at (``published``)."""
     frames = [gather_claims(p, root) for p in PROFILES]
     key = ["notebook", "reference", "claim", "kind"]
     out = None
@@ -268,6 +269,8 @@ def scales(root: Path | None = None) -> pd.DataFrame:
         out[prof] = out[prof].fillna("-")
         out[f"{prof}: n"] = out[f"{prof}: n"].map(lambda v: "-" if pd.isna(v) else str(int(v)))
         out[f"{prof}: measured"] = out[f"{prof}: measured"].fillna("-")
+    published = {n: largest_profile(n, root) for n in set(out["notebook"])}
+    out["published"] = out["notebook"].map(published)  # the scale the book shows the chapter at
     return out.reset_index(drop=True)
 
 

@@ -20,24 +20,72 @@ def style() -> None:
                          "axes.titlesize": "medium"})
 
 
-def label(fig, title: str, profile: str, tight: bool = True) -> None:
-    """Title a figure with what it is and which profile produced it. When ``profile`` carries
-    where its data are stored (a :class:`igr_core.book.chapter.FigureTag`), the figure is shown
-    at once with a provenance line under it: the function that drew it, the stored result it
-    plots and the page's tables for download."""
-    import sys
+MAX_COLUMNS = 3  # panels per row: more and the tick labels are unreadable at the page's width
 
+
+def panel_grid(n: int, width: float, height: float):
+    """A figure with ``n`` panels, at most :data:`MAX_COLUMNS` per row and the rows balanced (``width`` x ``height``
+    inches each); the unused cells of the last row are hidden. Returns the figure and the ``n``
+    axes in reading order."""
+    rows = -(-n // MAX_COLUMNS)
+    cols = -(-n // rows)  # balanced: four panels as two rows of two
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.ravel()[:n])
+
+
+def overlaps(fig, tolerance: float = 2.0) -> list[str]:
+    """Text that collides once the figure is drawn: neighbouring tick labels of one axis, two
+    panels whose extents (labels, title and legend included) intersect, the figure title over a
+    panel, or any panel reaching outside the figure. ``tolerance`` pixels of contact are allowed.
+    Returns one line per problem (empty when the layout is clean)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+
+    def hit(a, b) -> bool:
+        w = min(a.x1, b.x1) - max(a.x0, b.x0)
+        h = min(a.y1, b.y1) - max(a.y0, b.y0)
+        return w > tolerance and h > tolerance
+
+    def name(ax) -> str:
+        return repr(ax.get_title() or ax.get_label() or "panel")
+
+    out = []
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.name != "3d"]  # 3-d panels lay out their own labels
+    for ax in axes:
+        for which, ticks in (("x", ax.get_xticklabels()), ("y", ax.get_yticklabels())):
+            boxes = sorted((t.get_window_extent(renderer) for t in ticks if t.get_visible() and t.get_text()),
+                           key=lambda b: (b.x0, b.y0))
+            if any(hit(a, b) for a, b in zip(boxes, boxes[1:])):
+                out.append(f"{name(ax)}: {which} tick labels overlap")
+    boxes = [(ax, ax.get_tightbbox(renderer)) for ax in axes if not ax.get_label() == "<colorbar>"]
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            if hit(ba, bb):
+                out.append(f"panels {name(a)} and {name(b)} overlap")
+        if ba.x0 < -tolerance or ba.y0 < -tolerance or ba.x1 > fig.bbox.x1 + tolerance or ba.y1 > fig.bbox.y1 + tolerance:
+            out.append(f"{name(a)} reaches outside the figure")
+    if fig._suptitle is not None:
+        st = fig._suptitle.get_window_extent(renderer)
+        out += [f"the figure title overlaps {name(ax)}" for ax, box in boxes if hit(st, box)]
+    return out
+
+
+LAYOUT_PROBLEM = "Figure layout problem"  # shown under a figure whose text collides; check-book fails the page
+
+
+def layout_report(fig) -> str:
+    """Markdown lines naming each collision of :func:`overlaps` (empty when there is none)."""
+    return "".join(f"\n\n{LAYOUT_PROBLEM}: {p}." for p in overlaps(fig))
+
+
+def label(fig, title: str, profile: str, tight: bool = True) -> None:
+    """Title a figure with what it is and which profile produced it (the page shows it, with its
+    caption and provenance: :meth:`igr_core.book.chapter.Chapter.figure`)."""
     fig.suptitle(f"{title}  [{profile} profile]", fontsize="medium")
     if tight:  # figures with colour-bar axes lay themselves out (tight_layout cannot)
         fig.tight_layout()
-    source = getattr(profile, "source", None)
-    if source:
-        from IPython.display import Markdown, display
-
-        caller = sys._getframe(1).f_code.co_name
-        plt.show()
-        display(Markdown(f"<small>Drawn by `igr_core.book.plotting.{caller}` from `{source}`; "
-                         f"the tables: {{download}}`{profile.zip_name} <{profile.zip_name}>`.</small>"))
 
 
 def order_plot(errors: pd.DataFrame, fits: pd.DataFrame, title: str, profile: str):
@@ -140,7 +188,7 @@ def surface_with_normals(A, B, E, S, normals_at, title: str, profile: str):
 def ntk_cross_plot(df: pd.DataFrame, title: str, profile: str):
     """NTK cross-term statistics, loss and R_IG against physical time, one line per h."""
     cols = ["E", "R_IG", "mean |cos| cross terms", "off-diagonal fraction"]
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
+    fig, axes = panel_grid(len(cols), 4.6, 3.4)
     for ax, col in zip(axes, cols):
         for f, grp in df.groupby("h / h_edge"):
             ax.plot(grp["t"], grp[col], "o-", ms=3, label=f"h = {f:g} h_edge")
@@ -265,7 +313,8 @@ def egr_test_error_plot(df: pd.DataFrame, title: str, profile: str):
 def convergence_map_plot(df: pd.DataFrame, title: str, profile: str):
     """Where GD lands (log|a/b|) over a grid of starts, per h, and the modified flow's error."""
     hs = sorted(df["h"].unique())
-    fig, axes = plt.subplots(2, len(hs), figsize=(3.6 * len(hs), 6.6), squeeze=False)
+    fig, axes = plt.subplots(len(hs), 2, figsize=(9.0, 3.4 * len(hs)), squeeze=False)
+    axes = axes.T  # row 0: where GD lands; row 1: the modified flow's error (one column per h, drawn as rows)
     for j, h in enumerate(hs):
         sub = df[df["h"] == h]
         n = int(np.sqrt(len(sub)))
@@ -311,15 +360,15 @@ def figure2(selected: pd.DataFrame, title: str, profile: str):
 
 def training_curves(metrics: pd.DataFrame, columns, title: str, profile: str, x: str = "step", logy=()):
     """One panel per metric against ``x``, one line per learning rate (Figures A.3 to A.5)."""
-    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.5), squeeze=False)
-    for ax, col in zip(axes[0], columns):
+    fig, axes = panel_grid(len(columns), 4.6, 3.4)
+    for ax, col in zip(axes, columns):
         for h, grp in metrics.groupby("h"):
             ax.plot(grp[x], grp[col], lw=1.3, label=f"h = {h:g}")
         if col in logy:
             ax.set_yscale("log")
         ax.set_xlabel(x)
         ax.set_title(col, fontsize="small")
-    axes[0, 0].legend(fontsize="x-small")
+    axes[0].legend(fontsize="x-small")
     label(fig, title, profile)
     return fig
 
@@ -522,18 +571,14 @@ def optimizer_orders_plot(errors: pd.DataFrame, title: str, profile: str):
     """Global error against h (log-log), one panel per optimizer and problem, one line per
     description."""
     panels = list(dict.fromkeys(errors["panel"]))
-    cols = 4
-    rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 3.3 * rows), squeeze=False)
-    for ax, panel in zip(axes.ravel(), panels):
+    fig, axes = panel_grid(len(panels), 4.6, 3.6)
+    for ax, panel in zip(axes, panels):
         for desc, g in errors[errors["panel"] == panel].groupby("description", sort=False):
             ax.loglog(g["h"], g["error"], "o-", ms=3, label=f"{desc} (order {int(g['expected order'].iloc[0])})")
         ax.set_title(panel, fontsize="small")
         ax.set_xlabel("h")
         ax.legend(fontsize="xx-small")
-    for ax in axes.ravel()[len(panels):]:
-        ax.set_visible(False)
-    axes[0][0].set_ylabel("global error")
+    axes[0].set_ylabel("global error")
     label(fig, title, profile)
     return fig
 

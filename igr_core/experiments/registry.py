@@ -9,6 +9,8 @@ imports a chapter module by name.
 
 from __future__ import annotations
 
+import dataclasses
+
 from igr_core._src.contract import Chapter
 from igr_core.experiments import (
     egr,
@@ -22,9 +24,11 @@ from igr_core.experiments import (
     toy_model,
 )
 from igr_core.experiments._params import ParameterError
+from igr_core.experiments.captions import BY_CHAPTER as _CAPTIONS
 
 CHAPTERS: tuple[Chapter, ...] = tuple(
-    Chapter.of(m) for m in (theorems, geometry, ntk, toy_model, mnist, resnet, egr, estimation, optimizers)
+    dataclasses.replace(Chapter.of(m), captions=_CAPTIONS[m.NOTEBOOK])
+    for m in (theorems, geometry, ntk, toy_model, mnist, resnet, egr, estimation, optimizers)
 )
 BY_NAME: dict[str, Chapter] = {c.name: c for c in CHAPTERS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
