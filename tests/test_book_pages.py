@@ -114,3 +114,46 @@ def test_the_static_book_checks_can_fail():
     broken = "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td><td>lost</td></tr></table>"
     assert "cell count differs" in static_problems("executed/09.html", broken, "")[0]
     assert "absolute machine path" in static_problems("x.html", good, "read from /work/main/.data/x")[0]
+    assert "figure's text overlaps" in static_problems("x.html", good, "Figure layout problem: panels overlap.")[0]
+
+
+def test_the_layout_checks_can_fail():
+    """check-book's measured checks (:func:`layout_problems`): a verdict outside the window or cut
+    by a container that scrolls sideways, and a figure without a caption sentence, each fail."""
+    from igr_core.book.checkbook import layout_problems
+
+    def badge(left, right, seen_right=None):
+        return {"text": "reproduced", "left": left, "right": right, "seenLeft": left,
+                "seenRight": right if seen_right is None else seen_right}
+
+    caption = {"caption": "The fitted slopes are 1.99, 2.99 and 4.00 (expected 2, 3, 4)."}
+    good = {"width": 390, "verdicts": [badge(250, 340)], "figures": [caption]}
+    assert layout_problems("p.html", good) == []
+    off = dict(good, verdicts=[badge(250, 340), badge(900, 990)])
+    assert "1 of 2 verdict(s) need horizontal scrolling" in layout_problems("p.html", off)[0]
+    clipped = dict(good, verdicts=[badge(300, 420, seen_right=380)])  # inside a scrolling table wrapper
+    assert "need horizontal scrolling" in layout_problems("p.html", clipped)[0]
+    bare = dict(good, figures=[caption, {"caption": ""}])
+    assert "1 of 2 figure(s) without a caption sentence" in layout_problems("p.html", bare)[0]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p in registry.BY_NAME])
+def test_every_figure_on_a_page_has_a_caption_sentence(page):
+    """Each figure output is followed, in the same cell, by what it shows (a sentence with its
+    numbers) and its provenance line."""
+    from igr_core.book.checkbook import MIN_CAPTION
+
+    nb = nbformat.read(EXECUTED / f"{page}.ipynb", as_version=4) if (EXECUTED / f"{page}.ipynb").exists() else None
+    if nb is None:
+        pytest.skip("not executed here")
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        outs = cell.get("outputs", [])
+        for i, o in enumerate(outs):
+            if "image/png" not in o.get("data", {}):
+                continue
+            after = [x for x in outs[i + 1:] if "text/markdown" in x.get("data", {})]
+            assert after, f"{page}: a figure without a caption"
+            text = "".join(after[0]["data"]["text/markdown"])
+            caption = text.split("What it shows:</span>", 1)[-1].split("<small>Drawn by", 1)[0].strip()
+            assert "What it shows:" in text and len(caption) >= MIN_CAPTION, f"{page}: {text[:120]!r}"
+            assert "Drawn by `igr_core.book." in text

@@ -1,0 +1,77 @@
+"""The book's figures: at most three panels per row, text that does not collide
+(:func:`igr_core.book.plotting.overlaps`, whose report makes check-book fail a page), and one
+caption per figure a page draws, computed from the stored results."""
+
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from igr_core import book  # noqa: E402
+from igr_core.book import ledger, plotting  # noqa: E402
+from igr_core.experiments import registry  # noqa: E402
+
+
+@pytest.mark.parametrize("n, shape", [(1, (1, 1)), (3, (1, 3)), (4, (2, 2)), (5, (2, 3)), (8, (3, 3))])
+def test_panel_grid_keeps_at_most_three_panels_per_row(n, shape):
+    fig, axes = plotting.panel_grid(n, 3.0, 2.0)
+    grid = fig.axes[0].get_subplotspec().get_gridspec()
+    assert (grid.nrows, grid.ncols) == shape and len(axes) == n
+    assert sum(ax.get_visible() for ax in fig.axes) == n
+    plt.close(fig)
+
+
+def test_overlaps_finds_colliding_tick_labels_and_panels_and_passes_a_clean_figure():
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ticks = np.linspace(1, 2, 30)
+    ax.set_xticks(ticks, [f"{t:.5f}" for t in ticks])
+    assert any("x tick labels overlap" in p for p in plotting.overlaps(fig))
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2, figsize=(4, 2))
+    for a in axes:
+        a.set_ylabel("a long label on the y axis")
+    axes[0].legend(["a legend entry that reaches over the next panel"], loc="center left", bbox_to_anchor=(0.9, 0.5))
+    assert any("overlap" in p for p in plotting.overlaps(fig))
+    assert plotting.LAYOUT_PROBLEM in plotting.layout_report(fig)
+    plt.close(fig)
+    fig, axes = plotting.panel_grid(4, 4.6, 3.4)
+    for a in axes:
+        a.loglog([1e-4, 1e-1], [1e-9, 1e2])
+        a.set_title("panel")
+    plotting.label(fig, "a clean figure", "smoke")
+    assert plotting.overlaps(fig) == [] and plotting.layout_report(fig) == ""
+    plt.close(fig)
+
+
+def _caption_keys(notebook: str) -> list[str]:
+    text = (book.ROOT / "notebooks" / f"{notebook}.md").read_text()
+    return re.findall(r"C\.figure\(plotting\.\w+,.*?caption='(\w+)'", text, flags=re.S)
+
+
+@pytest.mark.parametrize("chapter", registry.CHAPTERS, ids=lambda c: c.name)
+def test_every_figure_a_page_draws_has_a_caption_from_the_smoke_results(chapter):
+    """The keys the notebook asks for exist, and each caption is a sentence with a number."""
+    keys = _caption_keys(chapter.name)
+    assert keys, f"{chapter.name}: no figure drawn through C.figure"
+    got = ledger.stored("smoke", chapter.name)
+    if got is None:
+        pytest.skip("no smoke results stored here")
+    captions = chapter.captions(got[0])
+    optional = {"figure3", "figure3c", "a7_abc", "a7_def", "a8"}  # drawn only where the study was computed
+    missing = [k for k in keys if k not in captions and k not in optional]
+    assert not missing, f"{chapter.name}: no caption for {missing}; it has {sorted(captions)}"
+    for key, text in captions.items():
+        assert text.endswith(".") and re.search(r"\d", text), f"{chapter.name}/{key}: {text!r}"
+
+
+def test_a_missing_caption_key_is_a_clear_error():
+    chapter = registry.get("01_theorem_checks")
+    got = ledger.stored("smoke", chapter.name)
+    if got is None:
+        pytest.skip("no smoke results stored here")
+    with pytest.raises(KeyError, match="01_theorem_checks has no caption 'nope'; it has: local"):
+        chapter.caption(got[0], "nope")
