@@ -11,7 +11,7 @@ run sizes itself:
    (XLA's cost analysis of the lowered step);
 2. calibration: one network of chapter 06 (SGD) and one of chapter 07 (the EGR step) timed for a
    few steps and one evaluation, compile excluded; the compiled functions are the ones the runs
-   then use (same step specification, same process: :func:`igr_core._src.engine.compiled`);
+   then use (same step specification, same process: :func:`igr_core.engine.compiled`);
 3. sizing: the largest common ``epochs`` (a multiple of ``eval_every_epochs``) with which both
    chapters' predicted seconds fit what is left before ``--deadline``, with a margin;
 4. chapter 06, then chapter 07 (re-sized if 06 ran long), each through the result store
@@ -37,8 +37,9 @@ import numpy as np
 import yaml
 from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
-from igr_core._src import engine, store
-from igr_core.experiments import _images, egr, resnet
+import igr_core
+from igr_core import engine, store
+from igr_core.experiments import _images, egr, registry, resnet
 
 PROFILE = "accelerator"
 MARGIN = 0.8  # plan for this fraction of the time left (checkpoints, saving, the MLP part of 07)
@@ -119,7 +120,7 @@ def size(c6: dict, c7: dict, n6: int, n7: int, seconds: float, every: float, mos
 
 
 def write_profile(chosen: dict[str, dict]) -> None:
-    path = Path("igr_core/profiles/accelerator.yml")
+    path = Path(igr_core.__file__).parent / "profiles" / f"{PROFILE}.yml"  # the checkout's, not the working directory's
     out, current = [], None
     for line in path.read_text().splitlines():  # keep the comments: rewrite only the chosen values
         stripped = line.strip()
@@ -190,11 +191,11 @@ def main(argv=None) -> int:
     save()
     chosen: dict = {}
 
-    def run(module, chapter: str, epochs: float) -> None:
+    def run(chapter: str, epochs: float) -> None:
         """One chapter through the result store at ``epochs``; its seconds, folder and chosen values reported."""
-        p = module.Params.resolve(chapter, PROFILE, {**execution, "epochs": epochs})
+        p = registry.get(chapter).resolve(PROFILE, {**execution, "epochs": epochs})
         t0 = time.perf_counter()
-        st = store.run(module, p, Path("results") / PROFILE, log=log)
+        st = store.run(registry.get(chapter), p, store.results_dir(PROFILE), log=log)
         key = chapter[:2]
         report[f"run_{key}_s"] = time.perf_counter() - t0
         report[f"stored_{key}"] = str(st.path)
@@ -203,14 +204,14 @@ def main(argv=None) -> int:
         log(f"{key} stored in {report[f'run_{key}_s']:.0f} s at {st.path}")
         save()
 
-    run(resnet, "06_resnet", e6)
+    run("06_resnet", e6)
     if not args.only_06:
         left = (args.deadline - time.time() - args.reserve) * MARGIN
         e7 = size(c7, c7, n7, 0, left, p7.eval_every_epochs, e6)  # 07 alone, at most 06's epochs
         if e7 != e6:
             report["cut"] = f"07 epochs cut from {e6:g} to {e7:g} (06 ran {report['run_06_s']:.0f} s)"
             log(report["cut"])
-        run(egr, "07_egr", e7)
+        run("07_egr", e7)
     if not args.no_write_profile:
         write_profile(chosen)
     return 0

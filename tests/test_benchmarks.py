@@ -32,3 +32,19 @@ def test_the_device_sizing_fits_what_it_predicts():
     e = acc.size(c, c, 15, 0, 150.0, 2.0, 60.0)
     assert acc.predicted(c, 15, e, 2.0) <= 150.0 < acc.predicted(c, 15, e + 2.0, 2.0)
     assert acc.size(c, c, 15, 12, 1.0, 2.0, 60.0) == 2.0  # at least one evaluation period
+
+
+@pytest.mark.parametrize("script", sorted(BENCHMARKS.glob("*.py")), ids=lambda p: p.name)
+def test_a_benchmark_uses_the_public_api(script):
+    """Benchmarks are users of the library: no ``igr_core._src`` import."""
+    import ast
+
+    tree = ast.parse(script.read_text())
+    private = [
+        n.module if isinstance(n, ast.ImportFrom) else a.name
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        for a in n.names
+        if "._src" in ((n.module or "") if isinstance(n, ast.ImportFrom) else a.name)
+    ]
+    assert not private, f"{script.name} imports private modules: {private}"

@@ -123,8 +123,13 @@ def test_the_layout_checks_can_fail():
     from igr_core.book.checkbook import layout_problems
 
     def badge(left, right, seen_right=None):
-        return {"text": "reproduced", "left": left, "right": right, "seenLeft": left,
-                "seenRight": right if seen_right is None else seen_right}
+        return {
+            "text": "reproduced",
+            "left": left,
+            "right": right,
+            "seenLeft": left,
+            "seenRight": right if seen_right is None else seen_right,
+        }
 
     caption = {"caption": "The fitted slopes are 1.99, 2.99 and 4.00 (expected 2, 3, 4)."}
     good = {"width": 390, "verdicts": [badge(250, 340)], "figures": [caption]}
@@ -151,7 +156,7 @@ def test_every_figure_on_a_page_has_a_caption_sentence(page):
         for i, o in enumerate(outs):
             if "image/png" not in o.get("data", {}):
                 continue
-            after = [x for x in outs[i + 1:] if "text/markdown" in x.get("data", {})]
+            after = [x for x in outs[i + 1 :] if "text/markdown" in x.get("data", {})]
             assert after, f"{page}: a figure without a caption"
             text = "".join(after[0]["data"]["text/markdown"])
             caption = text.split("What it shows:</span>", 1)[-1].split("<small>Drawn by", 1)[0].strip()

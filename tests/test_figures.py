@@ -1,5 +1,5 @@
 """The book's figures: at most three panels per row, text that does not collide
-(:func:`igr_core.book.plotting.overlaps`, whose report makes check-book fail a page), and one
+(:func:`igr_core.book.layout.overlaps`, whose report makes check-book fail a page), and one
 caption per figure a page draws, computed from the stored results."""
 
 import re
@@ -12,13 +12,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from igr_core import book  # noqa: E402
-from igr_core.book import ledger, plotting  # noqa: E402
+from igr_core.book import layout, ledger, plotting  # noqa: E402
 from igr_core.experiments import registry  # noqa: E402
 
 
 @pytest.mark.parametrize("n, shape", [(1, (1, 1)), (3, (1, 3)), (4, (2, 2)), (5, (2, 3)), (8, (3, 3))])
 def test_panel_grid_keeps_at_most_three_panels_per_row(n, shape):
-    fig, axes = plotting.panel_grid(n, 3.0, 2.0)
+    fig, axes = layout.panel_grid(n, 3.0, 2.0)
     grid = fig.axes[0].get_subplotspec().get_gridspec()
     assert (grid.nrows, grid.ncols) == shape and len(axes) == n
     assert sum(ax.get_visible() for ax in fig.axes) == n
@@ -29,21 +29,21 @@ def test_overlaps_finds_colliding_tick_labels_and_panels_and_passes_a_clean_figu
     fig, ax = plt.subplots(figsize=(2, 2))
     ticks = np.linspace(1, 2, 30)
     ax.set_xticks(ticks, [f"{t:.5f}" for t in ticks])
-    assert any("x tick labels overlap" in p for p in plotting.overlaps(fig))
+    assert any("x tick labels overlap" in p for p in layout.overlaps(fig))
     plt.close(fig)
     fig, axes = plt.subplots(1, 2, figsize=(4, 2))
     for a in axes:
         a.set_ylabel("a long label on the y axis")
     axes[0].legend(["a legend entry that reaches over the next panel"], loc="center left", bbox_to_anchor=(0.9, 0.5))
-    assert any("overlap" in p for p in plotting.overlaps(fig))
-    assert plotting.LAYOUT_PROBLEM in plotting.layout_report(fig)
+    assert any("overlap" in p for p in layout.overlaps(fig))
+    assert layout.LAYOUT_PROBLEM in layout.layout_report(fig)
     plt.close(fig)
-    fig, axes = plotting.panel_grid(4, 4.6, 3.4)
+    fig, axes = layout.panel_grid(4, 4.6, 3.4)
     for a in axes:
         a.loglog([1e-4, 1e-1], [1e-9, 1e2])
         a.set_title("panel")
     plotting.label(fig, "a clean figure", "smoke")
-    assert plotting.overlaps(fig) == [] and plotting.layout_report(fig) == ""
+    assert layout.overlaps(fig) == [] and layout.layout_report(fig) == ""
     plt.close(fig)
 
 
@@ -75,3 +75,38 @@ def test_a_missing_caption_key_is_a_clear_error():
         pytest.skip("no smoke results stored here")
     with pytest.raises(KeyError, match="01_theorem_checks has no caption 'nope'; it has: local"):
         chapter.caption(got[0], "nope")
+
+
+@pytest.mark.parametrize(
+    "plain, tex",
+    [
+        ("rho(lambda, R_IG) = -0.78", r"$\rho$($\lambda$, $R_{IG}$) = -0.78"),
+        ("flow of E + (h/4)||g||^2", r"flow of E + (h/4)$\Vert g\Vert ^2$"),
+        ("slope = sqrt(m R_IG); E~_2; O(h^2)", r"slope = $\sqrt{m R_{IG}}$; $\widetilde E_2$; $O(h^2)$"),
+        ("lambda_max at h_edge", r"$\lambda_{max}$ at $h_{edge}$"),
+        ("`egr_mu` mnist_data batch_size mus", "`egr_mu` mnist_data batch_size mus"),  # identifiers stay
+        ('<span class="verdict">x</span> {ref}`05 <verdict-05_mnist>` $a_b$', None),  # tags, roles, math stay
+    ],
+)
+def test_texify_types_the_plain_text_notation_and_leaves_code_alone(plain, tex):
+    from igr_core.book.notation import texify
+
+    got = texify(plain)
+    assert got == (plain if tex is None else tex)
+    assert "|" not in got  # a norm never splits a table cell
+
+
+def test_texified_figure_text_is_valid_mathtext():
+    from igr_core.book.notation import texify_figure
+
+    fig, axes = layout.panel_grid(2, 3.0, 2.5)
+    for ax, col in zip(axes, ["||theta||", "lambda R_IG / E"]):
+        ax.plot([1, 2], [1, 2], label="h = 0.1, mu = 0.01")
+        ax.set_title(col)
+        ax.set_xlabel("sqrt(1 + m R_IG)")
+        ax.legend()
+    plotting.label(fig, "Figure A.3: E~ and R_IG against lambda", "smoke")
+    texify_figure(fig)
+    assert axes[0].get_title() == r"$\Vert \theta\Vert$" and "$\\mu$" in axes[0].get_legend().get_texts()[0].get_text()
+    fig.canvas.draw()  # raises on invalid mathtext
+    plt.close(fig)

@@ -31,6 +31,15 @@ class CorruptResultsError(RuntimeError):
     """A stored file is missing, truncated or altered (its content hash differs from the manifest's)."""
 
 
+def plain(v):
+    """Tuples as lists and numpy floats as floats, recursively (how parameters are compared, hashed and shown)."""
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    return v
+
+
 # ---------------------------------------------------------------------------- registered types
 
 
@@ -238,6 +247,7 @@ def stable(d):
 
 
 __all__ = [
+    "plain",
     "MANIFEST",
     "VOLATILE",
     "CorruptResultsError",

@@ -53,6 +53,7 @@ from igr_core._src.codec import (
     Reader,
     Writer,
     common_types,
+    plain,
     sha256,
     stable,
     type_table,
@@ -174,15 +175,6 @@ def repo_root() -> Path:
 def results_dir(profile: str, root: Path | None = None) -> Path:
     """``<root>/results/<profile>``: the one place that builds that path."""
     return Path(root or repo_root()) / "results" / profile
-
-
-def plain(v):
-    """Tuples as lists and numpy floats as floats, recursively (how parameters are compared, hashed and shown)."""
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, (float, np.floating)):
-        return float(v)
-    return v
 
 
 def params_key(params) -> str:

@@ -47,6 +47,7 @@ from igr_core.book.pipeline import (
     times_table,
 )
 from igr_core.book.planning import (
+    Plan,
     chapter_of,
     effective_parameters,
     kernel_env,
@@ -98,6 +99,7 @@ __all__ = [
     "out_dir_for",
     "page_profile",
     "plan",
+    "Plan",
     "read_notebook",
     "resolve",
     "source_of",

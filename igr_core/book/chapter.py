@@ -16,11 +16,10 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, NamedTuple
 
 import matplotlib.pyplot as plt
-
 import pandas as pd
 
 from igr_core._src import store as _store
-from igr_core.book import display, ledger, plotting
+from igr_core.book import display, layout, ledger, notation
 from igr_core.experiments import registry
 from igr_core.experiments._params import describe, profile_values
 
@@ -45,7 +44,8 @@ class Chapter(NamedTuple):
 
         takeaway = self.contract.caption(self.results, caption)  # before drawing: a bad key fails at once
         fig = draw(*args, profile=self.params.profile, **kwargs)
-        layout = plotting.layout_report(fig)  # shown, so that check-book fails the page
+        notation.texify_figure(fig)  # R_IG, ||theta||, lambda, ... as mathtext
+        report = layout.layout_report(fig)  # shown, so that check-book fails the page
         plt.show()
         source = "/".join(self.stored.path.parts[-4:])
         zip_name = f"{type(self.params).notebook()}_results.zip"
@@ -54,7 +54,7 @@ class Chapter(NamedTuple):
                 f'<span class="takeaway">What it shows:</span> {takeaway}\n\n'
                 f"<small>Drawn by `{draw.__module__}.{draw.__name__}` from `{source}`; "
                 f"the tables: {{download}}`{zip_name} <{zip_name}>`.</small>"
-                + layout
+                + report
             )
         )
         return fig

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from igr_core.book import ROOT, toc_files, toc_notebooks
-from igr_core.book.plotting import LAYOUT_PROBLEM
+from igr_core.book.layout import LAYOUT_PROBLEM
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:
@@ -185,7 +185,7 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
 
                 body = plain(driver.execute_script("return document.body.innerText"))
                 problems += [
-                    f"{page}: departure not listed: {d.chapter} / {d.parameter}"
+                    f"{page}: departure not listed: {d.chapter} / {d.what}"
                     for d in DEPARTURES
                     if plain(d.reason) not in body
                 ]
@@ -291,11 +291,44 @@ def _check_link(html_dir: Path, page: str, href: str) -> list[str]:
     return []
 
 
+def capture(html_dir: Path, out: Path, stems: list[str], widths=WIDTHS, height: int = 2400, log=print) -> list[Path]:
+    """Screenshots of chosen pages (found by file stem anywhere under ``html_dir``) at each width,
+    ``height`` pixels tall, named ``<stem>-<width>.png``: for comparing two builds of the book."""
+    html_dir = html_dir.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    server = _serve(html_dir)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    driver = _driver()
+    made = []
+    try:
+        for stem in stems:
+            found = sorted(html_dir.rglob(f"{stem}.html"))
+            if not found:
+                log(f"no page {stem}.html under the build")
+                continue
+            page = found[0].relative_to(html_dir).as_posix()
+            for width in widths:
+                driver.set_window_size(width, height)
+                driver.get(base + page)
+                _wait(driver)
+                made.append(out / f"{stem}-{width}.png")
+                driver.save_screenshot(str(made[-1]))
+    finally:
+        driver.quit()
+        server.shutdown()
+    return made
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m igr_core.book.checkbook")
     ap.add_argument("html", type=Path)
     ap.add_argument("--screenshots", type=Path, default=None)
+    ap.add_argument("--capture", type=Path, default=None, help="only take screenshots of --pages into this folder")
+    ap.add_argument("--pages", nargs="*", default=["intro", "claims", "05_mnist", "07_egr", "09_optimizers"])
     args = ap.parse_args(argv)
+    if args.capture:
+        print("\n".join(str(p) for p in capture(args.html, args.capture, args.pages)))
+        return 0
     problems = check(args.html, args.screenshots)
     if problems:
         print(f"{len(problems)} problem(s) in the built book:", file=sys.stderr)

@@ -11,9 +11,12 @@ import re
 
 import pandas as pd
 
-from igr_core._src.store import plain
-from igr_core._src.verdicts import OUTCOMES
-from igr_core._src.verdicts import number_or  # noqa: F401  (prose formatting, re-exported for the pages)
+from igr_core._src.codec import plain
+from igr_core._src.verdicts import (
+    OUTCOMES,
+    number_or,  # noqa: F401  (prose formatting, re-exported for the pages)
+)
+from igr_core.book.notation import texify
 from igr_core.experiments._params import LARGEST, PROFILES, check_profile, describe
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.)\]])/(?:[\w.@+-]+/)+([\w.@+-]+)")
@@ -33,8 +36,9 @@ def show_markdown(text: str) -> None:
 
 
 def table_markdown(df: pd.DataFrame) -> str:
-    """A pipe table of a small frame, no index, cells with '|' escaped (``DataFrame.to_markdown``)."""
-    clean = df.map(lambda v: str(v).replace("|", "\\|").replace("\n", " "))
+    """A pipe table of a small frame, no index, its plain-text notation typeset
+    (:func:`igr_core.book.notation.texify`), cells with '|' escaped (``DataFrame.to_markdown``)."""
+    clean = df.map(lambda v: texify(str(v)).replace("|", "\\|").replace("\n", " "))
     return clean.to_markdown(index=False, tablefmt="pipe")
 
 
@@ -195,7 +199,7 @@ def verdict_summary(claims: pd.DataFrame):
     axes[1].set_ylabel("")
     fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    from igr_core.book.plotting import layout_report
+    from igr_core.book.layout import layout_report
 
     layout = layout_report(fig)
     plt.show()
@@ -268,8 +272,8 @@ def findings_markdown(claims: pd.DataFrame, n_errata: int | None = None) -> str:
     for h in _headline_rows(claims):
         why = f" ({_first_clause(h['why'])})" if h["verdict"] == "inconclusive" else ""
         lines.append(
-            f"- **{h['label']}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
-            f"n = {h['n']}; {h['measured']}{why}. {{ref}}`Details <verdict-{h['chapter']}>`"
+            f"- **{texify(h['label'])}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
+            f"n = {h['n']}; {texify(h['measured'])}{texify(why)}. {{ref}}`Details <verdict-{h['chapter']}>`"
         )
     counts = claims["verdict"].value_counts()
     lines.append(
@@ -303,7 +307,7 @@ def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -
         lines.append(f"Does not hold: {names(failed)}.")
     if len(open_):
         lines.append("Undecided: " + (f"the runs are not adequate ({shortfall})." if shortfall else names(open_) + "."))
-    return "```{admonition} In short\n:class: tip\n\n" + "\n\n".join(public(x) for x in lines[:4]) + "\n```"
+    return "```{admonition} In short\n:class: tip\n\n" + "\n\n".join(texify(public(x)) for x in lines[:4]) + "\n```"
 
 
 def departures_markdown(rows) -> str:
@@ -315,7 +319,7 @@ def departures_markdown(rows) -> str:
     if per:
         profiles = list(per[0].ours)
         df = pd.DataFrame(
-            [{"chapter": d.chapter, "what": d.parameter, "the paper": d.paper, **d.ours, "why": d.reason} for d in per],
+            [{"chapter": d.chapter, "what": d.what, "the paper": d.paper, **d.ours, "why": d.reason} for d in per],
             columns=["chapter", "what", "the paper", *profiles, "why"],
         )
         parts.append("**Values set per profile** (a column per profile, largest scale first)\n\n" + table_markdown(df))
@@ -324,7 +328,7 @@ def departures_markdown(rows) -> str:
             [
                 {
                     "chapter": d.chapter,
-                    "what": d.parameter,
+                    "what": d.what,
                     "the paper": d.paper,
                     "this companion": d.ours,
                     "why": d.reason,

@@ -23,7 +23,6 @@ from igr_core.book.toc import (
     EXECUTED,
     ROOT,
     execution_order,
-    source_of,
 )
 
 
@@ -233,7 +232,7 @@ def execute(
         check_writable(folder)
     times, failed = [], []
 
-    profiles = {j[0]: j[5] for j in plans}
+    profiles = {j.name: j.profile for j in plans}
 
     def done(name, dt, status, failure):
         times.append((name, dt, status))
@@ -242,31 +241,32 @@ def execute(
             failed.append((name, out_dir / f"{name}.ipynb", *failure))
 
     stages = [
-        [j for j in plans if source_of(j[0], root).parent.name != "book"],
-        [j for j in plans if source_of(j[0], root).parent.name == "book"],
+        [j for j in plans if j.source.parent.name != "book"],
+        [j for j in plans if j.source.parent.name == "book"],
     ]
     ctx = mp.get_context("spawn")  # fresh interpreters: the parent may have imported jax
     for stage in stages:
         todo = []
-        for name, src, nb, params, effective, prof in stage:
-            key = fingerprint(name, src, effective, prof, root, out_dir)  # after the chapters ran, for the book pages
-            if not force and _reusable(name, key, prof, out_dir):
-                times.append((name, 0.0, "reused"))
-                log(f"[reused] {name:<28} unchanged, reused ({prof})")
+        for j in stage:
+            key = fingerprint(j.name, j.source, j.effective, j.profile, root, out_dir)  # after the chapters ran
+            if not force and _reusable(j.name, key, j.profile, out_dir):
+                times.append((j.name, 0.0, "reused"))
+                log(f"[reused] {j.name:<28} unchanged, reused ({j.profile})")
             else:
-                todo.append((name, src, nb, params, effective, prof, key, root))
+                todo.append((j, key))
         if not todo:
             continue
-        for name, *_rest in todo:
-            _check_writable(root, name, profiles[name])
+        for j, _key in todo:
+            _check_writable(root, j.name, j.profile)
         # every execution runs in a worker process, so that the environment it sets for its kernel
         # never reaches the caller's process (one notebook or --jobs 1 included)
         workers = min(jobs, len(todo))
         single = (os.cpu_count() or 1) // workers < 2
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for fut in cf.as_completed([pool.submit(_execute_one, *t, single, recompute, out_dir) for t in todo]):
+            runs = [pool.submit(_execute_one, *j, key, root, single, recompute, out_dir) for j, key in todo]
+            for fut in cf.as_completed(runs):
                 done(*fut.result())
-    order = {n: i for i, (n, *_rest) in enumerate(plans)}
+    order = {j.name: i for i, j in enumerate(plans)}
     times.sort(key=lambda t: order[t[0]])
     log(times_table(times))
     if failed:

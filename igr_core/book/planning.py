@@ -4,9 +4,7 @@ its kernel's environment."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, NamedTuple
 
 from igr_core.book.toc import (
     ROOT,
@@ -51,11 +49,8 @@ def effective_parameters(
     if profile != LARGEST:
         check_profile(profile)
     defaults = notebook_parameters(nb if nb is not None else read_notebook(source_of(name, root)))
-    local = root / "profiles" / f"{profile}.yml"  # a book of its own (tests build one)
-    if local.exists():
-        values = ((yaml.safe_load(local.read_text()) or {}).get("notebooks") or {}).get(name) or {}
-    else:
-        values = profile_values(profile, name) if profile != LARGEST else {}
+    own = root / "profiles"  # a book of its own (the pipeline's tests build one) has its profiles beside it
+    values = profile_values(profile, name, own if own.is_dir() else None) if profile != LARGEST else {}
     given = {**values, **(overrides or {})}
     ParamsBase.check_against(defaults, given, f"notebook {name!r}: ")
     return {**defaults, **given, "profile": profile}
@@ -74,11 +69,21 @@ def page_profile(name: str, profile: str, root: Path = ROOT) -> str:
     return ledger.largest_profile(name, root) or "smoke"
 
 
-def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path = ROOT):
-    """Validate every notebook's parameters before executing any: [(name, source, notebook,
-    injected, effective, profile)]; papermill injects ``injected`` (the profile and the
+class Plan(NamedTuple):
+    """One page to execute, validated: papermill injects ``injected`` (the profile and the
     overrides), the notebook resolves the rest from its profile, and ``effective`` is what it
     will run."""
+
+    name: str
+    source: Path
+    notebook: Any  # the nbformat notebook read from ``source``
+    injected: dict[str, Any]
+    effective: dict[str, Any]
+    profile: str
+
+
+def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path = ROOT) -> list[Plan]:
+    """Validate every notebook's parameters before executing any: one :class:`Plan` per page."""
     jobs = []
     for name in names:
         src = source_of(name, root)
@@ -88,5 +93,5 @@ def plan(names: list[str], profile: str, overrides: dict[str, Any], root: Path =
         # a chapter resolves its profile itself; another page gets every value it runs with
         chapter = chapter_of(name)
         injected = {"profile": prof, **{k: effective[k] for k in overrides}} if chapter is not None else effective
-        jobs.append((name, src, nb, injected, effective, prof))
+        jobs.append(Plan(name, src, nb, injected, effective, prof))
     return jobs

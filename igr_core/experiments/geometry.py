@@ -22,7 +22,7 @@ from jax.flatten_util import ravel_pytree
 
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
-from igr_core._src import verdicts as V
+from igr_core._src import verdicts
 from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss, r_ig
 from igr_core._src.verdicts import Claim
@@ -137,7 +137,7 @@ def claims(r: Results) -> list[Claim]:
     dtype = "float64"  # the chapter computes in float64 (X64): its identities are judged at float64 tolerances
 
     def v(col):
-        return V.identity(ident[col], dtype, route=ROUTE[col])
+        return verdicts.identity(ident[col], dtype, route=ROUTE[col])
 
     note = f"{len(ident)} points, m up to {int(ident['m'].max())}"
     return [
@@ -146,22 +146,28 @@ def claims(r: Results) -> list[Claim]:
             "Proposition A.6, Eq. A.15",
             v(COL_A6),
             note + "; normal from a finite-difference tangent basis",
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
-        Claim("slope = tan(alpha) = sqrt(m R_IG)", "Corollary A.6.1, Eq. A.18", v(COL_A61), note, kind=V.CONSISTENCY),
+        Claim(
+            "slope = tan(alpha) = sqrt(m R_IG)",
+            "Corollary A.6.1, Eq. A.18",
+            v(COL_A61),
+            note,
+            kind=verdicts.CONSISTENCY,
+        ),
         Claim(
             "det g = 1 + m R_IG for the induced metric",
             "Remark A.8, Eq. A.19",
             v(COL_A8),
             note + "; explicit determinant",
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
         Claim(
             "E~ = E + (h/4) slope^2",
             "Proposition 3.3, Eq. 9",
             v(COL_33),
             note + f"; h = {H_MODIFIED}",
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
     ]
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from igr_core._src import bea as _bea
 from igr_core._src import toy as _toy
-from igr_core._src import verdicts as V
+from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
@@ -364,7 +364,7 @@ def run(p: Params) -> Results:
     egr = egr_sweep(P1.theta0, P1.x, P1.y, p.mus, p.egr_t_end, p.egr_h_euler, test_point=tuple(p.test_point))
     prof = []
     for t, grp in egr.groupby("t"):
-        v = V.trend(grp["mu"], grp["test error"], -1, x_name="mu", y_name="test error")
+        v = verdicts.trend(grp["mu"], grp["test error"], -1, x_name="mu", y_name="test error")
         prof.append(
             {
                 "t": t,
@@ -423,7 +423,7 @@ def claims(r: Results) -> list[Claim]:
         else "no sign change of rho over time"
     )
     map_parts = [
-        V.compare(g["err modified"], g["err original"], -1, paired=True, what="|log(a/b)| error, modified - E")
+        verdicts.compare(g["err modified"], g["err original"], -1, paired=True, what="|log(a/b)| error, modified - E")
         for _, g in per_start_errors(r.cmap).groupby("h")
     ]
     P1 = r.points["I"]
@@ -435,22 +435,22 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "GD at h_M is closer to the modified flow (lambda = h_M/2) than to the flow of E",
             "Section 5, Fig. 1a",
-            V.bound(ratios, 1.0, what="distance ratio modified / original (max and final, points I and II)"),
+            verdicts.bound(ratios, 1.0, what="distance ratio modified / original (max and final, points I and II)"),
             "flows integrated with Dopri8, matched at t = n h",
         ),
         Claim(
             "R_IG/E and ||theta|| after convergence decrease with the learning rate (flatter, smaller-norm minima)",
             "Predictions 2.1-2.2, Fig. 1b",
-            V.trend(ok["h"], ok["||theta||"], -1, x_name="h", y_name="||theta||"),
+            verdicts.trend(ok["h"], ok["||theta||"], -1, x_name="h", y_name="||theta||"),
             "one fact in this model, not two: R_IG/E = x^2 ||theta||^2, so both trends have the same ranks",
         ),
         Claim(
             f"At the large learning rate h_L = {P1.h_L:g}, GD ricochets across the valley of minima, then converges",
             "Fig. A.1, App. A.4",
-            V.combine(
+            verdicts.combine(
                 [
-                    V.sign([crossings - 0.5], +1, scale=1.0, what="valley crossings - 1/2"),
-                    V.bound([end_loss], 1e-8, what="E at the last step"),
+                    verdicts.sign([crossings - 0.5], +1, scale=1.0, what="valley crossings - 1/2"),
+                    verdicts.bound([end_loss], 1e-8, what="E at the last step"),
                 ],
                 ["ricochets", "converges"],
             ),
@@ -461,7 +461,7 @@ def claims(r: Results) -> list[Claim]:
             "Large learning rates ricochet across the valley of minima; the onset is GD's linear stability "
             "edge 2/lambda_max at the start",
             "Fig. A.1, App. A.4",
-            V.agreement(
+            verdicts.agreement(
                 r.edges["ricochet onset"],
                 r.edges["edge at theta_0"],
                 what="first h that crosses the valley",
@@ -469,26 +469,26 @@ def claims(r: Results) -> list[Claim]:
                 why_missing="no valley crossing (or one at every h) in the scan",
             ),
             f"scan of {len(r.scan)} h, first {r.params.ricochet_steps} steps",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "(beyond the paper) GD diverges where linear stability at the minimum the flow reaches predicts",
             "Fig. A.1, App. A.4",
-            V.agreement(
+            verdicts.agreement(
                 r.edges["divergence onset"],
                 r.edges["edge at the flow's minimum"],
                 what="first diverging h",
                 n=len(r.scan),
                 why_missing="no divergence (or divergence at every h) in the scan",
             ),
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "EGR with large mu reaches close to the min-norm minimum a = b = sqrt(y/x)",
             "Section 5, Fig. 1a",
-            V.combine(
+            verdicts.combine(
                 [
-                    V.toward(r.norms.loc[egr_key, k], r.norms.loc[gds_key, k], mn, what=f"||theta|| EGR ({k})")
+                    verdicts.toward(r.norms.loc[egr_key, k], r.norms.loc[gds_key, k], mn, what=f"||theta|| EGR ({k})")
                     for k in ("I", "II")
                 ],
                 ["point I", "point II"],
@@ -498,15 +498,15 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "Test error at (0.5, 0.6) decreases with mu during training",
             "Prediction 2.3, Fig. A.2",
-            V.trend(mid["mu"], mid["test error"], -1, x_name="mu", y_name="test error"),
+            verdicts.trend(mid["mu"], mid["test error"], -1, x_name="mu", y_name="test error"),
             f"at mid-training, t = {t_mid:.2g} (half of GD's loss decrease); {note_a2}; at convergence (t = "
             f"{final_t:g}) every minimum predicts a b x_t = 0.3, so no dependence on mu can remain (errata)",
         ),
         Claim(
             "(beyond the paper) The modified flow predicts where GD lands on the hyperbola",
             "Theorem 3.1 applied globally",
-            V.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index]),
-            kind=V.HYPOTHESIS,
+            verdicts.combine(map_parts, [f"h={h:g}" for h in r.map_summary.index]),
+            kind=verdicts.HYPOTHESIS,
         ),
     ]
 

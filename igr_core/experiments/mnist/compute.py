@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from igr_core._src import cache, selection
 from igr_core._src import engine as _engine
-from igr_core._src import selection as _sel
-from igr_core._src.cache import data_fingerprint as _engine_fingerprint
 from igr_core._src.data import Dataset, load_mnist
 from igr_core._src.models import paper_mlp
 from igr_core._src.robustness import noise_study, summarize
@@ -117,7 +116,7 @@ def _noise(
 
 def data_fingerprint(p: Params) -> dict:
     """What the result store checks: the digits this run uses (tfds MNIST or the offline digits)."""
-    return _engine_fingerprint(load_data(p))
+    return cache.data_fingerprint(load_data(p))
 
 
 def can_fill(p: Params, r: Results) -> bool:
@@ -147,9 +146,9 @@ def run(p: Params, results_dir, log=None) -> Results:
     sweep = _engine.run_sweep(
         sweep_config(p, n_tr), mnist, results_dir, progress=False, log=log, cached_only=cached_only
     )
-    status = _sel.fit_status(sweep.metrics, p.train_acc_threshold)
-    selected = _with_ratio(_sel.select_at_max_test_accuracy(sweep.metrics, p.train_acc_threshold))
-    at_time = _with_ratio(_sel.select_at_time(sweep.metrics, p.fixed_time))
+    status = selection.fit_status(sweep.metrics, p.train_acc_threshold)
+    selected = _with_ratio(selection.select_at_max_test_accuracy(sweep.metrics, p.train_acc_threshold))
+    at_time = _with_ratio(selection.select_at_time(sweep.metrics, p.fixed_time))
     batch_frames = [selected[selected["width"] == p.batch_width]] if p.batch_width in p.widths else []
     for b in p.batch_sizes:
         if b == p.batch_size:
@@ -157,7 +156,7 @@ def run(p: Params, results_dir, log=None) -> Results:
         cfg = sweep_config(p, n_tr, experiment="mnist_batch", widths=(p.batch_width,), batch_size=int(b))
         res = sweep_or_none(cfg, mnist, f"batch size {b}")
         if res is not None:
-            batch_frames.append(_with_ratio(_sel.select_at_max_test_accuracy(res.metrics, p.train_acc_threshold)))
+            batch_frames.append(_with_ratio(selection.select_at_max_test_accuracy(res.metrics, p.train_acc_threshold)))
     batch = pd.concat(batch_frames, ignore_index=True) if batch_frames else selected.iloc[:0]
     fb_data = load_data(p, p.full_batch_n_train) if p.full_batch_n_train else mnist
     fb_cfg = _engine.SweepConfig(
@@ -171,7 +170,7 @@ def run(p: Params, results_dir, log=None) -> Results:
         strategy=p.strategy,
     )
     fb = sweep_or_none(fb_cfg, fb_data, "full-batch run")
-    fb_sel = None if fb is None else _with_ratio(_sel.select_at_max_test_accuracy(fb.metrics))
+    fb_sel = None if fb is None else _with_ratio(selection.select_at_max_test_accuracy(fb.metrics))
     noise_sweep, noise_networks = sweep, None
     if not (sweep.path / f"width_{p.noise_width}" / "best_params.npz").exists():
         # the stored grid has the metrics but not the parameters: that width retrained (same configuration),
@@ -192,12 +191,12 @@ def run(p: Params, results_dir, log=None) -> Results:
         p,
         noise_sweep,
         mnist,
-        _sel.fit_status(noise_sweep.metrics, p.train_acc_threshold),
+        selection.fit_status(noise_sweep.metrics, p.train_acc_threshold),
         cached_only and p.train_missing != "noise",
     )
     if noise is None:
         missing.append("noise study")
-    matched = _with_ratio(_sel.select_at_train_loss(sweep.metrics, p.matched_train_loss))
+    matched = _with_ratio(selection.select_at_train_loss(sweep.metrics, p.matched_train_loss))
     return Results(
         p,
         mnist.source,
@@ -222,8 +221,8 @@ def retrain_comparison(stored: _engine.SweepResult, retrained: _engine.SweepResu
     """The noise study's width as stored (trained elsewhere) and as retrained here with the same
     configuration, at the time of maximum test accuracy: how far a change of device moves them."""
     cols = ["h", "seed", "step", "train acc", "test acc", "R_IG", "slope"]
-    a = _sel.select_at_max_test_accuracy(stored.metrics[stored.metrics["width"] == p.noise_width])[cols]
-    b = _sel.select_at_max_test_accuracy(retrained.metrics)[cols]
+    a = selection.select_at_max_test_accuracy(stored.metrics[stored.metrics["width"] == p.noise_width])[cols]
+    b = selection.select_at_max_test_accuracy(retrained.metrics)[cols]
     out = a.merge(b, on=["h", "seed"], suffixes=(" (stored)", " (retrained)"))
     dev_a = "; ".join(sorted({v.get("device", "?") for v in stored.provenance.values()}))
     dev_b = "; ".join(sorted({v.get("device", "?") for v in retrained.provenance.values()}))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from igr_core._src import selection as _sel
-from igr_core._src import verdicts as V
+from igr_core._src import selection, verdicts
 from igr_core._src.models import mlp_num_params
 from igr_core._src.verdicts import Claim
 from igr_core.experiments.mnist.params import (
@@ -14,13 +13,13 @@ from igr_core.experiments.mnist.params import (
 )
 
 
-def _trend(df: pd.DataFrame, x: str, y: str, sign: int) -> V.Verdict:
-    return V.trend(df[x], df[y], sign, x_name=x, y_name=y)
+def _trend(df: pd.DataFrame, x: str, y: str, sign: int) -> verdicts.Verdict:
+    return verdicts.trend(df[x], df[y], sign, x_name=x, y_name=y)
 
 
-def _per_group(df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> V.Verdict:
+def _per_group(df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> verdicts.Verdict:
     groups = [(k, g) for k, g in df.groupby(by)]
-    return V.combine([_trend(g, x, y, sign) for _, g in groups], [f"{by}={k}" for k, _ in groups])
+    return verdicts.combine([_trend(g, x, y, sign) for _, g in groups], [f"{by}={k}" for k, _ in groups])
 
 
 def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.DataFrame]:
@@ -29,8 +28,8 @@ def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.D
     return sig_mid, noise[noise["sigma"] == 0.0], noise[np.isclose(noise["sigma"], sig_mid)]
 
 
-def _missing(what: str) -> V.Verdict:
-    return V.Verdict(
+def _missing(what: str) -> verdicts.Verdict:
+    return verdicts.Verdict(
         "inconclusive",
         "trend",
         "not computed",
@@ -52,7 +51,7 @@ def at_fixed_step(r: Results) -> pd.DataFrame:
     if m.empty:
         return m.assign(**{"R_IG / E": [], "test R_IG / test E": []})
     last = int(m.groupby(["h", "seed"])["step"].max().min())
-    out = _sel.select_at_step(m, last)
+    out = selection.select_at_step(m, last)
     out["R_IG / E"] = out["R_IG"] / out["train E"]
     out["test R_IG / test E"] = out["test R_IG"] / out["test E"]
     return out
@@ -61,18 +60,18 @@ def at_fixed_step(r: Results) -> pd.DataFrame:
 MIN_NETWORKS = 5  # a rank trend needs 5 networks for its smallest p-value to pass alpha (2/5! < 0.05)
 
 
-def adequacy(r: Results) -> V.Gate:
+def adequacy(r: Results) -> verdicts.Gate:
     """The gates of the rows at the time of maximum test accuracy: every network of the main grid
     on its plateau and reaching ``train_acc_threshold`` (the selection applies it too)."""
-    return V.gate(r.sweep.metrics, r.params.train_acc_threshold)
+    return verdicts.gate(r.sweep.metrics, r.params.train_acc_threshold)
 
 
-def fixed_step_gate(r: Results) -> V.Gate:
+def fixed_step_gate(r: Results) -> verdicts.Gate:
     """The inclusion rule of the fixed-iteration rows (Figs. A.3, A.4): the paper leaves out "models
     with excessively small learning rates, which fail to solve the task"; no plateau test (the rows
     are about one step, not the end of training)."""
     m = r.sweep.metrics
-    return V.gate(m[m["width"] == r.params.noise_width], r.params.train_acc_threshold, plateau=False)
+    return verdicts.gate(m[m["width"] == r.params.noise_width], r.params.train_acc_threshold, plateau=False)
 
 
 def shortfall(r: Results) -> str:
@@ -80,12 +79,12 @@ def shortfall(r: Results) -> str:
     return "" if g.n_kept >= MIN_NETWORKS else "; ".join(g.reasons())
 
 
-def _gated(g: V.Gate, df: pd.DataFrame, x: str, y: str, sign: int) -> V.Verdict:
-    return V.gated(g, lambda d: _trend(d, x, y, sign), df, MIN_NETWORKS)
+def _gated(g: verdicts.Gate, df: pd.DataFrame, x: str, y: str, sign: int) -> verdicts.Verdict:
+    return verdicts.gated(g, lambda d: _trend(d, x, y, sign), df, MIN_NETWORKS)
 
 
-def _gated_groups(g: V.Gate, df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> V.Verdict:
-    return V.gated(g, lambda d: _per_group(d, by, x, y, sign), df, MIN_NETWORKS)
+def _gated_groups(g: verdicts.Gate, df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> verdicts.Verdict:
+    return verdicts.gated(g, lambda d: _per_group(d, by, x, y, sign), df, MIN_NETWORKS)
 
 
 def width_rows(r: Results) -> list[Claim]:
@@ -107,7 +106,7 @@ def width_rows(r: Results) -> list[Claim]:
             "this companion's control of the 1/m",
             _gated_groups(g, sel, "h", "width", "||grad E||^2", -1),
             "per h, pooled over seeds",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "At a fixed learning rate, wider networks reach a higher maximum test accuracy",
@@ -127,21 +126,21 @@ def control_rows(r: Results) -> list[Claim]:
         Claim(
             "(control) Test accuracy falls with R_IG when lambda is held fixed",
             "this companion's control",
-            V.partial_trend(
+            verdicts.partial_trend(
                 sel["R_IG"], sel["test acc"], sel["lambda"], -1, x_name="R_IG", y_name="test acc", z_name="lambda"
             ),
             scale,
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "(control) With R_IG held fixed, lambda has no further effect on test accuracy (the paper's chain "
             "lambda -> R_IG -> accuracy predicts none)",
             "this companion's control",
-            V.partial_trend(
+            verdicts.partial_trend(
                 sel["lambda"], sel["test acc"], sel["R_IG"], 0, x_name="lambda", y_name="test acc", z_name="R_IG"
             ),
             scale,
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
     ]
 
@@ -171,13 +170,13 @@ def fixed_step_rows(r: Results) -> list[Claim]:
         Claim(
             "After a fixed number of iterations, R_IG/E is smaller for larger h",
             "Fig. A.3c, Appendix A.5",
-            V.gated(g, lambda d: _trend(d, "h", "R_IG / E", -1), fixed, MIN_NETWORKS),
+            verdicts.gated(g, lambda d: _trend(d, "h", "R_IG / E", -1), fixed, MIN_NETWORKS),
             note,
         ),
         Claim(
             "... and so is the test ratio R_IG/E on test data",
             "Fig. A.4c",
-            V.gated(g, lambda d: _trend(d, "h", "test R_IG / test E", -1), fixed, MIN_NETWORKS),
+            verdicts.gated(g, lambda d: _trend(d, "h", "test R_IG / test E", -1), fixed, MIN_NETWORKS),
             note,
         ),
     ]
@@ -204,7 +203,7 @@ def training_rows(r: Results) -> list[Claim]:
             Claim(
                 what,
                 ref,
-                V.sign(d, -1, scale=1.0, dtype="float32", what=f"relative change of {col}"),
+                verdicts.sign(d, -1, scale=1.0, dtype="float32", what=f"relative change of {col}"),
                 f"n_l = {p.noise_width}; per network, (mean of the last quarter of the evaluations - mean of the "
                 f"first quarter, after step 0) / |first|; {len(d)} networks that reach train accuracy "
                 f"{p.train_acc_threshold:g}",
@@ -215,7 +214,9 @@ def training_rows(r: Results) -> list[Claim]:
         Claim(
             "The parameter norm's growth slows during training",
             "Figs. A.3d, A.4d",
-            V.sign(growth, -1, scale=1.0, dtype="float32", what="relative change of the growth of ||theta|| per step"),
+            verdicts.sign(
+                growth, -1, scale=1.0, dtype="float32", what="relative change of the growth of ||theta|| per step"
+            ),
             f"n_l = {p.noise_width}; (growth per step in the last quarter - in the first quarter) / |first|; "
             f"{len(growth)} networks",
         )
@@ -253,7 +254,7 @@ def claims(r: Results) -> list[Claim]:
     sig_mid, at0, atm = noise_tables(noise, p.sigmas)
     g = adequacy(r)
 
-    def nz(v: V.Verdict) -> V.Verdict:  # a noise-study verdict, or why it is missing
+    def noise_or_missing(v: verdicts.Verdict) -> verdicts.Verdict:  # a noise-study verdict, or why it is missing
         return v if r.noise is not None else _missing("noise study")
 
     scale = f"{r.data_source}; {len(r.selected)} networks that fit, of {len(r.status)}; gates: {g.summary()}"
@@ -298,7 +299,7 @@ def claims(r: Results) -> list[Claim]:
                 "this companion's control of the shared m",
                 _gated(g, sel, "h", "||grad E||^2", -1),
                 scale,
-                kind=V.HYPOTHESIS,
+                kind=verdicts.HYPOTHESIS,
             ),
             Claim(
                 "Higher maximum test accuracy for larger lambda",
@@ -346,19 +347,19 @@ def claims(r: Results) -> list[Claim]:
             Claim(
                 "Smaller slope for larger h at max test accuracy",
                 "Prediction 2.2, Fig. 3a",
-                nz(_trend(at0, "h", "slope_mean", -1)),
+                noise_or_missing(_trend(at0, "h", "slope_mean", -1)),
                 f"n_l = {p.noise_width}",
             ),
             Claim(
                 "... and the slope stays smaller under noise",
                 "Prediction 2.2, Fig. 3a",
-                nz(_trend(atm, "h", "slope_mean", -1)),
+                noise_or_missing(_trend(atm, "h", "slope_mean", -1)),
                 f"sigma = {sig_mid:g}",
             ),
             Claim(
                 "More robust test accuracy under noise for larger h",
                 "Prediction 2.4, Fig. 3b",
-                nz(_trend(atm, "h", "acc_mean", +1)),
+                noise_or_missing(_trend(atm, "h", "acc_mean", +1)),
                 f"sigma = {sig_mid:g}",
             ),
             Claim(
@@ -366,7 +367,7 @@ def claims(r: Results) -> list[Claim]:
                 "not in the paper",
                 _gated(g, r.selected, "train E", "R_IG", +1),
                 scale,
-                kind=V.HYPOTHESIS,
+                kind=verdicts.HYPOTHESIS,
             ),
             Claim(
                 "(control) Prediction 2.1 at matched training loss, on ||grad E||^2 (no 1/m)",
@@ -374,14 +375,14 @@ def claims(r: Results) -> list[Claim]:
                 _trend(matched, "h", "||grad E||^2", -1),
                 f"first evaluation with E < {p.matched_train_loss:g}; x = h and y = m R_IG, so that no factor m is "
                 "shared",
-                kind=V.HYPOTHESIS,
+                kind=verdicts.HYPOTHESIS,
             ),
             Claim(
                 "(control) lambda R_IG / E falls with lambda",
                 "Fig. A.3c",
                 _gated(g, r.selected, "lambda", "lambda R_IG / E", -1),
                 scale,
-                kind=V.HYPOTHESIS,
+                kind=verdicts.HYPOTHESIS,
             ),
         ]
     )

@@ -31,8 +31,8 @@ import jax
 import numpy as np
 import pandas as pd
 
-from igr_core._src import optimizers as O
-from igr_core._src import verdicts as V
+from igr_core._src import optimizers as methods
+from igr_core._src import verdicts
 from igr_core._src.problems import mnist_mlp_problem, toy_problem
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import require_x64
@@ -88,7 +88,6 @@ from igr_core.experiments.optimizers.recursion import (
     ROUTE_ARXIV,
     ROUTE_ICLR,
     ROUTE_ICLR_TRUE,
-    TWO_PARAM,
     _err_of,
     _quartic,
     _rel,
@@ -114,16 +113,16 @@ def run(p: Params) -> Results:
     def bl(t, b):
         return sgd.loss(t, *b)
 
-    errs = O.sgd_epoch_errors(bl, batches, sgd.theta0, p.sgd_hs)
+    errs = methods.sgd_epoch_errors(bl, batches, sgd.theta0, p.sgd_hs)
     sgd_orders = ((FLOW_E, 2), (GD_LOSS, 2), (SGD_LOSS, 3))
     for desc, expected in sgd_orders:
         rows += _rows(SGD_ALL_ORDERS, TANH_MLP, desc, expected, p.sgd_hs, errs[desc])
     ex = jax.tree_util.tree_map(lambda v: v[: p.reshuffle_n], sgd.args)
-    errs = O.sgd_reshuffling_errors(bl, ex, p.reshuffle_batch, sgd.theta0, p.sgd_hs)
+    errs = methods.sgd_reshuffling_errors(bl, ex, p.reshuffle_batch, sgd.theta0, p.sgd_hs)
     for desc, expected in sgd_orders:
         rows += _rows(SGD_RESHUFFLE, TANH_MLP, desc, expected, p.sgd_hs, errs[desc])
     variance = (
-        float(O.sgd_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0)),
+        float(methods.sgd_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0)),
         enumerated_partition_variance(bl, ex, p.reshuffle_batch, sgd.theta0),
     )
     local, recursion, anti = higher_order_study(p)
@@ -149,7 +148,7 @@ def claims(r: Results) -> list[Claim]:
 
     def verdict(opt, desc):
         g = s[(s["optimizer"] == opt) & (s["description"] == desc)]
-        return V.order(
+        return verdicts.order(
             g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()), labels=list(g["problem"])
         )
 
@@ -163,16 +162,16 @@ def claims(r: Results) -> list[Claim]:
         g = rec[(rec["problem"] == problem) & (rec["route"] == route) & (rec["l"] == l)]["relative error"]
         return float(g.iloc[0]) if len(g) else float("nan")
 
-    nonquad = (TWO_PARAM, QUARTIC)
+    nonquad = (TWO_PARAM_MODEL, QUARTIC)
     worst_iclr = max(err(q, ROUTE_ICLR, 3) for q in nonquad)
     higher = [
         Claim(
             "Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
             "preconditioned form; 5 with f_3 from the general recursion",
             "Theorem 3.1; Appendix A.1",
-            V.combine(
+            verdicts.combine(
                 [
-                    V.order([s], [e], float(x), int(n), labels=["slope"])
+                    verdicts.order([s], [e], float(x), int(n), labels=["slope"])
                     for d, x, s, e, n in zip(
                         right["description"], right["expected order"], right["slope"], right["stderr"], right["n"]
                     )
@@ -184,16 +183,16 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "The exact corrections of the general recursion match the closed form on a quadratic",
             "f_l = -A^(l+1) theta / (l+1)",
-            V.identity(
+            verdicts.identity(
                 rec[rec["route"] == "general recursion against the closed form"]["relative error"],
                 what="relative error, l = 1, 2, 3",
             ),
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
         Claim(
             "The recursion (A.13-A.14) gives f_1 and f_2",
             "Proposition A.4, Example A.5",
-            V.identity(
+            verdicts.identity(
                 rec[(rec["l"] <= 2) & rec["route"].isin([ROUTE_ARXIV, ROUTE_ICLR])]["relative error"],
                 what="relative error against the exact corrections",
             ),
@@ -202,7 +201,7 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "The arXiv text's (A.14), f_l = -H_l, gives f_3",
             "Proposition A.4 (arXiv text)",
-            V.erratum(
+            verdicts.erratum(
                 err(QUADRATIC, ROUTE_ARXIV, 3),
                 err(QUADRATIC, ROUTE_ICLR_TRUE, 3),
                 what="f_3 on a quadratic; the corrected reading is the ICLR one without Lemma A.1",
@@ -214,13 +213,13 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "The ICLR 2021 text's (A.14), with order_{l+1}, gives f_3 on a quadratic loss",
             "Proposition A.4 (ICLR 2021 text)",
-            V.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
+            verdicts.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
             version="ICLR 2021",
         ),
         Claim(
             "The ICLR 2021 text's (A.14) gives f_3 on non-quadratic losses",
             "Proposition A.4, Lemma A.1 (ICLR 2021 text)",
-            V.erratum(
+            verdicts.erratum(
                 worst_iclr,
                 max(err(q, ROUTE_ICLR_TRUE, 3) for q in nonquad),
                 what="f_3, worst of the two-parameter model and a quartic",
@@ -234,17 +233,17 @@ def claims(r: Results) -> list[Claim]:
             "Diagnosis: with the true second derivative f~'f~ in place of Lemma A.1, the ICLR recursion is "
             "exact to f_3",
             "this companion",
-            V.identity(
+            verdicts.identity(
                 rec[rec["route"] == ROUTE_ICLR_TRUE]["relative error"], what="relative error, every problem and l"
             ),
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
             "this companion's derivation (the optimizers chapter's section on f_2)",
-            V.identity([r.antisymmetry_error], what="relative error"),
+            verdicts.identity([r.antisymmetry_error], what="relative error"),
             "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor",
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
     ]
     return (
@@ -255,7 +254,7 @@ def claims(r: Results) -> list[Claim]:
             Claim(
                 "Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order",
                 "Theorem 3.1",
-                V.combine(
+                verdicts.combine(
                     [verdict(GD, FLOW_E), verdict(GD, GD_MODIFIED)],
                     ["E", "modified"],
                 ),
@@ -265,41 +264,41 @@ def claims(r: Results) -> list[Claim]:
                 f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
                 f"coefficient from the shifted start (beta = {b:g})",
                 "Ghosh et al. 2023",
-                V.combine(
+                verdicts.combine(
                     [
                         verdict(HEAVY_BALL, HB_NAIVE),
                         verdict(HEAVY_BALL, HB_SHIFTED),
                     ],
                     ["naive", "modified"],
                 ),
-                kind=V.CITED,
+                kind=verdicts.CITED,
             ),
             Claim(
                 "... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
                 "it falls back to first order",
                 "Ghosh et al. 2023",
                 verdict(HEAVY_BALL, HB_UNAMPLIFIED),
-                kind=V.CITED,
+                kind=verdicts.CITED,
             ),
             Claim(
                 "Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
                 "Ghosh et al. 2023 (the start-up shift: this chapter's derivation)",
                 verdict(HEAVY_BALL, HB_NO_SHIFT),
                 "the shift is O(h): whether it shows at fixed T depends on the loss",
-                kind=V.CITED,
+                kind=verdicts.CITED,
             ),
             Claim(
                 f"Adam's modified flow with the full c_j coefficients is second order (beta = "
                 f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
                 "Cattaneo et al. 2024",
-                V.combine([verdict(ADAM, ADAM_NAIVE), verdict(ADAM, ADAM_FULL)], ["naive", "modified"]),
-                kind=V.CITED,
+                verdicts.combine([verdict(ADAM, ADAM_NAIVE), verdict(ADAM, ADAM_FULL)], ["naive", "modified"]),
+                kind=verdicts.CITED,
             ),
             Claim(
                 "SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
                 "reaches the next",
                 "Smith, Dherin, Barrett & De 2021",
-                V.combine(
+                verdicts.combine(
                     [
                         verdict(SGD_ALL_ORDERS, GD_LOSS),
                         verdict(SGD_ALL_ORDERS, SGD_LOSS),
@@ -307,22 +306,22 @@ def claims(r: Results) -> list[Claim]:
                     ["GD form", "SGD form"],
                 ),
                 f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged",
-                kind=V.CITED,
+                kind=verdicts.CITED,
             ),
             Claim(
                 "Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
                 "epoch follows that modified loss to the next order",
                 "Smith, Dherin, Barrett & De 2021",
-                V.combine(
+                verdicts.combine(
                     [
-                        V.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
+                        verdicts.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
                         verdict(SGD_RESHUFFLE, GD_LOSS),
                         verdict(SGD_RESHUFFLE, SGD_LOSS),
                     ],
                     ["variance term", "GD form", "SGD form"],
                 ),
                 f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged",
-                kind=V.CITED,
+                kind=verdicts.CITED,
             ),
         ]
     )
@@ -338,7 +337,7 @@ def facts(r: Results) -> dict:
     return {
         "data_source": r.source,
         "amplification": (1 + b) / (1 - b),
-        "adam_anti": float(O.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
+        "adam_anti": float(methods.adam_coefficients(np.float64(1.0), 0.9, 0.999, 1e-12)),
         "sgd_gd_slope": pick(SGD_ALL_ORDERS, GD_LOSS),
         "sgd_sgd_slope": pick(SGD_ALL_ORDERS, SGD_LOSS),
         "sgd_reshuffle_slope": pick(SGD_RESHUFFLE, SGD_LOSS),
@@ -347,7 +346,7 @@ def facts(r: Results) -> dict:
         "mom_unamp_slope": pick(HEAVY_BALL, HB_UNAMPLIFIED),
         "arxiv_f3_err": _err_of(r.recursion, QUADRATIC, ROUTE_ARXIV),
         "iclr_f3_quadratic_err": _err_of(r.recursion, QUADRATIC, ROUTE_ICLR),
-        "iclr_f3_toy_err": _err_of(r.recursion, TWO_PARAM, ROUTE_ICLR),
+        "iclr_f3_toy_err": _err_of(r.recursion, TWO_PARAM_MODEL, ROUTE_ICLR),
         "iclr_f3_quartic_err": _err_of(r.recursion, QUARTIC, ROUTE_ICLR),
         "iclr_true_f3_err": float(r.recursion[r.recursion["route"] == ROUTE_ICLR_TRUE]["relative error"].max()),
         "antisymmetry_error": r.antisymmetry_error,
@@ -410,7 +409,6 @@ __all__ = [
     "SGD_LOSS",
     "SGD_RESHUFFLE",
     "TANH_MLP",
-    "TWO_PARAM",
     "TWO_PARAM_MODEL",
     "X64",
     "_adam_diff",

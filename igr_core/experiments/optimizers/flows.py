@@ -8,7 +8,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from igr_core._src import optimizers as O
+from igr_core._src import optimizers as methods
 from igr_core.experiments.optimizers.params import (
     ADAM,
     ADAM_FULL,
@@ -58,19 +58,19 @@ def descriptions(p: Params, loss) -> list[tuple[Description, object]]:
     beta = p.momentum_beta
 
     def gd_field(k):
-        return lambda h: O.gd_field(loss, h, k)
+        return lambda h: methods.gd_field(loss, h, k)
 
     def hb_field(k, scale=1.0):
-        return lambda h: O.momentum_field(loss, h * scale, beta, k)
+        return lambda h: methods.momentum_field(loss, h * scale, beta, k)
 
     def shift(t, h, *a):
-        return O.momentum_start(loss, t, h, beta, *a)
+        return methods.momentum_start(loss, t, h, beta, *a)
 
     def adam_field(k):
-        return lambda h: O.adam_field(loss, h, p.adam_beta, p.adam_rho, p.adam_eps, k)
+        return lambda h: methods.adam_field(loss, h, p.adam_beta, p.adam_rho, p.adam_eps, k)
 
-    gd, hb = O.gradient_descent(loss), O.heavy_ball(loss, beta)
-    ad = O.adam(loss, p.adam_beta, p.adam_rho, p.adam_eps)
+    gd, hb = methods.gradient_descent(loss), methods.heavy_ball(loss, beta)
+    ad = methods.adam(loss, p.adam_beta, p.adam_rho, p.adam_eps)
     unamplified = (1 - beta) / (1 + beta)  # GD's coefficient at the effective rate h/(1-beta)
     return [
         (Description(GD, FLOW_E, 1, gd_field(0)), gd),
@@ -89,7 +89,7 @@ def order_rows(p: Params, label: str, pr, hs) -> list[dict]:
     rows = []
     for d, method in descriptions(p, pr.loss):
         steps, T = (p.adam_hs, p.adam_T) if d.optimizer == ADAM else (hs, p.T)
-        errs = O.global_errors(method, d.field_for, pr.theta0, steps, T, *pr.args, start_for=d.start_for)
+        errs = methods.global_errors(method, d.field_for, pr.theta0, steps, T, *pr.args, start_for=d.start_for)
         rows += _rows(d.optimizer, label, d.label, d.expected_order, steps, errs)
     return rows
 

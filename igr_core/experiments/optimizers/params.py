@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from igr_core._src import optimizers as O
+from igr_core._src import optimizers as methods
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq
 
 NOTEBOOK = "09_optimizers"
@@ -81,13 +81,13 @@ class Params(ParamsBase):
                 "(every order of the batches is averaged: m! epochs)."
             )
         if (
-            self.reshuffle_n > O.MAX_RESHUFFLE_EXAMPLES
+            self.reshuffle_n > methods.MAX_RESHUFFLE_EXAMPLES
             or self.reshuffle_n % self.reshuffle_batch
             or self.reshuffle_n == self.reshuffle_batch
         ):
             raise ValueError(
                 f"`reshuffle_batch` ({self.reshuffle_batch}) must divide `reshuffle_n` "
-                f"({self.reshuffle_n}, at most {O.MAX_RESHUFFLE_EXAMPLES}) into at least 2 batches."
+                f"({self.reshuffle_n}, at most {methods.MAX_RESHUFFLE_EXAMPLES}) into at least 2 batches."
             )
         if not self.control_rho < self.anti_beta < self.anti_rho:
             raise ValueError(

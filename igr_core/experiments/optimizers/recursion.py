@@ -9,7 +9,7 @@ import optax
 import pandas as pd
 
 from igr_core._src import bea as _bea
-from igr_core._src import higher_order as HO
+from igr_core._src import higher_order
 from igr_core._src.problems import toy_problem
 from igr_core.experiments.optimizers.params import (
     TWO_PARAM_MODEL,
@@ -26,12 +26,11 @@ ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"
 ROUTE_ICLR = "ICLR 2021 (A.14): order_{l+1}, derivatives along the modified flow"
 ROUTE_ICLR_TRUE = "ICLR 2021 (A.14) with f~'f~ in place of Lemma A.1"
 RECURSION_ROUTES = (
-    (ROUTE_ARXIV, HO.arxiv_corrections),
-    (ROUTE_ICLR, HO.iclr_corrections),
-    (ROUTE_ICLR_TRUE, lambda f, k: HO.iclr_corrections(f, k, lemma_a1=False)),
+    (ROUTE_ARXIV, higher_order.arxiv_corrections),
+    (ROUTE_ICLR, higher_order.iclr_corrections),
+    (ROUTE_ICLR_TRUE, lambda f, k: higher_order.iclr_corrections(f, k, lemma_a1=False)),
 )
 QUADRATIC, QUARTIC = "quadratic (3 variables)", "quartic (2 variables)"
-TWO_PARAM = TWO_PARAM_MODEL
 
 
 def _quartic(t):
@@ -56,7 +55,7 @@ def recursion_problems():
 
     return (
         (QUADRATIC, quadratic_field, jnp.asarray([0.3, -0.7, 0.5]), ()),
-        (TWO_PARAM, toy_field, pr.theta0, pr.args),
+        (TWO_PARAM_MODEL, toy_field, pr.theta0, pr.args),
         (QUARTIC, quartic_field, jnp.asarray([0.7, -0.4]), ()),
     )
 
@@ -67,7 +66,7 @@ def recursion_table() -> pd.DataFrame:
     the exact ones are checked against the closed form -A^(l+1) theta / (l+1) too."""
     rows = []
     for name, field, theta, args in recursion_problems():
-        exact = HO.euler_corrections(field, 3)
+        exact = higher_order.euler_corrections(field, 3)
         refs = [jax.jit(exact[k])(theta, *args) for k in range(4)]
         if name == QUADRATIC:
             A = -jax.jacfwd(field)(theta)
@@ -107,15 +106,19 @@ def higher_order_study(p: Params):
     def f0(t, *aa):
         return -jax.grad(L)(t, *aa)
 
-    general, arxiv, iclr = HO.euler_corrections(f0, 3), HO.arxiv_corrections(f0, 3), HO.iclr_corrections(f0, 3)
+    general, arxiv, iclr = (
+        higher_order.euler_corrections(f0, 3),
+        higher_order.arxiv_corrections(f0, 3),
+        higher_order.iclr_corrections(f0, 3),
+    )
     descriptions = (
         ("flow of E", 2, lambda h: _bea.modified_vector_field(L, h, 0)),
         ("flow of E + (h/4)||g||^2", 3, lambda h: _bea.modified_vector_field(L, h, 1)),
         ("f + h f_1 + h^2 f_2 (not a gradient)", 4, lambda h: _bea.modified_vector_field(L, h, 2)),
-        ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: HO.preconditioned_field(L, h)),
-        ("order 3, general recursion", 5, lambda h: HO.truncated_field(general, h)),
-        (LOCAL_ARXIV, 5, lambda h: HO.truncated_field(arxiv, h)),
-        (LOCAL_ICLR, 5, lambda h: HO.truncated_field(iclr, h)),
+        ("preconditioned -(1 + h^2 H^2/6) grad E~_2", 4, lambda h: higher_order.preconditioned_field(L, h)),
+        ("order 3, general recursion", 5, lambda h: higher_order.truncated_field(general, h)),
+        (LOCAL_ARXIV, 5, lambda h: higher_order.truncated_field(arxiv, h)),
+        (LOCAL_ICLR, 5, lambda h: higher_order.truncated_field(iclr, h)),
     )
     rows = []
     for desc, expected, field_for in descriptions:
@@ -124,7 +127,7 @@ def higher_order_study(p: Params):
             {"description": desc, "expected order": expected, "h": h, "error": float(e)}
             for h, e in zip(p.local_hs, errs)
         ]
-    J_anti, formula = HO.f2_antisymmetry(L, th, *a)
+    J_anti, formula = higher_order.f2_antisymmetry(L, th, *a)
     return pd.DataFrame(rows), recursion_table(), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
 
 
