@@ -183,11 +183,13 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
                 def plain(t: str) -> str:  # the page typesets quotes and may wrap: compare words
                     return " ".join(t.replace("\u2019", "'").replace("\u2018", "'").split())
 
+                from igr_core.book.notation import words_between
+
                 body = plain(driver.execute_script("return document.body.innerText"))
-                problems += [
+                problems += [  # the words of each reason (its notation is typeset, so read around it)
                     f"{page}: departure not listed: {d.chapter} / {d.what}"
                     for d in DEPARTURES
-                    if plain(d.reason) not in body
+                    if any(plain(w) not in body for w in words_between(d.reason))
                 ]
             for href in info["links"]:
                 problems += _check_link(html_dir, page, href)

@@ -7,6 +7,7 @@ number in prose is typed by hand.
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -16,7 +17,7 @@ from igr_core._src.verdicts import (
     OUTCOMES,
     number_or,  # noqa: F401  (prose formatting, re-exported for the pages)
 )
-from igr_core.book.notation import texify
+from igr_core.book.notation import HTML_MATH, texify
 from igr_core.experiments._params import LARGEST, PROFILES, check_profile, describe
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.)\]])/(?:[\w.@+-]+/)+([\w.@+-]+)")
@@ -95,15 +96,23 @@ def frame(obj, digits: int = 4):
             return ""
         return f"{int(v)}" if float(v).is_integer() and abs(v) < 1e12 else f"{v:.{digits}g}"
 
-    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
-    styled = df.style.hide(axis="index").format({c: fmt for c in floats})
-    if len(df) <= LONG_TABLE:
-        return styled
+    def words(v):  # text in a cell or header: HTML-escaped, its notation typeset by MathJax
+        return texify(html.escape(v, quote=False), HTML_MATH) if isinstance(v, str) else v
+
+    floats = [words(c) for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    for c in df.columns:
+        if pd.api.types.is_string_dtype(df[c]) or pd.api.types.is_object_dtype(df[c]):
+            df[c] = df[c].map(words)
+    df.columns = [words(c) for c in df.columns]
     from IPython.display import HTML
 
+    # MathJax typesets raw HTML only inside a class it is told to process (the book's config)
+    table = f'<div class="mathjax_process">{df.style.hide(axis="index").format({c: fmt for c in floats}).to_html()}</div>'
+    if len(df) <= LONG_TABLE:
+        return HTML(table)
     return HTML(
         f"<details><summary>The table: {len(df)} rows, {len(df.columns)} columns (click to show; "
-        f"full precision in the page's results zip)</summary>{styled.to_html()}</details>"
+        f"full precision in the page's results zip)</summary>{table}</details>"
     )
 
 

@@ -43,12 +43,25 @@ def _tex(token: str) -> str:
     return s.strip()
 
 
-def texify(text: str) -> str:
-    """``text`` with its plain-text notation as ``$...$`` math (other types pass through)."""
+def texify(text: str, delimiters: tuple[str, str] = ("$", "$")) -> str:
+    """``text`` with its plain-text notation as math between ``delimiters`` (``$...$`` for MyST
+    markdown and matplotlib; ``("\\(", "\\)")`` for HTML, which MathJax reads); other types pass
+    through."""
     if not isinstance(text, str) or not text:
         return text
+    left, right = delimiters
     parts = _KEEP.split(text)
-    return "".join(p if i % 2 else _TOKEN.sub(lambda m: f"${_tex(m.group(0))}$", p) for i, p in enumerate(parts))
+    return "".join(
+        p if i % 2 else _TOKEN.sub(lambda m: f"{left}{_tex(m.group(0))}{right}", p) for i, p in enumerate(parts)
+    )
+
+
+HTML_MATH = ("\\(", "\\)")  # MathJax's inline delimiters in HTML outputs (the pages' tables of numbers)
+
+
+def words_between(text: str) -> list[str]:
+    """The plain words of ``text`` between its notation tokens (what a page shows verbatim)."""
+    return [w.strip() for w in _TOKEN.split(text) if w.strip()]
 
 
 def texify_figure(fig) -> None:
@@ -70,4 +83,4 @@ def texify_figure(fig) -> None:
             t.set_text(texify(t.get_text()))
 
 
-__all__ = ["GREEK", "texify", "texify_figure"]
+__all__ = ["GREEK", "HTML_MATH", "texify", "texify_figure", "words_between"]
