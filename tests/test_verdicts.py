@@ -174,3 +174,11 @@ def test_trend_interval_is_inverted_from_the_same_draws():
         p = float(v.uncertainty.split("p = ")[1].split(",")[0])
         lo, hi = (float(t) for t in v.uncertainty.split("[")[1].split("]")[0].split(", "))
         assert lo <= v.value <= hi and (p < 0.05) == (lo > 0 or hi < 0)
+
+
+def test_a_missing_study_gives_an_inconclusive_row_with_its_reason():
+    """Chapter 05's rows for a study the cache lacks (built by keyword: ``Verdict`` has no positional fields)."""
+    from igr_core.experiments.mnist import rows
+
+    v = rows._missing("noise study")
+    assert v.outcome == "inconclusive" and "noise study is not in the cached results" in v.why

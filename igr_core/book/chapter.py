@@ -42,7 +42,7 @@ class Chapter(NamedTuple):
         from IPython.display import Markdown
         from IPython.display import display as show
 
-        takeaway = self.contract.caption(self.results, caption)  # before drawing: a bad key fails at once
+        takeaway = notation.texify(self.contract.caption(self.results, caption))  # a bad key fails before drawing
         fig = draw(*args, profile=self.params.profile, **kwargs)
         notation.texify_figure(fig)  # R_IG, ||theta||, lambda, ... as mathtext
         report = layout.layout_report(fig)  # shown, so that check-book fails the page

@@ -21,7 +21,7 @@ import pandas as pd
 
 from igr_core._src import bea as _bea
 from igr_core._src import ntk as _ntk
-from igr_core._src import verdicts as V
+from igr_core._src import verdicts
 from igr_core._src.problems import regression_mlp
 from igr_core._src.regularizers import modified_loss, num_params, r_ig
 from igr_core._src.verdicts import Claim
@@ -203,17 +203,19 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "R_IG = (4/m) sum_ij eps_i^T K_ij eps_j for least squares",
             "Proposition A.11, Eq. A.21",
-            V.identity(a11, what="relative error"),
+            verdicts.identity(a11, what="relative error"),
             "scalar and 3 outputs; JVP/VJP and Jacobian routes",
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
         Claim(
-            "Scalar outputs: E~ = eps^T (1 + K) eps", "Eq. A.23", V.erratum(printed, corrected, what="eps^T(1+hK)eps")
+            "Scalar outputs: E~ = eps^T (1 + K) eps",
+            "Eq. A.23",
+            verdicts.erratum(printed, corrected, what="eps^T(1+hK)eps"),
         ),
         Claim(
             "GD pushes the NTK cross terms toward zero (against a small-h run that follows the flow of E)",
             "Appendix A.3",
-            V.compare(
+            verdicts.compare(
                 runs["cos end"],
                 runs["seed"].map(base),
                 -1,
@@ -225,7 +227,7 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "... more so for larger h",
             "Appendix A.3",
-            V.trend(
+            verdicts.trend(
                 runs["h / h_edge"], runs["cos end - baseline"], -1, x_name="h / h_edge", y_name="final |cos| - baseline"
             ),
             seeds,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
-from igr_core._src import verdicts as V
+from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
 from igr_core.experiments.estimation.params import (
     Results,
@@ -30,7 +30,9 @@ def igr_breaks(igr: pd.DataFrame) -> float:
     """The smallest h / h_edge at which the estimate no longer agrees with h/4 (the
     agreement rule of :mod:`igr_core.verdicts`); NaN when it agrees everywhere."""
     bad = [
-        f for f, r in zip(igr["h / h_edge"], igr["ratio alpha/(h/4)"]) if V.agreement(r, 1.0).outcome != "reproduced"
+        f
+        for f, r in zip(igr["h / h_edge"], igr["ratio alpha/(h/4)"])
+        if verdicts.agreement(r, 1.0).outcome != verdicts.Outcome.REPRODUCED
     ]
     return float(min(bad)) if bad else float("nan")
 
@@ -39,18 +41,18 @@ def claims(r: Results) -> list[Claim]:
     p = r.params
     slopes = recovery_slopes(r.penalties)
     labels = [k if k == c else f"{k} ({c})" for k, c in zip(slopes["kind"], slopes["coefficient"])]
-    recover = V.combine(
+    recover = verdicts.combine(
         [
-            V.order(slopes["slope"], slopes["stderr"], 1.0, int(slopes["n strengths"].min()), labels=labels),
+            verdicts.order(slopes["slope"], slopes["stderr"], 1.0, int(slopes["n strengths"].min()), labels=labels),
             *[
-                V.agreement(1 + e, 1.0, what=f"{lab} estimate / true (worst)")
+                verdicts.agreement(1 + e, 1.0, what=f"{lab} estimate / true (worst)")
                 for lab, e in zip(labels, slopes["worst rel. error"])
             ],
         ],
         ["log-log slope", *labels],
     )
     l1s = r.penalties[r.penalties["kind"] != "ridge"]
-    ident = V.trend(
+    ident = verdicts.trend(
         l1s["strength"],
         l1s["share |theta| < smoothing"],
         +1,
@@ -69,7 +71,7 @@ def claims(r: Results) -> list[Claim]:
             "2025 paper, Figure 3",
             recover,
             f"ReLU net [{p.penalty_width}] on synthetic data, {seeds}; identified fits only",
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
         Claim(
             "Large L1/elastic-net penalties push weights into the smoothing zone, where ridge and L1 are "
@@ -78,43 +80,43 @@ def claims(r: Results) -> list[Claim]:
             ident,
             f"L1 and elastic net, {seeds}; {int((l1s['status'].str.startswith('refused')).sum())} fits refused "
             "as collinear",
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
         Claim(
             "Early stopping in least squares is the quadratic penalty Q_k: exact recovery from stacked endpoints",
             "2025 paper, Figure 4B; Ali et al. 2019",
-            V.identity(stack["relative error of Q"], what="relative error of Q"),
+            verdicts.identity(stack["relative error of Q"], what="relative error of Q"),
             f"d = {p.ols_d}, k = {p.ols_steps}; from {int(stack['endpoints'].min()) if len(stack) else '-'} "
             "endpoints on",
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
         Claim(
             "A diagonal penalty from one endpoint retrains (no early stopping) to the same weights",
             "2025 paper, Figure 4C",
-            V.identity([r.ols_diagonal["retrain distance"]], what="relative distance"),
+            verdicts.identity([r.ols_diagonal["retrain distance"]], what="relative distance"),
             f"{r.ols_diagonal['retrain steps']} GD steps on L + R",
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
         Claim(
             "The scalar ridge coefficient of early stopping decays over training, as the closed form says",
             "2025 paper, Figure 4E",
-            V.combine(
+            verdicts.combine(
                 [
-                    V.trend(scal["step"], scal["estimated ridge"], -1, x_name="step", y_name="ridge"),
-                    V.identity(scal_err, what="rel. error / cancellation factor"),
+                    verdicts.trend(scal["step"], scal["estimated ridge"], -1, x_name="step", y_name="ridge"),
+                    verdicts.identity(scal_err, what="rel. error / cancellation factor"),
                 ],
                 ["decay", "closed form"],
             ),
             f"{len(scal)} checkpoints; errors scaled by the cancellation in grad L near the OLS minimum",
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
         Claim(
             "The trajectory estimate of the IGR coefficient is h/4, with error O(h)",
             "2025 paper, Figure 6; Barrett & Dherin, Theorem 3.1",
-            V.combine(
+            verdicts.combine(
                 [
-                    V.order([order_slope], [order_se], 1.0, n_fit, labels=["|alpha/(h/4) - 1| vs h"]),
-                    V.agreement(
+                    verdicts.order([order_slope], [order_se], 1.0, n_fit, labels=["|alpha/(h/4) - 1| vs h"]),
+                    verdicts.agreement(
                         float(smallest["ratio alpha/(h/4)"]),
                         1.0,
                         what=f"alpha/(h/4) at h = {smallest['h / h_edge']:g} h_edge",
@@ -123,34 +125,37 @@ def claims(r: Results) -> list[Claim]:
                 ["order", "smallest h"],
             ),
             f"tanh MLP {list(p.igr_hidden)} on {p.igr_n} digits, {p.igr_probes} probe steps per h",
-            kind=V.PAPER_CLAIM,
+            kind=verdicts.PAPER_CLAIM,
         ),
         Claim(
             "Dropout's implicit ridge penalty grows with the dropout rate",
             "2025 paper, Figure 5",
             _dropout_trend(r.dropout),
             f"ReLU MLP {list(p.dropout_hidden)} on {p.dropout_n} digits, {len(p.dropout_seeds)} seeds; only fits "
-            f"whose relative residual is below {V.EXPLAINED_RESIDUAL:g} count (as for every fit of this chapter)",
-            kind=V.CITED,
+            f"whose relative residual is below {verdicts.EXPLAINED_RESIDUAL:g} count "
+            "(as for every fit of this chapter)",
+            kind=verdicts.CITED,
         ),
     ]
 
 
-def _dropout_trend(dropout: pd.DataFrame) -> V.Verdict:
+def _dropout_trend(dropout: pd.DataFrame) -> verdicts.Verdict:
     """The ridge-against-rate trend on the fits that explain the gradient (the chapter's residual gate)."""
-    ok = dropout[[V.explained(x) for x in dropout["relative residual"]]]
+    ok = dropout[[verdicts.explained(x) for x in dropout["relative residual"]]]
     if len(ok) < 3:
         res = dropout["relative residual"]
-        return V.inconclusive(
+        return verdicts.inconclusive(
             "trend",
             f"{len(ok)} of {len(dropout)} ridge fits explain the gradient (relative residuals "
-            f"{res.min():.3g}-{res.max():.3g}, the gate is {V.EXPLAINED_RESIDUAL:g}): the weights are not stationary "
-            "for any ridge penalty, so their coefficients say nothing about dropout",
+            f"{res.min():.3g}-{res.max():.3g}, the gate is {verdicts.EXPLAINED_RESIDUAL:g}): the weights are not "
+            "stationary for any ridge penalty, so their coefficients say nothing about dropout",
             measured=f"{len(ok)} explained fits",
             expected="increasing (rho > 0)",
             n=len(ok),
         )
-    return V.trend(ok["dropout rate"], ok["estimated ridge"], +1, x_name="dropout rate", y_name="estimated ridge")
+    return verdicts.trend(
+        ok["dropout rate"], ok["estimated ridge"], +1, x_name="dropout rate", y_name="estimated ridge"
+    )
 
 
 def facts(r: Results) -> dict:

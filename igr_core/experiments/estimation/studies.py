@@ -12,8 +12,7 @@ import pandas as pd
 from jax.flatten_util import ravel_pytree
 
 from igr_core._src import bea as _bea
-from igr_core._src import estimate as _est
-from igr_core._src import verdicts as V
+from igr_core._src import estimate, verdicts
 from igr_core._src.losses import mean_loss
 from igr_core._src.models import dropout_mlp, mlp
 from igr_core._src.problems import mnist_digits, mnist_mlp_problem
@@ -61,7 +60,7 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
     def loss(theta, xb, yb):
         return 0.5 * jnp.mean((model.apply(theta, xb)[:, 0] - yb) ** 2)
 
-    penalties = [_est.ridge(), _est.l1(p.l1_smoothing)]
+    penalties = [estimate.ridge(), estimate.l1(p.l1_smoothing)]
 
     def smooth_l1(t):
         return sum(jnp.sum(jnp.sqrt(a**2 + p.l1_smoothing**2)) for a in jax.tree_util.tree_leaves(t))
@@ -92,7 +91,7 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fit = _est.solve(_est.gradient_system(loss, theta, penalties, x, y))
+                fit = estimate.solve(estimate.gradient_system(loss, theta, penalties, x, y))
             out.update(
                 {
                     "est ridge": fit.coef[0],
@@ -102,7 +101,7 @@ def known_penalties(p: Params, seed: int) -> pd.DataFrame:
                     "condition": fit.condition,
                     "relative residual": fit.relative_residual,
                     "status": ("ill-conditioned" if caught else "identified")
-                    if V.explained(fit.relative_residual)
+                    if verdicts.explained(fit.relative_residual)
                     else "unexplained (not stationary)",
                 }
             )
@@ -182,17 +181,19 @@ def early_stopping(p: Params):
     dtype = jnp.result_type(float)
     X = jnp.asarray(np.random.default_rng(3000).normal(size=(p.ols_n, p.ols_d)), dtype)
     d, k = p.ols_d, p.ols_steps
-    Q = np.asarray(_est.early_stopping_penalty(X, p.ols_lr, k))
+    Q = np.asarray(estimate.early_stopping_penalty(X, p.ols_lr, k))
     systems = []
     for e in range(p.ols_max_endpoints):
         y = _ols_targets(X, p.ols_noise, e)
-        systems.append(_est.gradient_system(_ols_loss, _gd_ols(X, y, p.ols_lr, k), [_est.full_quadratic(d)], X, y))
+        systems.append(
+            estimate.gradient_system(_ols_loss, _gd_ols(X, y, p.ols_lr, k), [estimate.full_quadratic(d)], X, y)
+        )
     stack_rows = []
     for m in range(1, p.ols_max_endpoints + 1):
         row = {"endpoints": m, "equations": m * d, "unknowns": d * (d + 1) // 2}
         try:
-            fit = _est.solve(_est.stack(systems[:m]))
-            Qh = _est.quadratic_matrix(fit.coef, d)
+            fit = estimate.solve(estimate.stack(systems[:m]))
+            Qh = estimate.quadratic_matrix(fit.coef, d)
             row.update(
                 {
                     "relative error of Q": float(np.linalg.norm(Qh - Q) / np.linalg.norm(Q)),
@@ -213,13 +214,13 @@ def early_stopping(p: Params):
     # one endpoint, a diagonal penalty, then retraining without early stopping
     y0 = _ols_targets(X, p.ols_noise, 0)
     theta_k = _gd_ols(X, y0, p.ols_lr, k)
-    fit = _est.solve(_est.gradient_system(_ols_loss, theta_k, [_est.diagonal_quadratic(d)], X, y0))
+    fit = estimate.solve(estimate.gradient_system(_ols_loss, theta_k, [estimate.diagonal_quadratic(d)], X, y0))
     q = jnp.asarray(fit.coef)
     A = np.asarray(X.T @ X / p.ols_n) + np.diag(np.asarray(q))
     ev = np.linalg.eigvalsh(A)
     lr = 1.0 / ev[-1]
     steps = int(min(400_000, np.ceil(40 * ev[-1] / ev[0])))  # contraction (1 - 1/kappa)^steps < e^-40
-    dist = _est.retrain_distance(
+    dist = estimate.retrain_distance(
         _ols_loss, lambda t: 0.5 * jnp.sum(q * t**2), jnp.zeros(d, dtype), theta_k, X, y0, steps=steps, learning_rate=lr
     )
     diagonal = {
@@ -235,8 +236,8 @@ def early_stopping(p: Params):
     scalar_rows = []
     for kk in sorted(set(int(c) for c in p.ols_checkpoints)):
         theta = _gd_ols(X, y0, p.ols_lr, kk)
-        est = _est.solve(_est.gradient_system(_ols_loss, theta, [_est.ridge()], X, y0)).coef[0]
-        Qk = np.asarray(_est.early_stopping_penalty(X, p.ols_lr, kk))
+        est = estimate.solve(estimate.gradient_system(_ols_loss, theta, [estimate.ridge()], X, y0)).coef[0]
+        Qk = np.asarray(estimate.early_stopping_penalty(X, p.ols_lr, kk))
         # the closed-form iterate (independent of the GD loop): Q_k's generalized ridge solution
         b = np.linalg.solve(np.asarray(X.T @ X) / p.ols_n + Qk, np.asarray(X.T @ y0) / p.ols_n)
         S, Xy = np.asarray(X.T @ X) / p.ols_n, np.asarray(X.T @ y0) / p.ols_n
@@ -267,7 +268,7 @@ def igr_study(p: Params) -> tuple[pd.DataFrame, str]:
     h_edge0 = 2.0 / _bea.sharpness(prob.loss, prob.theta0, *prob.args)
     theta = _bea.gd_final(prob.loss, prob.theta0, 0.5 * h_edge0, p.igr_pretrain_steps, *prob.args)
     h_edge = 2.0 / _bea.sharpness(prob.loss, theta, *prob.args)
-    probe = _est.igr_probe(prob.loss, 1e-12)
+    probe = estimate.igr_probe(prob.loss, 1e-12)
     advance = jax.jit(lambda t, h: _bea.gd_step(prob.loss, h)(t, *prob.args))
     rows = []
     for f in sorted(p.igr_h_fractions):
@@ -277,7 +278,7 @@ def igr_study(p: Params) -> tuple[pd.DataFrame, str]:
             thetas.append(t)
             t = advance(t, jnp.asarray(h))
         try:
-            fit = _est.igr_coefficient(prob.loss, thetas, h, *prob.args, probe=probe)
+            fit = estimate.igr_coefficient(prob.loss, thetas, h, *prob.args, probe=probe)
             alpha, status = fit.alpha, "estimated"
         except ValueError as err:
             alpha, status = np.nan, str(err)[:120]
@@ -330,7 +331,7 @@ def dropout_study(p: Params) -> pd.DataFrame:
         thetas = train(theta0, rates, jax.random.split(jax.random.PRNGKey(100 + seed), len(p.dropout_rates)))
         for i, rate in enumerate(p.dropout_rates):
             theta = jax.tree_util.tree_map(lambda a, i=i: a[i], thetas)
-            fit = _est.solve(_est.gradient_system(det_loss, theta, [_est.ridge()], x, labels))
+            fit = estimate.solve(estimate.gradient_system(det_loss, theta, [estimate.ridge()], x, labels))
             acc = float(jnp.mean(jnp.argmax(model.apply(theta, x), -1) == labels.astype(int)))
             rows.append(
                 {

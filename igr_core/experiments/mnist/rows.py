@@ -29,15 +29,7 @@ def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.D
 
 
 def _missing(what: str) -> verdicts.Verdict:
-    return verdicts.Verdict(
-        "inconclusive",
-        "trend",
-        "not computed",
-        "",
-        "",
-        0,
-        f"the {what} is not in the cached results of this profile (not trained here)",
-    )
+    return verdicts.inconclusive("trend", f"the {what} is not in the cached results of this profile (not trained here)")
 
 
 def at_fixed_step(r: Results) -> pd.DataFrame:

@@ -69,10 +69,14 @@ from igr_core.experiments.optimizers.params import (
     HEAVY_BALL,
     NOTEBOOK,
     PLATFORM,
+    REGIME_ANTI,
+    REGIME_CONTROL,
     RESULTS_VERSION,
+    ROUTE_CLOSED_FORM,
     SGD_ALL_ORDERS,
     SGD_LOSS,
     SGD_RESHUFFLE,
+    SHARPNESS,
     TANH_MLP,
     TWO_PARAM_MODEL,
     X64,
@@ -143,11 +147,16 @@ def run(p: Params) -> Results:
     )
 
 
+def _slope_rows(s: pd.DataFrame, optimizer: str, description: str) -> pd.DataFrame:
+    """The fitted slopes of one optimizer against one description (every problem)."""
+    return s[(s["optimizer"] == optimizer) & (s["description"] == description)]
+
+
 def claims(r: Results) -> list[Claim]:
     s = slopes(r.errors)
 
     def verdict(opt, desc):
-        g = s[(s["optimizer"] == opt) & (s["description"] == desc)]
+        g = _slope_rows(s, opt, desc)
         return verdicts.order(
             g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()), labels=list(g["problem"])
         )
@@ -184,7 +193,7 @@ def claims(r: Results) -> list[Claim]:
             "The exact corrections of the general recursion match the closed form on a quadratic",
             "f_l = -A^(l+1) theta / (l+1)",
             verdicts.identity(
-                rec[rec["route"] == "general recursion against the closed form"]["relative error"],
+                rec[rec["route"] == ROUTE_CLOSED_FORM]["relative error"],
                 what="relative error, l = 1, 2, 3",
             ),
             kind=verdicts.CONSISTENCY,
@@ -332,7 +341,7 @@ def facts(r: Results) -> dict:
     b = r.params.momentum_beta
 
     def pick(opt, desc):
-        return float(s[(s["optimizer"] == opt) & (s["description"] == desc)]["slope"].mean())
+        return float(_slope_rows(s, opt, desc)["slope"].mean())
 
     return {
         "data_source": r.source,
@@ -351,8 +360,8 @@ def facts(r: Results) -> dict:
         "iclr_true_f3_err": float(r.recursion[r.recursion["route"] == ROUTE_ICLR_TRUE]["relative error"].max()),
         "antisymmetry_error": r.antisymmetry_error,
         **{
-            f"toy_dsharp_{k}": float(_adam_diff(r, TWO_PARAM_MODEL, k, "sharpness lambda_max")[0][-1])
-            for k in ("rho > beta", "rho < beta")
+            f"toy_dsharp_{k}": float(_adam_diff(r, TWO_PARAM_MODEL, regime, SHARPNESS)[0][-1])
+            for k, regime in (("rho > beta", REGIME_ANTI), ("rho < beta", REGIME_CONTROL))
         },
         **{f"h_map_{i}": float(x) for i, x in enumerate(r.edges["h_map (ratio reaches 1)"])},
         **{f"edge_{i}": float(x) for i, x in enumerate(r.edges["stability edge"])},

@@ -8,14 +8,19 @@ import numpy as np
 import optax
 import pandas as pd
 
-from igr_core._src import bea as _bea
-from igr_core._src import optimizers as O
-from igr_core._src import toy as _toy
-from igr_core._src import verdicts as V
+from igr_core._src import bea, verdicts
+from igr_core._src import optimizers as methods
+from igr_core._src import toy as two_parameter
 from igr_core._src.bea import crossing
 from igr_core._src.problems import toy_problem
 from igr_core._src.verdicts import Claim, number_or
 from igr_core.experiments.optimizers.params import (
+    NORM,
+    PENALTY,
+    REGIME_ANTI,
+    REGIME_CONTROL,
+    SHARPNESS,
+    SLOPE,
     TANH_MLP,
     TWO_PARAM_MODEL,
     Params,
@@ -26,8 +31,8 @@ from igr_core.experiments.optimizers.params import (
 def _regimes(p: Params) -> dict:
     """The two Adam settings: the anti-regularizer (rho > beta) and the control (rho < beta)."""
     return {
-        "rho > beta (anti-penalty)": (p.anti_beta, p.anti_rho),
-        "rho < beta (control)": (p.anti_beta, p.control_rho),
+        REGIME_ANTI: (p.anti_beta, p.anti_rho),
+        REGIME_CONTROL: (p.anti_beta, p.control_rho),
     }
 
 
@@ -50,25 +55,25 @@ def _adam_problem(p: Params, label: str, pr, T: float, hs) -> tuple[list, list]:
     sharp = jax.jit(lambda t: jnp.linalg.eigvalsh(jax.hessian(L)(t, *a))[-1])
 
     def measures(t):
-        out = {"||theta||": float(optax.tree.norm(t))}
-        out["slope ||grad E||"] = float(optax.tree.norm(grad(t, *a)))
+        out = {NORM: float(optax.tree.norm(t))}
+        out[SLOPE] = float(optax.tree.norm(grad(t, *a)))
         if label == TWO_PARAM_MODEL:  # at a minimum N_eps is sqrt(eps) per parameter: not informative
-            out["sharpness lambda_max"] = float(sharp(t))
+            out[SHARPNESS] = float(sharp(t))
         else:
-            out["N_eps"] = float(n_eps(t, *a))
+            out[PENALTY] = float(n_eps(t, *a))
         return out
 
-    naive = O.adam_field(L, 0.0, 0.0, 0.0, p.anti_eps, 0)  # -g/s: the same limit for every (beta, rho)
-    ref = measures(_bea.flow(naive, th, T, *a))
+    naive = methods.adam_field(L, 0.0, 0.0, 0.0, p.anti_eps, 0)  # -g/s: the same limit for every (beta, rho)
+    ref = measures(bea.flow(naive, th, T, *a))
     if label == TWO_PARAM_MODEL:
         h_path, saves = max(hs), 80
         every = max(1, int(round(T / h_path / saves)))
         ts = np.arange(saves + 1) * every * h_path
-        fpath = np.asarray(_bea.flow(naive, th, ts[-1], *a, ts=jnp.asarray(ts)))
+        fpath = np.asarray(bea.flow(naive, th, ts[-1], *a, ts=jnp.asarray(ts)))
     for regime, (b, r) in _regimes(p).items():
-        method = O.adam(L, b, r, p.anti_eps)
-        run_to = jax.jit(lambda h, n, m=method: O.iterate(m, th, h, n, *a))
-        c = float(O.adam_coefficients(np.float64(1.0), b, r, 0.0))
+        method = methods.adam(L, b, r, p.anti_eps)
+        run_to = jax.jit(lambda h, n, m=method: methods.iterate(m, th, h, n, *a))
+        c = float(methods.adam_coefficients(np.float64(1.0), b, r, 0.0))
         for h in hs:
             n = int(round(T / h))
             got = measures(run_to(jnp.asarray(h), jnp.asarray(n)))
@@ -89,7 +94,7 @@ def _adam_problem(p: Params, label: str, pr, T: float, hs) -> tuple[list, list]:
             ]
         if label == TWO_PARAM_MODEL:
             path = np.asarray(
-                jax.jit(lambda hh, m=method: O.trajectory(m, th, hh, saves, every, *a))(jnp.asarray(h_path))
+                jax.jit(lambda hh, m=method: methods.trajectory(m, th, hh, saves, every, *a))(jnp.asarray(h_path))
             )
             paths += [{"regime": regime, "h": h_path, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, path)]
             paths += [{"regime": regime, "h": 0.0, "t": t, "a": x[0], "b": x[1]} for t, x in zip(ts, fpath)]
@@ -118,33 +123,33 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     heavy ball 2(1+beta)/lambda; Adam has no fixed edge)."""
     pr = toy_problem("I")
     L, th, a = pr.loss, pr.theta0, pr.args
-    lam = 2.0 / _toy.stability_edge(th, *a)
+    lam = 2.0 / two_parameter.stability_edge(th, *a)
     b = p.momentum_beta
 
     def shift(t, h, *aa):
-        return O.momentum_start(L, t, h, b, *aa)
+        return methods.momentum_start(L, t, h, b, *aa)
 
     cases = {
-        "gradient descent": (O.gradient_descent(L), lambda k: lambda h: O.gd_field(L, h, k), None, 2 / lam),
+        "gradient descent": (methods.gradient_descent(L), lambda k: lambda h: methods.gd_field(L, h, k), None, 2 / lam),
         f"heavy ball (beta = {b:g})": (
-            O.heavy_ball(L, b),
-            lambda k: lambda h: O.momentum_field(L, h, b, k),
+            methods.heavy_ball(L, b),
+            lambda k: lambda h: methods.momentum_field(L, h, b, k),
             shift,
             2 * (1 + b) / lam,
         ),
     }
     for regime, (bb, r) in _regimes(p).items():
         cases[f"Adam, {regime}"] = (
-            O.adam(L, bb, r, p.anti_eps),
-            lambda k, bb=bb, r=r: lambda h: O.adam_field(L, h, bb, r, p.anti_eps, k),
+            methods.adam(L, bb, r, p.anti_eps),
+            lambda k, bb=bb, r=r: lambda h: methods.adam_field(L, h, bb, r, p.anti_eps, k),
             None,
             float("nan"),
         )
     hs = p.map_hs
     rows, edges = [], []
     for name, (method, field_for, start, edge) in cases.items():
-        e0 = O.global_errors(method, field_for(0), th, hs, p.map_T, *a)
-        e1 = O.global_errors(method, field_for(1), th, hs, p.map_T, *a, start_for=start)
+        e0 = methods.global_errors(method, field_for(0), th, hs, p.map_T, *a)
+        e1 = methods.global_errors(method, field_for(1), th, hs, p.map_T, *a, start_for=start)
         bad = ~np.isfinite(e0)
         ratio = np.where(bad | ~np.isfinite(e1), np.nan, e1 / e0)
         rows += [
@@ -172,7 +177,7 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _adam_diff(r: Results, problem: str, regime: str, quantity: str) -> tuple[np.ndarray, float]:
     g = r.adam[
-        (r.adam["problem"] == problem) & (r.adam["regime"].str.startswith(regime)) & (r.adam["quantity"] == quantity)
+        (r.adam["problem"] == problem) & (r.adam["regime"] == regime) & (r.adam["quantity"] == quantity)
     ].sort_values("h", ascending=False)
     return g["difference"].to_numpy(), float(g["flow of -g/s"].abs().max())
 
@@ -182,27 +187,27 @@ CONVERGED_SLOPE = 1e-8  # ||grad E|| below which a run of the two-parameter mode
 
 def adam_claims(r: Results) -> list[Claim]:
     p = r.params
-    anti, scale = _adam_diff(r, TWO_PARAM_MODEL, "rho > beta", "sharpness lambda_max")
-    ctrl, _ = _adam_diff(r, TWO_PARAM_MODEL, "rho < beta", "sharpness lambda_max")
-    toy = V.combine(
+    anti, scale = _adam_diff(r, TWO_PARAM_MODEL, REGIME_ANTI, SHARPNESS)
+    ctrl, _ = _adam_diff(r, TWO_PARAM_MODEL, REGIME_CONTROL, SHARPNESS)
+    toy = verdicts.combine(
         [
-            V.sign(anti, +1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
-            V.sign(ctrl, -1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
+            verdicts.sign(anti, +1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
+            verdicts.sign(ctrl, -1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
         ],
         [f"rho = {p.anti_rho:g}", f"rho = {p.control_rho:g}"],
     )
-    ends = r.adam[(r.adam["problem"] == TWO_PARAM_MODEL) & (r.adam["quantity"] == "slope ||grad E||")]
+    ends = r.adam[(r.adam["problem"] == TWO_PARAM_MODEL) & (r.adam["quantity"] == SLOPE)]
     worst = float(np.nanmax(ends[["Adam", "flow of -g/s"]].to_numpy())) if len(ends) else float("nan")
     if not worst <= CONVERGED_SLOPE:  # a claim about the minimum reached needs runs that reached one
         toy = toy.replace(
-            outcome="inconclusive",
+            outcome=verdicts.Outcome.INCONCLUSIVE,
             why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to {worst:.2g} > {CONVERGED_SLOPE:g}",
         )
     parts, labels = [], []
-    for q in ("N_eps", "slope ||grad E||"):
-        da, sc = _adam_diff(r, TANH_MLP, "rho > beta", q)
-        dc, _ = _adam_diff(r, TANH_MLP, "rho < beta", q)
-        parts.append(V.sign(da - dc, +1, sc, what=f"{q}(rho = {p.anti_rho:g}) - {q}(rho = {p.control_rho:g})"))
+    for q in (PENALTY, SLOPE):
+        da, sc = _adam_diff(r, TANH_MLP, REGIME_ANTI, q)
+        dc, _ = _adam_diff(r, TANH_MLP, REGIME_CONTROL, q)
+        parts.append(verdicts.sign(da - dc, +1, sc, what=f"{q}(rho = {p.anti_rho:g}) - {q}(rho = {p.control_rho:g})"))
         labels.append(q)
     h = ", ".join(f"{x:g}" for x in sorted(p.anti_hs, reverse=True))
     return [
@@ -213,15 +218,15 @@ def adam_claims(r: Results) -> list[Claim]:
             "Cattaneo et al. 2024",
             toy,
             f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}",
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
         Claim(
             f"... and on a tanh network Adam with rho = {p.anti_rho:g} ends steeper (larger N_eps and slope "
             f"||grad E||) than with rho = {p.control_rho:g} at the same h and time",
             "Cattaneo et al. 2024",
-            V.combine(parts, labels),
+            verdicts.combine(parts, labels),
             f"T = {p.net_anti_T:g}, h = " + ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)),
-            kind=V.CITED,
+            kind=verdicts.CITED,
         ),
     ]
 
@@ -238,11 +243,11 @@ def map_claims(r: Results) -> list[Claim]:
                 f"flow (error ratio below 1) at every step size below the stability edge "
                 f"{e['stability edge']:.3g}",
                 "Theorem 3.1, Remark 3.2; Ghosh et al. 2023",
-                V.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
+                verdicts.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
                 f"two-parameter model, T = {r.params.map_T:g}; ratio reaches 1 at h = "
                 + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3)
                 + "; the stability edge as the regime's end is this companion's reading, not the paper's",
-                kind=V.HYPOTHESIS,
+                kind=verdicts.HYPOTHESIS,
             )
         )
     return out

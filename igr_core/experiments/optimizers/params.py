@@ -125,3 +125,6 @@ HB_NO_SHIFT = "amplified modified loss, no shift"
 HB_UNAMPLIFIED = "unamplified coefficient (h/(1-beta))/4, shifted start"
 ADAM_NAIVE, ADAM_FULL = "-g/s", "full c_j correction"
 GD_MODIFIED = "flow of E + (h/4)||g||^2"
+REGIME_ANTI, REGIME_CONTROL = "rho > beta (anti-penalty)", "rho < beta (control)"  # Adam's two settings
+NORM, SLOPE, SHARPNESS, PENALTY = "||theta||", "slope ||grad E||", "sharpness lambda_max", "N_eps"  # Adam's measures
+ROUTE_CLOSED_FORM = "general recursion against the closed form"

@@ -12,6 +12,7 @@ from igr_core._src import bea as _bea
 from igr_core._src import higher_order
 from igr_core._src.problems import toy_problem
 from igr_core.experiments.optimizers.params import (
+    ROUTE_CLOSED_FORM,
     TWO_PARAM_MODEL,
     Params,
 )
@@ -76,7 +77,7 @@ def recursion_table() -> pd.DataFrame:
                     {
                         "problem": name,
                         "l": k,
-                        "route": "general recursion against the closed form",
+                        "route": ROUTE_CLOSED_FORM,
                         "relative error": _rel(refs[k], closed),
                     }
                 )
