@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import engine as _engine
-from igr_core._src import selection as _sel
-from igr_core._src import verdicts as V
+from igr_core._src import selection, verdicts
 from igr_core._src.data import load_mnist
 from igr_core._src.models import mlp_num_params, resnet18_num_params
 from igr_core._src.verdicts import Claim
@@ -168,8 +167,8 @@ def _mlp(p: Params, results_dir: Path, log=None) -> tuple[str, int, pd.DataFrame
     for kind, cfg in (("GD", gd), ("EGR", egr)):
         res = _engine.run_sweep(cfg, digits, results_dir, progress=False, log=log)
         metrics.append(res.metrics.assign(kind=kind))
-        status = _sel.fit_status(res.metrics, 0.0)
-        best = _sel.select_at_max_test_accuracy(res.metrics)
+        status = selection.fit_status(res.metrics, 0.0)
+        best = selection.select_at_max_test_accuracy(res.metrics)
         keys = ["width", "h", "mu", "seed"]
         df = status[keys + ["diverged"]].merge(
             best[keys + ["step", "R_IG", "slope", "test acc", "train E", "m"]], on=keys, how="left"
@@ -194,7 +193,9 @@ def run(p: Params, results_dir, log=None) -> Results:
     shape = (3, 10) if data is None else (data.x_train.shape[-1], data.num_classes)
     m = resnet18_num_params(*shape, p.width)
     selected = (
-        _sel.select_at_max_test_accuracy(sweep.metrics) if sweep is not None else pd.DataFrame(columns=EMPTY_COLUMNS)
+        selection.select_at_max_test_accuracy(sweep.metrics)
+        if sweep is not None
+        else pd.DataFrame(columns=EMPTY_COLUMNS)
     )
     mlp_source, mlp_m, mlp, mlp_metrics = _mlp(p, results_dir, log)
     n_tr, n_te = (0, 0) if data is None else (len(data.y_train), len(data.y_test))
@@ -215,7 +216,7 @@ def run(p: Params, results_dir, log=None) -> Results:
     )
 
 
-def _reach(r: Results) -> V.Verdict:
+def _reach(r: Results) -> verdicts.Verdict:
     """Does EGR at small h reach a total regularization rate beyond every stable GD run? The
     claim needs GD's edge located (its ladder must diverge somewhere, else its largest stable
     rate is only a lower bound set by the profile) and an EGR run that stays stable above it.
@@ -225,7 +226,7 @@ def _reach(r: Results) -> V.Verdict:
     top_gd = float(gd_ok["lambda total"].max()) if len(gd_ok) else float("nan")
     top_egr = float(egr_ok["lambda total"].max()) if len(egr_ok) else float("nan")
     if not gd["diverged"].any():
-        return V.inconclusive(
+        return verdicts.inconclusive(
             "at_least",
             "no GD run diverged: its ladder never reached its stability edge, so its largest stable rate is only a "
             "lower bound set by the profile",
@@ -234,7 +235,7 @@ def _reach(r: Results) -> V.Verdict:
             n=len(r.mlp),
         )
     edge = float(gd[gd["diverged"]]["lambda total"].min())
-    v = V.at_least(top_egr, top_egr, top_egr, edge, what="largest stable EGR lambda", n=len(r.mlp))
+    v = verdicts.at_least(top_egr, top_egr, top_egr, edge, what="largest stable EGR lambda", n=len(r.mlp))
     return v.replace(expected=f">= {edge:.3g} (the smallest GD lambda that diverged; largest stable {top_gd:.3g})")
 
 
@@ -243,15 +244,15 @@ def is_complete(r: Results) -> bool:
     return r.sweep is not None
 
 
-def adequacy(r: Results) -> V.Gate:
+def adequacy(r: Results) -> verdicts.Gate:
     """The plateau gate of the ResNet networks (Figure 3c compares maximum test accuracies). No
     inclusion rule: the claim compares EGR with SGD at one h, whatever each reaches."""
-    return V.gate(r.sweep.metrics if r.sweep is not None else None)
+    return verdicts.gate(r.sweep.metrics if r.sweep is not None else None)
 
 
-def mlp_adequacy(r: Results) -> V.Gate:
+def mlp_adequacy(r: Results) -> verdicts.Gate:
     """The plateau gate of the MLP runs that did not diverge (rows at max test accuracy)."""
-    return V.gate(r.mlp_metrics)
+    return verdicts.gate(r.mlp_metrics)
 
 
 def shortfall(r: Results) -> str:
@@ -268,19 +269,19 @@ def shortfall(r: Results) -> str:
     return "" if enough else "; ".join(g.reasons()) or f"fewer than {MIN_PER_GROUP} networks per group"
 
 
-def _gain_row(r: Results, g: V.Gate, missing: str) -> V.Verdict:
+def _gain_row(r: Results, g: verdicts.Gate, missing: str) -> verdicts.Verdict:
     """The "+12 points" row on the networks that pass the gate, with the data set's ceiling."""
     p = r.params
     kept = g.keep(r.selected) if len(r.selected) else r.selected
     gains = _gains(kept) if len(kept) else r.gains
     row = gains[np.isclose(gains["mu"].astype(float), p.egr_mu)] if len(gains) else gains
     if r.sweep is None or not len(row):
-        return V.inconclusive("at_least", missing, expected=f">= {PAPER_GAIN}")
+        return verdicts.inconclusive("at_least", missing, expected=f">= {PAPER_GAIN}")
     gain = row.iloc[0]
     ceiling, source = CEILINGS[p.dataset]
 
     def rule(_kept):
-        return V.at_least(
+        return verdicts.at_least(
             gain["gain"],
             gain["gain lo"],
             gain["gain hi"],
@@ -292,7 +293,7 @@ def _gain_row(r: Results, g: V.Gate, missing: str) -> V.Verdict:
             ceiling_name=source,
         )
 
-    return V.gated(g, rule, r.selected, 2 * MIN_PER_GROUP, rule_name="at_least")
+    return verdicts.gated(g, rule, r.selected, 2 * MIN_PER_GROUP, rule_name="at_least")
 
 
 def resnet_rows(r: Results) -> list[Claim]:
@@ -306,10 +307,10 @@ def resnet_rows(r: Results) -> list[Claim]:
         f"{steps:,} steps; gates: {g.summary()}"
     )
 
-    def compare(kept: pd.DataFrame) -> V.Verdict:
+    def compare(kept: pd.DataFrame) -> verdicts.Verdict:
         egr = kept[np.isclose(kept["mu"].astype(float), p.egr_mu)]["test acc"]
         sgd = kept[kept["mu"] == 0]["test acc"]
-        return V.compare(egr, sgd, +1, what="gain in max test acc")
+        return verdicts.compare(egr, sgd, +1, what="gain in max test acc")
 
     chosen = (
         r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)]
@@ -320,9 +321,9 @@ def resnet_rows(r: Results) -> list[Claim]:
         Claim(
             "EGR raises the maximum test accuracy of ResNet-18",
             "Section 6, Fig. 3c",
-            V.gated(g, compare, chosen, 2 * MIN_PER_GROUP, rule_name="compare")
+            verdicts.gated(g, compare, chosen, 2 * MIN_PER_GROUP, rule_name="compare")
             if len(r.selected)
-            else V.inconclusive("compare", missing, expected="> 0"),
+            else verdicts.inconclusive("compare", missing, expected="> 0"),
             scale,
         ),
         Claim(
@@ -347,29 +348,31 @@ def mlp_rows(r: Results) -> list[Claim]:
         Claim(
             "R_IG falls as the total regularization rate m(h/4 + mu) grows, implicit or explicit",
             "Section 4 (this companion's reading on an MLP)",
-            V.gated(
+            verdicts.gated(
                 g,
-                lambda d: V.trend(d["lambda total"], d["R_IG"], -1, x_name="lambda", y_name="R_IG"),
+                lambda d: verdicts.trend(d["lambda total"], d["R_IG"], -1, x_name="lambda", y_name="R_IG"),
                 r.mlp[~r.mlp["diverged"]],
             ),
             mlp_note,
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "EGR with a small learning rate reaches regularization rates that GD cannot",
             "Section 4 (this companion's reading on an MLP)",
             _reach(r),
             f"{r.mlp_source}; full-batch, n_l = {p.mlp_width}, {p.mlp_steps} steps",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             f"At fixed small h, maximum test accuracy rises with mu (mu <= {p.mlp_accuracy_mu_max:g}, fixed in "
             "advance)",
             "Section 4 (this companion's reading on an MLP)",
-            V.gated(g, lambda d: V.trend(d["mu"], d["test acc"], +1, x_name="mu", y_name="test acc"), at_h0),
+            verdicts.gated(
+                g, lambda d: verdicts.trend(d["mu"], d["test acc"], +1, x_name="mu", y_name="test acc"), at_h0
+            ),
             f"h = {p.mlp_egr_learning_rate:g}; mu up to {p.mlp_accuracy_mu_max:g}, where m (h/4 + mu) stays inside "
             f"GD's stable range; gates: {g.summary()}",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
     ]
 
@@ -385,7 +388,7 @@ def figure3c_title(r: Results) -> str:
     """Figure 3c's title: the run's steps and evaluations, and a warning where they are too few to
     show a curve."""
     steps, evals = _schedule(r)
-    few = " (too few evaluations to show a curve)" if evals < V.MIN_EVALUATIONS else ""
+    few = " (too few evaluations to show a curve)" if evals < verdicts.MIN_EVALUATIONS else ""
     return f"Figure 3c: ResNet-18, h = {r.params.learning_rate:g}; {steps:,} steps, {evals} evaluations{few}"
 
 

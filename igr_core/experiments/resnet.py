@@ -23,8 +23,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from igr_core._src import engine as _engine
-from igr_core._src import selection as _sel
-from igr_core._src import verdicts as V
+from igr_core._src import selection, verdicts
 from igr_core._src.models import resnet18_num_params
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._images import (
@@ -90,9 +89,9 @@ def run(p: Params, results_dir, log=None) -> Results:
         n_te,
         m,
         sweep,
-        _sel.fit_status(metrics, p.train_acc_threshold),
-        _sel.select_at_max_test_accuracy(metrics, p.train_acc_threshold),
-        _sel.select_at_train_loss(metrics, p.matched_train_loss),
+        selection.fit_status(metrics, p.train_acc_threshold),
+        selection.select_at_max_test_accuracy(metrics, p.train_acc_threshold),
+        selection.select_at_train_loss(metrics, p.matched_train_loss),
         time.perf_counter() - t0,
     )
 
@@ -104,10 +103,10 @@ INTERPOLATION_STEPS = 3000  # Fig. A.7e-f: "the interpolation regime is reached 
 MIN_NETWORKS = 5  # a rank trend needs 5 networks for its smallest p-value to pass alpha (2/5! < 0.05)
 
 
-def _trend(df: pd.DataFrame, x: str, y: str, sign: int, missing: str) -> V.Verdict:
+def _trend(df: pd.DataFrame, x: str, y: str, sign: int, missing: str) -> verdicts.Verdict:
     if df is None or df.empty:
-        return V.inconclusive("trend", missing)
-    return V.trend(df[x], df[y], sign, x_name=x, y_name=y)
+        return verdicts.inconclusive("trend", missing)
+    return verdicts.trend(df[x], df[y], sign, x_name=x, y_name=y)
 
 
 def is_complete(r: Results) -> bool:
@@ -115,10 +114,10 @@ def is_complete(r: Results) -> bool:
     return r.sweep is not None
 
 
-def adequacy(r: Results) -> V.Gate:
+def adequacy(r: Results) -> verdicts.Gate:
     """The gates of the rows taken at the time of maximum test accuracy: each network on its
     plateau (:func:`igr_core.verdicts.gate`) and reaching train accuracy :data:`FIT_THRESHOLD`."""
-    return V.gate(r.sweep.metrics if r.sweep is not None else None, FIT_THRESHOLD)
+    return verdicts.gate(r.sweep.metrics if r.sweep is not None else None, FIT_THRESHOLD)
 
 
 def shortfall(r: Results) -> str:
@@ -129,11 +128,11 @@ def shortfall(r: Results) -> str:
     return "" if g.n_kept >= MIN_NETWORKS else "; ".join(g.reasons())
 
 
-def interpolation(r: Results) -> V.Verdict:
+def interpolation(r: Results) -> verdicts.Verdict:
     """Fig. A.7d-f: every network that does not diverge reaches train accuracy FIT_THRESHOLD by
-    step INTERPOLATION_STEPS (``V.reached_by``)."""
+    step INTERPOLATION_STEPS (``verdicts.reached_by``)."""
     if r.sweep is None:
-        return V.inconclusive("reached by", "the ResNet-18 grid is not stored and was not trained here")
+        return verdicts.inconclusive("reached by", "the ResNet-18 grid is not stored and was not trained here")
     m = r.sweep.metrics
     first, trained = [], []
     for _, g in m.groupby(["h", "seed"]):
@@ -142,7 +141,7 @@ def interpolation(r: Results) -> V.Verdict:
         hit = g[g["train acc"] >= FIT_THRESHOLD - 1e-9]["step"]
         first.append(float(hit.min()) if len(hit) else float("inf"))
         trained.append(int(g["step"].max()))
-    return V.reached_by(first, trained, INTERPOLATION_STEPS, what=f"train accuracy {FIT_THRESHOLD:g}")
+    return verdicts.reached_by(first, trained, INTERPOLATION_STEPS, what=f"train accuracy {FIT_THRESHOLD:g}")
 
 
 def claims(r: Results) -> list[Claim]:
@@ -158,8 +157,8 @@ def claims(r: Results) -> list[Claim]:
         f"gates: {g.summary()}"
     )
 
-    def at_best(x: str, y: str, sign: int) -> V.Verdict:
-        return V.gated(g, lambda d: _trend(d, x, y, sign, missing), r.selected, MIN_NETWORKS)
+    def at_best(x: str, y: str, sign: int) -> verdicts.Verdict:
+        return verdicts.gated(g, lambda d: _trend(d, x, y, sign, missing), r.selected, MIN_NETWORKS)
 
     return [
         Claim(
@@ -197,14 +196,14 @@ def claims(r: Results) -> list[Claim]:
             "(control) R_IG at max test accuracy tracks the training loss",
             "not in the paper",
             at_best("train E", "R_IG", +1),
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "(control) Prediction 2.1 at matched training loss",
             "Prediction 2.1 with a loss control",
             _trend(r.matched, "h", "R_IG", -1, missing),
             f"first evaluation with E < {p.matched_train_loss:g} (not an end-of-training quantity: no plateau gate)",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
     ]
 

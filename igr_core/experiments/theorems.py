@@ -24,7 +24,7 @@ from jax.flatten_util import ravel_pytree
 from igr_core._src import bea as _bea
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
-from igr_core._src import verdicts as V
+from igr_core._src import verdicts
 from igr_core._src.bea import crossing
 from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss
@@ -161,7 +161,7 @@ def remark32_table(problems, scans, T: float) -> pd.DataFrame:
     C depends on the method only, so it should not change between problems)."""
     rows = []
     for prob, scan in zip(problems, scans):
-        h_cross = crossing(scan["h"], scan["ratio modified / original"], V.GAIN_LOST_RATIO)
+        h_cross = crossing(scan["h"], scan["ratio modified / original"], verdicts.GAIN_LOST_RATIO)
         R, M = trajectory_scales(prob, float(scan["h"].min()), T)
         rows.append(
             {
@@ -353,7 +353,7 @@ def run(p: Params) -> Results:
     mod = moderate_regime(net, p.moderate_hs, p.moderate_T)
     mod_toy = moderate_regime(toy, p.moderate_hs, p.moderate_T)
     lam = _bea.sharpness(net.loss, net.theta0, *net.args)
-    h_cross = crossing(mod["h"], mod["ratio modified / original"], V.GAIN_LOST_RATIO)
+    h_cross = crossing(mod["h"], mod["ratio modified / original"], verdicts.GAIN_LOST_RATIO)
     ratios = norm_bound_study(net, p.norm_hs, p.norm_steps)
     crit = minima_study(p.minima_hs)
     asym = pd.concat([non_gradient_part(toy), non_gradient_part(net, num_probes=16)], ignore_index=True)
@@ -379,11 +379,11 @@ def run(p: Params) -> Results:
     )
 
 
-def _orders(fits: pd.DataFrame, labels=None) -> V.Verdict:
+def _orders(fits: pd.DataFrame, labels=None) -> verdicts.Verdict:
     parts, names = [], []
     for k, grp in fits.groupby("order"):
         parts.append(
-            V.order(
+            verdicts.order(
                 grp["measured slope"],
                 grp["stderr"],
                 float(grp["expected slope"].iloc[0]),
@@ -392,23 +392,23 @@ def _orders(fits: pd.DataFrame, labels=None) -> V.Verdict:
             )
         )
         names.append(f"order {k}")
-    return V.combine(parts, names)
+    return verdicts.combine(parts, names)
 
 
-def _trapped(t: pd.DataFrame) -> V.Verdict:
+def _trapped(t: pd.DataFrame) -> verdicts.Verdict:
     below = t[t["h / edge"] < 1.0]
     escapes = int((~below["stays in the local basin"]).sum())
     flow_escapes = int((~below["modified flow stays"]).sum())
-    v = V.bound([escapes + flow_escapes], 0.0, what="runs below the edge that leave the local basin (GD + flow)")
+    v = verdicts.bound([escapes + flow_escapes], 0.0, what="runs below the edge that leave the local basin (GD + flow)")
     above = t[t["h / edge"] >= 1.0]
     note = f"; above the edge {int((~above['stays in the local basin']).sum())} of {len(above)} GD runs leave"
     return v.replace(measured=v.measured + note)
 
 
-def _remark32(t: pd.DataFrame) -> V.Verdict:
+def _remark32(t: pd.DataFrame) -> verdicts.Verdict:
     c = t["implied C"].to_numpy(float)
     if len(c) < 2 or not np.all(np.isfinite(c)) or np.min(c) <= 0:
-        return V.agreement(
+        return verdicts.agreement(
             float("nan"),
             1.0,
             rel_tol=1.0,
@@ -416,7 +416,7 @@ def _remark32(t: pd.DataFrame) -> V.Verdict:
             n=len(c),
             why_missing="the moderate regime does not end inside the h grid for every problem",
         )
-    return V.agreement(
+    return verdicts.agreement(
         float(np.max(c) / np.min(c)),
         1.0,
         rel_tol=1.0,
@@ -430,12 +430,12 @@ def claims(r: Results) -> list[Claim]:
     f2 = r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()
     f1 = r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()
     zs, ms = r.zero_set, r.minima
-    a10 = V.combine(
+    a10 = verdicts.combine(
         [
-            V.identity([ms["max_distance"]], what="distance of E's critical points to E~'s"),
-            V.bound([ms["minima_lost"]], 0.0, what="minima of E lost by E~"),
-            V.identity([zs["max |E~| on zeros"], zs["max |grad E~| on zeros"]], what="|E~|, |grad E~| on zeros"),
-            V.bound([zs["off-zero points with E > 0 but E~ <= 0"]], 0.0, what="sign errors off zeros"),
+            verdicts.identity([ms["max_distance"]], what="distance of E's critical points to E~'s"),
+            verdicts.bound([ms["minima_lost"]], 0.0, what="minima of E lost by E~"),
+            verdicts.identity([zs["max |E~| on zeros"], zs["max |grad E~| on zeros"]], what="|E~|, |grad E~| on zeros"),
+            verdicts.bound([zs["off-zero points with E > 0 but E~ <= 0"]], 0.0, what="sign errors off zeros"),
         ],
         ["critical points shared", "minima kept", "zeros of E are zeros of E~", "E~ > 0 where E > 0"],
     )
@@ -454,7 +454,7 @@ def claims(r: Results) -> list[Claim]:
             "The modified flow explains GD only in a moderate learning-rate regime, which ends near the "
             "stability edge 2/lambda_max",
             "Remark 3.2",
-            V.agreement(
+            verdicts.agreement(
                 r.h_cross,
                 2.0 / r.lambda_max,
                 what="h where the modified flow stops helping",
@@ -462,7 +462,7 @@ def claims(r: Results) -> list[Claim]:
                 why_missing="the error ratio never reaches the level in the h grid",
             ),
             f"tanh MLP, T = {r.params.moderate_T:g}; lambda_max by power iteration",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "The moderate regime ends at h_0 = C R / M, with C set by the method alone: the C implied by "
@@ -472,15 +472,15 @@ def claims(r: Results) -> list[Claim]:
             "R, M estimated along the real trajectory (the remark's bounds need a complex neighbourhood); "
             "tanh MLP and the two-parameter model; the paper states the bound with an unknown C on a complex "
             "neighbourhood and calls computing it beyond its scope, so a common C is this companion's reading",
-            kind=V.HYPOTHESIS,
+            kind=verdicts.HYPOTHESIS,
         ),
         Claim(
             "| ||th_{n+1}|| - ||th_n|| | <= h slope(th_n) at every step",
             "Proposition A.9",
-            V.bound(r.norm_ratios["ratio"], 1.0, what="ratio"),
+            verdicts.bound(r.norm_ratios["ratio"], 1.0, what="ratio"),
             f"h in {list(r.params.norm_hs)}; it holds for any step by the reverse triangle inequality, so the row "
             "checks this code, not the paper",
-            kind=V.CONSISTENCY,
+            kind=verdicts.CONSISTENCY,
         ),
         Claim(
             "Below the stability edge, gradient descent (and the modified flow) started in the local minimum's basin "
@@ -499,7 +499,7 @@ def claims(r: Results) -> list[Claim]:
         Claim(
             "Higher corrections can be taken as gradients (symmetric Jacobian)",
             "Lemma A.1, App. A.1",
-            V.erratum(float(f2), float(f1), what="antisymmetric part of J(f_2) vs J(f_1)"),
+            verdicts.erratum(float(f2), float(f1), what="antisymmetric part of J(f_2) vs J(f_1)"),
         ),
     ]
 
