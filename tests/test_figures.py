@@ -110,3 +110,24 @@ def test_texified_figure_text_is_valid_mathtext():
     assert axes[0].get_title() == r"$\Vert \theta\Vert$" and "$\\mu$" in axes[0].get_legend().get_texts()[0].get_text()
     fig.canvas.draw()  # raises on invalid mathtext
     plt.close(fig)
+
+
+def test_a_wide_figure_is_narrowed_until_its_text_is_legible_on_the_page():
+    fig, axes = layout.panel_grid(3, 4.6, 3.4)  # 13.8 inches: shown at the column's 7 inches, ticks under 8 px
+    for ax in axes:
+        ax.plot([1, 2], [1, 2])
+    assert layout.smallest_text_px(fig) < layout.MIN_TEXT_PX
+    assert any("px high on the page" in p for p in layout.overlaps(fig))
+    layout.fit_to_page(fig)
+    assert layout.smallest_text_px(fig) >= layout.MIN_TEXT_PX - 1e-9 and layout.overlaps(fig) == []
+    plt.close(fig)
+
+
+def test_crowded_minor_labels_of_a_log_axis_are_dropped():
+    fig, ax = plt.subplots(figsize=(2.5, 2.0))
+    ax.loglog([6e-4, 4e-3], [1e-8, 1e-2])
+    fig.tight_layout()
+    assert any("tick labels overlap" in p for p in layout.overlaps(fig))
+    layout.fit_to_page(fig)
+    assert not any("tick labels overlap" in p for p in layout.overlaps(fig))
+    plt.close(fig)

@@ -45,6 +45,7 @@ class Chapter(NamedTuple):
         takeaway = notation.texify(self.contract.caption(self.results, caption))  # a bad key fails before drawing
         fig = draw(*args, profile=self.params.profile, **kwargs)
         notation.texify_figure(fig)  # R_IG, ||theta||, lambda, ... as mathtext
+        layout.fit_to_page(fig)  # the page's width, so that its text is not shrunk with the image
         report = layout.layout_report(fig)  # shown, so that check-book fails the page
         plt.show()
         source = "/".join(self.stored.path.parts[-4:])

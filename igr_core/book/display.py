@@ -208,8 +208,9 @@ def verdict_summary(claims: pd.DataFrame):
     axes[1].set_ylabel("")
     fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    from igr_core.book.layout import layout_report
+    from igr_core.book.layout import fit_to_page, layout_report
 
+    fit_to_page(fig)
     layout = layout_report(fig)
     plt.show()
     counts = claims["verdict"].value_counts()

@@ -21,7 +21,7 @@ _TOKEN = re.compile(
     r"|O\(h(?:\^\d)?\)"
     r"|\bR_IG\b"
     r"|(?<![\w~])E~(?:_\d)?"
-    r"|\bgrad E\b"
+    r"|\bgrad E(?:~(?:_\d)?|\b)"
     rf"|\b(?:{GREEK})(?:_[A-Za-z0-9]+)?\b"
     r"|\b[A-Za-z]_(?:\{[^}]*\}|[A-Za-z0-9]+)\b"
     r"|\bh\^\d\b"
