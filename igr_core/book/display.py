@@ -321,32 +321,38 @@ def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -
 
 
 def departures_markdown(rows) -> str:
-    """The departures: the ones whose value differs by profile as one table with a column per
-    profile (largest scale first), the others as a table of their own."""
+    """The departures, narrow enough for the page: the ones whose value differs by profile as one
+    table with a column per profile (largest scale first), the others as a table of their own;
+    each row numbered, and its reason in the numbered list under its table (a sentence does not
+    fit a table column)."""
     per = [d for d in rows if isinstance(d.ours, dict)]
     other = [d for d in rows if not isinstance(d.ours, dict)]
-    parts = []
+    parts, start = [], 1
+
+    def what(d) -> str:
+        return f"{d.chapter} · {d.what}"
+
+    def reasons(ds, first: int) -> str:
+        return "\n".join(f"{first + i}. **{texify(what(d))}**: {texify(d.reason)}." for i, d in enumerate(ds))
+
     if per:
         profiles = list(per[0].ours)
         df = pd.DataFrame(
-            [{"chapter": d.chapter, "what": d.what, "the paper": d.paper, **d.ours, "why": d.reason} for d in per],
-            columns=["chapter", "what", "the paper", *profiles, "why"],
+            [{"#": start + i, "what": what(d), "the paper": d.paper, **d.ours} for i, d in enumerate(per)],
+            columns=["#", "what", "the paper", *profiles],
         )
-        parts.append("**Values set per profile** (a column per profile, largest scale first)\n\n" + table_markdown(df))
+        parts.append(
+            "**Values set per profile** (a column per profile, largest scale first; the reasons below)\n\n"
+            + table_markdown(df)
+            + "\n\n"
+            + reasons(per, start)
+        )
+        start += len(per)
     if other:
         df = pd.DataFrame(
-            [
-                {
-                    "chapter": d.chapter,
-                    "what": d.what,
-                    "the paper": d.paper,
-                    "this companion": d.ours,
-                    "why": d.reason,
-                }
-                for d in other
-            ]
+            [{"#": start + i, "what": what(d), "the paper": d.paper, "this companion": d.ours} for i, d in enumerate(other)]
         )
-        parts.append("**Choices at every profile**\n\n" + table_markdown(df))
+        parts.append("**Choices at every profile**\n\n" + table_markdown(df) + "\n\n" + reasons(other, start))
     return "\n\n".join(parts)
 
 

@@ -74,7 +74,7 @@ from igr_core._src.verdicts.rules import (
     toward,
 )
 from igr_core._src.verdicts.stats import min_p_value
-from igr_core._src.verdicts.trends import compare, partial_trend, trend, trend_at_convergence
+from igr_core._src.verdicts.trends import RankTest, compare, partial_trend, trend, trend_at_convergence
 
 __all__ = [
     "PAPER_CLAIM",
@@ -107,6 +107,7 @@ __all__ = [
     "erratum",
     "min_p_value",
     "trend",
+    "RankTest",
     "partial_trend",
     "trend_at_convergence",
     "compare",

@@ -28,6 +28,15 @@ from igr_core._src.verdicts.outcomes import (
 # ------------------------------------------------------------------------------- orders
 
 
+def _screen(bad: int, total: int, size: int, empty: str, base: dict) -> Verdict | None:
+    """The inconclusive verdict of data that cannot be judged (values not finite, or none), else None."""
+    if bad:
+        return Verdict(outcome=Outcome.INCONCLUSIVE, why=nonfinite_why(bad, total), **base)
+    if size == 0:
+        return Verdict(outcome=Outcome.INCONCLUSIVE, why=empty, **base)
+    return None
+
+
 def order(
     slopes: Sequence[float],
     stderrs: Sequence[float],
@@ -86,10 +95,9 @@ def identity(
         n=int(e.size),
         value=worst,
     )
-    if bad:
-        return Verdict(outcome=Outcome.INCONCLUSIVE, why=nonfinite_why(bad, total), **base)
-    if e.size == 0:
-        return Verdict(outcome=Outcome.INCONCLUSIVE, why="no errors to judge", **base)
+    screened = _screen(bad, total, e.size, "no errors to judge", base)
+    if screened is not None:
+        return screened
     if worst <= tol:
         return Verdict(outcome=Outcome.REPRODUCED, why=f"every error below {tol:.1e}", **base)
     return Verdict(outcome=Outcome.NOT_REPRODUCED, why=f"error {worst:.1e} exceeds {tol:.1e}", **base)
@@ -109,10 +117,9 @@ def bound(values: Sequence[float], upper: float, dtype="float64", what: str = "v
         n=int(v.size),
         value=worst,
     )
-    if bad:
-        return Verdict(outcome=Outcome.INCONCLUSIVE, why=nonfinite_why(bad, total), **base)
-    if v.size == 0:
-        return Verdict(outcome=Outcome.INCONCLUSIVE, why="no observations", **base)
+    screened = _screen(bad, total, v.size, "no observations", base)
+    if screened is not None:
+        return screened
     if worst <= upper * (1 + tol):
         return Verdict(outcome=Outcome.REPRODUCED, why=f"all {v.size} observations within the bound", **base)
     why = f"{int(np.sum(v > upper * (1 + tol)))} observations exceed {upper:g}"

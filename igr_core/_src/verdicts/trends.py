@@ -12,6 +12,7 @@ purpose and visibly, never here).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Sequence
 
@@ -39,6 +40,17 @@ from igr_core._src.verdicts.stats import (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class RankTest:
+    """How a rank rule tests: its level, the number of re-pairings drawn and their seed, and the
+    size of rho it calls meaningful (each default named and argued in ``outcomes``)."""
+
+    alpha: float = ALPHA
+    n_resamples: int = N_RESAMPLES
+    seed: int = 0
+    meaningful: float = RHO_MEANINGFUL
+
+
 def _check_sign(expected_sign: int) -> None:
     if expected_sign not in (-1, 1):
         raise ValueError(f"`expected_sign` must be -1 or +1, got {expected_sign!r}.")
@@ -52,17 +64,15 @@ def _rank_verdict(
     ey: np.ndarray,
     expected_sign: int,
     n: int,
-    alpha: float,
-    n_resamples: int,
-    seed: int,
-    meaningful: float,
+    test: RankTest,
 ) -> Verdict:
     """The shared tail of the rank rules: ``ex``, ``ey`` are unit-norm, centred ranks (or rank
     residuals); rho is their inner product, tested and inverted on one set of re-pairings.
     ``expected_sign`` 0 is a claimed absence of effect: reproduced when the interval lies inside
     (-meaningful, meaningful), not reproduced when a meaningful effect is significant."""
+    alpha, meaningful = test.alpha, test.meaningful
     rho = float(ex @ ey)
-    s0, c = pairing_draws(ex, ey, n_resamples, seed)
+    s0, c = pairing_draws(ex, ey, test.n_resamples, test.seed)
     p = p_at(0.0, rho, s0, c)
     lo, hi = inverted_interval(rho, s0, c, alpha, 4 * float(np.std(s0)) + 1e-12)
     lo, hi = max(lo, -1.0), min(hi, 1.0)
@@ -100,12 +110,9 @@ def trend(
     x: Sequence[float],
     y: Sequence[float],
     expected_sign: int,
-    alpha: float = ALPHA,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-    meaningful: float = RHO_MEANINGFUL,
     x_name: str = "x",
     y_name: str = "y",
+    test: RankTest = RankTest(),
 ) -> Verdict:
     """Monotone trend of ``y`` in ``x`` with the expected sign (+1 increasing, -1 decreasing).
 
@@ -129,11 +136,11 @@ def trend(
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=nonfinite_why(bad, total), **undefined)
     min_p = min_p_value(n)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        why = f"n = {n}: the smallest possible p is {min_p:.2g}" if min_p > alpha else "no variation to rank"
+        why = f"n = {n}: the smallest possible p is {min_p:.2g}" if min_p > test.alpha else "no variation to rank"
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=why, **undefined)
     rx, ry = _unit(rankdata(x)), _unit(rankdata(y))
     name = f"rho({x_name}, {y_name})"
-    return _rank_verdict("trend", name, sign, rx, ry, expected_sign, n, alpha, n_resamples, seed, meaningful)
+    return _rank_verdict("trend", name, sign, rx, ry, expected_sign, n, test)
 
 
 def partial_trend(
@@ -141,13 +148,10 @@ def partial_trend(
     y: Sequence[float],
     z: Sequence[float],
     expected_sign: int,
-    alpha: float = ALPHA,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-    meaningful: float = RHO_MEANINGFUL,
     x_name: str = "x",
     y_name: str = "y",
     z_name: str = "z",
+    test: RankTest = RankTest(),
 ) -> Verdict:
     """A monotone trend of ``y`` in ``x`` with ``z`` held fixed: the partial Spearman correlation
     (the ranks of x and y, each with its linear dependence on the ranks of z removed), its
@@ -163,7 +167,7 @@ def partial_trend(
     if not (x.shape == y.shape == z.shape):
         raise ValueError("partial_trend: `x`, `y` and `z` must have the same length.")
     n = int(x.size)
-    sign = {-1: "decreasing", 0: f"no effect (|rho| < {meaningful:g})", 1: "increasing"}[expected_sign]
+    sign = {-1: "decreasing", 0: f"no effect (|rho| < {test.meaningful:g})", 1: "increasing"}[expected_sign]
     sign += f" with {z_name} fixed"
     name = f"partial rho({x_name}, {y_name} | {z_name})"
     undefined = dict(rule="partial trend", measured=f"{name} undefined", expected=sign, n=n)
@@ -184,7 +188,7 @@ def partial_trend(
     if not (np.linalg.norm(ex) > 0 and np.linalg.norm(ey) > 0):
         why = f"{x_name} or {y_name} is a function of {z_name}: nothing is left to rank"
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=why, **undefined)
-    return _rank_verdict("partial trend", name, sign, ex, ey, expected_sign, n, alpha, n_resamples, seed, meaningful)
+    return _rank_verdict("partial trend", name, sign, ex, ey, expected_sign, n, test)
 
 
 def trend_at_convergence(
