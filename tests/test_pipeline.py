@@ -194,12 +194,12 @@ def test_the_notebook_runs_what_the_pipeline_validated(name, profile):
     namespace = {"profile": "smoke", **injected}  # the parameters cell, then papermill's cell
     p = module.Params.from_namespace(namespace)
     assert p.as_dict() == effective and prof == profile
-    table = parameters_table(p).set_index("parameter")
+    table = parameters_table(p).set_index("parameter")  # names as code spans
     if override:
-        assert table.loc["seeds", "value"] == "`[7]`" and table.loc["seeds", "set by"] == "override"
+        assert table.loc["`seeds`", "value"] == "`[7]`" and table.loc["`seeds`", "set by"] == "override"
     for k in module.Params.resolve(name, profile).changed():
         if k not in override and k != "profile":
-            assert table.loc[k, "set by"] == f"profile `{profile}`", k
+            assert table.loc[f"`{k}`", "set by"] == f"profile `{profile}`", k
 
 
 def test_no_notebook_or_config_allows_errors():

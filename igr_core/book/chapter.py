@@ -86,7 +86,7 @@ def parameters_table(p) -> pd.DataFrame:
             by = "default"
         else:
             by = "override"
-        rows.append({"parameter": name, "value": display.short(value), "set by": by})
+        rows.append({"parameter": f"`{name}`", "value": display.short(value), "set by": by})
     return pd.DataFrame(rows)
 
 

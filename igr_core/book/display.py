@@ -329,8 +329,9 @@ def departures_markdown(rows) -> str:
     other = [d for d in rows if not isinstance(d.ours, dict)]
     parts, start = [], 1
 
-    def what(d) -> str:
-        return f"{d.chapter} · {d.what}"
+    def what(d) -> str:  # parameter names as code (their underscores are not subscripts)
+        names = ", ".join(f"`{n}`" if re.fullmatch(r"[a-z][a-z0-9_]*", n) else n for n in d.parameters)
+        return f"{d.chapter} · {names}"
 
     def reasons(ds, first: int) -> str:
         return "\n".join(f"{first + i}. **{texify(what(d))}**: {texify(d.reason)}." for i, d in enumerate(ds))
@@ -358,7 +359,7 @@ def departures_markdown(rows) -> str:
 
 def paper_values_markdown(values: dict) -> str:
     rows = [
-        {"chapter": c, "parameter": k, "the paper's value": str(plain(v))}
+        {"chapter": c, "parameter": f"`{k}`", "the paper's value": str(plain(v))}
         for c, d in values.items()
         for k, v in d.items()
     ]

@@ -250,7 +250,7 @@ def per_profile(chapter: str, names, params: dict[str, Any] | None = None) -> di
     the caller has it): {profile: "width 1, batch_size 512"}."""
     params = params or resolved(chapter)
     return {
-        profile: ", ".join(f"{n} {getattr(p, n)!r}".replace("'", "") for n in names) for profile, p in params.items()
+        profile: ", ".join(f"`{n}` {getattr(p, n)!r}".replace("'", "") for n in names) for profile, p in params.items()
     }
 
 
