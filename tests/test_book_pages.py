@@ -138,6 +138,8 @@ def test_the_layout_checks_can_fail():
     assert "1 of 2 verdict(s) need horizontal scrolling" in layout_problems("p.html", off)[0]
     clipped = dict(good, verdicts=[badge(300, 420, seen_right=380)])  # inside a scrolling table wrapper
     assert "need horizontal scrolling" in layout_problems("p.html", clipped)[0]
+    wide = dict(good, scrollWidth=520)
+    assert "the page itself scrolls sideways" in layout_problems("p.html", wide)[0]
     bare = dict(good, figures=[caption, {"caption": ""}])
     assert "1 of 2 figure(s) without a caption sentence" in layout_problems("p.html", bare)[0]
 

@@ -119,7 +119,7 @@ const figures = [...document.querySelectorAll('div.cell_output')].filter(o => o.
     .map(o => { const t = o.querySelector('.takeaway');
                 const p = t ? t.parentElement.textContent.replace(t.textContent, '').trim() : '';
                 return {caption: p.slice(0, 200)}; });
-return {width: W, verdicts, figures};
+return {width: W, verdicts, figures, scrollWidth: document.documentElement.scrollWidth};
 """
 
 MIN_CAPTION = 30  # characters of a caption sentence beyond "What it shows:"
@@ -128,7 +128,8 @@ MIN_CAPTION = 30  # characters of a caption sentence beyond "What it shows:"
 def layout_problems(page: str, m: dict) -> list[str]:
     """What a reader at ``m["width"]`` pixels cannot see, from the measurements of
     :data:`_LAYOUT_JS`: a verdict badge outside the window or cut by a container that scrolls
-    sideways (a verdict the reader must scroll to), a figure without a caption sentence."""
+    sideways (a verdict the reader must scroll to), a page wider than the window, a figure
+    without a caption sentence."""
     width, out = m["width"], []
     hidden = [
         v["text"]
@@ -140,6 +141,8 @@ def layout_problems(page: str, m: dict) -> list[str]:
             f"{page} at {width} px: {len(hidden)} of {len(m['verdicts'])} verdict(s) need horizontal scrolling "
             f"(first: {hidden[0]!r})"
         )
+    if m.get("scrollWidth", 0) > width + 1:
+        out.append(f"{page} at {width} px: the page itself scrolls sideways ({m['scrollWidth']} px wide)")
     bare = sum(len(f["caption"]) < MIN_CAPTION for f in m["figures"])
     if bare:
         out.append(f"{page} at {width} px: {bare} of {len(m['figures'])} figure(s) without a caption sentence")
