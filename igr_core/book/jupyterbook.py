@@ -33,12 +33,24 @@ def assemble(profile: str, root: Path = ROOT) -> Path:
     return book_root
 
 
+def _static_changed(book_root: Path) -> bool:
+    """Whether a file of the book's ``_static`` differs from the copy in the last build."""
+    built = book_root / "_build" / "html" / "_static"
+    return any(
+        f.is_file() and (not (built / f.relative_to(book_root / "_static")).exists()
+                         or (built / f.relative_to(book_root / "_static")).read_bytes() != f.read_bytes())
+        for f in (book_root / "_static").rglob("*")
+    ) if built.exists() else False
+
+
 def build(root: Path = ROOT, log=print, profile: str = LARGEST) -> None:
     """Jupyter Book 1 build of the executed notebooks; warnings are errors (-W -n). The published
     build lands in ``_build/html``; another profile's in ``_build/<profile>/_build/html``."""
     book_root = assemble(profile, root)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(book_root), "-W", "-n", "--keep-going", "--builder", "html"]
+    if _static_changed(book_root):  # Sphinx copies static files only when some page is out of date
+        cmd.append("--all")
     log("$ " + " ".join(cmd))
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=root)
