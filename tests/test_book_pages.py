@@ -164,3 +164,12 @@ def test_every_figure_on_a_page_has_a_caption_sentence(page):
             caption = text.split("What it shows:</span>", 1)[-1].split("<small>Drawn by", 1)[0].strip()
             assert "What it shows:" in text and len(caption) >= MIN_CAPTION, f"{page}: {text[:120]!r}"
             assert "Drawn by `igr_core.book." in text
+
+
+def test_pages_make_tables_through_display_only():
+    """A '|' in a cell splits a pipe table, and the renderer then drops the excess cells (GFM), so a
+    broken row keeps its cell count and only its content is lost: the pages make their tables through
+    ``display.table_markdown`` (which escapes '|') or ``display.frame``, never ``DataFrame.to_markdown``."""
+    sources = [*sorted((book.ROOT / "notebooks").glob("*.md")), *sorted((book.ROOT / "book").glob("*.md"))]
+    direct = [p.name for p in sources if ".to_markdown(" in p.read_text()]
+    assert not direct, f"tables made with DataFrame.to_markdown on: {direct}"
