@@ -131,3 +131,19 @@ def test_crowded_minor_labels_of_a_log_axis_are_dropped():
     layout.fit_to_page(fig)
     assert not any("tick labels overlap" in p for p in layout.overlaps(fig))
     plt.close(fig)
+
+
+def test_minor_labels_crowded_by_narrowing_are_dropped():
+    """Figure A.6 at smoke scale: its width axes have room for ``2 x 10^1 ... 6 x 10^2`` at the
+    size it is drawn, not once narrowed to the page; they go after the final layout."""
+    from igr_core.book.notation import texify_figure
+
+    got = ledger.stored("smoke", "05_mnist")
+    if got is None:
+        pytest.skip("no smoke results stored here")
+    plotting.style()
+    fig = plotting.figure_a6(got[0].selected, got[0].full_batch, "Figure A.6", "smoke")
+    texify_figure(fig)
+    layout.fit_to_page(fig)
+    assert layout.overlaps(fig) == []
+    plt.close(fig)

@@ -56,17 +56,23 @@ def _thin_log_ticks(fig) -> None:
                 axis.set_minor_formatter(NullFormatter())
 
 
+def _relayout(fig) -> None:
+    if not any(ax.get_label() == "<colorbar>" for ax in fig.axes):  # colour bars lay themselves out
+        fig.tight_layout()
+
+
 def fit_to_page(fig) -> None:
     """Narrow a figure so wide that the page would shrink its smallest text below
     :data:`MIN_TEXT_PX`: to the widest width at which that text stays legible (its height in
-    proportion), laid out again."""
-    _thin_log_ticks(fig)
+    proportion), laid out again; then drop the minor labels of log axes that the final layout
+    crowds."""
     width, height = fig.get_size_inches()
     widest = PAGE_INCHES * smallest_text_px(fig, shrink=1.0) / MIN_TEXT_PX
     if width > widest:
         fig.set_size_inches(widest, height * widest / width)
-        if not any(ax.get_label() == "<colorbar>" for ax in fig.axes):  # colour bars lay themselves out
-            fig.tight_layout()
+        _relayout(fig)
+    _thin_log_ticks(fig)
+    _relayout(fig)
 
 
 def smallest_text_px(fig, shrink: float | None = None) -> float:
