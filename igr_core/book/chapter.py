@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, NamedTuple
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from igr_core._src import store as _store
-from igr_core.book import display, layout, ledger, notation
+from igr_core.book import display, ledger
 from igr_core.experiments import registry
 from igr_core.experiments._params import describe, profile_values
 
@@ -39,24 +38,15 @@ class Chapter(NamedTuple):
         :mod:`igr_core.book.plotting`) and show it with what it shows (the chapter's caption
         ``caption``, computed from the results) and its provenance: the function that drew it,
         the stored result it plots and the page's tables for download."""
-        from IPython.display import Markdown
-        from IPython.display import display as show
-
-        takeaway = notation.texify(self.contract.caption(self.results, caption))  # a bad key fails before drawing
+        takeaway = self.contract.caption(self.results, caption)  # a bad key fails before drawing
         fig = draw(*args, profile=self.params.profile, **kwargs)
-        notation.texify_figure(fig)  # R_IG, ||theta||, lambda, ... as mathtext
-        layout.fit_to_page(fig)  # the page's width, so that its text is not shrunk with the image
-        report = layout.layout_report(fig)  # shown, so that check-book fails the page
-        plt.show()
         source = "/".join(self.stored.path.parts[-4:])
         zip_name = f"{type(self.params).notebook()}_results.zip"
-        show(
-            Markdown(
-                f'<span class="takeaway">What it shows:</span> {takeaway}\n\n'
-                f"<small>Drawn by `{draw.__module__}.{draw.__name__}` from `{source}`; "
-                f"the tables: {{download}}`{zip_name} <{zip_name}>`.</small>"
-                + report
-            )
+        display.show_figure(
+            fig,
+            takeaway,
+            f"Drawn by `{draw.__module__}.{draw.__name__}` from `{source}`; "
+            f"the tables: {{download}}`{zip_name} <{zip_name}>`.",
         )
         return fig
 

@@ -164,8 +164,7 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
             if not path.exists():
                 problems.append(f"{page}: missing page")
                 continue
-            driver.get(base + page)
-            _wait(driver)
+            _open(driver, base + page, WIDTHS[0])
             info = driver.execute_script(_PAGE_JS)
             bad_imgs = [i["src"] for i in info["imgs"] if not i["ok"]]
             problems += [f"{page}: broken image {s}" for s in bad_imgs]
@@ -201,18 +200,22 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
             )
             for width in WIDTHS:
                 if width != WIDTHS[0]:
-                    driver.set_window_size(width, 1600)
-                    driver.get(base + page)
-                    _wait(driver)
+                    _open(driver, base + page, width)
                 problems += layout_problems(page, driver.execute_script(_LAYOUT_JS))
                 if screenshots:
                     driver.save_screenshot(str(screenshots / f"{Path(page).stem}-{width}.png"))
-            driver.set_window_size(WIDTHS[0], 1600)
             log(f"checked {page}: {len(info['imgs'])} images, {info['nmjx']} math, {len(info['links'])} links")
     finally:
         driver.quit()
         server.shutdown()
     return problems
+
+
+def _open(driver, url: str, width: int, height: int = 1600) -> None:
+    """``url`` in a window ``width`` x ``height`` pixels, loaded and typeset (:func:`_wait`)."""
+    driver.set_window_size(width, height)
+    driver.get(url)
+    _wait(driver)
 
 
 def _wait(driver) -> None:
@@ -313,9 +316,7 @@ def capture(html_dir: Path, out: Path, stems: list[str], widths=WIDTHS, height: 
                 continue
             page = found[0].relative_to(html_dir).as_posix()
             for width in widths:
-                driver.set_window_size(width, height)
-                driver.get(base + page)
-                _wait(driver)
+                _open(driver, base + page, width, height)
                 made.append(out / f"{stem}-{width}.png")
                 driver.save_screenshot(str(made[-1]))
     finally:

@@ -72,6 +72,22 @@ def banner(profile: str, extra: list[str] | None = None) -> None:
     show_markdown("\n".join([f"```{{{kind}}}", profile_sentence(profile), *[f"\n{x}" for x in extra or []], "```"]))
 
 
+def show_figure(fig, takeaway: str, provenance: str) -> None:
+    """Show a finished figure of the book: its text typeset (:func:`~igr_core.book.notation.texify_figure`),
+    narrowed to the page where its text would shrink illegibly, then under it "What it shows:"
+    ``takeaway``, the ``provenance`` line and any layout problem (which ``make check-book`` fails)."""
+    import matplotlib.pyplot as plt
+
+    from igr_core.book.layout import fit_to_page, layout_report
+    from igr_core.book.notation import texify_figure
+
+    texify_figure(fig)
+    fit_to_page(fig)
+    report = layout_report(fig)
+    plt.show()
+    show_markdown(
+        f'<span class="takeaway">What it shows:</span> {texify(takeaway)}\n\n<small>{provenance}</small>' + report
+    )
 
 
 LONG_TABLE = 15  # rows: a longer table goes behind a toggle (the figure above it and its caption summarise it)
@@ -208,19 +224,14 @@ def verdict_summary(claims: pd.DataFrame):
     axes[1].set_ylabel("")
     fig.suptitle("Verdicts at each chapter's largest computed scale, by chapter and by kind", fontsize=10)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    from igr_core.book.layout import fit_to_page, layout_report
-
-    fit_to_page(fig)
-    layout = layout_report(fig)
-    plt.show()
     counts = claims["verdict"].value_counts()
-    show_markdown(
-        f'<span class="takeaway">What it shows:</span> {len(claims)} rows at each chapter\'s published scale: '
+    show_figure(
+        fig,
+        f"{len(claims)} rows at each chapter's published scale: "
         + ", ".join(f"{v} {counts.get(v, 0)}" for v in order if counts.get(v, 0))
-        + f"; the chapter with the most inconclusive rows is {_most(claims, 'inconclusive')}.\n\n"
-        + "<small>Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's "
-        "stored results at its largest scale, verdicts recomputed by `igr_core.verdicts`).</small>"
-        + layout
+        + f"; the chapter with the most inconclusive rows is {_most(claims, 'inconclusive')}.",
+        "Drawn by `igr_core.book.display.verdict_summary` from the result store (every chapter's stored results "
+        "at its largest scale, verdicts recomputed by `igr_core.verdicts`).",
     )
     return fig
 
@@ -419,6 +430,7 @@ __all__ = [
     "details_markdown",
     "changed_verdicts",
     "verdict_summary",
+    "show_figure",
     "departures_markdown",
     "findings_markdown",
     "in_short_markdown",

@@ -34,13 +34,15 @@ def assemble(profile: str, root: Path = ROOT) -> Path:
 
 
 def _static_changed(book_root: Path) -> bool:
-    """Whether a file of the book's ``_static`` differs from the copy in the last build."""
-    built = book_root / "_build" / "html" / "_static"
-    return any(
-        f.is_file() and (not (built / f.relative_to(book_root / "_static")).exists()
-                         or (built / f.relative_to(book_root / "_static")).read_bytes() != f.read_bytes())
-        for f in (book_root / "_static").rglob("*")
-    ) if built.exists() else False
+    """Whether a file of the book's ``_static`` differs from its copy in the last build (none yet: no)."""
+    source, built = book_root / "_static", book_root / "_build" / "html" / "_static"
+    if not built.exists():
+        return False
+    for f in source.rglob("*"):
+        copy = built / f.relative_to(source)
+        if f.is_file() and (not copy.exists() or copy.read_bytes() != f.read_bytes()):
+            return True
+    return False
 
 
 def build(root: Path = ROOT, log=print, profile: str = LARGEST) -> None:

@@ -43,7 +43,7 @@ def _check_writable(root: Path, name: str, profile: str) -> None:
     from igr_core._src import store
 
     if chapter_of(name) is not None:
-        store.check_writable(root / "results" / profile)
+        store.check_writable(store.results_dir(profile, root))
 
 
 def _publish(staged: dict[Path, Path]) -> None:

@@ -10,18 +10,15 @@ the page's own profile, never typed.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
+from igr_core._src.verdicts import number_or
 from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
 
 
 def _g(x: float, digits: int = 3) -> str:
     """A number as the page prints it ('n/a' for NaN or None)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return f"{x:.{digits}g}"
+    return number_or(x, "n/a", digits)
 
 
 def span(df: pd.DataFrame, x: str, y: str) -> str:
