@@ -310,7 +310,7 @@ def resnet_rows(r: Results) -> list[Claim]:
     def compare(kept: pd.DataFrame) -> verdicts.Verdict:
         egr = kept[np.isclose(kept["mu"].astype(float), p.egr_mu)]["test acc"]
         sgd = kept[kept["mu"] == 0]["test acc"]
-        return verdicts.compare(egr, sgd, +1, what="gain in max test acc")
+        return verdicts.compare(egr, sgd, +1, what="gain in max test acc", meaningful_rel=0.1)
 
     chosen = (
         r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)]

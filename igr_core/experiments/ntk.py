@@ -221,6 +221,7 @@ def claims(r: Results) -> list[Claim]:
                 -1,
                 paired=True,
                 what="final mean |cos|, step size minus baseline",
+                meaningful_rel=0.1,
             ),
             f"{seeds}; baseline h = {r.params.baseline_fraction:g} h_edge",
         ),

@@ -423,7 +423,14 @@ def claims(r: Results) -> list[Claim]:
         else "no sign change of rho over time"
     )
     map_parts = [
-        verdicts.compare(g["err modified"], g["err original"], -1, paired=True, what="|log(a/b)| error, modified - E")
+        verdicts.compare(
+            g["err modified"],
+            g["err original"],
+            -1,
+            paired=True,
+            what="|log(a/b)| error, modified - E",
+            meaningful_rel=0.1,
+        )
         for _, g in per_start_errors(r.cmap).groupby("h")
     ]
     P1 = r.points["I"]

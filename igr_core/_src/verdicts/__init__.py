@@ -17,12 +17,15 @@ One concern per module:
   :func:`partial_trend`, :func:`trend_at_convergence`, :func:`compare` (two groups);
 * :mod:`.adequacy` -- the gates a claim about trained networks passes first (plateau test,
   inclusion rule) and :func:`gated`, which decides only on the networks that pass;
-* :mod:`.claims` -- the ledger's row schema, :class:`Claim`.
+* :mod:`.claims` -- the ledger's row schema, :class:`Claim`;
+* :mod:`.declarations` -- every row's claim declared as data (quote, test, thresholds,
+  history) in ``igr_core/declarations/<chapter>.yml``, checked against a lock and the texts.
 
 Every rule that receives a NaN or inf among its data returns ``inconclusive`` naming how many
 values were not finite.
 """
 
+from igr_core._src.verdicts import declarations
 from igr_core._src.verdicts.adequacy import (
     MIN_EVALUATIONS,
     PLATEAU_TOL,
@@ -77,6 +80,7 @@ from igr_core._src.verdicts.stats import min_p_value
 from igr_core._src.verdicts.trends import RankTest, compare, partial_trend, trend, trend_at_convergence
 
 __all__ = [
+    "declarations",
     "PAPER_CLAIM",
     "CONSISTENCY",
     "HYPOTHESIS",

@@ -8,7 +8,7 @@ companion's hypothesis, a claim of a cited work).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from igr_core._src.verdicts.outcomes import OUTCOMES, Verdict
 
@@ -17,7 +17,7 @@ CONSISTENCY = "consistency check"
 HYPOTHESIS = "companion's hypothesis"
 CITED = "claim of a cited work"  # chapters 08-09 test other papers' statements (the reference names them)
 KINDS = (PAPER_CLAIM, CONSISTENCY, HYPOTHESIS, CITED)
-PAPER_VERSIONS = ("ICLR 2021", "arXiv", "both")
+PAPER_VERSIONS = ("ICLR 2021", "arXiv", "both", "2025 estimation paper")  # the texts a row's words come from
 
 
 class Claim(NamedTuple):
@@ -35,6 +35,8 @@ class Claim(NamedTuple):
     note: str = ""  # what was measured (setting, scale), shown beside the measurement
     kind: str = PAPER_CLAIM
     version: str = "both"
+    id: str = ""  # the declaration's stable id ("06.max-acc-rises-with-h")
+    declaration: Any = None  # the verdicts.declarations.Declaration the row evaluates (quote, test, history)
 
     def checked(self) -> "Claim":
         if not isinstance(self.verdict, Verdict):

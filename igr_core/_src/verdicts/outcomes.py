@@ -50,9 +50,18 @@ class Verdict:
     n: int = 0  # number of observations behind the measurement
     why: str = ""  # one sentence: why this outcome (required for inconclusive)
     value: float = float("nan")  # the headline measured number (for glue and comparisons)
+    # the evidence as fields (the page renders these; no code parses ``measured`` back):
+    statistic: str = ""  # what ``value`` is ("Spearman's rho", "fitted slope", "difference in max test accuracy")
+    interval: tuple = ()  # (lo, hi): the interval the rule decided on, in the unit of ``value``; () when none
+    p: float = float("nan")  # the rule's p-value (permutation tests); nan for deterministic rules
+    threshold: float = float("nan")  # the smallest effect (or the tolerance) the rule used, in ``value``'s unit
 
     def __post_init__(self):
         object.__setattr__(self, "outcome", Outcome(self.outcome))
+        interval = tuple(float(x) for x in self.interval)
+        if len(interval) not in (0, 2):
+            raise ValueError(f"`interval` must be () or (lo, hi), got {self.interval!r}.")
+        object.__setattr__(self, "interval", interval)
 
     def replace(self, **changes) -> "Verdict":
         return dataclasses.replace(self, **changes)

@@ -60,6 +60,8 @@ def order(
         expected=f"{expected:g}",
         uncertainty=", ".join(f"{lab}: ±{e:.2g}" for lab, e in zip(labels, stderrs)) + f" (tol ±{tol})",
         n=n,
+        statistic="fitted log-log slope (the one farthest from the expected order)",
+        threshold=float(tol),
     )
     bad, total = count_nonfinite(slopes)
     if bad:
@@ -94,6 +96,8 @@ def identity(
         uncertainty=f"tol {tol:.1e} ({route} route, {np.dtype(dtype).name})",
         n=int(e.size),
         value=worst,
+        statistic=f"max {what}",
+        threshold=tol,
     )
     screened = _screen(bad, total, e.size, "no errors to judge", base)
     if screened is not None:
@@ -116,6 +120,8 @@ def bound(values: Sequence[float], upper: float, dtype="float64", what: str = "v
         uncertainty=f"tol {tol:.1e} (relative)",
         n=int(v.size),
         value=worst,
+        statistic=f"max {what}",
+        threshold=float(upper),
     )
     screened = _screen(bad, total, v.size, "no observations", base)
     if screened is not None:
@@ -138,6 +144,8 @@ def erratum(printed_error: float, corrected_error: float, dtype="float64", what:
         uncertainty=f"tol {tol:.1e}",
         n=1,
         value=float(printed_error),
+        statistic="relative error of the printed form",
+        threshold=ERRATUM_MIN_ERROR,
     )
     bad, total = count_nonfinite([printed_error, corrected_error])
     if bad:
@@ -169,6 +177,8 @@ def agreement(
         uncertainty=uncertainty or f"rel. tol {rel_tol:g}",
         n=n,
         value=float(measured),
+        statistic=what,
+        threshold=float(rel_tol),
     )
     if not (np.isfinite(measured) and np.isfinite(predicted)) or predicted == 0:
         why = why_missing or "the measurement or the prediction is missing or not finite"
@@ -193,6 +203,8 @@ def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, 
         uncertainty=f"distance {fmt(d_val)} vs {fmt(d_ref)}",
         n=1,
         value=float(value),
+        statistic=what,
+        threshold=float(rel_tol),
     )
     bad, total = count_nonfinite([value, reference, target])
     if bad:
@@ -231,6 +243,9 @@ def at_least(
         uncertainty=f"interval [{fmt(lo)}, {fmt(hi)}]",
         n=n,
         value=float(estimate),
+        statistic=what,
+        interval=(lo, hi),
+        threshold=float(threshold),
     )
     bad, total = count_nonfinite([estimate, lo, hi, threshold])
     if bad:
@@ -275,6 +290,8 @@ def sign(
         uncertainty=f"floor {floor:.1e}",
         n=int(d.size),
         value=float(d[np.argmin(d * expected_sign)]) if d.size and not bad else float("nan"),
+        statistic=f"{what} (the one least of the expected sign)",
+        threshold=floor,
     )
     if bad:
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=nonfinite_why(bad, total), **base)
@@ -349,6 +366,8 @@ def reached_by(
         uncertainty=f"runs trained to step {int(trained.min()):,}-{int(trained.max()):,}" if trained.size else "",
         n=int(first.size),
         value=float(first[reached].max()) if reached.any() else float("nan"),
+        statistic=f"last step at which a run reaches {what}",
+        threshold=float(deadline),
     )
     if first.size == 0 or count_nonfinite(trained)[0]:
         return Verdict(outcome=Outcome.INCONCLUSIVE, why="no runs to judge", **base)

@@ -97,6 +97,10 @@ def _rank_verdict(
         n=n,
         why=why,
         value=rho,
+        statistic=f"Spearman's {name}",
+        interval=(lo, hi),
+        p=p,
+        threshold=meaningful,
     )
 
 
@@ -216,6 +220,8 @@ def trend_at_convergence(
                 n=int(y.size),
                 why=f"at convergence {y_name} is the same for every {x_name} (to rounding): no trend exists",
                 value=spread,
+                statistic=f"relative spread of {y_name}",
+                threshold=tol,
             )
     return trend(x, y_final, expected_sign, x_name=x_name, y_name=y_name)
 
@@ -229,7 +235,8 @@ def compare(
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     what: str = "difference",
-    meaningful_rel: float = 0.1,
+    meaningful: float | None = None,
+    meaningful_rel: float | None = None,
 ) -> Verdict:
     """Two groups: is ``mean(treatment) - mean(baseline)`` of the expected sign, and how large?
 
@@ -237,12 +244,22 @@ def compare(
     when the arrangements number at most ``n_resamples``) and the 95% interval of the difference
     from the same draws, by inverting the test under a shift model. The effect is also stated
     relative to the baseline's mean magnitude: a significant difference of the expected sign
-    is ``reproduced`` when it is at least ``meaningful_rel`` of that magnitude, and ``partly
+    is ``reproduced`` when it is at least the smallest effect that counts, and ``partly
     reproduced`` (significant but small, with its size) otherwise; a non-significant one is
     ``not reproduced`` when the interval excludes a meaningful effect of the expected sign.
+    The smallest effect is ``meaningful``, in the unit of the difference (points of accuracy,
+    say: a claim declares it), or, only where a claim is about a relative size,
+    ``meaningful_rel`` of the baseline's mean magnitude; exactly one of the two is given.
     Works at any n (the smallest achievable p is computed in logs).
     """
     _check_sign(expected_sign)
+    if (meaningful is None) == (meaningful_rel is None):
+        raise ValueError(
+            "compare: give exactly one of `meaningful` (the smallest effect, in the unit of the difference) "
+            f"and `meaningful_rel` (a share of the baseline), got {meaningful!r} and {meaningful_rel!r}."
+        )
+    if not (meaningful if meaningful is not None else meaningful_rel) >= 0:
+        raise ValueError("compare: the smallest effect (`meaningful` or `meaningful_rel`) must be non-negative.")
     a = np.asarray(treatment, float).ravel()
     b = np.asarray(baseline, float).ravel()
     if paired and a.shape != b.shape:
@@ -268,14 +285,22 @@ def compare(
         min_p = 1.0 if min(a.size, b.size) == 0 else min(1.0, math.exp(math.log(2.0) - log_comb))
         diff = float(np.mean(a) - np.mean(b)) if a.size and b.size else float("nan")
     scale = max(abs(float(np.mean(b))) if b.size else 0.0, 1e-300)
-    meaningful = meaningful_rel * scale
+    relative = meaningful is None
+    meaningful = meaningful_rel * scale if relative else float(meaningful)
     rel = diff / scale if np.isfinite(diff) else float("nan")
+    smallest = (
+        f"at least {meaningful_rel:.0%} of the baseline's mean magnitude ({fmt(meaningful)})"
+        if relative
+        else f"at least {fmt(meaningful)}"
+    )
     base = dict(
         rule="compare",
         measured=f"{what} = {fmt(diff)} ({rel:+.1%} of the baseline)",
-        expected=f"{sign}, at least {meaningful_rel:.0%} of the baseline's mean magnitude ({fmt(meaningful)})",
+        expected=f"{sign}, {smallest}",
         n=n,
         value=diff,
+        statistic=what,
+        threshold=meaningful,
     )
     if min_p > alpha or not np.isfinite(diff):
         why = f"n = {n}: the smallest possible p is {min_p:.2g} > alpha = {alpha}"
@@ -284,7 +309,11 @@ def compare(
     p = p_at(0.0, diff, s0, c)
     spread = float(np.std(s0)) if s0.size else abs(diff)
     lo, hi = inverted_interval(diff, s0, c, alpha, 4 * spread + 1e-300)
-    small = f"small: {abs(rel):.1%} of the baseline, below the {meaningful_rel:.0%} this rule calls meaningful"
+    small = (
+        f"small: {abs(rel):.1%} of the baseline, below the {meaningful_rel:.0%} this rule calls meaningful"
+        if relative
+        else f"small: |difference| = {fmt(abs(diff))} < {fmt(meaningful)}, the smallest effect that counts"
+    )
     outcome, why = decide(diff, p, lo, hi, expected_sign, n, min_p, meaningful, alpha, effect="difference", small=small)
     unc = f"p = {p:.2g}, 95% CI [{fmt(lo)}, {fmt(hi)}] (permutation-inverted)"
-    return Verdict(outcome=outcome, uncertainty=unc, why=why, **base)
+    return Verdict(outcome=outcome, uncertainty=unc, why=why, interval=(lo, hi), p=p, **base)
