@@ -76,7 +76,8 @@ def _driver():
 
 _PAGE_JS = r"""
 const imgs = [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0}));
-const links = [...document.querySelectorAll('article a[href], main a[href], nav a[href]')].map(a => a.getAttribute('href'));
+const links = [...document.querySelectorAll('article a[href], main a[href], nav a[href]')]
+    .map(a => a.getAttribute('href'));
 const mathNodes = document.querySelectorAll('.math, span.math, div.math');
 const raw = [...mathNodes].filter(n => !n.querySelector('mjx-container')).map(n => n.textContent.slice(0, 80));
 const errors = [...document.querySelectorAll('.output.error, .output.traceback, div.cell_output .ansi-red-fg')]
@@ -84,14 +85,16 @@ const errors = [...document.querySelectorAll('.output.error, .output.traceback, 
 const text = document.body.innerText;
 const clone = document.body.cloneNode(true);
 clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .cell_input').forEach(n => n.remove());
-const tex = (clone.innerText.match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsilon|lambda|sum|alpha|widetilde|sqrt)\b)/g) || []);
+const tex = (clone.innerText
+    .match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsilon|lambda|sum|alpha|widetilde|sqrt)\b)/g) || []);
 const stderr = document.querySelectorAll('.output.stderr, div.cell_output .stderr').length;
 const figures = [...document.querySelectorAll('div.cell_output img')].length;
 const drawn = (text.match(/Drawn by igr_core\.book\./g) || []).length;
 return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length, stderr, figures, drawn,
         width: window.innerWidth,
         nmjx: document.querySelectorAll('mjx-container').length,
-        tex: tex.slice(0, 5), traceback: text.includes('Traceback (most recent call last)'), mathjax: typeof MathJax !== 'undefined'};
+        tex: tex.slice(0, 5), traceback: text.includes('Traceback (most recent call last)'),
+        mathjax: typeof MathJax !== 'undefined'};
 """
 
 
@@ -109,7 +112,9 @@ const seen = el => {
   let left = r.left, right = r.right;
   for (let a = el.parentElement; a; a = a.parentElement) {
     const o = getComputedStyle(a).overflowX;
-    if (o !== 'visible') { const q = a.getBoundingClientRect(); left = Math.max(left, q.left); right = Math.min(right, q.right); }
+    if (o !== 'visible') {
+      const q = a.getBoundingClientRect(); left = Math.max(left, q.left); right = Math.min(right, q.right);
+    }
   }
   return {left: r.left, right: r.right, seenLeft: left, seenRight: right};
 };
@@ -299,9 +304,11 @@ def _check_link(html_dir: Path, page: str, href: str) -> list[str]:
     return []
 
 
-def capture(html_dir: Path, out: Path, stems: list[str], widths=WIDTHS, height: int = 2400, log=print) -> list[Path]:
-    """Screenshots of chosen pages (found by file stem anywhere under ``html_dir``) at each width,
-    ``height`` pixels tall, named ``<stem>-<width>.png``: for comparing two builds of the book."""
+def capture(html_dir: Path, out: Path, stems: list[str], widths=WIDTHS, log=print) -> list[Path]:
+    """Full-height screenshots of chosen pages (found by file stem anywhere under ``html_dir``) at
+    each width, named ``<stem>-<width>.png``: for comparing two builds of the book."""
+    import base64
+
     html_dir = html_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
     server = _serve(html_dir)
@@ -316,13 +323,25 @@ def capture(html_dir: Path, out: Path, stems: list[str], widths=WIDTHS, height: 
                 continue
             page = found[0].relative_to(html_dir).as_posix()
             for width in widths:
-                _open(driver, base + page, width, height)
+                _open(driver, base + page, width)
+                height = driver.execute_script("return document.documentElement.scrollHeight")
+                shot = driver.execute_cdp_cmd(
+                    "Page.captureScreenshot",
+                    {
+                        "format": "png",
+                        "captureBeyondViewport": True,
+                        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+                    },
+                )
                 made.append(out / f"{stem}-{width}.png")
-                driver.save_screenshot(str(made[-1]))
+                made[-1].write_bytes(base64.b64decode(shot["data"]))
     finally:
         driver.quit()
         server.shutdown()
     return made
+
+
+CAPTURED = ["intro", "claims", "05_mnist", "06_resnet", "07_egr", "08_estimation", "09_optimizers"]
 
 
 def main(argv=None) -> int:
@@ -330,7 +349,7 @@ def main(argv=None) -> int:
     ap.add_argument("html", type=Path)
     ap.add_argument("--screenshots", type=Path, default=None)
     ap.add_argument("--capture", type=Path, default=None, help="only take screenshots of --pages into this folder")
-    ap.add_argument("--pages", nargs="*", default=["intro", "claims", "05_mnist", "07_egr", "09_optimizers"])
+    ap.add_argument("--pages", nargs="*", default=CAPTURED)
     args = ap.parse_args(argv)
     if args.capture:
         print("\n".join(str(p) for p in capture(args.html, args.capture, args.pages)))
