@@ -11,14 +11,18 @@ runs a rule on the kept networks only, or returns ``inconclusive`` with the reas
 gates leave fewer than the rule's minimum n ("12 of 15 networks still improving at the last
 evaluation (step 468)"), never a decided verdict from networks that had not finished.
 
-Thresholds (the paper states none for the plateau; these are this companion's choices, shown
-on the pages):
+Thresholds (the paper states none for the plateau; these are this companion's choices, fixed
+before the runs they judge and shown on the pages):
 
-* :data:`PLATEAU_WINDOW` -- "the last evaluations": the last fifth of the steps trained;
-* :data:`PLATEAU_TOL` -- a network is on its plateau when the best test accuracy of that last
-  stretch beats the best before it by less than half a point of accuracy;
-* :data:`MIN_EVALUATIONS` -- a curve of fewer evaluations shows no plateau at all (two points
-  are a straight line).
+* :data:`PLATEAU_WINDOW` -- "the end of training": the last fifth of the steps trained;
+* :data:`WINDOW_EVALUATIONS` -- a plateau is judged on at least three evaluations inside that
+  window (with fewer, a slope over the window is a line through two points, or nothing);
+* :data:`PLATEAU_TOL` -- the *plateau test*: the least-squares slope of test accuracy against
+  the step over the evaluations in the window, projected over the window's length (the gain
+  the trend adds across the last fifth), must be below half a point of accuracy. A flat curve
+  with evaluation noise passes it (the noise enters the slope averaged over the window, not as
+  a maximum); a curve still rising fails it wherever its evaluations fall. The position of the
+  best evaluation is not used: on a flat, noisy curve it falls in the last fifth one time in five.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ import pandas as pd
 from igr_core._src.verdicts.outcomes import Outcome, Verdict
 
 PLATEAU_WINDOW = 0.2  # the last fifth of the steps trained
-PLATEAU_TOL = 0.005  # test accuracy gained in that stretch: below half a point is a plateau
-MIN_EVALUATIONS = 5  # evaluations after step 0 needed before a curve can show a plateau
+PLATEAU_TOL = 0.005  # the trend's projected gain of test accuracy over that window: below half a point
+WINDOW_EVALUATIONS = 3  # evaluations inside the window needed before a curve can show a plateau
+MIN_EVALUATIONS = WINDOW_EVALUATIONS  # (the pages' name for it)
 KEYS = ("width", "batch_size", "h", "mu", "seed")
 
 
@@ -40,10 +45,25 @@ def _keys(metrics: pd.DataFrame) -> list[str]:
     return [k for k in KEYS if k in metrics.columns]
 
 
+def projected_gain(steps: np.ndarray, acc: np.ndarray, window: float = PLATEAU_WINDOW) -> tuple[float, int]:
+    """The plateau test's statistic for one curve: the least-squares slope of ``acc`` against
+    ``steps`` over the evaluations in the last ``window`` of the steps, times the window's length
+    in steps, and the number of evaluations it used (nan with fewer than two finite ones)."""
+    steps, acc = np.asarray(steps, float), np.asarray(acc, float)
+    last = float(steps.max()) if steps.size else 0.0
+    inside = (steps >= (1 - window) * last - 1e-9) & np.isfinite(acc)
+    k = int(inside.sum())
+    if k < 2 or np.ptp(steps[inside]) == 0:
+        return float("nan"), k
+    slope = float(np.polyfit(steps[inside], acc[inside], 1)[0])
+    return slope * window * last, k
+
+
 def network_table(metrics: pd.DataFrame, window: float = PLATEAU_WINDOW) -> pd.DataFrame:
-    """One row per network of a sweep's metrics: ``evaluations`` (after step 0), ``last step``,
-    ``best step`` and ``best test acc``, ``late gain`` (best test accuracy in the last
-    ``window`` of the steps minus the best before it), ``max train acc`` and ``diverged``."""
+    """One row per network of a sweep's metrics: ``evaluations`` (after step 0), ``window
+    evaluations`` (inside the last ``window`` of the steps), ``last step``, ``best step`` and
+    ``best test acc``, ``late gain`` (:func:`projected_gain`: the trend of test accuracy over
+    the window, projected over it), ``max train acc`` and ``diverged``."""
     if not 0 < window < 1:
         raise ValueError(f"`window` must be in (0, 1), got {window!r}.")
     keys = _keys(metrics)
@@ -52,19 +72,17 @@ def network_table(metrics: pd.DataFrame, window: float = PLATEAU_WINDOW) -> pd.D
         key = key if isinstance(key, tuple) else (key,)
         acc = g["test acc"].to_numpy(float)
         steps = g["step"].to_numpy(int)
-        last = int(steps.max())
-        late = steps > (1 - window) * last
-        early_best = float(np.nanmax(acc[~late])) if (~late).any() else float("nan")
-        late_best = float(np.nanmax(acc[late])) if late.any() else float("nan")
+        gain, k = projected_gain(steps, acc, window)
         best = int(np.nanargmax(acc)) if np.isfinite(acc).any() else 0
         rows.append(
             {
                 **dict(zip(keys, key)),
                 "evaluations": int((steps > 0).sum()),
-                "last step": last,
+                "window evaluations": k,
+                "last step": int(steps.max()),
                 "best step": int(steps[best]),
                 "best test acc": float(acc[best]) if acc.size else float("nan"),
-                "late gain": late_best - early_best,
+                "late gain": gain,
                 "max train acc": float(np.nanmax(g["train acc"].to_numpy(float))) if len(g) else float("nan"),
                 "diverged": bool(g["diverged"].astype(bool).any()),
             }
@@ -114,12 +132,16 @@ class Gate(NamedTuple):
             return ["no trained networks"]
         last = int(t["last step"].max())
         if self.n_still_improving:
-            few = t[~t["diverged"] & (t["evaluations"] < MIN_EVALUATIONS)]
-            detail = f"; {len(few)} with fewer than {MIN_EVALUATIONS} evaluations after step 0" if len(few) else ""
+            few = t[~t["diverged"] & (t["window evaluations"] < WINDOW_EVALUATIONS)]
+            detail = (
+                f"; {len(few)} with fewer than {WINDOW_EVALUATIONS} evaluations in that window, too few to show one"
+                if len(few)
+                else ""
+            )
             out.append(
-                f"{self.n_still_improving} of {self.n} networks still improving at the last evaluation "
-                f"(step {last}: test accuracy rose by {self.plateau_tol:g} or more over the last "
-                f"{PLATEAU_WINDOW:.0%} of the steps{detail})"
+                f"{self.n_still_improving} of {self.n} networks not shown on their plateau at the last evaluation "
+                f"(step {last}: the trend of test accuracy over the last {PLATEAU_WINDOW:.0%} of the steps adds "
+                f"{self.plateau_tol:g} or more across it{detail})"
             )
         if self.fit_threshold is not None and self.n_not_fit:
             out.append(
@@ -160,6 +182,7 @@ def gate(
             columns=[
                 *KEYS,
                 "evaluations",
+                "window evaluations",
                 "last step",
                 "best step",
                 "best test acc",
@@ -171,7 +194,7 @@ def gate(
     )
     keys = _keys(metrics) if metrics is not None and len(metrics) else list(KEYS)
     t["plateau"] = (
-        (((t["evaluations"] >= MIN_EVALUATIONS) & (t["late gain"] < tol)) if plateau else True)
+        (((t["window evaluations"] >= WINDOW_EVALUATIONS) & (t["late gain"] < tol)) if plateau else True)
         if len(t)
         else pd.Series(dtype=bool)
     )
