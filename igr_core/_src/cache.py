@@ -8,19 +8,33 @@ its own sub-folder with
 
 * ``metrics.csv`` -- the tidy table (one row per configuration and evaluation);
 * ``best_params.npz`` -- parameters at the time of maximum test accuracy, per configuration;
-* ``provenance.json`` -- device, backend, jax version, date and wall time of the run;
-* while training: ``checkpoint.npz`` / ``checkpoint.json`` / ``metrics.partial.csv``, written
-  atomically every few segments and removed when the width completes.
+* ``provenance.json`` -- device, processor, threads, XLA flags, jax version, date and wall time;
+* ``complete.json`` -- written last, after the metrics: their sha256 and row count. Only this
+  record marks a width complete; a width cached before records existed (``metrics.csv`` and
+  ``provenance.json`` only, as committed) counts as complete when its metrics parse fully and
+  hold the configuration's expected rows (:func:`seal` writes its record once);
+* while training: ``checkpoint.npz``, one file replaced atomically every few segments, holding
+  the weights, the partial metrics and the step count with a sha256 over all three; the one
+  before it is kept as ``checkpoint.prev.npz``; both are removed when the width completes.
+
+Guarantees: a damaged metrics file or checkpoint is named on the terminal, discarded and
+recomputed from the last good checkpoint (never read as complete); whether a complete width is
+reused or retrained is decided by :func:`policy` (the store's ``recompute="sweeps"``) and said.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime
 import hashlib
+import io
 import json
-import platform
+import os
 import shutil
+import sys
+import uuid
 from pathlib import Path
 
 import jax
@@ -142,38 +156,182 @@ def load_params(path: Path, index: int | None = None):
 
 
 def provenance_now(seconds: float) -> dict:
-    dev = jax.devices()[0]
+    from igr_core._src.provenance import device
+
     return {
-        "device": getattr(dev, "device_kind", str(dev)),
-        "backend": jax.default_backend(),
-        "n_devices": len(jax.devices()),
+        **device(),
         "jax": jax.__version__,
-        "machine": platform.machine(),
         "matmul_precision": str(jax.config.jax_default_matmul_precision),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(float(seconds), 2),
     }
 
 
+# ---------------------------------------------------------------------------- what is reused, said
+
+
+_POLICY: contextvars.ContextVar = contextvars.ContextVar("sweep_cache_policy", default=None)
+
+
+@contextlib.contextmanager
+def policy(retrain: bool = False, log=None):
+    """Within the block, complete widths are retrained (``retrain``) or reused when they verify;
+    each width retrained once per block. ``log`` receives what was done (else stderr)."""
+    token = _POLICY.set({"retrain": retrain, "log": log, "retrained": set()})
+    try:
+        yield
+    finally:
+        _POLICY.reset(token)
+
+
+def say(line: str, log=None) -> None:
+    """A line on the terminal about a sweep cache (the given log, the policy's, else stderr)."""
+    pol = _POLICY.get() or {}
+    out = log or pol.get("log")
+    if out is not None:
+        out(line)
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
+def must_retrain(gdir: Path) -> bool:
+    """Whether the policy asks to retrain this width (once: after that its fresh result is reused)."""
+    pol = _POLICY.get()
+    if not pol or not pol["retrain"] or gdir in pol["retrained"]:
+        return False
+    pol["retrained"].add(gdir)
+    return True
+
+
+# ---------------------------------------------------------------------------- files written whole
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _savez(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a temporary name
+        np.savez(f, **arrays)
+
+
+def _atomic(path: Path, write) -> None:
+    """``write(tmp)`` then rename over ``path`` (a reader sees the old file or the new one, never half)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class DamagedCacheError(RuntimeError):
+    """A sweep cache file that is truncated, altered or half-written (named, then discarded)."""
+
+
+COMPLETE = "complete.json"
+
+
+def _record_for(gdir: Path) -> dict:
+    metrics = gdir / "metrics.csv"
+    rows = sum(1 for _ in io.StringIO(metrics.read_text())) - 1
+    return {"metrics_sha256": _sha256_file(metrics), "rows": rows, "version": 1}
+
+
 def save_group(gdir: Path, metrics: pd.DataFrame, best_leaves_tree, seconds: float, best_state_tree=None) -> None:
-    save_params(gdir / "best_params.npz", best_leaves_tree)
+    """A completed width: parameters, provenance and metrics, each written whole, then the
+    completion record (their hash), then the checkpoints removed."""
+    _atomic(gdir / "best_params.npz", lambda t: _savez(t, _flat(best_leaves_tree)))
     if best_state_tree is not None and jax.tree_util.tree_leaves(best_state_tree):
-        save_params(gdir / "best_state.npz", best_state_tree)
-    (gdir / "provenance.json").write_text(json.dumps(provenance_now(seconds), indent=1))
-    metrics.to_csv(gdir / "metrics.csv", index=False)  # written last: its presence marks the width complete
-    for f in ("checkpoint.npz", "checkpoint.json", "metrics.partial.csv"):
+        _atomic(gdir / "best_state.npz", lambda t: _savez(t, _flat(best_state_tree)))
+    _atomic(gdir / "provenance.json", lambda t: t.write_text(json.dumps(provenance_now(seconds), indent=1)))
+    _atomic(gdir / "metrics.csv", lambda t: metrics.to_csv(t, index=False))
+    record = _record_for(gdir)
+    _atomic(gdir / COMPLETE, lambda t: t.write_text(json.dumps(record, indent=1)))  # last: marks it complete
+    for f in ("checkpoint.npz", "checkpoint.prev.npz", "checkpoint.json", "metrics.partial.csv"):
         (gdir / f).unlink(missing_ok=True)
 
 
-def load_group(gdir: Path) -> pd.DataFrame | None:
-    """A completed width's metrics (None while incomplete); tables written before EGR existed
+def _read_metrics(path: Path, expected_rows: int | None) -> pd.DataFrame:
+    """The metrics table, parsed strictly: whole lines, every row of the configuration."""
+    raw = path.read_bytes()
+    if not raw.endswith(b"\n"):
+        raise DamagedCacheError(f"{path} ends in the middle of a line (truncated)")
+    try:
+        df = pd.read_csv(io.BytesIO(raw), on_bad_lines="error")
+    except (ValueError, pd.errors.ParserError) as err:
+        raise DamagedCacheError(f"{path} does not parse ({err})") from None
+    if expected_rows is not None and len(df) != expected_rows:
+        raise DamagedCacheError(f"{path} has {len(df)} rows, the configuration has {expected_rows}")
+    return df
+
+
+def _verified(gdir: Path, expected_rows: int | None) -> pd.DataFrame:
+    """The metrics of a complete width, checked against its completion record (or, for a width
+    cached before records existed, parsed strictly with the expected rows)."""
+    metrics, record = gdir / "metrics.csv", gdir / COMPLETE
+    if not record.exists():
+        if expected_rows is None:
+            raise DamagedCacheError(f"{metrics} has no completion record and no expected row count to check")
+        return _read_metrics(metrics, expected_rows)
+    try:
+        rec = json.loads(record.read_text())
+        want, rows = rec["metrics_sha256"], int(rec["rows"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DamagedCacheError(f"{record} cannot be read ({type(err).__name__})") from None
+    if _sha256_file(metrics) != want:
+        raise DamagedCacheError(f"{metrics} does not match the sha256 in {record.name} (truncated or altered)")
+    return _read_metrics(metrics, expected_rows if expected_rows is not None else rows)
+
+
+def _discard(gdir: Path, why: str, log=None) -> None:
+    for f in ("metrics.csv", COMPLETE):
+        (gdir / f).unlink(missing_ok=True)
+    say(f"sweep cache: {why}; discarded, the width is recomputed from its last good checkpoint", log)
+
+
+def load_group(gdir: Path, expected_rows: int | None = None, log=None) -> pd.DataFrame | None:
+    """A completed width's metrics, verified (None while incomplete, or when damaged: then the
+    damage is named on the terminal and the metrics discarded); tables written before EGR existed
     get ``mu = 0``."""
     if not (gdir / "metrics.csv").exists():
         return None
-    df = pd.read_csv(gdir / "metrics.csv")
+    try:
+        df = _verified(gdir, expected_rows)
+    except (DamagedCacheError, OSError) as err:
+        _discard(gdir, str(err), log)
+        return None
     if "mu" not in df.columns:
         df.insert(int(df.columns.get_loc("h")) + 1, "mu", 0.0)
     return df
+
+
+def is_complete(gdir: Path, expected_rows: int | None) -> bool:
+    """Whether a width is complete and verifies (reads only; discards nothing)."""
+    try:
+        _verified(gdir, expected_rows)
+    except (DamagedCacheError, OSError):
+        return False
+    return True
+
+
+def seal(gdir: Path, expected_rows: int) -> bool:
+    """The one-time upgrade of a width cached before completion records: its metrics parsed
+    strictly with the expected rows, then its record written. Returns whether it wrote one;
+    raises :class:`DamagedCacheError` naming the file when the metrics do not verify."""
+    if (gdir / COMPLETE).exists():
+        _verified(gdir, expected_rows)
+        return False
+    _read_metrics(gdir / "metrics.csv", expected_rows)
+    record = _record_for(gdir)
+    _atomic(gdir / COMPLETE, lambda t: t.write_text(json.dumps(record, indent=1)))
+    return True
 
 
 def provenance(root: Path) -> dict:
@@ -184,23 +342,126 @@ def provenance(root: Path) -> dict:
     return out
 
 
+def _unit_hash(leaves: list[np.ndarray], metrics: bytes, marks_done: int) -> str:
+    h = hashlib.sha256(f"{marks_done}|{len(leaves)}".encode())
+    for a in leaves:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode() + a.tobytes())
+    h.update(metrics)
+    return h.hexdigest()
+
+
 def save_checkpoint(gdir: Path, leaves: list[np.ndarray], marks_done: int, rows: list[dict]) -> None:
-    tmp = gdir / "checkpoint.tmp.npz"
-    np.savez(tmp, *leaves)
-    tmp.replace(gdir / "checkpoint.npz")
-    pd.DataFrame(rows).to_csv(gdir / "metrics.partial.csv", index=False)
-    (gdir / "checkpoint.json").write_text(json.dumps({"marks_done": marks_done}))
+    """Weights, partial metrics and step count as one file with a sha256 over the three, replaced
+    atomically; the checkpoint before it stays as ``checkpoint.prev.npz`` (the last good one should
+    this one be damaged)."""
+    metrics = pd.DataFrame(rows).to_csv(index=False).encode()
+    leaves = [np.asarray(a) for a in leaves]
+    meta = json.dumps({"marks_done": int(marks_done), "sha256": _unit_hash(leaves, metrics, marks_done)})
+    arrays = {f"arr_{i}": a for i, a in enumerate(leaves)}
+    arrays["__metrics__"] = np.frombuffer(metrics, dtype=np.uint8)
+    arrays["__meta__"] = np.frombuffer(meta.encode(), dtype=np.uint8)
+    current = gdir / "checkpoint.npz"
+    if current.exists() and _good_unit(current):
+        os.replace(current, gdir / "checkpoint.prev.npz")
+    _atomic(current, lambda t: _savez(t, arrays))
+    for f in ("checkpoint.json", "metrics.partial.csv"):  # a checkpoint of the earlier format, superseded
+        (gdir / f).unlink(missing_ok=True)
 
 
-def load_checkpoint(gdir: Path):
-    meta = gdir / "checkpoint.json"
-    if not meta.exists() or not (gdir / "checkpoint.npz").exists():
-        return None
-    with np.load(gdir / "checkpoint.npz") as z:
-        leaves = [z[f"arr_{i}"] for i in range(len(z.files))]
-    part = gdir / "metrics.partial.csv"
-    rows = pd.read_csv(part).to_dict("records") if part.exists() else []
-    return json.loads(meta.read_text())["marks_done"], leaves, rows
+def _read_unit(path: Path):
+    """(marks_done, leaves, rows) of a checkpoint file, None for a file of the earlier format;
+    raises :class:`DamagedCacheError` naming the file when it is damaged."""
+    try:
+        with np.load(path) as z:
+            if "__meta__" not in z.files:
+                return None
+            meta = json.loads(z["__meta__"].tobytes().decode())
+            metrics = z["__metrics__"].tobytes()
+            leaves = [z[f"arr_{i}"] for i in range(len(z.files) - 2)]
+        marks_done = int(meta["marks_done"])
+    except Exception as err:  # zipfile, numpy and json each raise their own on a truncated file
+        raise DamagedCacheError(f"{path} cannot be read ({type(err).__name__}: {err})") from None
+    if _unit_hash(leaves, metrics, marks_done) != meta.get("sha256"):
+        raise DamagedCacheError(f"{path} does not match its sha256 (altered)")
+    return marks_done, leaves, pd.read_csv(io.BytesIO(metrics)).to_dict("records")
+
+
+def _good_unit(path: Path) -> bool:
+    try:
+        return _read_unit(path) is not None
+    except DamagedCacheError:
+        return False
+
+
+def _read_legacy(gdir: Path, rows_per_mark: int | None):
+    """A checkpoint of the earlier format (``checkpoint.npz`` + ``checkpoint.json`` +
+    ``metrics.partial.csv``), accepted only when its three files agree: the json written after the
+    weights and the metrics holding a row per configuration and evaluation done."""
+    meta, weights, part = gdir / "checkpoint.json", gdir / "checkpoint.npz", gdir / "metrics.partial.csv"
+    if not meta.exists():
+        raise DamagedCacheError(f"{weights} has no checkpoint.json (written half)")
+    if weights.stat().st_mtime_ns > meta.stat().st_mtime_ns:
+        raise DamagedCacheError(f"{weights} is newer than {meta.name}: a checkpoint cut between its writes")
+    try:
+        marks_done = int(json.loads(meta.read_text())["marks_done"])
+        with np.load(weights) as z:
+            leaves = [z[f"arr_{i}"] for i in range(len(z.files))]
+        rows = _read_metrics(part, None).to_dict("records")
+    except DamagedCacheError:
+        raise
+    except Exception as err:
+        raise DamagedCacheError(f"a checkpoint file in {gdir} cannot be read ({type(err).__name__}: {err})") from None
+    if rows_per_mark is not None and len(rows) != (marks_done + 1) * rows_per_mark:
+        raise DamagedCacheError(
+            f"{part} has {len(rows)} rows, its checkpoint at evaluation {marks_done} needs "
+            f"{(marks_done + 1) * rows_per_mark}"
+        )
+    return marks_done, leaves, rows
+
+
+def load_checkpoint(gdir: Path, rows_per_mark: int | None = None, log=None):
+    """(marks_done, leaves, rows) of the last good checkpoint, or None. A damaged one is named on
+    the terminal and discarded, and the one before it (``checkpoint.prev.npz``) is used."""
+    for name in ("checkpoint.npz", "checkpoint.prev.npz"):
+        path = gdir / name
+        if not path.exists():
+            continue
+        try:
+            got = _read_unit(path)
+            if got is None:
+                got = _read_legacy(gdir, rows_per_mark)
+        except (DamagedCacheError, OSError) as err:
+            path.unlink(missing_ok=True)
+            say(f"sweep cache: {err}; discarded, resuming from the checkpoint before it (if any)", log)
+            continue
+        if rows_per_mark is not None and len(got[2]) != (got[0] + 1) * rows_per_mark:
+            path.unlink(missing_ok=True)
+            say(f"sweep cache: {path} holds {len(got[2])} metric rows for evaluation {got[0]}; discarded", log)
+            continue
+        say(f"sweep cache: {gdir.name} resumes from its checkpoint at evaluation {got[0]} ({path.name})", log)
+        return got
+    return None
+
+
+def expected_rows(sweep_root: Path) -> int:
+    """Rows of one complete width of the sweep folder ``sweep_root`` (read from its ``config.json``):
+    a row per configuration at step 0 and at every evaluation mark."""
+    from igr_core._src.engine.config import SweepConfig, evaluation_steps
+
+    saved = json.loads((Path(sweep_root) / "config.json").read_text())
+    cfg = SweepConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["config"].items()})
+    n_configs = len(cfg.learning_rates) * len(cfg.mus) * len(cfg.seeds)
+    return n_configs * (len(evaluation_steps(cfg, int(saved["data"]["n_train"]))) + 1)
+
+
+def seal_widths(gdirs) -> list[str]:
+    """:func:`seal` each width folder (the one-time upgrade of committed caches); one line per width."""
+    out = []
+    for gdir in map(Path, gdirs):
+        wrote = seal(gdir, expected_rows(gdir.parent))
+        out.append(f"{gdir}: {'sealed' if wrote else 'already sealed'} ({expected_rows(gdir.parent)} rows verified)")
+    return out
 
 
 def _config_index(cfg, width, learning_rate, seed, mu) -> int:
@@ -238,8 +499,17 @@ __all__ = [
     "save_params",
     "load_params",
     "provenance_now",
+    "policy",
+    "say",
+    "must_retrain",
+    "DamagedCacheError",
+    "COMPLETE",
     "save_group",
     "load_group",
+    "is_complete",
+    "seal",
+    "seal_widths",
+    "expected_rows",
     "provenance",
     "save_checkpoint",
     "load_checkpoint",
@@ -247,3 +517,12 @@ __all__ = [
     "load_best_state",
     "group_name",
 ]
+
+
+if __name__ == "__main__":  # python -m igr_core._src.cache seal <width folder>...
+    if sys.argv[1:2] != ["seal"] or len(sys.argv) < 3:
+        raise SystemExit("usage: python -m igr_core._src.cache seal <results>/<profile>/sweeps/<exp>/<hash>/width_*")
+    try:
+        print("\n".join(seal_widths(sys.argv[2:])))
+    except DamagedCacheError as err:
+        raise SystemExit(f"error: {err}") from None

@@ -3,9 +3,10 @@
 Abstraction: :class:`Writer` turns a ``Results`` value into a JSON-able structure, writing every
 table (parquet) and array (npz) beside it and hashing the content; :class:`Reader` checks every
 file against its sha256 and rebuilds the value. Records (NamedTuples and dataclasses) are named by
-*registered* names (:func:`common_types` and each chapter's ``Chapter.types``), never by module
-paths, so moving a class does not break a committed result; :data:`LEGACY_NAMES` maps the module
-paths that format-1 entries stored (the migration's table).
+*registered* names (the types registered with :func:`register`, and each chapter's
+``Chapter.types``), never by module paths, so moving a class does not break a committed result.
+The codec imports no chapter, engine or problem module: the layers that own result types register
+them here. :func:`validate_manifest` is the schema every manifest is checked against before use.
 """
 
 from __future__ import annotations
@@ -43,47 +44,27 @@ def plain(v):
 # ---------------------------------------------------------------------------- registered types
 
 
-def common_types() -> dict[str, type]:
-    """Types that appear inside chapters' results, by their registered names."""
-    from igr_core._src.engine import SweepConfig, SweepResult
-    from igr_core._src.problems import ProblemInfo
-    from igr_core._src.toy import ToyPoint
-
-    return {
-        "engine.SweepConfig": SweepConfig,
-        "engine.SweepResult": SweepResult,
-        "problems.ProblemInfo": ProblemInfo,
-        "toy.ToyPoint": ToyPoint,
-    }
+_REGISTERED: dict[str, type] = {}
 
 
-# format 1 stored module paths; these are where the classes lived then (the migration's table)
-LEGACY_NAMES = {
-    "igr_core._src.engine:SweepConfig": "engine.SweepConfig",
-    "igr_core._src.engine:SweepResult": "engine.SweepResult",
-    "igr_core._src.problems:ProblemInfo": "problems.ProblemInfo",
-    "igr_core._src.toy:ToyPoint": "toy.ToyPoint",
-    **{
-        f"igr_core.experiments.{module}:{kind}": f"{chapter}.{kind}"
-        for chapter, module in (
-            ("01_theorem_checks", "theorems"),
-            ("02_geometry", "geometry"),
-            ("03_ntk", "ntk"),
-            ("04_toy_model", "toy_model"),
-            ("05_mnist", "mnist"),
-            ("06_resnet", "resnet"),
-            ("07_egr", "egr"),
-            ("08_estimation", "estimation"),
-            ("09_optimizers", "optimizers"),
-        )
-        for kind in ("Params", "Results")
-    },
-}
+def register(types: Mapping[str, type]) -> None:
+    """Register record types that appear inside results, by the names stored in manifests; a name
+    already registered for another type is refused (two classes must never share a stored name)."""
+    for name, t in types.items():
+        have = _REGISTERED.get(name)
+        if have is not None and have is not t and have.__qualname__ != t.__qualname__:
+            raise TypeError(f"stored type name {name!r} is registered for {have.__qualname__}, not {t.__qualname__}")
+        _REGISTERED[name] = t
+
+
+def registered() -> dict[str, type]:
+    """The registered record types, by name."""
+    return dict(_REGISTERED)
 
 
 def type_table(chapter=None) -> dict[str, type]:
-    """Registered name -> type: the common types and ``chapter``'s own."""
-    table = common_types()
+    """Registered name -> type: the registered types and ``chapter``'s own (``chapter.types()``)."""
+    table = registered()
     if chapter is not None:
         table.update(chapter.types())
     return table
@@ -171,8 +152,8 @@ class Writer:
 class Reader:
     def __init__(self, folder: Path, types: Mapping[str, type], chapter_name: str, files: Mapping[str, str] | None):
         self.folder, self.types, self.chapter_name = folder, types, chapter_name
-        self.files = files  # relpath -> sha256 (None: a format-1 entry, no hashes to check)
-        for rel in files or {}:
+        self.files = files  # relpath -> sha256, validated by validate_manifest
+        for rel in files:
             self._verify(rel)
         path = folder / "arrays.npz"
         try:
@@ -195,8 +176,6 @@ class Reader:
             raise self._corrupt(path, "does not match the content hash in its manifest (truncated or altered)")
 
     def _type(self, name: str) -> type:
-        if name in LEGACY_NAMES:
-            name = LEGACY_NAMES[name]
         if name not in self.types:
             raise self._corrupt(self.folder / MANIFEST, f"names a type {name!r} that no chapter registers")
         return self.types[name]
@@ -216,8 +195,7 @@ class Reader:
                 raise self._corrupt(path, f"cannot be read ({type(err).__name__}: {err})") from None
         if "$path" in d:
             if d.get("relative_to_entry"):
-                base = self.folder.parent if "$format" in d or self.files is not None else self.folder
-                return Path(os.path.normpath(base / d["$path"]))
+                return Path(os.path.normpath(self.folder.parent / d["$path"]))
             return Path(d["$path"])
         if "$array" in d:
             return self.arrays[d["$array"]]
@@ -225,14 +203,96 @@ class Reader:
             return tuple(self.decode(x) for x in d["$tuple"])
         if "$items" in d:
             return {self._key(self.decode(k)): self.decode(v) for k, v in d["$items"]}
-        for tag in ("$record", "$namedtuple", "$dataclass"):  # $namedtuple, $dataclass: format 1
-            if tag in d:
-                return self._type(d[tag])(**{k: self.decode(v) for k, v in d["fields"].items()})
+        if "$record" in d:
+            return self._type(d["$record"])(**{k: self.decode(v) for k, v in d["fields"].items()})
         raise ValueError(f"unknown stored value {sorted(d)!r}")
 
     @staticmethod
     def _key(k):
         return tuple(k) if isinstance(k, list) else k
+
+
+# ---------------------------------------------------------------------------- the manifest's schema
+
+_HEX = frozenset("0123456789abcdef")
+_KINDS = {
+    "format": int,
+    "files": dict,
+    "content": str,
+    "structure": (dict, list, str, int, float, bool, type(None)),
+    "results_version": int,
+}
+_ENTRY_KINDS = {"chapter": str, "key": str, "params": dict, "provenance": dict, "data": (dict, type(None))}
+
+
+def _safe_name(name) -> bool:
+    """A file name inside the entry: no folder, no ``..``, no absolute path."""
+    return isinstance(name, str) and name != "" and "/" not in name and "\\" not in name and name not in (".", "..")
+
+
+def _safe_rel(rel) -> bool:
+    parts = rel.split("/") if isinstance(rel, str) else []
+    return bool(parts) and not rel.startswith("/") and all(_safe_name(p) for p in parts)
+
+
+def _check_files(files: dict) -> str:
+    for rel, digest in files.items():
+        if not _safe_rel(rel):
+            return f"file {rel!r} is not a path inside the entry"
+        if not (isinstance(digest, str) and len(digest) == 64 and set(digest) <= _HEX):
+            return f"file {rel!r} has no sha256 (got {digest!r})"
+    return ""
+
+
+def _check_value(d, files: dict, where: str) -> str:  # noqa: C901 - one branch per stored kind
+    """The first problem of one value of a structure ("" when none): every reference names a file
+    inside the entry that the manifest hashes."""
+    if isinstance(d, list):
+        return next((p for i, x in enumerate(d) if (p := _check_value(x, files, f"{where}[{i}]"))), "")
+    if not isinstance(d, dict):
+        return "" if d is None or isinstance(d, (str, int, float, bool)) else f"{where}: {type(d).__name__}"
+    if "$frame" in d:
+        name = d["$frame"]
+        if not _safe_name(name):
+            return f"{where}: table {name!r} is not a file name inside the entry"
+        return "" if f"tables/{name}.parquet" in files else f"{where}: table {name!r} is not among the hashed files"
+    if "$array" in d:
+        ok = isinstance(d["$array"], str) and "arrays.npz" in files
+        return "" if ok else f"{where}: array {d['$array']!r} without a hashed arrays.npz"
+    if "$float" in d:
+        return "" if isinstance(d["$float"], str) else f"{where}: $float must be a string"
+    if "$path" in d:
+        return "" if isinstance(d["$path"], str) else f"{where}: $path must be a string"
+    if "$tuple" in d:
+        return _check_value(d["$tuple"], files, where)
+    if "$items" in d:
+        items = d["$items"]
+        if not (isinstance(items, list) and all(isinstance(kv, list) and len(kv) == 2 for kv in items)):
+            return f"{where}: $items must be a list of [key, value] pairs"
+        return _check_value([x for kv in items for x in kv], files, where)
+    if "$record" in d:
+        if not (isinstance(d["$record"], str) and isinstance(d.get("fields"), dict)):
+            return f"{where}: a record needs a type name and a fields object"
+        return next((p for k, v in d["fields"].items() if (p := _check_value(v, files, f"{where}.{k}"))), "")
+    return f"{where}: unknown stored value {sorted(d)!r}"
+
+
+def validate_manifest(manifest, store_format: int) -> str:
+    """The first way ``manifest`` departs from the store's schema ("" when it does not): a JSON object
+    of the current format with its required keys and their types, every file inside the entry with a
+    sha256, and every table or array the structure names among those hashed files."""
+    if not isinstance(manifest, dict):
+        return f"a JSON {type(manifest).__name__}, not an object"
+    for key, kind in {**_KINDS, **_ENTRY_KINDS}.items():
+        if key not in manifest:
+            if key in _ENTRY_KINDS:  # an entry's description (a part, or a test's bare entry, has none)
+                continue
+            return f"no {key!r}"
+        if not isinstance(manifest[key], kind) or (kind is int and isinstance(manifest[key], bool)):
+            return f"{key!r} is a {type(manifest[key]).__name__}"
+    if manifest["format"] != store_format:
+        return f"format {manifest['format']}, this code reads format {store_format}"
+    return _check_files(manifest["files"]) or _check_value(manifest["structure"], manifest["files"], "results")
 
 
 def stable(d):
@@ -251,9 +311,10 @@ __all__ = [
     "MANIFEST",
     "VOLATILE",
     "CorruptResultsError",
-    "common_types",
-    "LEGACY_NAMES",
+    "register",
+    "registered",
     "type_table",
+    "validate_manifest",
     "sha256",
     "Writer",
     "Reader",

@@ -9,8 +9,9 @@ that lacks ``claims`` or misspells ``RESULTS_VERSION`` fails when the registry
 (:mod:`igr_core.experiments.registry`) is imported, not when a page runs.
 
 Stored results name their types by registered names (``"06_resnet.Results"``,
-``"engine.SweepConfig"``): :meth:`Chapter.types` is a chapter's part of that table, so moving a
-class to another module never breaks a committed result.
+``"engine.SweepConfig"``): :meth:`Chapter.types` is a chapter's part of that table, and every
+chapter registers the records shared across chapters (:func:`common_types`) with the codec when
+it is declared, so the codec itself imports no chapter, engine or problem module.
 """
 
 from __future__ import annotations
@@ -18,6 +19,22 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from typing import Any, Callable
+
+from igr_core._src import codec
+
+
+def common_types() -> dict[str, type]:
+    """Records that appear inside several chapters' results, by their registered names."""
+    from igr_core._src.engine import SweepConfig, SweepResult
+    from igr_core._src.problems import ProblemInfo
+    from igr_core._src.toy import ToyPoint
+
+    return {
+        "engine.SweepConfig": SweepConfig,
+        "engine.SweepResult": SweepResult,
+        "problems.ProblemInfo": ProblemInfo,
+        "toy.ToyPoint": ToyPoint,
+    }
 
 
 def _always_complete(results) -> bool:
@@ -86,6 +103,7 @@ class Chapter:
         for hook in ("run", "claims", "facts", "is_complete", "shortfall", "captions"):
             if not callable(getattr(self, hook)):
                 raise TypeError(f"chapter {self.name}: {hook} must be callable")
+        codec.register(common_types())  # the records a chapter's results may hold besides its own
 
     @classmethod
     def of(cls, module) -> "Chapter":
@@ -127,4 +145,4 @@ class Chapter:
         return self.Params.resolve(self.name, profile, overrides)
 
 
-__all__ = ["Chapter"]
+__all__ = ["Chapter", "common_types"]

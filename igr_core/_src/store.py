@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
+import errno
 import hashlib
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -45,23 +43,26 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 
+from igr_core._src import env
 from igr_core._src.codec import (
-    LEGACY_NAMES,
     MANIFEST,
     VOLATILE,
     CorruptResultsError,
     Reader,
     Writer,
-    common_types,
     plain,
+    register,
     sha256,
     stable,
     type_table,
+    validate_manifest,
 )
+from igr_core._src.provenance import device, git_commit, library_versions, provenance
 
 EXECUTION_ONLY = ("profile", "strategy", "train_missing")  # how a result is computed, not what it is
-RECOMPUTE_ENV = "IGR_RECOMPUTE"
-STORE_FORMAT = 2  # 2: records by registered names, file and content hashes; 1: module qualnames, no hashes
+RECOMPUTE_ENV = env.RECOMPUTE
+STORE_FORMAT = 2  # records by registered names, file and content hashes (the only format committed)
+MIN_FREE_BYTES = 64 << 20  # free space required before a compute whose entry size is not known yet
 
 
 class StaleResultsError(RuntimeError):
@@ -73,31 +74,74 @@ class StoreNotWritableError(PermissionError):
 
 
 def _fresh(target: Path, tag: str) -> Path:
-    """A folder beside ``target`` unique to this writer (process and call)."""
+    """A folder beside ``target`` unique to this writer (process and call): ``<target>.<tag>-<pid>-<hex>``."""
     return target.with_name(f"{target.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def _aside(tmp: Path, target: Path) -> Path:
+    """Where :func:`_swap_in` moves the old entry: named after the new folder (same pid and hex), so
+    :func:`recover` can tell a swap that was cut (the new folder is still beside) from a leftover."""
+    return target.with_name(f"{target.name}.old-{tmp.name.rsplit('-', 2)[-2]}-{tmp.name.rsplit('-', 1)[-1]}")
 
 
 def _swap_in(tmp: Path, target: Path) -> None:
     """Put the complete folder ``tmp`` at ``target``; the old entry is moved aside first and removed
-    only after the new one is in place (a crash in between leaves it beside, :func:`recover`)."""
+    only after the new one is in place (a crash in between leaves both beside, :func:`recover`)."""
     old = None
     if target.exists():
-        old = _fresh(target, "old")
+        old = _aside(tmp, target)
         target.rename(old)
     tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _writer_pid(folder: Path) -> int | None:
+    try:
+        return int(folder.name.rsplit("-", 2)[-2])
+    except (ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def swap_leftovers(target: Path) -> list[Path]:
+    """The ``.tmp-*``, ``.new-*`` and ``.old-*`` folders beside ``target``."""
+    return [p for tag in ("tmp", "new", "old") for p in target.parent.glob(f"{target.name}.{tag}-*")]
+
+
 def recover(target: Path) -> None:
-    """An entry moved aside by an interrupted :func:`_swap_in` is put back."""
-    if (target / MANIFEST).exists():
-        return
-    olds = sorted(target.parent.glob(f"{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if olds and (olds[-1] / MANIFEST).exists():
-        if target.exists():
-            shutil.rmtree(target)
-        olds[-1].rename(target)
+    """An entry moved aside by a cut :func:`_swap_in` (its new folder still beside, its writer dead) is
+    put back; leftovers of dead writers (an ``.old-*`` whose swap completed, a half-written ``.tmp-*``)
+    are removed, so a deleted entry never comes back from an ``.old-*`` folder. A read-only folder is
+    left as it is (nothing there is read)."""
+    try:
+        for old in sorted(target.parent.glob(f"{target.name}.old-*")):
+            suffix = old.name.split(".old-", 1)[1]
+            partners = [target.with_name(f"{target.name}.{tag}-{suffix}") for tag in ("tmp", "new")]
+            cut = any(p.exists() for p in partners) and not _alive(_writer_pid(old))
+            if cut and not (target / MANIFEST).exists() and (old / MANIFEST).exists():
+                shutil.rmtree(target, ignore_errors=True)
+                old.rename(target)
+            elif not _alive(_writer_pid(old)):
+                shutil.rmtree(old, ignore_errors=True)
+        for tmp in target.parent.glob(f"{target.name}.tmp-*"), target.parent.glob(f"{target.name}.new-*"):
+            for t in tmp:
+                if not _alive(_writer_pid(t)):
+                    shutil.rmtree(t, ignore_errors=True)
+    except OSError as err:
+        if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
 
 
 def save(folder: Path, value, manifest: dict, types: Mapping[str, type] | None = None) -> dict:
@@ -130,51 +174,52 @@ def save(folder: Path, value, manifest: dict, types: Mapping[str, type] | None =
 
 
 def read_manifest(folder: Path, chapter_name: str = "") -> dict:
+    """The manifest of an entry, validated against the store's schema (:func:`codec.validate_manifest`)
+    before any of it is used; anything else raises :class:`CorruptResultsError` naming the file."""
     path = Path(folder) / MANIFEST
+    fix = (
+        f"recompute the entry (`python -m igr_core.experiments {chapter_name or '<chapter>'} --recompute`) or "
+        f"restore it from git (`git checkout -- {path.parent}`)"
+    )
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise CorruptResultsError(
-            f"chapter {chapter_name or '?'}: the manifest {path} cannot be read ({type(err).__name__}); recompute the "
-            f"entry (`python -m igr_core.experiments {chapter_name or '<chapter>'} --recompute`) or restore it "
-            "from git."
+            f"chapter {chapter_name or '?'}: the manifest {path} cannot be read ({type(err).__name__}); {fix}."
         ) from None
+    problem = validate_manifest(manifest, STORE_FORMAT)
+    if problem:
+        raise CorruptResultsError(
+            f"chapter {chapter_name or '?'}: the manifest {path} is not a valid result manifest ({problem}); the "
+            f"entry is not used. To fix it, {fix}."
+        )
+    return manifest
 
 
 def load(folder: Path, chapter=None):
-    """(value, manifest) stored by :func:`save`; every file is checked against its content hash."""
+    """(value, manifest) stored by :func:`save`; the manifest is validated and every file is checked
+    against its content hash."""
     folder = Path(folder)
     name = chapter.name if chapter is not None else "?"
     manifest = read_manifest(folder, name)
-    files = manifest.get("files") if manifest.get("format", 1) >= 2 else None
-    reader = Reader(folder, type_table(chapter), name, files)
+    reader = Reader(folder, type_table(chapter), name, manifest["files"])
     return reader.decode(manifest["structure"]), manifest
 
 
-def migrate(folder: Path, chapter) -> bool:
-    """Rewrite a format-1 entry in the current format (registered type names, content hashes),
-    keeping its provenance; returns whether it changed anything."""
-    manifest = read_manifest(folder, chapter.name)
-    if manifest.get("format", 1) >= STORE_FORMAT:
-        return False
-    value, manifest = load(folder, chapter)
-    keep = {k: v for k, v in manifest.items() if k not in ("structure", "files", "content", "format")}
-    save(folder, value, keep, type_table(chapter))
-    return True
-
-
-# ---------------------------------------------------------------------------- keys and provenance
+# ---------------------------------------------------------------------------- keys and where results live
 
 
 def repo_root() -> Path:
     """Where ``results/`` lives: ``$IGR_ROOT`` if set (the book pipeline sets it for its
-    kernels), else the working directory. The one such function of the package."""
-    return Path(os.environ.get("IGR_ROOT", Path.cwd()))
+    kernels), else the working directory (:func:`igr_core._src.env.repo_root`)."""
+    return env.repo_root()
 
 
 def results_dir(profile: str, root: Path | None = None) -> Path:
-    """``<root>/results/<profile>``: the one place that builds that path."""
-    return Path(root or repo_root()) / "results" / profile
+    """``<results root>/<profile>``: the one place that builds that path. The results root is
+    ``<root>/results`` for an explicit ``root``, else ``$IGR_RESULTS`` (a build that computes into a
+    results root of its own, such as CI's smoke build) or ``<$IGR_ROOT>/results``."""
+    return (Path(root) / "results" if root is not None else env.results_root()) / profile
 
 
 def params_key(params) -> str:
@@ -182,51 +227,6 @@ def params_key(params) -> str:
     d = params.as_dict() if hasattr(params, "as_dict") else dataclasses.asdict(params)
     d = {k: plain(v) for k, v in d.items() if k not in EXECUTION_ONLY}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def git_commit(root: Path | None = None) -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root or Path.cwd(), capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def library_versions(packages=("jax", "jaxlib", "dm-haiku", "optax", "numpy", "pandas")) -> dict:
-    from importlib import metadata
-
-    out = {}
-    for pkg in packages:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def device() -> dict:
-    import jax
-
-    dev = jax.devices()[0]
-    return {
-        "device": getattr(dev, "device_kind", str(dev)),
-        "backend": jax.default_backend(),
-        "n_devices": len(jax.devices()),
-        "machine": platform.machine(),
-        "x64": bool(jax.config.jax_enable_x64),
-    }
-
-
-def provenance(seconds: float, data_source: str = "", root: Path | None = None) -> dict:
-    return {
-        **device(),
-        "versions": library_versions(),
-        "seconds": round(float(seconds), 2),
-        "git_commit": git_commit(root),
-        "data_source": data_source,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
 # ---------------------------------------------------------------------------- parts of a long run
@@ -325,8 +325,41 @@ def lookup(chapter, params, results_dir: Path) -> Path | None:
     return path if (path / MANIFEST).exists() else None
 
 
-def check_writable(results_dir: Path) -> None:
-    """Refuse, before any compute, a results folder this process cannot write."""
+class DiskFullError(StoreNotWritableError):
+    """The disk holding the results folder has less free space than the entry needs."""
+
+
+def expected_size(results_dir: Path, chapter_name: str = "") -> tuple[int, str]:
+    """(bytes, why): twice the largest stored entry of ``chapter_name`` under ``results_dir`` (a
+    recompute holds the old and the new entry at once), or :data:`MIN_FREE_BYTES` when none is stored."""
+    sizes = []
+    if chapter_name:
+        for manifest in Path(results_dir, chapter_name).glob("*/" + MANIFEST):
+            sizes.append(sum(f.stat().st_size for f in manifest.parent.rglob("*") if f.is_file()))
+    if not sizes or 2 * max(sizes) < MIN_FREE_BYTES:
+        return MIN_FREE_BYTES, f"the stated minimum of {MIN_FREE_BYTES >> 20} MiB"
+    return 2 * max(sizes), f"twice its last stored entry of this profile ({max(sizes) >> 20} MiB)"
+
+
+def _refuse(results_dir: Path, err: OSError) -> StoreNotWritableError:
+    if err.errno == errno.EROFS:
+        what = "is on a read-only filesystem"
+    elif err.errno == errno.ENOSPC:
+        return DiskFullError(
+            f"the disk holding the results folder {results_dir} is full ({err.strerror}); nothing was computed. "
+            "Free some space, or set IGR_RESULTS to a folder on another disk."
+        )
+    else:
+        what = f"cannot be written ({err.strerror or err})"
+    return StoreNotWritableError(
+        f"the results folder {results_dir} {what}; nothing was computed. Make it writable, or set IGR_ROOT to a "
+        "writable checkout (IGR_RESULTS to a writable results folder)."
+    )
+
+
+def check_writable(results_dir: Path, chapter_name: str = "") -> None:
+    """Refuse, before any compute, a results folder this process cannot write (a read-only
+    filesystem named as such) or whose disk lacks the space the entry will need (:func:`expected_size`)."""
     results_dir = Path(results_dir)
     probe = None
     try:
@@ -334,19 +367,24 @@ def check_writable(results_dir: Path) -> None:
         probe = results_dir / f".write-probe-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         probe.write_text("")
     except OSError as err:
-        raise StoreNotWritableError(
-            f"the results folder {results_dir} cannot be written ({err.strerror or err}); nothing was computed. "
-            "Make it writable, or set IGR_ROOT to a writable checkout."
-        ) from None
+        raise _refuse(results_dir, err) from None
     finally:
         if probe is not None:
             probe.unlink(missing_ok=True)
+    need, why = expected_size(results_dir, chapter_name)
+    free = shutil.disk_usage(results_dir).free
+    if free < need:
+        raise DiskFullError(
+            f"the disk holding the results folder {results_dir} has {free >> 20} MiB free; "
+            f"{chapter_name or 'an entry'} needs about {need >> 20} MiB ({why}); nothing was computed. Free some "
+            "space, or set IGR_RESULTS to a folder on another disk."
+        )
 
 
 @contextlib.contextmanager
-def writer_lock(path: Path, log: Callable | None = None):
+def writer_lock(path: Path, log: Callable | None = None, doing: str = "computing this entry"):
     """One writer per entry: an exclusive ``fcntl`` lock on ``<entry>.lock``; a second writer
-    says whom it waits for and waits."""
+    says whom it waits for (and what that one is ``doing``) and waits."""
     import fcntl
 
     lock = path.with_name(path.name + ".lock")
@@ -357,7 +395,7 @@ def writer_lock(path: Path, log: Callable | None = None):
         except BlockingIOError:
             f.seek(0)
             holder = f.read().strip() or "another process"
-            msg = f"{path.parent.name}: waiting for {holder}, which is computing this entry ({lock})"
+            msg = f"{path.parent.name}: waiting for {holder}, which is {doing} ({lock})"
             (log or (lambda s: print(s, file=sys.stderr, flush=True)))(msg)
             fcntl.flock(f, fcntl.LOCK_EX)
         f.seek(0)
@@ -387,7 +425,7 @@ def run(
     params,
     results_dir: Path,
     *,
-    recompute: bool | None = None,
+    recompute: bool | str | None = None,
     log: Callable | None = None,
     root: Path | None = None,
 ) -> Stored:
@@ -397,10 +435,14 @@ def run(
     ``results/<profile>``; sweeps keep their resumable checkpoints under its ``sweeps/``.
     Results that a run could not complete here (``is_complete`` false: a grid that is not
     stored and may not be trained on this machine) are returned but not stored. A recompute
-    computes first and swaps the new entry in only when it is complete."""
+    computes first and swaps the new entry in only when it is complete.
+
+    ``recompute``: False (read what is stored), True (recompute the entry; sweep caches that
+    verify are reused, and the log says so) or ``"sweeps"`` (retrain the sweep caches too); None
+    reads ``$IGR_RECOMPUTE`` (:func:`igr_core._src.env.recompute`)."""
     results_dir = Path(results_dir)
-    if recompute is None:
-        recompute = os.environ.get(RECOMPUTE_ENV, "") == "1"
+    mode = env.recompute() if recompute is None else ("1" if recompute is True else (recompute or ""))
+    recompute = mode in ("1", "sweeps")
     if chapter.x64:  # the one switch for every caller through the store (page, command line), read or compute
         import jax
 
@@ -412,7 +454,7 @@ def run(
         got = read(chapter, path, data)
         if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
             return got
-    check_writable(results_dir)
+    check_writable(results_dir, chapter.name)
     with writer_lock(path, log):
         if not recompute:  # another writer may have stored it while this one waited
             got = read(chapter, path, data)
@@ -428,7 +470,10 @@ def run(
         }
         kwargs = {k: v for k, v in offers.items() if k in chapter.run_arguments()}
         t0 = time.perf_counter()
-        results = chapter.run(params, **kwargs)
+        from igr_core._src import cache
+
+        with cache.policy(retrain=mode == "sweeps", log=log):
+            results = chapter.run(params, **kwargs)
         seconds = time.perf_counter() - t0
         manifest = {
             "chapter": chapter.name,
@@ -488,16 +533,15 @@ __all__ = [
     "StaleResultsError",
     "CorruptResultsError",
     "StoreNotWritableError",
-    "common_types",
+    "register",
     "type_table",
-    "LEGACY_NAMES",
     "Parts",
     "no_parts",
     "Stored",
     "save",
     "load",
     "read_manifest",
-    "migrate",
+    "swap_leftovers",
     "recover",
     "params_key",
     "provenance",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from igr_core.book.jupyterbook import (
@@ -39,8 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="re-execute every notebook, even unchanged ones")
     ap.add_argument(
         "--recompute",
-        action="store_true",
-        help="recompute every chapter's results instead of reading the result store (implies --force)",
+        nargs="?",
+        const="1",
+        choices=("1", "sweeps"),
+        help="recompute every chapter's results instead of reading the result store (implies --force); sweep "
+        "caches that verify are reused, and the log says so; `--recompute sweeps` retrains them too",
+    )
+    ap.add_argument(
+        "--results",
+        default=None,
+        help="a results root of this build's own (default: results/ of the checkout); CI's smoke build computes "
+        "into _build/smoke/results and never rewrites the committed entries",
     )
     ap.add_argument(
         "--jobs", type=int, default=None, help="chapters executed at once (default: IGR_BOOK_JOBS, else 2 on 2+ cores)"
@@ -69,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
                 _parse_overrides(args.parameter),
                 force=args.force,
                 jobs=args.jobs,
-                recompute=args.recompute,
+                recompute={None: False, "1": True, "sweeps": "sweeps"}[args.recompute],
                 out_dir=out_dir_for(args.profile),
+                results=Path(args.results).resolve() if args.results else None,
             )
         if args.command in ("build", "all"):
             build(profile=args.profile)

@@ -18,6 +18,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from igr_core._src import env as _env
 from igr_core._src import store as _store
 from igr_core._src.verdicts import Claim
 from igr_core.book.display import PROFILES, check_profile, public, show_markdown, table_markdown
@@ -80,13 +81,14 @@ def result_tables(results) -> dict[str, pd.DataFrame]:
 
 
 def export(notebook: str, results) -> Path:
-    """Write the chapter's result tables as CSV files in ``book/executed/<notebook>_results.zip``
-    (offered for download on the chapter's page)."""
+    """Write the chapter's result tables as CSV files in ``<notebook>_results.zip`` (offered for
+    download on the chapter's page): in the pipeline's staging folder, published with the page."""
     import io
     import zipfile
 
     # the pipeline stages it (IGR_EXPORT_DIR) and publishes it with the page, its provenance and its fingerprint
-    path = Path(os.environ.get("IGR_EXPORT_DIR") or repo_root() / "book" / "executed") / f"{notebook}_results.zip"
+    # outside the pipeline (plain papermill, Jupyter) under _build/exports/, never into the published book/executed/
+    path = _env.export_dir() / f"{notebook}_results.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, df in result_tables(results).items():

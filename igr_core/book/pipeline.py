@@ -37,27 +37,119 @@ def _hide_injected(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _check_writable(root: Path, name: str, profile: str) -> None:
-    """A chapter's results folder, checked before its kernel starts (``execute`` checks the pages'
-    folder and the staging folder once for all)."""
+def _check_writable(root: Path, name: str, profile: str, results: Path, effective: dict, recompute: bool) -> None:
+    """A chapter's results folder, checked before its kernel starts, where the kernel may write to it:
+    a page that re-plots stored results reads only (a read-only results folder is fine then)."""
     from igr_core._src import store
 
-    if chapter_of(name) is not None:
-        store.check_writable(store.results_dir(profile, root))
+    chapter = chapter_of(name)
+    if chapter is None:
+        return
+    try:
+        entry = store.entry_dir(results / profile, chapter, chapter.Params(**effective))
+    except (TypeError, ValueError):
+        entry = None
+    if not recompute and entry is not None and (entry / store.MANIFEST).exists():
+        return
+    store.check_writable(results / profile, chapter.name)
 
 
-def _publish(staged: dict[Path, Path]) -> None:
-    """Move every staged file into place; the fingerprint file (what marks a page reusable) last,
-    so an interruption in between re-executes the page next time instead of reusing half of it."""
+def _sha(path: Path) -> str:
+    from igr_core._src.codec import sha256
+
+    return sha256(path)
+
+
+def _publish(name: str, out_dir: Path, page: Path, zips: list[Path], record: dict) -> None:
+    """Put the page, its results zip and its record in place (under the page's lock): the old record
+    goes first, so an interruption re-executes the page next time; the record, written last, names
+    the sha256 of the page and the zip it belongs to (:func:`_reusable` checks both)."""
+    import json
     import shutil
 
-    order = sorted(staged.items(), key=lambda kv: kv[1].name.endswith(".hash.json"))
-    for src, dst in order:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(src), dst)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = out_dir / f"{name}.hash.json"
+    meta.unlink(missing_ok=True)
+    for old in out_dir.glob(f"{name}_results.zip"):
+        if old.name not in {z.name for z in zips}:
+            old.unlink()  # a zip of another run never stays beside this page
+    for z in zips:
+        shutil.move(str(z), out_dir / z.name)
+    shutil.move(str(page), out_dir / f"{name}.ipynb")
+    record = {
+        **record,
+        "page_sha256": _sha(out_dir / f"{name}.ipynb"),
+        "zips": {z.name: _sha(out_dir / z.name) for z in zips},
+    }
+    tmp = meta.with_name(meta.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=str))
+    tmp.replace(meta)
 
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def _page_lock(root: Path, out_dir: Path, name: str) -> Path:
+    """The lock of one page of one build (its pages folder): two builds of it take turns."""
+    import hashlib
+
+    tag = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:8]
+    return root / "_build" / ".papermill" / "locks" / f"{tag}-{name}"
+
+
+def _staging(root: Path, name: str) -> Path:
+    """A staging folder unique to this execution (process and call)."""
+    import uuid
+
+    folder = root / "_build" / ".papermill" / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    (folder / "stage").mkdir(parents=True)
+    return folder
+
+
+def _kernel_environment(name: str, root: Path, out_dir: Path, stage: Path, results: Path | None, recompute) -> dict:
+    """What the kernel of one page inherits: where the checkout, the results, its zip and its build's
+    pages are; where progress goes; whether to recompute."""
+    from igr_core._src import env
+
+    logs = root / "_build" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / f"{name}.log").write_text("")
+    out = {
+        env.ROOT: str(root),
+        env.PROGRESS_LOG: str(logs / f"{name}.log"),  # progress lines (display.progress), off the page
+        env.EXECUTED_DIR: str(out_dir),  # the provenance page lists the records of its own build
+        env.EXPORT_DIR: str(stage),  # the kernel writes the page's results zip here, published with the page
+    }
+    if results is not None:
+        out[env.RESULTS] = str(results)
+    if recompute:  # "1": the chapter's store.run recomputes (sweep caches reused where they verify); "sweeps"
+        out[env.RECOMPUTE] = "sweeps" if recompute == "sweeps" else "1"
+    return out
+
+
+def _failed(name: str, src: Path, out_dir: Path, result: Path, fallback: Path, ename: str, evalue: str, tb: str):
+    """A failed execution kept beside the last good page: ``.failed.ipynb`` and ``.failed.txt``."""
+    import shutil
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bad = out_dir / f"{name}.failed.ipynb"
+    shutil.copy(str(result if result.exists() else fallback), bad)
+    (out_dir / f"{name}.failed.txt").write_text(f"{ename}: {evalue}\n\n{tb}")
+    return ename, evalue, str(bad)
+
+
+def _dead_kernel(name: str, src: Path, err: BaseException) -> tuple[str, str]:
+    """(ename, evalue) of a kernel that died: the notebook, the cause, the kernel's peak memory."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss >> 10  # the reaped kernel's, in MiB
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
+    cause = (
+        f"the kernel of {name} ({src}) died while executing it ({type(err).__name__}: {err}): it was killed by a "
+        f"signal or crashed (a segfault, or the out-of-memory killer's SIGKILL: its peak memory was {peak} MiB of "
+        f"{total} MiB; `dmesg` names the OOM killer)"
+    )
+    return "DeadKernelError", cause
 
 
 def _execute_one(
@@ -70,43 +162,43 @@ def _execute_one(
     key: str,
     root: Path,
     single_thread: bool = False,
-    recompute: bool = False,
+    recompute=False,
     out_dir: Path | None = None,
+    results: Path | None = None,
+    force: bool = True,
 ):
-    """Execute one notebook with papermill (in a worker process); returns (name, seconds,
-    status, failure) with failure = (ename, evalue, failed notebook path) or None. With
-    ``single_thread`` the kernel's XLA runs on one thread (unless ``XLA_FLAGS`` is set)."""
-    import shutil
-
-    import nbformat
-    import papermill as pm
+    """Execute one notebook with papermill (in a worker process) under the page's lock; returns
+    (name, seconds, status, failure) with failure = (ename, evalue, failed notebook path) or None.
+    A second build of the same page waits for the first (and says for whom), then reuses its page
+    when the fingerprint matches (unless ``force``). With ``single_thread`` the kernel's XLA runs
+    on one thread (unless ``XLA_FLAGS`` is set)."""
+    from igr_core._src import store
 
     _die_with_parent()
     _quiet_validated_parameters(params)
     if single_thread:
         os.environ.setdefault("XLA_FLAGS", SINGLE_THREAD_XLA)
-    os.environ["IGR_ROOT"] = str(root)
-    logs = root / "_build" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    os.environ["IGR_PROGRESS_LOG"] = str(logs / f"{name}.log")  # progress lines (display.progress), off the page
-    (logs / f"{name}.log").write_text("")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
-    if recompute:  # the kernel inherits it: the chapter's store.run recomputes (the sweep caches stay)
-        from igr_core._src.store import RECOMPUTE_ENV
+    out_dir = out_dir or root / EXECUTED
+    say = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    with store.writer_lock(_page_lock(root, out_dir, name), say, doing=f"building the page {name} into {out_dir}"):
+        key = fingerprint(name, src, effective, profile, root, out_dir, results)
+        if not force and _reusable(name, key, profile, out_dir):
+            return name, 0.0, "reused", None
+        return _run_and_publish(name, src, nb, params, effective, profile, root, recompute, out_dir, results)
 
-        os.environ[RECOMPUTE_ENV] = "1"
-    out_dir, tmp_dir = out_dir or root / EXECUTED, root / "_build" / ".papermill"
-    os.environ["IGR_EXECUTED_DIR"] = str(out_dir)  # the provenance page lists the records of its own build
-    out = out_dir / f"{name}.ipynb"
-    tmp = tmp_dir / f"{name}.ipynb"
-    result = tmp_dir / f"{name}.out.ipynb"
-    stage = tmp_dir / f"{name}.stage"
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
-    os.environ["IGR_EXPORT_DIR"] = str(stage)  # the kernel writes the page's results zip here, published below
+
+def _run_and_publish(name, src, nb, params, effective, profile, root, recompute, out_dir, results):
+    import shutil
+
+    import nbformat
+    import papermill as pm
+
+    work = _staging(root, name)
+    tmp, result, stage = work / f"{name}.ipynb", work / f"{name}.out.ipynb", work / "stage"
     nbformat.write(nb, tmp)
     t0 = time.perf_counter()
-    env = kernel_env(name)
+    env = {**_kernel_environment(name, root, out_dir, stage, results, recompute), **kernel_env(name)}
+    saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits it; this worker may run other notebooks after: restored below
     try:
         # the kernel's own log at ERROR: its "running over TCP without encryption" warning (a local kernel on
@@ -122,26 +214,20 @@ def _execute_one(
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as err:
-        bad = out_dir / f"{name}.failed.ipynb"
-        shutil.move(str(result), bad)
-        (out_dir / f"{name}.failed.txt").write_text(f"{err.ename}: {err.evalue}\n\n" + "\n".join(err.traceback))
-        return name, time.perf_counter() - t0, "FAILED", (err.ename, err.evalue, str(bad))
+        failure = _failed(name, src, out_dir, result, tmp, err.ename, err.evalue, "\n".join(err.traceback))
+        return name, time.perf_counter() - t0, "FAILED", failure
+    except Exception as err:  # a kernel that died (out of memory, a segfault) is not a PapermillExecutionError
+        ename, evalue = _dead_kernel(name, src, err)
+        return name, time.perf_counter() - t0, "FAILED", _failed(name, src, out_dir, result, tmp, ename, evalue, "")
     finally:
-        for k in env:
-            os.environ.pop(k, None)
-    import json
-
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     _hide_injected(result)
     dt = time.perf_counter() - t0
-    key = fingerprint(name, src, effective, profile, root, out_dir)  # after the run: it includes what the run stored
-    record = _record(root, name, profile, effective, dt, key)
-    (stage / "hash.json").write_text(
-        json.dumps({"fingerprint": key, "profile": profile, "record": record}, indent=1, default=str)
-    )
-    staged = {result: out, stage / "hash.json": out_dir / f"{name}.hash.json"}
-    staged.update({f: out_dir / f.name for f in stage.glob("*_results.zip")})
-    _publish(staged)
-    shutil.rmtree(stage, ignore_errors=True)
+    key = fingerprint(name, src, effective, profile, root, out_dir, results)  # after the run: what it stored
+    record = {"fingerprint": key, "profile": profile, "record": _record(root, name, profile, effective, dt, key)}
+    _publish(name, out_dir, result, sorted(stage.glob("*_results.zip")), record)
+    shutil.rmtree(work, ignore_errors=True)
     for stale in (out_dir / f"{name}.failed.ipynb", out_dir / f"{name}.failed.txt"):
         stale.unlink(missing_ok=True)
     return name, dt, "ok", None
@@ -185,11 +271,11 @@ def default_jobs() -> int:
     once 152 s; two at once with single-threaded XLA kernels 130 s, which :func:`execute`
     therefore uses when the jobs leave fewer than 2 cores per kernel (compilation, a large
     share of a smoke run, is single-threaded anyway)."""
-    env = os.environ.get("IGR_BOOK_JOBS")
-    if env is not None:
-        if not env.isdigit() or int(env) < 1:
-            raise ValueError(f"IGR_BOOK_JOBS must be a positive integer, got {env!r}.")
-        return int(env)
+    from igr_core._src import env
+
+    jobs = env.book_jobs()
+    if jobs is not None:
+        return jobs
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
@@ -201,8 +287,9 @@ def execute(
     log=print,
     force: bool = False,
     jobs: int | None = None,
-    recompute: bool = False,
+    recompute: bool | str = False,
     out_dir: Path | None = None,
+    results: Path | None = None,
 ) -> list[tuple[str, float, str]]:
     """Execute notebooks with papermill. Returns [(name, seconds, status)]; raises on failure.
 
@@ -213,7 +300,10 @@ def execute(
     last good notebook: it is written beside it as ``<name>.failed.ipynb`` with
     ``<name>.failed.txt`` (the traceback), and the run fails naming both. Long computations
     report progress to the terminal through :func:`igr_core.book.display.progress` (the
-    kernel's own stderr), not into the page.
+    kernel's own stderr), not into the page. ``results`` is the results root the kernels read
+    and write (default ``<root>/results``; CI's smoke build passes one of its own under ``_build/``).
+    ``recompute``: True recomputes entries (sweep caches reused where they verify), ``"sweeps"``
+    retrains the sweep caches too.
     """
     import concurrent.futures as cf
     import multiprocessing as mp
@@ -230,13 +320,17 @@ def execute(
 
     for folder in (out_dir, root / "_build" / ".papermill"):  # before anything is written or executed
         check_writable(folder)
+    results = Path(results) if results is not None else None
     times, failed = [], []
 
     profiles = {j.name: j.profile for j in plans}
 
     def done(name, dt, status, failure):
         times.append((name, dt, status))
-        log(f"[{status:>6}] {name:<28} {dt:7.1f} s  ({profiles[name]})")
+        if status == "reused":  # another build published it while this one waited for the page
+            log(f"[reused] {name:<28} unchanged, reused ({profiles[name]}; built by another build meanwhile)")
+        else:
+            log(f"[{status:>6}] {name:<28} {dt:7.1f} s  ({profiles[name]})")
         if failure is not None:
             failed.append((name, out_dir / f"{name}.ipynb", *failure))
 
@@ -248,7 +342,7 @@ def execute(
     for stage in stages:
         todo = []
         for j in stage:
-            key = fingerprint(j.name, j.source, j.effective, j.profile, root, out_dir)  # after the chapters ran
+            key = fingerprint(j.name, j.source, j.effective, j.profile, root, out_dir, results)  # after the chapters
             if not force and _reusable(j.name, key, j.profile, out_dir):
                 times.append((j.name, 0.0, "reused"))
                 log(f"[reused] {j.name:<28} unchanged, reused ({j.profile})")
@@ -257,13 +351,15 @@ def execute(
         if not todo:
             continue
         for j, _key in todo:
-            _check_writable(root, j.name, j.profile)
+            _check_writable(root, j.name, j.profile, results or root / "results", j.effective, bool(recompute))
         # every execution runs in a worker process, so that the environment it sets for its kernel
         # never reaches the caller's process (one notebook or --jobs 1 included)
         workers = min(jobs, len(todo))
         single = (os.cpu_count() or 1) // workers < 2
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            runs = [pool.submit(_execute_one, *j, key, root, single, recompute, out_dir) for j, key in todo]
+            runs = [
+                pool.submit(_execute_one, *j, key, root, single, recompute, out_dir, results, force) for j, key in todo
+            ]
             for fut in cf.as_completed(runs):
                 done(*fut.result())
     order = {j.name: i for i, j in enumerate(plans)}

@@ -43,6 +43,9 @@ def effective_parameters(
 
     if "profile" in (overrides or {}):
         raise ParameterError(f"notebook {name!r}: `profile` is not a parameter; name it with --profile")
+    from igr_core.experiments.__main__ import check_integer_range
+
+    check_integer_range(overrides or {}, f"notebook {name!r}: ")
     chapter = chapter_of(name)
     if chapter is not None:
         return chapter.resolve(profile, coerce_numbers(chapter.Params, overrides or {})).as_dict()

@@ -94,21 +94,27 @@ def run_sweep(
     marks = evaluation_steps(cfg, n_train)
     per_epoch = steps_per_epoch(n_train, cfg.batch_size)
     frames, trained = [], False
+    per_config = len(marks) + 1  # step 0 and every mark
+    n_configs = len(cfg.learning_rates) * len(cfg.mus) * len(cfg.seeds)
     for width in cfg.widths:
         gdir = root / _cache.group_name(width)
         gdir.mkdir(exist_ok=True)
-        done = _cache.load_group(gdir)
+        retrain = _cache.must_retrain(gdir)
+        done = None if retrain else _cache.load_group(gdir, n_configs * per_config, log)
         if done is not None:
+            _cache.say(f"sweep cache {gdir}: complete and verified, reused", log)
             frames.append(done)
             continue
         if cached_only:
             raise CacheMiss(f"{cfg.experiment} width {width} is not in the cache {root}")
+        why = "retrained (recompute of the sweep caches asked)" if retrain else "not complete in the cache, trained"
+        _cache.say(f"sweep cache {gdir}: {why}", log)
         trained = True
         t_start = time.perf_counter()
         group = make_group(cfg, width, data, strategy)
         m = group.num_params()
         start, rows = 0, []
-        ck = _cache.load_checkpoint(gdir)
+        ck = None if retrain else _cache.load_checkpoint(gdir, len(group.configs), log)
         if ck is not None:
             start, leaves, rows = ck
             group.load_leaves(leaves)
@@ -154,7 +160,7 @@ def run_sweep(
                 f"{cfg.experiment} {name}: {len(group.configs)} configurations x {int(marks[-1])} steps in "
                 f"{seconds:.1f} s ({steps_run / max(time.perf_counter() - t0, 1e-9):.0f} config-steps/s, {strategy})"
             )
-        frames.append(_cache.load_group(gdir))
+        frames.append(_cache.load_group(gdir, n_configs * per_config, log))
     metrics = pd.concat(frames, ignore_index=True)
     metrics["data source"] = data.source
     return SweepResult(metrics, cfg, data.source, root, from_cache=not trained, provenance=_cache.provenance(root))
