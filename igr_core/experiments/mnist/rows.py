@@ -12,14 +12,22 @@ from igr_core.experiments.mnist.params import (
     Results,
 )
 
-
-def _trend(df: pd.DataFrame, x: str, y: str, sign: int) -> verdicts.Verdict:
-    return verdicts.trend(df[x], df[y], sign, x_name=x, y_name=y)
+DECLARED = verdicts.declarations.chapter("05_mnist")  # every row's words, kind and test (igr_core/declarations)
 
 
-def _per_group(df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> verdicts.Verdict:
+def _rank(d) -> verdicts.RankTest:
+    """The rank test of declaration ``d``: its level and the smallest rho it calls meaningful."""
+    return verdicts.RankTest(alpha=d.test.alpha, meaningful=d.test.smallest_effect)
+
+
+def _trend(df: pd.DataFrame, x: str, y: str, d) -> verdicts.Verdict:
+    """Declaration ``d``'s trend of ``y`` in ``x`` (its expected sign and smallest effect)."""
+    return verdicts.trend(df[x], df[y], d.test.sign, x_name=x, y_name=y, test=_rank(d))
+
+
+def _per_group(df: pd.DataFrame, by: str, x: str, y: str, d) -> verdicts.Verdict:
     groups = [(k, g) for k, g in df.groupby(by)]
-    return verdicts.combine([_trend(g, x, y, sign) for _, g in groups], [f"{by}={k}" for k, _ in groups])
+    return verdicts.combine([_trend(g, x, y, d) for _, g in groups], [f"{by}={k}" for k, _ in groups])
 
 
 def noise_tables(noise: pd.DataFrame, sigmas) -> tuple[float, pd.DataFrame, pd.DataFrame]:
@@ -32,24 +40,9 @@ def _missing(what: str) -> verdicts.Verdict:
     return verdicts.inconclusive("trend", f"the {what} is not in the cached results of this profile (not trained here)")
 
 
-def at_fixed_step(r: Results) -> pd.DataFrame:
-    """Figures A.3 and A.4 (fixed iteration): the networks of width ``noise_width`` (the paper's
-    n_l = 400) that did not diverge, at the last step every one of them reached, with the
-    training and test ratios R_IG / E."""
-    m = r.sweep.metrics
-    m = m[m["width"] == r.params.noise_width]
-    alive = m.groupby(["h", "seed"])["diverged"].transform("max") == 0
-    m = m[alive]
-    if m.empty:
-        return m.assign(**{"R_IG / E": [], "test R_IG / test E": []})
-    last = int(m.groupby(["h", "seed"])["step"].max().min())
-    out = selection.select_at_step(m, last)
-    out["R_IG / E"] = out["R_IG"] / out["train E"]
-    out["test R_IG / test E"] = out["test R_IG"] / out["test E"]
-    return out
-
-
-MIN_NETWORKS = 5  # a rank trend needs 5 networks for its smallest p-value to pass alpha (2/5! < 0.05)
+def min_networks() -> int:
+    """The fewest gated networks a rank row of the main grid is decided on (the declarations' min_n)."""
+    return min(d.test.min_n for d in DECLARED.values() if d.test.min_n is not None)
 
 
 def adequacy(r: Results) -> verdicts.Gate:
@@ -68,15 +61,15 @@ def fixed_step_gate(r: Results) -> verdicts.Gate:
 
 def shortfall(r: Results) -> str:
     g = adequacy(r)
-    return "" if g.n_kept >= MIN_NETWORKS else "; ".join(g.reasons())
+    return "" if g.n_kept >= min_networks() else "; ".join(g.reasons())
 
 
-def _gated(g: verdicts.Gate, df: pd.DataFrame, x: str, y: str, sign: int) -> verdicts.Verdict:
-    return verdicts.gated(g, lambda d: _trend(d, x, y, sign), df, MIN_NETWORKS)
+def _gated(g: verdicts.Gate, df: pd.DataFrame, x: str, y: str, d) -> verdicts.Verdict:
+    return verdicts.gated(g, lambda sel: _trend(sel, x, y, d), df, d.test.min_n)
 
 
-def _gated_groups(g: verdicts.Gate, df: pd.DataFrame, by: str, x: str, y: str, sign: int) -> verdicts.Verdict:
-    return verdicts.gated(g, lambda d: _per_group(d, by, x, y, sign), df, MIN_NETWORKS)
+def _gated_groups(g: verdicts.Gate, df: pd.DataFrame, by: str, x: str, y: str, d) -> verdicts.Verdict:
+    return verdicts.gated(g, lambda sel: _per_group(sel, by, x, y, d), df, d.test.min_n)
 
 
 def width_rows(r: Results) -> list[Claim]:
@@ -85,27 +78,15 @@ def width_rows(r: Results) -> list[Claim]:
     = m R_IG, which does not carry the 1/m that R_IG has by definition."""
     g = adequacy(r)
     sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
+    d1, d2, d3 = (DECLARED[k] for k in ("05.width-rig", "05.width-grad-norm", "05.width-test-acc"))
     return [
-        Claim(
-            "At a fixed learning rate, wider networks (larger lambda = h m/4) end with smaller R_IG",
-            "Eq. 3 with Prediction 2.1, Figs. 2a, A.6",
-            _gated_groups(g, sel, "h", "width", "R_IG", -1),
+        d1.row(
+            _gated_groups(g, sel, "h", "width", "R_IG", d1),
             "per h, pooled over seeds; partly definitional: R_IG = ||grad E||^2 / m falls with m by itself, "
             "the next row tests the part that is not",
         ),
-        Claim(
-            "... and with smaller un-normalized ||grad E||^2 = m R_IG",
-            "this companion's control of the 1/m",
-            _gated_groups(g, sel, "h", "width", "||grad E||^2", -1),
-            "per h, pooled over seeds",
-            kind=verdicts.HYPOTHESIS,
-        ),
-        Claim(
-            "At a fixed learning rate, wider networks reach a higher maximum test accuracy",
-            "Eq. 3 with Prediction 2.3, Figs. 2b, A.6",
-            _gated_groups(g, sel, "h", "width", "test acc", +1),
-            "per h, pooled over seeds",
-        ),
+        d2.row(_gated_groups(g, sel, "h", "width", "||grad E||^2", d2), "per h, pooled over seeds"),
+        d3.row(_gated_groups(g, sel, "h", "width", "test acc", d3), "per h, pooled over seeds"),
     ]
 
 
@@ -114,103 +95,196 @@ def control_rows(r: Results) -> list[Claim]:
     g = adequacy(r)
     sel = g.keep(r.selected)
     scale = f"{r.data_source}; {len(sel)} networks that pass the gates ({g.summary()})"
+    d1, d2 = DECLARED["05.partial-rig"], DECLARED["05.partial-lambda"]
     return [
-        Claim(
-            "(control) Test accuracy falls with R_IG when lambda is held fixed",
-            "this companion's control",
+        d1.row(
             verdicts.partial_trend(
-                sel["R_IG"], sel["test acc"], sel["lambda"], -1, x_name="R_IG", y_name="test acc", z_name="lambda"
+                sel["R_IG"],
+                sel["test acc"],
+                sel["lambda"],
+                d1.test.sign,
+                x_name="R_IG",
+                y_name="test acc",
+                z_name="lambda",
+                test=_rank(d1),
             ),
             scale,
-            kind=verdicts.HYPOTHESIS,
         ),
-        Claim(
-            "(control) With R_IG held fixed, lambda has no further effect on test accuracy (the paper's chain "
-            "lambda -> R_IG -> accuracy predicts none)",
-            "this companion's control",
+        d2.row(
             verdicts.partial_trend(
-                sel["lambda"], sel["test acc"], sel["R_IG"], 0, x_name="lambda", y_name="test acc", z_name="R_IG"
+                sel["lambda"],
+                sel["test acc"],
+                sel["R_IG"],
+                d2.test.sign,
+                x_name="lambda",
+                y_name="test acc",
+                z_name="R_IG",
+                test=_rank(d2),
             ),
             scale,
-            kind=verdicts.HYPOTHESIS,
         ),
     ]
 
 
+def at_fixed_step(r: Results) -> pd.DataFrame:
+    """Figures A.3 and A.4 (fixed iteration): the networks of width ``noise_width`` (the paper's
+    n_l = 400) that did not diverge, at the last step every one of them reached, with the
+    training ratios R_IG / E and lambda R_IG / E (Fig. A.3c) and the test ratio (Fig. A.4c)."""
+    m = r.sweep.metrics
+    m = m[m["width"] == r.params.noise_width]
+    alive = m.groupby(["h", "seed"])["diverged"].transform("max") == 0
+    m = m[alive]
+    if m.empty:
+        return m.assign(**{"R_IG / E": [], "lambda R_IG / E": [], "test R_IG / test E": []})
+    last = int(m.groupby(["h", "seed"])["step"].max().min())
+    out = selection.select_at_step(m, last)
+    out["R_IG / E"] = out["R_IG"] / out["train E"]
+    out["lambda R_IG / E"] = out["lambda"] * out["R_IG / E"]
+    out["test R_IG / test E"] = out["test R_IG"] / out["test E"]
+    return out
+
+
 def fixed_step_rows(r: Results) -> list[Claim]:
-    """Figures A.3c and A.4c: the ratios R_IG/E after a fixed number of iterations, on the networks
-    that solve the task (the inclusion rule)."""
+    """Figures A.3c and A.4c: lambda R_IG / E (training data) and R_IG / E (test data) after a
+    fixed number of iterations, on the networks that solve the task (the inclusion rule)."""
     p = r.params
     fixed = at_fixed_step(r)
     g = fixed_step_gate(r)
     kept = g.keep(fixed) if len(fixed) else fixed
+    d1, d2 = DECLARED["05.fixed-step-ratio"], DECLARED["05.fixed-step-test-ratio"]
+    if not len(fixed):
+        return [d.row(_missing("main grid at this width")) for d in (d1, d2)]
     note = (
         f"n_l = {p.noise_width}, step {int(fixed['step'].max())} (the last every network reached); "
         f"{len(kept)} of {len(fixed)} networks reach train accuracy {p.train_acc_threshold:g} (the others are left out)"
-        if len(fixed)
-        else ""
     )
-    if not len(fixed):
-        return [
-            Claim(c, ref, _missing("main grid at this width"), "")
-            for c, ref in (
-                ("After a fixed number of iterations, R_IG/E is smaller for larger h", "Fig. A.3c, Appendix A.5"),
-                ("... and so is the test ratio R_IG/E on test data", "Fig. A.4c"),
-            )
-        ]
     return [
-        Claim(
-            "After a fixed number of iterations, R_IG/E is smaller for larger h",
-            "Fig. A.3c, Appendix A.5",
-            verdicts.gated(g, lambda d: _trend(d, "h", "R_IG / E", -1), fixed, MIN_NETWORKS),
-            note,
-        ),
-        Claim(
-            "... and so is the test ratio R_IG/E on test data",
-            "Fig. A.4c",
-            verdicts.gated(g, lambda d: _trend(d, "h", "test R_IG / test E", -1), fixed, MIN_NETWORKS),
-            note,
-        ),
+        d1.row(verdicts.gated(g, lambda sel: _trend(sel, "h", "lambda R_IG / E", d1), fixed, d1.test.min_n), note),
+        d2.row(verdicts.gated(g, lambda sel: _trend(sel, "h", "test R_IG / test E", d2), fixed, d2.test.min_n), note),
     ]
 
 
-def training_rows(r: Results) -> list[Claim]:
-    """Figures A.3a, b, d and A.4a, b, d: during training (width noise_width, networks that solve the
-    task), R_IG and E fall and the growth of the parameter norm slows. Each is a per-network
-    comparison of the first and last quarter of the curve, pooled as a sign test over networks."""
-    p = r.params
+def _curves(r: Results) -> list[pd.DataFrame]:
+    """The training curves of width ``noise_width`` whose networks pass the inclusion rule, one
+    frame per network, sorted by step (step 0 included)."""
     m = r.sweep.metrics
-    m = m[m["width"] == p.noise_width]
-    g = fixed_step_gate(r)
-    kept = g.keep(m) if len(m) else m
+    m = m[m["width"] == r.params.noise_width]
+    if not len(m):
+        return []
+    kept = fixed_step_gate(r).keep(m)
+    return [c.sort_values("step") for _, c in kept.groupby(["h", "seed"])]
+
+
+def _dip(c: pd.DataFrame, col: str, factor: float) -> float:
+    """Figure A.4a, b: min(first, last) / min - ``factor`` over the evaluations after step 0
+    (positive: the curve has an interior minimum and lies ``factor`` above it at both ends)."""
+    y = c.loc[c["step"] > 0, col].to_numpy(float)
+    if y.size < 3:
+        return float("nan")
+    low = float(np.min(y))
+    return float(min(y[0], y[-1]) / max(low, 1e-300)) - factor
+
+
+def _peak(c: pd.DataFrame, share: float, smallest: float, slight: float) -> float:
+    """Figure A.4d: over means of windows of ``share`` of the evaluations (at least 3), the least of
+    (rise to the peak), (fall after it - ``smallest``) and (``slight`` - fall); positive when test
+    accuracy rises to an interior maximum, then falls by at least ``smallest`` and at most ``slight``."""
+    a = c["test acc"].to_numpy(float)
+    w = max(3, int(round(share * a.size)))
+    if a.size < 2 * w:
+        return float("nan")
+    means = np.convolve(a, np.ones(w) / w, mode="valid")
+    peak = float(np.max(means))
+    fall = peak - float(means[-1])
+    return min(peak - float(means[0]), fall - smallest, slight - fall)
+
+
+def _plateau_step(c: pd.DataFrame, col: str, share: float) -> float:
+    """The first step from which log ``col`` stays within ``share`` of its total change (step 0 to
+    the last evaluation) of its last value, as a share of the steps trained."""
+    steps = c["step"].to_numpy(float)
+    y = np.log(np.maximum(c[col].to_numpy(float), 1e-300))
+    far = np.abs(y - y[-1]) > share * abs(y[-1] - y[0])
+    k = int(np.nonzero(far)[0][-1]) + 1 if far.any() else 0
+    return float(steps[min(k, steps.size - 1)] / max(steps[-1], 1.0))
+
+
+def training_rows(r: Results) -> list[Claim]:
+    """Figures A.3 and A.4 during training (width noise_width, networks that solve the task):
+    E and R_IG fall (A.3a, b), the parameter norm's growth slows (A.3d) and it settles before
+    the training loss does (A.3d), test E and test R_IG dip then rise (A.4a, b), test accuracy
+    peaks then falls slightly (A.4d). One value per network, decided by the sign rule over the
+    networks."""
+    p = r.params
+    curves = _curves(r)
+    n = len(curves)
+    base = f"n_l = {p.noise_width}; {n} networks that reach train accuracy {p.train_acc_threshold:g}"
     rows = []
-    for what, col, ref in (
-        ("R_IG falls during training", "R_IG", "Fig. A.3a"),
-        ("The training loss E falls during training", "train E", "Fig. A.3b"),
-        ("R_IG on test data falls during training", "test R_IG", "Fig. A.4a"),
-        ("The test loss falls during training", "test E", "Fig. A.4b"),
-    ):
-        d = [_late_minus_early(c, col) for _, c in kept.groupby(["h", "seed"])] if len(kept) else []
+    for key, col in (("05.train-loss-falls", "train E"), ("05.rig-falls", "R_IG")):
+        d = DECLARED[key]
+        values = [_late_minus_early(c, col) for c in curves]
         rows.append(
-            Claim(
-                what,
-                ref,
-                verdicts.sign(d, -1, scale=1.0, dtype="float32", what=f"relative change of {col}"),
-                f"n_l = {p.noise_width}; per network, (mean of the last quarter of the evaluations - mean of the "
-                f"first quarter, after step 0) / |first|; {len(d)} networks that reach train accuracy "
-                f"{p.train_acc_threshold:g}",
+            d.row(
+                verdicts.sign(values, d.test.sign, scale=1.0, dtype="float32", what=f"relative change of {col}"),
+                f"{base}; per network, (mean of the last quarter of the evaluations - mean of the first quarter, "
+                "after step 0) / |first|",
             )
         )
-    growth = [_norm_growth_slows(c) for _, c in kept.groupby(["h", "seed"])] if len(kept) else []
+    d = DECLARED["05.norm-growth-slows"]
     rows.append(
-        Claim(
-            "The parameter norm's growth slows during training",
-            "Figs. A.3d, A.4d",
+        d.row(
             verdicts.sign(
-                growth, -1, scale=1.0, dtype="float32", what="relative change of the growth of ||theta|| per step"
+                [_norm_growth_slows(c) for c in curves],
+                d.test.sign,
+                scale=1.0,
+                dtype="float32",
+                what="relative change of the growth of ||theta|| per step",
             ),
-            f"n_l = {p.noise_width}; (growth per step in the last quarter - in the first quarter) / |first|; "
-            f"{len(growth)} networks",
+            f"{base}; (growth per step in the last quarter - in the first quarter) / |first|",
+        )
+    )
+    d = DECLARED["05.norm-plateaus-before-loss"]
+    share = d.test["plateau_share"]
+    rows.append(
+        d.row(
+            verdicts.sign(
+                [_plateau_step(c, "train E", share) - _plateau_step(c, "||theta||", share) for c in curves],
+                d.test.sign,
+                scale=1.0,
+                dtype="float32",
+                what="plateau step of E - of ||theta|| (share of the steps)",
+            ),
+            f"{base}; a curve's plateau step: the first evaluation from which log y stays within {share:g} of "
+            "its total change of its last value",
+        )
+    )
+    for key, col in (("05.test-loss-dips", "test E"), ("05.test-rig-dips", "test R_IG")):
+        d = DECLARED[key]
+        factor = d.test["rise_factor"]
+        rows.append(
+            d.row(
+                verdicts.sign(
+                    [_dip(c, col, factor) for c in curves],
+                    d.test.sign,
+                    scale=1.0,
+                    dtype="float32",
+                    what=f"min(first, last)/min of {col} - {factor:g}",
+                ),
+                f"{base}; the evaluations after step 0",
+            )
+        )
+    d = DECLARED["05.test-acc-peaks"]
+    share, slight, smallest = d.test["window_share"], d.test["slight_at_most"], d.test.smallest_effect
+    rows.append(
+        d.row(
+            verdicts.sign(
+                [_peak(c, share, smallest, slight) for c in curves],
+                d.test.sign,
+                scale=1.0,
+                dtype="float32",
+                what=f"least of rise, fall - {smallest:g}, {slight:g} - fall (window means of test acc)",
+            ),
+            f"{base}; windows of {share:.0%} of the evaluations; a fall counts from {smallest:g} to {slight:g}",
         )
     )
     return rows
@@ -241,7 +315,9 @@ def _norm_growth_slows(c: pd.DataFrame) -> float:
 
 
 def claims(r: Results) -> list[Claim]:
+    """Chapter 05's ledger rows: each evaluates its declaration (igr_core/declarations/05_mnist.yml)."""
     p = r.params
+    D = DECLARED
     noise = r.noise if r.noise is not None else pd.DataFrame(columns=["h", "sigma", "slope_mean", "acc_mean"])
     sig_mid, at0, atm = noise_tables(noise, p.sigmas)
     g = adequacy(r)
@@ -275,106 +351,69 @@ def claims(r: Results) -> list[Claim]:
     )
     sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
     matched = r.matched.assign(**{"||grad E||^2": r.matched["R_IG"] * r.matched["m"]})
+    at_time = r.at_time
     return (
         width_rows(r)
         + control_rows(r)
         + [
-            Claim(
-                "R_IG at max test accuracy is smaller for larger lambda",
-                "Prediction 2.1, Fig. 2a",
-                _gated(g, sel, "lambda", "R_IG", -1),
+            D["05.rig-falls-with-lambda"].row(
+                _gated(g, sel, "lambda", "R_IG", D["05.rig-falls-with-lambda"]),
                 scale + "; lambda = h m/4 and R_IG = ||grad E||^2/m share m, so part of this trend is definitional: "
                 "the next row tests the rest",
             ),
-            Claim(
-                "... and un-normalized ||grad E||^2 = m R_IG is smaller for larger h",
-                "this companion's control of the shared m",
-                _gated(g, sel, "h", "||grad E||^2", -1),
-                scale,
-                kind=verdicts.HYPOTHESIS,
+            D["05.grad-norm-falls-with-h"].row(
+                _gated(g, sel, "h", "||grad E||^2", D["05.grad-norm-falls-with-h"]), scale
             ),
-            Claim(
-                "Higher maximum test accuracy for larger lambda",
-                "Prediction 2.3, Fig. 2b",
-                _gated(g, r.selected, "lambda", "test acc", +1),
-                scale,
+            D["05.test-acc-rises-with-lambda"].row(
+                _gated(g, r.selected, "lambda", "test acc", D["05.test-acc-rises-with-lambda"]), scale
             ),
-            Claim(
-                "Within a width, R_IG falls as h grows",
-                "Fig. A.6",
-                _gated_groups(g, r.selected, "width", "h", "R_IG", -1),
+            D["05.rig-falls-with-h-per-width"].row(
+                _gated_groups(g, r.selected, "width", "h", "R_IG", D["05.rig-falls-with-h-per-width"]), scale
+            ),
+            D["05.test-acc-rises-with-h-per-width"].row(
+                _gated_groups(g, r.selected, "width", "h", "test acc", D["05.test-acc-rises-with-h-per-width"]),
                 scale,
             ),
-            Claim(
-                "Within a width, maximum test accuracy rises with h",
-                "Fig. A.6",
-                _gated_groups(g, r.selected, "width", "h", "test acc", +1),
-                scale,
+            D["05.test-error-tracks-rig"].row(
+                _gated(g, r.selected, "R_IG", "test error", D["05.test-error-tracks-rig"]), scale
             ),
-            Claim(
-                "Test error correlates with R_IG", "Fig. A.6", _gated(g, r.selected, "R_IG", "test error", +1), scale
+            D["05.ratio-at-max-acc-falls-with-lambda"].row(
+                _gated(g, r.selected, "lambda", "R_IG / E", D["05.ratio-at-max-acc-falls-with-lambda"]), scale
             ),
-            Claim(
-                "At fixed physical time, R_IG/E is smaller for larger h",
-                "Fig. A.5",
-                _trend(r.at_time, "h", "R_IG / E", -1),
-                time_note,
-            ),
+            D["05.fixed-time-ratio"].row(_trend(at_time, "h", "R_IG / E", D["05.fixed-time-ratio"]), time_note),
+            D["05.fixed-time-rig"].row(_trend(at_time, "h", "R_IG", D["05.fixed-time-rig"]), time_note),
+            D["05.fixed-time-loss"].row(_trend(at_time, "h", "train E", D["05.fixed-time-loss"]), time_note),
         ]
         + fixed_step_rows(r)
         + training_rows(r)
         + [
-            Claim(
-                "For every batch size, R_IG at max test accuracy falls as h grows",
-                "Fig. A.6 (batch sizes)",
-                _per_group(r.batch, "batch_size", "h", "R_IG", -1),
-                batch_note,
-            ),
-            Claim(
-                "Full-batch GD: R_IG smaller for larger h",
-                "Fig. A.6 (full batch)",
-                _trend(r.full_batch, "h", "R_IG", -1) if r.full_batch is not None else _missing("full-batch run"),
+            D["05.batch-sizes"].row(_per_group(r.batch, "batch_size", "h", "R_IG", D["05.batch-sizes"]), batch_note),
+            D["05.full-batch"].row(
+                _trend(r.full_batch, "h", "R_IG", D["05.full-batch"])
+                if r.full_batch is not None
+                else _missing("full-batch run"),
                 fb_note,
             ),
-            Claim(
-                "Smaller slope for larger h at max test accuracy",
-                "Prediction 2.2, Fig. 3a",
-                noise_or_missing(_trend(at0, "h", "slope_mean", -1)),
-                f"n_l = {p.noise_width}",
+            D["05.slope-falls-with-h"].row(
+                noise_or_missing(_trend(at0, "h", "slope_mean", D["05.slope-falls-with-h"])), f"n_l = {p.noise_width}"
             ),
-            Claim(
-                "... and the slope stays smaller under noise",
-                "Prediction 2.2, Fig. 3a",
-                noise_or_missing(_trend(atm, "h", "slope_mean", -1)),
+            D["05.slope-stays-small-under-noise"].row(
+                noise_or_missing(_trend(atm, "h", "slope_mean", D["05.slope-stays-small-under-noise"])),
                 f"sigma = {sig_mid:g}",
             ),
-            Claim(
-                "More robust test accuracy under noise for larger h",
-                "Prediction 2.4, Fig. 3b",
-                noise_or_missing(_trend(atm, "h", "acc_mean", +1)),
-                f"sigma = {sig_mid:g}",
+            D["05.robust-under-noise"].row(
+                noise_or_missing(_trend(atm, "h", "acc_mean", D["05.robust-under-noise"])), f"sigma = {sig_mid:g}"
             ),
-            Claim(
-                "(control) R_IG at max test accuracy tracks the training loss",
-                "not in the paper",
-                _gated(g, r.selected, "train E", "R_IG", +1),
-                scale,
-                kind=verdicts.HYPOTHESIS,
+            D["05.rig-tracks-train-loss"].row(
+                _gated(g, r.selected, "train E", "R_IG", D["05.rig-tracks-train-loss"]), scale
             ),
-            Claim(
-                "(control) Prediction 2.1 at matched training loss, on ||grad E||^2 (no 1/m)",
-                "Prediction 2.1 with a loss control",
-                _trend(matched, "h", "||grad E||^2", -1),
+            D["05.matched-loss"].row(
+                _trend(matched, "h", "||grad E||^2", D["05.matched-loss"]),
                 f"first evaluation with E < {p.matched_train_loss:g}; x = h and y = m R_IG, so that no factor m is "
                 "shared",
-                kind=verdicts.HYPOTHESIS,
             ),
-            Claim(
-                "(control) lambda R_IG / E falls with lambda",
-                "Fig. A.3c",
-                _gated(g, r.selected, "lambda", "lambda R_IG / E", -1),
-                scale,
-                kind=verdicts.HYPOTHESIS,
+            D["05.lambda-ratio-falls-with-lambda"].row(
+                _gated(g, r.selected, "lambda", "lambda R_IG / E", D["05.lambda-ratio-falls-with-lambda"]), scale
             ),
         ]
     )
