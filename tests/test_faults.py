@@ -581,3 +581,136 @@ def test_a_read_only_filesystem_is_named_as_such(tmp_path, monkeypatch):
     with pytest.raises(store.StoreNotWritableError, match="is on a read-only filesystem; nothing was computed"):
         store.run(ch, Params(), tmp_path)
     assert calls["run"] == 0
+
+
+# ------------------------------------------------------------------ 15. two builds of one page, reruns elsewhere
+
+# a page that writes its results zip where the pipeline tells it (IGR_EXPORT_DIR); with n == 1 it tells the test
+# it is running, then waits for a release: the second build starts exactly while the first computes
+RACE_NB = NB_OK.replace(
+    'print("hs-sum", sum(hs), "n", n, "profile", profile)',
+    "import os, zipfile\n"
+    "if n == 1:\n"
+    '    with open("started.fifo", "w") as f:\n'
+    '        f.write("running")\n'
+    '    with open("release.fifo") as f:\n'
+    "        f.read()\n"
+    'with zipfile.ZipFile(os.path.join(os.environ["IGR_EXPORT_DIR"], "race_results.zip"), "w") as z:\n'
+    '    z.writestr("n.txt", str(n))\n'
+    'print("page of n", n)',
+)
+
+
+def _race_book(root: Path) -> None:
+    (root / "notebooks").mkdir()
+    (root / "book").mkdir()
+    (root / "notebooks" / "race.md").write_text(RACE_NB)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/race\n")
+
+
+def _build(root: Path, n: int) -> subprocess.Popen:
+    code = (
+        "import sys; from pathlib import Path; from igr_core import book; "
+        f"book.execute(['race'], 'smoke', {{'n': {n}}}, root=Path({str(root)!r}), jobs=1)"
+    )
+    return subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _wait_for_line(stream, needle: str) -> str:
+    """Lines of ``stream`` up to the first holding ``needle`` (blocking reads: the event, not a delay)."""
+    seen = []
+    for line in stream:
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"{needle!r} never came; got:\n{''.join(seen)}")
+
+
+def test_two_builds_of_one_page_never_publish_a_page_with_the_others_zip(tmp_path):
+    import zipfile
+
+    import nbformat
+
+    _race_book(tmp_path)
+    os.mkfifo(tmp_path / "started.fifo")
+    os.mkfifo(tmp_path / "release.fifo")
+    first = _build(tmp_path, 1)
+    second = None
+    try:
+        assert _read_fifo(tmp_path / "started.fifo") == "running"  # the first build's kernel is in its cell
+        second = _build(tmp_path, 2)
+        _wait_for_line(second.stderr, "waiting for pid")  # before: both staged in one folder and raced
+        with open(tmp_path / "release.fifo", "w") as f:
+            f.write("go")
+        assert first.wait(BOUND) == 0 and second.wait(BOUND) == 0
+    finally:
+        for p in (first, second):
+            if p is not None and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    out = tmp_path / "book" / "executed"
+    record = json.loads((out / "race.hash.json").read_text())
+    page = "".join(o.get("text", "") for c in nbformat.read(out / "race.ipynb", 4).cells for o in c.get("outputs", []))
+    with zipfile.ZipFile(out / "race_results.zip") as z:
+        assert z.read("n.txt").decode() == "2" and "page of n 2" in page  # the last build's page and zip
+    assert record["page_sha256"] == store.sha256(out / "race.ipynb")
+    assert record["zips"] == {"race_results.zip": store.sha256(out / "race_results.zip")}
+    assert not [p for p in (tmp_path / "_build" / ".papermill").glob("race-*")]  # each staging folder removed
+
+
+def test_a_record_counts_only_for_the_page_it_was_written_with(tmp_path):
+    from igr_core.book.fingerprints import _reusable
+
+    _race_book(tmp_path)
+    (tmp_path / "notebooks" / "race.md").write_text(NB_OK.replace("n = 3", "n = 2"))
+    book.execute(["race"], "smoke", root=tmp_path, log=lambda *_: None, jobs=1)
+    out = tmp_path / "book" / "executed"
+    key = json.loads((out / "race.hash.json").read_text())["fingerprint"]
+    assert _reusable("race", key, "smoke", out)
+    (out / "race.ipynb").write_text((out / "race.ipynb").read_text().replace("hs-sum", "hs-sum "))  # another page
+    assert not _reusable("race", key, "smoke", out)  # before: reported "[reused]" with the other page
+
+
+def test_a_rerun_outside_the_pipeline_never_writes_into_the_published_pages(tmp_path, monkeypatch):
+    from igr_core._src import env
+
+    monkeypatch.delenv(env.EXPORT_DIR, raising=False)
+    monkeypatch.setenv(env.ROOT, str(tmp_path))
+    path = ledger.export("04_toy_model", Results(Params(), pd.DataFrame({"x": [1]}), np.zeros(1)))
+    assert path == tmp_path / "_build" / "exports" / "04_toy_model_results.zip"  # before: book/executed/
+    assert not (tmp_path / "book").exists()
+
+
+def test_a_dead_kernel_is_recorded_like_a_cell_that_raises(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book").mkdir()
+    dying = NB_OK.replace('print("hs-sum"', 'import os, signal; os.kill(os.getpid(), signal.SIGKILL); print("hs-sum"')
+    (tmp_path / "notebooks" / "dies.md").write_text(dying)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/dies\n")
+    with pytest.raises(RuntimeError, match=r"dies: DeadKernelError: the kernel of dies .*died.*signal.*memory"):
+        book.execute(["dies"], "smoke", root=tmp_path, log=lambda *_: None, jobs=1)
+    out = tmp_path / "book" / "executed"
+    assert (out / "dies.failed.ipynb").exists() and "killed by a signal" in (out / "dies.failed.txt").read_text()
+
+
+def test_a_page_that_replots_needs_no_writable_results_folder(copied_store, monkeypatch):
+    from igr_core.book import pipeline
+
+    chapter = registry.get("04_toy_model")
+    effective = chapter.resolve("paper").as_dict()
+
+    def refuse(*a, **k):
+        raise store.StoreNotWritableError("read-only")
+
+    monkeypatch.setattr(store, "check_writable", refuse)
+    pipeline._check_writable(copied_store, "04_toy_model", "paper", copied_store / "results", effective, False)
+    with pytest.raises(store.StoreNotWritableError):  # a recompute writes: refused before the kernel starts
+        pipeline._check_writable(copied_store, "04_toy_model", "paper", copied_store / "results", effective, True)
+
+
+def test_an_integer_beyond_int64_is_refused_in_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("IGR_ROOT", str(tmp_path))
+    assert cli.main(["04_toy_model", "-p", "fig1b_steps", "99999999999999999999999"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'fig1b_steps': 99999999999999999999999 is out of range" in err
+    with pytest.raises(ParameterError, match="out of range"):
+        book.effective_parameters("04_toy_model", "smoke", {"fig1b_steps": 10**23})
