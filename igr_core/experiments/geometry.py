@@ -5,8 +5,9 @@ computed by two independent routes: the geometric side from the surface itself (
 normal found as the null vector of a tangent basis built by central finite differences of
 loss *values*, no autodiff; the metric determinant by LU factorization of the explicit m x m
 metric) and the other side from R_IG by automatic differentiation. ``run`` returns the
-relative errors per point; ``claims`` judges them with :func:`igr_core.verdicts.identity`
-(finite-difference routes get the finite-difference tolerance).
+relative errors per point; ``claims`` judges them with :func:`igr_core.verdicts.identity` as
+declared in ``igr_core/declarations/02_geometry.yml`` (finite-difference routes get the
+finite-difference tolerance).
 """
 
 from __future__ import annotations
@@ -26,18 +27,26 @@ from igr_core._src import verdicts
 from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss, r_ig
 from igr_core._src.verdicts import Claim
+from igr_core._src.verdicts import declarations as _declarations
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "02_geometry"
 RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
-H_MODIFIED = 0.1  # the step size at which Proposition 3.3 is checked
+H_MODIFIED = 0.1  # the step size at which Proposition 3.3 is checked (declared: 02.modified-loss-slope-33)
+DECLARED = _declarations.chapter(NOTEBOOK)  # every row's words, reference, kind and test (igr_core/declarations)
 
 COL_A6 = "A.6: <N_fd, z> vs 1/sqrt(1 + m R_IG)"
 COL_A61 = "A.6.1: tan(alpha_fd) vs sqrt(m R_IG)"
 COL_33 = "3.3: E~ vs E + h/4 tan^2(alpha_fd)"
 COL_A8 = "A.8: det g (explicit LU) vs 1 + m R_IG"
-ROUTE = {COL_A6: "finite_difference", COL_A61: "finite_difference", COL_33: "finite_difference", COL_A8: "exact"}
+ROWS = {  # declaration id -> the column of relative errors its identity is judged on
+    "02.normal-cosine-a6": COL_A6,
+    "02.slope-a61": COL_A61,
+    "02.metric-determinant-a8": COL_A8,
+    "02.modified-loss-slope-33": COL_33,
+}
+ROUTE = {col: DECLARED[cid].test["route"] for cid, col in ROWS.items()}  # each column's route, as declared
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,43 +142,26 @@ def run(p: Params) -> Results:
 
 
 def claims(r: Results) -> list[Claim]:
+    """Each declared identity (igr_core/declarations/02_geometry.yml) judged on its column, at the
+    declared dtype and route."""
     ident = r.identities
-    dtype = "float64"  # the chapter computes in float64 (X64): its identities are judged at float64 tolerances
-
-    def v(col):
-        return verdicts.identity(ident[col], dtype, route=ROUTE[col])
-
     note = f"{len(ident)} points, m up to {int(ident['m'].max())}"
-    return [
-        Claim(
-            "<N, z> = 1 / sqrt(1 + m R_IG)",
-            "Proposition A.6, Eq. A.15",
-            v(COL_A6),
-            note + "; normal from a finite-difference tangent basis",
-            kind=verdicts.CONSISTENCY,
-        ),
-        Claim(
-            "slope = tan(alpha) = sqrt(m R_IG)",
-            "Corollary A.6.1, Eq. A.18",
-            v(COL_A61),
-            note,
-            kind=verdicts.CONSISTENCY,
-        ),
-        Claim(
-            "det g = 1 + m R_IG for the induced metric",
-            "Remark A.8, Eq. A.19",
-            v(COL_A8),
-            note + "; explicit determinant",
-            kind=verdicts.CONSISTENCY,
-        ),
-        Claim(
-            "E~ = E + (h/4) slope^2",
-            "Proposition 3.3, Eq. 9",
-            v(COL_33),
-            note + f"; h = {H_MODIFIED}",
-            kind=verdicts.CONSISTENCY,
-        ),
-    ]
+    notes = {
+        COL_A6: note + "; normal from a finite-difference tangent basis",
+        COL_A61: note,
+        COL_A8: note + "; explicit determinant",
+        COL_33: note + f"; h = {H_MODIFIED}",
+    }
+    h = DECLARED["02.modified-loss-slope-33"].test["h"]
+    if h != H_MODIFIED:
+        raise ValueError(
+            f"02.modified-loss-slope-33 declares h = {h}, but run() computes Proposition 3.3 at {H_MODIFIED}"
+        )
+    rows = []
+    for cid, col in ROWS.items():
+        d = DECLARED[cid]
+        rows.append(d.row(verdicts.identity(ident[col], d.test["dtype"], route=d.test["route"]), notes[col]))
+    return rows
 
 
 def facts(r: Results) -> dict:
