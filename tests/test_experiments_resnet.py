@@ -97,3 +97,23 @@ def test_paper_profile_on_a_cpu_without_cifar_reports_instead_of_failing(tmp_pat
     r = resnet.run(p, tmp_path)
     assert r.sweep is None and "not available" in r.data_source
     assert {c.verdict.outcome for c in resnet.claims(r)} == {"inconclusive"}
+
+
+@pytest.mark.slow
+def test_a_network_does_not_depend_on_the_other_rates_of_its_sweep(tmp_path):
+    """Chapter 06 trains one sweep per learning rate (``_images.run_grid_by_rate``) and the stand-in's
+    first three rates were trained as one sweep: on a CPU (the "loop" strategy) every network is
+    trained on its own, so the h = 0.1 network of a two-rate sweep equals the one-rate sweep's."""
+    from igr_core._src.data import load_cifar10
+
+    p = paper(resnet, "06_resnet", learning_rates=(0.1, 0.05), seeds=(0,), strategy="loop")
+    data = load_cifar10("mock", None, n_train=48, n_test=16)
+    both = _images.run_grid(p, _images.sweep_config(p, 48, "resnet_sgd", (0.05, 0.1)), data, tmp_path / "a")
+    alone = _images.run_grid(p, _images.sweep_config(p, 48, "resnet_sgd", (0.1,)), data, tmp_path / "b")
+    cols = ["step", "test acc", "train acc", "train E", "R_IG", "slope", "||theta||"]
+    a = both.metrics[both.metrics["h"] == 0.1][cols].reset_index(drop=True)
+    b = alone.metrics[cols].reset_index(drop=True)
+    assert len(a) == len(b) > 1
+    assert (a.to_numpy() == b.to_numpy()).all()
+    joined = _images.run_grid_by_rate(p, data, tmp_path / "b", "resnet_sgd", (0.1,))
+    assert joined.config.learning_rates == (0.1,) and len(joined.metrics) == len(b)

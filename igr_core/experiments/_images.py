@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
+import pandas as pd
+
 from igr_core._src import cache
 from igr_core._src import engine as _engine
 from igr_core._src.data import Dataset, DataUnavailableError, load_cifar10, load_fashion_mnist, tfds_prepared
@@ -110,6 +112,31 @@ def run_grid(p: ImageParams, cfg: _engine.SweepConfig, data: Dataset, results_di
         return _engine.run_sweep(cfg, data, results_dir, progress=False, log=log, cached_only=not should_train(p))
     except _engine.CacheMiss:
         return None
+
+
+def run_grid_by_rate(p: ImageParams, data: Dataset, results_dir, experiment: str, learning_rates, log=None):
+    """The learning-rate grid of a ResNet chapter as one sweep per learning rate, each in its own
+    cache, joined into one result (or None when any is missing and may not be trained here).
+
+    On a CPU (the "loop" strategy) every network is trained on its own, so a network's numbers do
+    not depend on which other rates share its sweep (a test checks this); a profile that adds a
+    learning rate then trains only the new rate, and a run interrupted after some rates keeps them.
+    The joined result's ``config`` lists every rate; its ``provenance`` is keyed by rate and width;
+    its ``path`` is the experiment's folder (parameters of one network: ``sweep_for(h)``)."""
+    parts = []
+    for h in learning_rates:
+        sweep = run_grid(p, sweep_config(p, len(data.y_train), experiment, (h,)), data, results_dir, log)
+        if sweep is None:
+            return None
+        parts.append(sweep)
+    first = parts[0]
+    return first._replace(
+        metrics=pd.concat([s.metrics for s in parts], ignore_index=True),
+        config=sweep_config(p, len(data.y_train), experiment, tuple(learning_rates)),
+        path=first.path.parent,
+        from_cache=all(s.from_cache for s in parts),
+        provenance={f"h={s.config.learning_rates[0]:g} {k}": v for s in parts for k, v in s.provenance.items()},
+    )
 
 
 EMPTY_COLUMNS = [

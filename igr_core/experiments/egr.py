@@ -42,14 +42,7 @@ from igr_core.experiments._params import positive, positive_seq
 
 NOTEBOOK = "07_egr"
 RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
-PAPER_GAIN = 0.12  # "EGR produces a boost of more than 12% in test accuracy" (Section 6), read as 12 points
-# The highest test accuracy a ResNet-18 reaches on each data set, as far as public reports go: a gain that
-# would carry the SGD baseline above it cannot be observed there (the "+12 points" row is then not testable)
-CEILINGS = {
-    "fashion_mnist": (0.95, "ResNet-18 on Fashion-MNIST reaches 0.92-0.95 in public reports"),
-    "cifar10": (0.96, "ResNet-18 on CIFAR-10 reaches about 0.95-0.96 with augmentation in public reports"),
-}
-MIN_PER_GROUP = 4  # compare: 4 + 4 networks are the fewest whose smallest permutation p (2/70) passes alpha
+DECLARED = verdicts.declarations.chapter(NOTEBOOK)  # every row's words, test and thresholds
 EGR_FD_REFUSED = (
     "`egr_method` 'finite_difference' is refused in this chapter: both of its networks are float32 ReLU "
     "networks (the ResNet with BatchNorm), where the finite-difference H g crosses ReLU kinks and shifts the "
@@ -71,13 +64,13 @@ class Params(ImageParams):
     mlp_width: int = 100
     mlp_gd_learning_rates: tuple = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # crosses the stability edge
     mlp_egr_learning_rate: float = 0.05
-    # the EGR ladder: mu <= mlp_accuracy_mu_max for the accuracy row, larger mu for the reach row
-    mlp_mus: tuple = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-    # fixed before the run: the accuracy row reads mu up to here, where the total rate m (h/4 + mu) stays
-    # inside gradient descent's own stable range (GD's ladder is stable to h = 0.5, i.e. mu = 0.1125 at h = 0.05)
+    mlp_mus: tuple = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # the EGR ladder
+    # not read since 2026-12-07 (the accuracy row's range is declared: GD's stable range, derived from the data);
+    # kept so that results stored by earlier runs, whose parameters name it, still read
     mlp_accuracy_mu_max: float = 0.1
     mlp_steps: int = 300
     mlp_eval_every: int = 25
+    mlp_seeds: tuple = (0,)  # initialization seeds of the MLP part, one sweep per seed (a seed added trains only it)
 
     def __post_init__(self):
         super().__post_init__()
@@ -97,6 +90,7 @@ class Params(ImageParams):
         positive_seq("mlp_gd_learning_rates", self.mlp_gd_learning_rates)
         positive("mlp_egr_learning_rate", self.mlp_egr_learning_rate)
         positive_seq("mlp_mus", self.mlp_mus)
+        positive_seq("mlp_seeds", self.mlp_seeds, integer=True, allow_zero=True)
         positive("mlp_accuracy_mu_max", self.mlp_accuracy_mu_max)  # fewer than 3 mu below it: the row says so
 
 
@@ -164,11 +158,16 @@ def _mlp(p: Params, results_dir: Path, log=None) -> tuple[str, int, pd.DataFrame
         **common,
     )
     frames, metrics = [], []
-    for kind, cfg in (("GD", gd), ("EGR", egr)):
-        res = _engine.run_sweep(cfg, digits, results_dir, progress=False, log=log)
-        metrics.append(res.metrics.assign(kind=kind))
-        status = selection.fit_status(res.metrics, 0.0)
-        best = selection.select_at_max_test_accuracy(res.metrics)
+    for kind, base in (("GD", gd), ("EGR", egr)):
+        # one sweep per seed: the networks are independent, and a profile that adds seeds trains only them
+        runs = [
+            _engine.run_sweep(dataclasses.replace(base, seeds=(s,)), digits, results_dir, progress=False, log=log)
+            for s in p.mlp_seeds
+        ]
+        res_metrics = pd.concat([r.metrics for r in runs], ignore_index=True)
+        metrics.append(res_metrics.assign(kind=kind))
+        status = selection.fit_status(res_metrics, 0.0)
+        best = selection.select_at_max_test_accuracy(res_metrics)
         keys = ["width", "h", "mu", "seed"]
         df = status[keys + ["diverged"]].merge(
             best[keys + ["step", "R_IG", "slope", "test acc", "train E", "m"]], on=keys, how="left"
@@ -216,27 +215,43 @@ def run(p: Params, results_dir, log=None) -> Results:
     )
 
 
-def _reach(r: Results) -> verdicts.Verdict:
+def _gd_edge(r: Results) -> tuple[float, float]:
+    """(smallest total rate at which a GD run diverged, largest total rate of a GD run that did not);
+    nan where none diverged or none stayed stable."""
+    gd = r.mlp[r.mlp["kind"] == "GD"]
+    bad, ok = gd[gd["diverged"]], gd[~gd["diverged"]]
+    return (
+        float(bad["lambda total"].min()) if len(bad) else float("nan"),
+        float(ok["lambda total"].max()) if len(ok) else float("nan"),
+    )
+
+
+def _reach(r: Results, d, g: verdicts.Gate) -> verdicts.Verdict:
     """Does EGR at small h reach a total regularization rate beyond every stable GD run? The
     claim needs GD's edge located (its ladder must diverge somewhere, else its largest stable
-    rate is only a lower bound set by the profile) and an EGR run that stays stable above it.
-    Whether EGR's own ladder ever diverges does not matter to the claim."""
-    gd, egr = r.mlp[r.mlp["kind"] == "GD"], r.mlp[r.mlp["kind"] == "EGR"]
-    gd_ok, egr_ok = gd[~gd["diverged"]], egr[~egr["diverged"]]
-    top_gd = float(gd_ok["lambda total"].max()) if len(gd_ok) else float("nan")
-    top_egr = float(egr_ok["lambda total"].max()) if len(egr_ok) else float("nan")
-    if not gd["diverged"].any():
+    rate is only a lower bound set by the profile) and an EGR run that trained to its plateau and
+    fits the training set (the declared gates) above it."""
+    egr = r.mlp[r.mlp["kind"] == "EGR"]
+    kept = g.keep(egr[~egr["diverged"]]) if len(egr) else egr
+    top_egr = float(kept["lambda total"].max()) if len(kept) else float("nan")
+    edge, top_gd = _gd_edge(r)
+    if not np.isfinite(edge):
         return verdicts.inconclusive(
             "at_least",
             "no GD run diverged: its ladder never reached its stability edge, so its largest stable rate is only a "
             "lower bound set by the profile",
-            measured=f"largest stable EGR lambda = {top_egr:.3g}",
+            measured=f"largest EGR lambda that passes the gates = {top_egr:.3g}",
             expected=f">= {top_gd:.3g} (largest stable GD lambda)",
             n=len(r.mlp),
         )
-    edge = float(gd[gd["diverged"]]["lambda total"].min())
-    v = verdicts.at_least(top_egr, top_egr, top_egr, edge, what="largest stable EGR lambda", n=len(r.mlp))
-    return v.replace(expected=f">= {edge:.3g} (the smallest GD lambda that diverged; largest stable {top_gd:.3g})")
+    if not len(kept):
+        return verdicts.inconclusive("at_least", "no EGR run passes the gates: " + "; ".join(g.reasons()))
+    v = verdicts.at_least(top_egr, top_egr, top_egr, edge, what="largest EGR lambda that passes the gates", n=len(kept))
+    left = len(egr) - len(kept)
+    why = f"{v.why} ({left} of {len(egr)} EGR runs left out by the gates: {'; '.join(g.reasons())})" if left else v.why
+    return v.replace(
+        expected=f">= {edge:.3g} (the smallest GD lambda that diverged; largest stable {top_gd:.3g})", why=why
+    )
 
 
 def is_complete(r: Results) -> bool:
@@ -262,38 +277,50 @@ def shortfall(r: Results) -> str:
     g = adequacy(r)
     kept = g.keep(r.selected)
     per = kept.groupby("mu").size() if len(kept) else pd.Series(dtype=int)
-    egr_mu = float(r.params.egr_mu)
-    enough = (
-        per.get(0.0, 0) >= MIN_PER_GROUP and sum(n for mu, n in per.items() if np.isclose(mu, egr_mu)) >= MIN_PER_GROUP
-    )
-    return "" if enough else "; ".join(g.reasons()) or f"fewer than {MIN_PER_GROUP} networks per group"
+    egr_mu, need = float(r.params.egr_mu), DECLARED["07.egr-raises-max-test-acc"].test["per_group"]
+    enough = per.get(0.0, 0) >= need and sum(n for mu, n in per.items() if np.isclose(mu, egr_mu)) >= need
+    return "" if enough else "; ".join(g.reasons()) or f"fewer than {need} networks per group"
 
 
-def _gain_row(r: Results, g: verdicts.Gate, missing: str) -> verdicts.Verdict:
-    """The "+12 points" row on the networks that pass the gate, with the data set's ceiling."""
+def _compare(r: Results, g: verdicts.Gate, d, missing: str) -> verdicts.Verdict:
+    """EGR (the judged mu) against SGD on the networks that pass the gates: the declared smallest
+    effect, in points of accuracy."""
     p = r.params
-    kept = g.keep(r.selected) if len(r.selected) else r.selected
-    gains = _gains(kept) if len(kept) else r.gains
-    row = gains[np.isclose(gains["mu"].astype(float), p.egr_mu)] if len(gains) else gains
-    if r.sweep is None or not len(row):
-        return verdicts.inconclusive("at_least", missing, expected=f">= {PAPER_GAIN}")
-    gain = row.iloc[0]
-    ceiling, source = CEILINGS[p.dataset]
+    if not len(r.selected):
+        return verdicts.inconclusive(d.test.rule, missing, expected="> 0")
+    chosen = r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)]
 
-    def rule(_kept):
-        return verdicts.at_least(
-            gain["gain"],
-            gain["gain lo"],
-            gain["gain hi"],
-            PAPER_GAIN,
-            what="gain",
-            n=int(gain["n EGR"] + gain["n SGD"]),
-            ceiling=ceiling,
-            baseline=float(gain["SGD max test acc"]),
-            ceiling_name=source,
+    def rule(kept: pd.DataFrame) -> verdicts.Verdict:
+        egr = kept[np.isclose(kept["mu"].astype(float), p.egr_mu)]["test acc"]
+        sgd = kept[kept["mu"] == 0]["test acc"]
+        return verdicts.compare(
+            egr, sgd, d.test.sign, alpha=d.test.alpha, what="gain in max test acc", meaningful=d.test.smallest_effect
         )
 
-    return verdicts.gated(g, rule, r.selected, 2 * MIN_PER_GROUP, rule_name="at_least")
+    return verdicts.gated(g, rule, chosen, d.test.min_n, rule_name=d.test.rule)
+
+
+def _gain_row(r: Results, g: verdicts.Gate, d, gain: verdicts.Verdict, missing: str) -> verdicts.Verdict:
+    """The "+12 points" row: the gain and the interval of the comparison row (one interval for one
+    difference), against the declared gain, with the data set's ceiling."""
+    p = r.params
+    if r.sweep is None or not len(gain.interval):
+        return verdicts.inconclusive(d.test.rule, gain.why or missing, expected=f">= {d.test['gain']}")
+    ceiling, source = d.test["ceilings"][p.dataset]
+    base = g.keep(r.selected)
+    baseline = float(base[base["mu"] == 0]["test acc"].mean())
+    lo, hi = gain.interval
+    return verdicts.at_least(
+        gain.value,
+        lo,
+        hi,
+        d.test["gain"],
+        what="gain in max test acc",
+        n=gain.n,
+        ceiling=ceiling,
+        baseline=baseline,
+        ceiling_name=source,
+    )
 
 
 def resnet_rows(r: Results) -> list[Claim]:
@@ -306,32 +333,14 @@ def resnet_rows(r: Results) -> list[Claim]:
         f"{r.data_source}; width x{p.width:g}; h = {p.learning_rate:g}; mu = {p.egr_mu:g}; {len(p.seeds)} seeds; "
         f"{steps:,} steps; gates: {g.summary()}"
     )
-
-    def compare(kept: pd.DataFrame) -> verdicts.Verdict:
-        egr = kept[np.isclose(kept["mu"].astype(float), p.egr_mu)]["test acc"]
-        sgd = kept[kept["mu"] == 0]["test acc"]
-        return verdicts.compare(egr, sgd, +1, what="gain in max test acc", meaningful_rel=0.1)
-
-    chosen = (
-        r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)]
-        if len(r.selected)
-        else r.selected
-    )
+    d_gain, d_12 = DECLARED["07.egr-raises-max-test-acc"], DECLARED["07.egr-boost-12-points"]
+    gain = _compare(r, g, d_gain, missing)
+    ceiling = d_12.test["ceilings"][p.dataset]
     return [
-        Claim(
-            "EGR raises the maximum test accuracy of ResNet-18",
-            "Section 6, Fig. 3c",
-            verdicts.gated(g, compare, chosen, 2 * MIN_PER_GROUP, rule_name="compare")
-            if len(r.selected)
-            else verdicts.inconclusive("compare", missing, expected="> 0"),
-            scale,
-        ),
-        Claim(
-            "... by more than 12 points",
-            'Section 6 ("a boost of more than 12%")',
-            _gain_row(r, g, missing),
-            f"{scale}; 95% interval of the difference of means; ceiling {CEILINGS[p.dataset][0]:g} "
-            f"({CEILINGS[p.dataset][1]})",
+        d_gain.row(gain, scale),
+        d_12.row(
+            _gain_row(r, g, d_12, gain, missing),
+            f"{scale}; the 95% interval of the row above; ceiling {ceiling[0]:g} ({ceiling[1]})",
         ),
     ]
 
@@ -341,38 +350,54 @@ def mlp_rows(r: Results) -> list[Claim]:
     experiments are the two-parameter model and ResNet-18)."""
     p = r.params
     g = mlp_adequacy(r)
-    mlp_note = f"{r.mlp_source}; full-batch, n_l = {p.mlp_width}, {p.mlp_steps} steps; gates: {g.summary()}"
-    at_h0 = r.mlp[np.isclose(r.mlp["h"], p.mlp_egr_learning_rate) & ~r.mlp["diverged"]]
-    at_h0 = at_h0[at_h0["mu"] <= p.mlp_accuracy_mu_max + 1e-12]
+    d_fit = DECLARED["07.mlp-egr-reaches-beyond-gd"]
+    g_fit = verdicts.gate(r.mlp_metrics, d_fit.test["fit_threshold"])
+    seeds = len(p.mlp_seeds)
+    mlp_note = (
+        f"{r.mlp_source}; full-batch, n_l = {p.mlp_width}, {p.mlp_steps} steps, {seeds} seed(s); gates: {g.summary()}"
+    )
+    egr = r.mlp[np.isclose(r.mlp["h"], p.mlp_egr_learning_rate) & ~r.mlp["diverged"] & (r.mlp["kind"] == "EGR")]
+    _, top_gd = _gd_edge(r)
+    stable = egr[egr["lambda total"] <= top_gd * (1 + 1e-9)] if np.isfinite(top_gd) else egr.iloc[:0]
+
+    def rises(d, runs, note):
+        test = verdicts.RankTest(alpha=d.test.alpha, meaningful=d.test.smallest_effect)
+        v = verdicts.gated(
+            g,
+            lambda k: verdicts.trend(k["mu"], k["test acc"], d.test.sign, x_name="mu", y_name="test acc", test=test),
+            runs,
+            d.test.min_n,
+            d.test.rule,
+        )
+        return d.row(v, note)
+
+    d_rig = DECLARED["07.mlp-rig-falls-with-total-rate"]
+    rig_test = verdicts.RankTest(alpha=d_rig.test.alpha, meaningful=d_rig.test.smallest_effect)
+    mus = ", ".join(f"{m:g}" for m in sorted(stable["mu"].unique()))
     return [
-        Claim(
-            "R_IG falls as the total regularization rate m(h/4 + mu) grows, implicit or explicit",
-            "Section 4 (this companion's reading on an MLP)",
+        d_rig.row(
             verdicts.gated(
                 g,
-                lambda d: verdicts.trend(d["lambda total"], d["R_IG"], -1, x_name="lambda", y_name="R_IG"),
+                lambda k: verdicts.trend(
+                    k["lambda total"], k["R_IG"], d_rig.test.sign, x_name="lambda", y_name="R_IG", test=rig_test
+                ),
                 r.mlp[~r.mlp["diverged"]],
+                d_rig.test.min_n,
+                d_rig.test.rule,
             ),
             mlp_note,
-            kind=verdicts.HYPOTHESIS,
         ),
-        Claim(
-            "EGR with a small learning rate reaches regularization rates that GD cannot",
-            "Section 4 (this companion's reading on an MLP)",
-            _reach(r),
-            f"{r.mlp_source}; full-batch, n_l = {p.mlp_width}, {p.mlp_steps} steps",
-            kind=verdicts.HYPOTHESIS,
+        d_fit.row(_reach(r, d_fit, g_fit), f"{mlp_note}; fit: train accuracy {d_fit.test['fit_threshold']:g}"),
+        rises(
+            DECLARED["07.mlp-acc-rises-with-mu-full-ladder"],
+            egr,
+            f"h = {p.mlp_egr_learning_rate:g}; every mu of the ladder; {seeds} seed(s); gates: {g.summary()}",
         ),
-        Claim(
-            f"At fixed small h, maximum test accuracy rises with mu (mu <= {p.mlp_accuracy_mu_max:g}, fixed in "
-            "advance)",
-            "Section 4 (this companion's reading on an MLP)",
-            verdicts.gated(
-                g, lambda d: verdicts.trend(d["mu"], d["test acc"], +1, x_name="mu", y_name="test acc"), at_h0
-            ),
-            f"h = {p.mlp_egr_learning_rate:g}; mu up to {p.mlp_accuracy_mu_max:g}, where m (h/4 + mu) stays inside "
-            f"GD's stable range; gates: {g.summary()}",
-            kind=verdicts.HYPOTHESIS,
+        rises(
+            DECLARED["07.mlp-acc-rises-with-mu-stable-range"],
+            stable,
+            f"h = {p.mlp_egr_learning_rate:g}; mu in {{{mus}}}, where m (h/4 + mu) <= GD's largest stable rate "
+            f"{top_gd:.3g}; {seeds} seed(s); gates: {g.summary()}",
         ),
     ]
 

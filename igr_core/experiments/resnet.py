@@ -32,8 +32,7 @@ from igr_core.experiments._images import (
     ImageParams,
     data_fingerprint,  # noqa: F401  (the result store's data check)
     images_or_reason,
-    run_grid,
-    sweep_config,
+    run_grid_by_rate,
 )
 from igr_core.experiments._params import positive, positive_seq
 
@@ -44,7 +43,8 @@ RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of 
 @dataclasses.dataclass(frozen=True)
 class Params(ImageParams):
     learning_rates: tuple = (0.005, 0.01, 0.05, 0.1, 0.2)  # Appendix A.5
-    train_acc_threshold: float = 0.0  # the paper states none for ResNet-18: every network that does not diverge
+    train_acc_threshold: float = 0.0  # which evaluations may be a network's "time of maximum test accuracy"
+    # (0: any; the inclusion rule of the comparisons is the declared gate, igr_core/declarations/06_resnet.yml)
     matched_train_loss: float = 1.1  # the control: first evaluation with training loss below this
 
     def __post_init__(self):
@@ -73,8 +73,7 @@ def run(p: Params, results_dir, log=None) -> Results:
     data, label = images_or_reason(p)
     sweep = None
     if data is not None:
-        cfg = sweep_config(p, len(data.y_train), "resnet_sgd", p.learning_rates)
-        sweep = run_grid(p, cfg, data, Path(results_dir), log)
+        sweep = run_grid_by_rate(p, data, Path(results_dir), "resnet_sgd", p.learning_rates, log)
     shape = (3, 10) if data is None else (data.x_train.shape[-1], data.num_classes)
     m = resnet18_num_params(*shape, p.width)
     n_tr, n_te = (0, 0) if data is None else (len(data.y_train), len(data.y_test))
@@ -96,17 +95,15 @@ def run(p: Params, results_dir, log=None) -> Results:
     )
 
 
-FIT_THRESHOLD = 0.99  # the inclusion rule: a network compared "after training" reached this train accuracy
-# (the paper leaves out "models with excessively small learning rates, which fail to solve the task",
-# Appendix A.5, and gives no number for ResNet-18: 0.99 is this companion's choice, as in chapter 05)
-INTERPOLATION_STEPS = 3000  # Fig. A.7e-f: "the interpolation regime is reached after a few thousand iterations"
-MIN_NETWORKS = 5  # a rank trend needs 5 networks for its smallest p-value to pass alpha (2/5! < 0.05)
+DECLARED = verdicts.declarations.chapter(NOTEBOOK)  # every row's words, test and thresholds
+FIT_THRESHOLD = DECLARED["06.rig-smaller-for-larger-h"].test["fit_threshold"]  # the inclusion rule, declared once
 
 
-def _trend(df: pd.DataFrame, x: str, y: str, sign: int, missing: str) -> verdicts.Verdict:
+def _trend(df: pd.DataFrame, x: str, y: str, d, missing: str) -> verdicts.Verdict:
     if df is None or df.empty:
         return verdicts.inconclusive("trend", missing)
-    return verdicts.trend(df[x], df[y], sign, x_name=x, y_name=y)
+    test = verdicts.RankTest(alpha=d.test.alpha, meaningful=d.test.smallest_effect)
+    return verdicts.trend(df[x], df[y], d.test.sign, x_name=x, y_name=y, test=test)
 
 
 def is_complete(r: Results) -> bool:
@@ -116,7 +113,7 @@ def is_complete(r: Results) -> bool:
 
 def adequacy(r: Results) -> verdicts.Gate:
     """The gates of the rows taken at the time of maximum test accuracy: each network on its
-    plateau (:func:`igr_core.verdicts.gate`) and reaching train accuracy :data:`FIT_THRESHOLD`."""
+    plateau (:func:`igr_core.verdicts.gate`) and reaching the declared train accuracy."""
     return verdicts.gate(r.sweep.metrics if r.sweep is not None else None, FIT_THRESHOLD)
 
 
@@ -125,23 +122,24 @@ def shortfall(r: Results) -> str:
     if r.sweep is None:
         return "the ResNet-18 grid is not stored and was not trained here"
     g = adequacy(r)
-    return "" if g.n_kept >= MIN_NETWORKS else "; ".join(g.reasons())
+    need = DECLARED["06.rig-smaller-for-larger-h"].test.min_n
+    return "" if g.n_kept >= need else "; ".join(g.reasons())
 
 
-def interpolation(r: Results) -> verdicts.Verdict:
-    """Fig. A.7d-f: every network that does not diverge reaches train accuracy FIT_THRESHOLD by
-    step INTERPOLATION_STEPS (``verdicts.reached_by``)."""
+def interpolation(r: Results, d) -> verdicts.Verdict:
+    """Fig. A.7e-f: every network that does not diverge reaches the declared train accuracy by
+    the declared step (``verdicts.reached_by``)."""
     if r.sweep is None:
         return verdicts.inconclusive("reached by", "the ResNet-18 grid is not stored and was not trained here")
-    m = r.sweep.metrics
+    m, fit = r.sweep.metrics, d.test["fit_threshold"]
     first, trained = [], []
     for _, g in m.groupby(["h", "seed"]):
         if g["diverged"].astype(bool).any():
             continue
-        hit = g[g["train acc"] >= FIT_THRESHOLD - 1e-9]["step"]
+        hit = g[g["train acc"] >= fit - 1e-9]["step"]
         first.append(float(hit.min()) if len(hit) else float("inf"))
         trained.append(int(g["step"].max()))
-    return verdicts.reached_by(first, trained, INTERPOLATION_STEPS, what=f"train accuracy {FIT_THRESHOLD:g}")
+    return verdicts.reached_by(first, trained, d.test["deadline"], what=f"train accuracy {fit:g}")
 
 
 def claims(r: Results) -> list[Claim]:
@@ -152,58 +150,30 @@ def claims(r: Results) -> list[Claim]:
         else "no network qualifies at this stopping time"
     )
     g = adequacy(r)
+    rates = ", ".join(f"{h:g}" for h in p.learning_rates)
     scale = (
-        f"{r.data_source}; width x{p.width:g}; {len(r.status)} networks, pooled over {len(p.seeds)} seed(s); "
-        f"gates: {g.summary()}"
+        f"{r.data_source}; width x{p.width:g}; h in {{{rates}}}; {len(r.status)} networks, pooled over "
+        f"{len(p.seeds)} seed(s); gates: {g.summary()}"
     )
 
-    def at_best(x: str, y: str, sign: int) -> verdicts.Verdict:
-        return verdicts.gated(g, lambda d: _trend(d, x, y, sign, missing), r.selected, MIN_NETWORKS)
+    def at_best(cid: str, x: str, y: str) -> Claim:
+        d = DECLARED[cid]
+        v = verdicts.gated(g, lambda kept: _trend(kept, x, y, d, missing), r.selected, d.test.min_n, d.test.rule)
+        return d.row(v, scale)
 
+    d = DECLARED["06.control-matched-loss"]
     return [
-        Claim(
-            "R_IG at max test accuracy is smaller for larger learning rates",
-            "Prediction 2.1, Figs. A.7b, A.8a",
-            at_best("h", "R_IG", -1),
-            scale,
+        at_best("06.rig-smaller-for-larger-h", "h", "R_IG"),
+        at_best("06.max-acc-higher-for-larger-h", "h", "test acc"),
+        at_best("06.slope-shallower-for-larger-h", "h", "slope"),
+        at_best("06.acc-higher-where-rig-smaller", "R_IG", "test acc"),
+        DECLARED["06.interpolation"].row(
+            interpolation(r, DECLARED["06.interpolation"]), f"{r.data_source}; h in {{{rates}}}; batch {p.batch_size}"
         ),
-        Claim(
-            "Maximum test accuracy is higher for larger learning rates",
-            "Prediction 2.3, Figs. A.7a, A.8b",
-            at_best("h", "test acc", +1),
-            scale,
-        ),
-        Claim(
-            "Shallower loss-surface slope at max test accuracy for larger learning rates",
-            "Prediction 2.2, Fig. A.7c",
-            at_best("h", "slope", -1),
-            scale,
-        ),
-        Claim(
-            "Test accuracy is higher where R_IG is smaller",
-            "Fig. A.8c",
-            at_best("R_IG", "test acc", -1),
-            scale,
-        ),
-        Claim(
-            f"Interpolation: every network reaches train accuracy {FIT_THRESHOLD:g} within "
-            f"{INTERPOLATION_STEPS:,} steps",
-            'Figs. A.7d-f ("the interpolation regime is reached after a few thousand iterations")',
-            interpolation(r),
-            f"{r.data_source}; batch {p.batch_size}",
-        ),
-        Claim(
-            "(control) R_IG at max test accuracy tracks the training loss",
-            "not in the paper",
-            at_best("train E", "R_IG", +1),
-            kind=verdicts.HYPOTHESIS,
-        ),
-        Claim(
-            "(control) Prediction 2.1 at matched training loss",
-            "Prediction 2.1 with a loss control",
-            _trend(r.matched, "h", "R_IG", -1, missing),
+        at_best("06.control-rig-tracks-loss", "train E", "R_IG"),
+        d.row(
+            _trend(r.matched, "h", "R_IG", d, missing),
             f"first evaluation with E < {p.matched_train_loss:g} (not an end-of-training quantity: no plateau gate)",
-            kind=verdicts.HYPOTHESIS,
         ),
     ]
 
