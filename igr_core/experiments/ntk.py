@@ -5,8 +5,8 @@ JVP/VJP products and by the explicit Jacobian) and the (A.23) erratum on least-s
 real digits, then trains the scalar-output network by full-batch GD for the same physical
 time at several step sizes (fractions of the stability edge 2/lambda_max, one small-h run as
 the baseline that approximates the flow of E) over several seeds, following the NTK cross
-terms. ``claims`` compares each step size with the baseline of the same seed (paired) and
-tests the trend in h across seeds.
+terms. ``claims`` evaluates the tests declared in ``igr_core/declarations/03_ntk.yml``: each
+step size against the baseline of the same seed (paired), and the trend in h across seeds.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from igr_core._src import verdicts
 from igr_core._src.problems import regression_mlp
 from igr_core._src.regularizers import modified_loss, num_params, r_ig
 from igr_core._src.verdicts import Claim
+from igr_core._src.verdicts import declarations as _declarations
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
 
 NOTEBOOK = "03_ntk"
 RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 PLATFORM = "cpu"  # small sequential float64 steps: slower on an H200 than on 2 CPU cores (benchmarks/gpu_h200.md)
+DECLARED = _declarations.chapter(NOTEBOOK)  # every row's words, reference, kind and test (igr_core/declarations)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +192,20 @@ def run(p: Params) -> Results:
     return Results(p, source, ident, traj, summarize(traj, p.baseline_fraction))
 
 
+def _erratum(test: _declarations.Test, printed: float, corrected: float, what: str) -> verdicts.Verdict:
+    """verdicts.erratum at the declared smallest error of the printed form (the rule's threshold is
+    its module constant: a declaration that differs from it is refused rather than ignored)."""
+    if test.smallest_effect != verdicts.ERRATUM_MIN_ERROR:
+        raise ValueError(
+            f"the declared smallest error of the printed form ({test.smallest_effect}) is not the erratum rule's "
+            f"threshold verdicts.ERRATUM_MIN_ERROR = {verdicts.ERRATUM_MIN_ERROR}"
+        )
+    return verdicts.erratum(printed, corrected, dtype=test["dtype"], what=what)
+
+
 def claims(r: Results) -> list[Claim]:
+    """Each declared test (igr_core/declarations/03_ntk.yml) evaluated on the results."""
+    d = DECLARED
     ident = r.identity
     a11 = ident[[c for c in ident.columns if c.startswith("rel. err. NTK")]].to_numpy().ravel()
     scalar = ident[ident["outputs"] == 1].iloc[0]
@@ -199,37 +214,35 @@ def claims(r: Results) -> list[Claim]:
     runs = r.summary[~r.summary["baseline"] & ~r.summary["diverged"]]
     base = r.summary[r.summary["baseline"]].set_index("seed")["cos end"]
     seeds = f"{len(r.params.seeds)} seeds, T = {r.params.ntk_T_edge:g} h_edge"
+    t11, t23 = d["03.r-ig-ntk-a11"].test, d["03.a23-printed-form"].test
+    push, trend = d["03.cross-terms-toward-zero"], d["03.cross-terms-more-for-larger-h"]
     return [
-        Claim(
-            "R_IG = (4/m) sum_ij eps_i^T K_ij eps_j for least squares",
-            "Proposition A.11, Eq. A.21",
-            verdicts.identity(a11, what="relative error"),
+        d["03.r-ig-ntk-a11"].row(
+            verdicts.identity(a11, t11["dtype"], what="relative error", route=t11["route"]),
             "scalar and 3 outputs; JVP/VJP and Jacobian routes",
-            kind=verdicts.CONSISTENCY,
         ),
-        Claim(
-            "Scalar outputs: E~ = eps^T (1 + K) eps",
-            "Eq. A.23",
-            verdicts.erratum(printed, corrected, what="eps^T(1+hK)eps"),
-        ),
-        Claim(
-            "GD pushes the NTK cross terms toward zero (against a small-h run that follows the flow of E)",
-            "Appendix A.3",
+        d["03.a23-printed-form"].row(_erratum(t23, printed, corrected, "eps^T(1+hK)eps")),
+        push.row(
             verdicts.compare(
                 runs["cos end"],
                 runs["seed"].map(base),
-                -1,
-                paired=True,
+                push.test.sign,
+                alpha=push.test.alpha,
+                paired=bool(push.test["paired"]),
                 what="final mean |cos|, step size minus baseline",
-                meaningful_rel=0.1,
+                # a share of the baseline: the distance to zero the flow of E leaves (the declaration says why)
+                meaningful_rel=push.test.smallest_effect,
             ),
             f"{seeds}; baseline h = {r.params.baseline_fraction:g} h_edge",
         ),
-        Claim(
-            "... more so for larger h",
-            "Appendix A.3",
+        trend.row(
             verdicts.trend(
-                runs["h / h_edge"], runs["cos end - baseline"], -1, x_name="h / h_edge", y_name="final |cos| - baseline"
+                runs[trend.test["x"]],
+                runs["cos end - baseline"],
+                trend.test.sign,
+                x_name=trend.test["x"],
+                y_name="final |cos| - baseline",
+                test=verdicts.RankTest(alpha=trend.test.alpha, meaningful=trend.test.smallest_effect),
             ),
             seeds,
         ),
