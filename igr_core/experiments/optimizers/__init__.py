@@ -37,7 +37,7 @@ from igr_core._src.problems import mnist_mlp_problem, toy_problem
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import require_x64
 from igr_core.experiments.optimizers.adam import (
-    CONVERGED_SLOPE,
+    DECLARED,
     _adam_diff,
     _adam_problem,
     _penalty,
@@ -153,12 +153,18 @@ def _slope_rows(s: pd.DataFrame, optimizer: str, description: str) -> pd.DataFra
 
 
 def claims(r: Results) -> list[Claim]:
+    D = DECLARED
     s = slopes(r.errors)
 
-    def verdict(opt, desc):
+    def verdict(opt, desc, d):
         g = _slope_rows(s, opt, desc)
         return verdicts.order(
-            g["slope"], g["stderr"], float(g["expected order"].iloc[0]), int(g["n"].min()), labels=list(g["problem"])
+            g["slope"],
+            g["stderr"],
+            float(g["expected order"].iloc[0]),
+            int(g["n"].min()),
+            tol=d.test["tol"],
+            labels=list(g["problem"]),
         )
 
     b = r.params.momentum_beta
@@ -173,43 +179,31 @@ def claims(r: Results) -> list[Claim]:
 
     nonquad = (TWO_PARAM_MODEL, QUARTIC)
     worst_iclr = max(err(q, ROUTE_ICLR, 3) for q in nonquad)
+    d_local = D["09.local-orders"]
     higher = [
-        Claim(
-            "Local orders 2, 3, 4 for the flows of E, E + (h/4)||g||^2 and f + h f_1 + h^2 f_2; 4 for the "
-            "preconditioned form; 5 with f_3 from the general recursion",
-            "Theorem 3.1; Appendix A.1",
+        d_local.row(
             verdicts.combine(
                 [
-                    verdicts.order([s], [e], float(x), int(n), labels=["slope"])
-                    for d, x, s, e, n in zip(
-                        right["description"], right["expected order"], right["slope"], right["stderr"], right["n"]
-                    )
+                    verdicts.order([s_], [e], float(x), int(n), tol=d_local.test["tol"], labels=["slope"])
+                    for x, s_, e, n in zip(right["expected order"], right["slope"], right["stderr"], right["n"])
                 ],
                 list(right["description"]),
             ),
             "one-step errors on the two-parameter model, float64",
         ),
-        Claim(
-            "The exact corrections of the general recursion match the closed form on a quadratic",
-            "f_l = -A^(l+1) theta / (l+1)",
+        D["09.closed-form-quadratic"].row(
             verdicts.identity(
-                rec[rec["route"] == ROUTE_CLOSED_FORM]["relative error"],
-                what="relative error, l = 1, 2, 3",
+                rec[rec["route"] == ROUTE_CLOSED_FORM]["relative error"], what="relative error, l = 1, 2, 3"
             ),
-            kind=verdicts.CONSISTENCY,
         ),
-        Claim(
-            "The recursion (A.13-A.14) gives f_1 and f_2",
-            "Proposition A.4, Example A.5",
+        D["09.recursion-f1-f2"].row(
             verdicts.identity(
                 rec[(rec["l"] <= 2) & rec["route"].isin([ROUTE_ARXIV, ROUTE_ICLR])]["relative error"],
                 what="relative error against the exact corrections",
             ),
             "both texts' readings; quadratic, two-parameter model, quartic",
         ),
-        Claim(
-            "The arXiv text's (A.14), f_l = -H_l, gives f_3",
-            "Proposition A.4 (arXiv text)",
+        D["09.arxiv-a14-f3"].row(
             verdicts.erratum(
                 err(QUADRATIC, ROUTE_ARXIV, 3),
                 err(QUADRATIC, ROUTE_ICLR_TRUE, 3),
@@ -217,17 +211,11 @@ def claims(r: Results) -> list[Claim]:
             ),
             f"fails already on a quadratic: identifying f_l with -H_l drops H_l's dependence on h (Lemma A.2's "
             f"step); local slope with this f_3 {printed_local.get(LOCAL_ARXIV, float('nan')):.2f} (needs 5)",
-            version="arXiv",
         ),
-        Claim(
-            "The ICLR 2021 text's (A.14), with order_{l+1}, gives f_3 on a quadratic loss",
-            "Proposition A.4 (ICLR 2021 text)",
+        D["09.iclr-a14-f3-quadratic"].row(
             verdicts.identity([err(QUADRATIC, ROUTE_ICLR, k) for k in (1, 2, 3)], what="relative error, l = 1, 2, 3"),
-            version="ICLR 2021",
         ),
-        Claim(
-            "The ICLR 2021 text's (A.14) gives f_3 on non-quadratic losses",
-            "Proposition A.4, Lemma A.1 (ICLR 2021 text)",
+        D["09.iclr-a14-f3-nonquadratic"].row(
             verdicts.erratum(
                 worst_iclr,
                 max(err(q, ROUTE_ICLR_TRUE, 3) for q in nonquad),
@@ -236,101 +224,68 @@ def claims(r: Results) -> list[Claim]:
             f"Lemma A.1 assumes the modified field has a symmetric Jacobian; f_2 is not a gradient, so its "
             f"gradient form of the second derivative is wrong at h^3; local slope with this f_3 "
             f"{printed_local.get(LOCAL_ICLR, float('nan')):.2f} (needs 5)",
-            version="ICLR 2021",
         ),
-        Claim(
-            "Diagnosis: with the true second derivative f~'f~ in place of Lemma A.1, the ICLR recursion is "
-            "exact to f_3",
-            "this companion",
+        D["09.iclr-a14-diagnosis"].row(
             verdicts.identity(
                 rec[rec["route"] == ROUTE_ICLR_TRUE]["relative error"], what="relative error, every problem and l"
             ),
-            kind=verdicts.HYPOTHESIS,
         ),
-        Claim(
-            "f_2 is not a gradient field: its Jacobian's antisymmetric part is -(1/12)[H, T[g]]",
-            "this companion's derivation (the optimizers chapter's section on f_2)",
+        D["09.f2-not-gradient"].row(
             verdicts.identity([r.antisymmetry_error], what="relative error"),
             "forward-mode Jacobian of f_2 against the explicit Hessian and third-derivative tensor",
-            kind=verdicts.CONSISTENCY,
         ),
     ]
+    d_gd, d_hb, d_unamp, d_noshift = (
+        D["09.gd-orders"],
+        D["09.momentum-amplified"],
+        D["09.momentum-unamplified"],
+        D["09.momentum-no-shift"],
+    )
+    d_adam, d_sgd, d_resh = D["09.adam-second-order"], D["09.sgd-epoch"], D["09.sgd-reshuffle"]
+    p = r.params
     return (
         higher
         + adam_claims(r)
         + map_claims(r)
         + [
-            Claim(
-                "Gradient descent: the flow of E is first order, E + (h/4)||g||^2 second order",
-                "Theorem 3.1",
-                verdicts.combine(
-                    [verdict(GD, FLOW_E), verdict(GD, GD_MODIFIED)],
-                    ["E", "modified"],
-                ),
+            d_gd.row(
+                verdicts.combine([verdict(GD, FLOW_E, d_gd), verdict(GD, GD_MODIFIED, d_gd)], ["E", "modified"]),
                 "global error at fixed T, float64",
             ),
-            Claim(
-                f"Heavy-ball momentum amplifies IGR by (1+beta)/(1-beta): second order with the amplified "
-                f"coefficient from the shifted start (beta = {b:g})",
-                "Ghosh et al. 2023",
+            d_hb.row(
                 verdicts.combine(
-                    [
-                        verdict(HEAVY_BALL, HB_NAIVE),
-                        verdict(HEAVY_BALL, HB_SHIFTED),
-                    ],
-                    ["naive", "modified"],
+                    [verdict(HEAVY_BALL, HB_NAIVE, d_hb), verdict(HEAVY_BALL, HB_SHIFTED, d_hb)], ["naive", "modified"]
                 ),
-                kind=verdicts.CITED,
+                f"beta = {b:g}: amplification (1+beta)/(1-beta) = {(1 + b) / (1 - b):.3g}",
             ),
-            Claim(
-                "... and with GD's coefficient at the effective rate, (h/(1-beta))/4, instead of the amplified one, "
-                "it falls back to first order",
-                "Ghosh et al. 2023",
-                verdict(HEAVY_BALL, HB_UNAMPLIFIED),
-                kind=verdicts.CITED,
+            d_unamp.row(verdict(HEAVY_BALL, HB_UNAMPLIFIED, d_unamp), f"beta = {b:g}"),
+            d_noshift.row(
+                verdict(HEAVY_BALL, HB_NO_SHIFT, d_noshift),
+                f"beta = {b:g}; the shift is O(h): whether it shows at fixed T depends on the loss",
             ),
-            Claim(
-                "Without the start-up shift (zero initial velocity), the amplified flow falls back to first order",
-                "Ghosh et al. 2023 (the start-up shift: this chapter's derivation)",
-                verdict(HEAVY_BALL, HB_NO_SHIFT),
-                "the shift is O(h): whether it shows at fixed T depends on the loss",
-                kind=verdicts.CITED,
-            ),
-            Claim(
-                f"Adam's modified flow with the full c_j coefficients is second order (beta = "
-                f"{r.params.adam_beta:g}, rho = {r.params.adam_rho:g}, eps = {r.params.adam_eps:g})",
-                "Cattaneo et al. 2024",
-                verdicts.combine([verdict(ADAM, ADAM_NAIVE), verdict(ADAM, ADAM_FULL)], ["naive", "modified"]),
-                kind=verdicts.CITED,
-            ),
-            Claim(
-                "SGD's variance term: over one epoch GD's modified loss stays at the order of the flow of E, SGD's "
-                "reaches the next",
-                "Smith, Dherin, Barrett & De 2021",
+            d_adam.row(
                 verdicts.combine(
-                    [
-                        verdict(SGD_ALL_ORDERS, GD_LOSS),
-                        verdict(SGD_ALL_ORDERS, SGD_LOSS),
-                    ],
+                    [verdict(ADAM, ADAM_NAIVE, d_adam), verdict(ADAM, ADAM_FULL, d_adam)], ["naive", "modified"]
+                ),
+                f"beta = {p.adam_beta:g}, rho = {p.adam_rho:g}, eps = {p.adam_eps:g}",
+            ),
+            d_sgd.row(
+                verdicts.combine(
+                    [verdict(SGD_ALL_ORDERS, GD_LOSS, d_sgd), verdict(SGD_ALL_ORDERS, SGD_LOSS, d_sgd)],
                     ["GD form", "SGD form"],
                 ),
-                f"{r.params.sgd_n // r.params.sgd_batch} batches of {r.params.sgd_batch}, every order averaged",
-                kind=verdicts.CITED,
+                f"{p.sgd_n // p.sgd_batch} batches of {p.sgd_batch}, every order averaged",
             ),
-            Claim(
-                "Averaged over random partitions as well, the variance term is (h/4)(N-B)/(B(N-1)) Gamma, and the "
-                "epoch follows that modified loss to the next order",
-                "Smith, Dherin, Barrett & De 2021",
+            d_resh.row(
                 verdicts.combine(
                     [
                         verdicts.identity([abs(r.variance[0] / r.variance[1] - 1)], what="formula against enumeration"),
-                        verdict(SGD_RESHUFFLE, GD_LOSS),
-                        verdict(SGD_RESHUFFLE, SGD_LOSS),
+                        verdict(SGD_RESHUFFLE, GD_LOSS, d_resh),
+                        verdict(SGD_RESHUFFLE, SGD_LOSS, d_resh),
                     ],
                     ["variance term", "GD form", "SGD form"],
                 ),
-                f"N = {r.params.reshuffle_n}, B = {r.params.reshuffle_batch}, every one of the N! orderings averaged",
-                kind=verdicts.CITED,
+                f"N = {p.reshuffle_n}, B = {p.reshuffle_batch}, every one of the N! orderings averaged",
             ),
         ]
     )
@@ -390,7 +345,6 @@ __all__ = [
     "ADAM",
     "ADAM_FULL",
     "ADAM_NAIVE",
-    "CONVERGED_SLOPE",
     "Description",
     "FLOW_E",
     "GD",

@@ -13,9 +13,10 @@ from igr_core._src import optimizers as methods
 from igr_core._src import toy as two_parameter
 from igr_core._src.bea import crossing
 from igr_core._src.problems import toy_problem
-from igr_core._src.verdicts import Claim, number_or
+from igr_core._src.verdicts import Claim, declarations, number_or
 from igr_core.experiments.optimizers.params import (
     NORM,
+    NOTEBOOK,
     PENALTY,
     REGIME_ANTI,
     REGIME_CONTROL,
@@ -26,6 +27,8 @@ from igr_core.experiments.optimizers.params import (
     Params,
     Results,
 )
+
+DECLARED = declarations.chapter(NOTEBOOK)  # the chapter's declared rows (igr_core/declarations/09_optimizers.yml)
 
 
 def _regimes(p: Params) -> dict:
@@ -182,10 +185,12 @@ def _adam_diff(r: Results, problem: str, regime: str, quantity: str) -> tuple[np
     return g["difference"].to_numpy(), float(g["flow of -g/s"].abs().max())
 
 
-CONVERGED_SLOPE = 1e-8  # ||grad E|| below which a run of the two-parameter model has reached its minimum
-
-
 def adam_claims(r: Results) -> list[Claim]:
+    """Adam's anti-regularizer rows (igr_core/declarations/09_optimizers.yml): the converged-slope
+    gate and every other threshold come from the declared tests."""
+    D = DECLARED
+    d_toy, d_net = D["09.adam-anti-penalty-toy"], D["09.adam-anti-penalty-tanh"]
+    converged_slope = d_toy.test["converged_slope"]  # ||grad E|| below which a run has reached its minimum
     p = r.params
     anti, scale = _adam_diff(r, TWO_PARAM_MODEL, REGIME_ANTI, SHARPNESS)
     ctrl, _ = _adam_diff(r, TWO_PARAM_MODEL, REGIME_CONTROL, SHARPNESS)
@@ -198,10 +203,10 @@ def adam_claims(r: Results) -> list[Claim]:
     )
     ends = r.adam[(r.adam["problem"] == TWO_PARAM_MODEL) & (r.adam["quantity"] == SLOPE)]
     worst = float(np.nanmax(ends[["Adam", "flow of -g/s"]].to_numpy())) if len(ends) else float("nan")
-    if not worst <= CONVERGED_SLOPE:  # a claim about the minimum reached needs runs that reached one
+    if not worst <= converged_slope:  # a claim about the minimum reached needs runs that reached one
         toy = toy.replace(
             outcome=verdicts.Outcome.INCONCLUSIVE,
-            why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to {worst:.2g} > {CONVERGED_SLOPE:g}",
+            why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to {worst:.2g} > {converged_slope:g}",
         )
     parts, labels = [], []
     for q in (PENALTY, SLOPE):
@@ -211,43 +216,44 @@ def adam_claims(r: Results) -> list[Claim]:
         labels.append(q)
     h = ", ".join(f"{x:g}" for x in sorted(p.anti_hs, reverse=True))
     return [
-        Claim(
-            f"Adam's correction is an anti-penalty when rho > beta: its iterates converge to a sharper minimum "
-            f"than the flow of -g/s (beta = {p.anti_beta:g}, rho = {p.anti_rho:g}), and to a flatter one when "
-            f"rho < beta (rho = {p.control_rho:g})",
-            "Cattaneo et al. 2024",
+        d_toy.row(
             toy,
-            f"two-parameter model, eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}",
-            kind=verdicts.CITED,
+            f"beta = {p.anti_beta:g}, rho = {p.anti_rho:g} against rho = {p.control_rho:g}; two-parameter model, "
+            f"eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}",
         ),
-        Claim(
-            f"... and on a tanh network Adam with rho = {p.anti_rho:g} ends steeper (larger N_eps and slope "
-            f"||grad E||) than with rho = {p.control_rho:g} at the same h and time",
-            "Cattaneo et al. 2024",
+        d_net.row(
             verdicts.combine(parts, labels),
-            f"T = {p.net_anti_T:g}, h = " + ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)),
-            kind=verdicts.CITED,
+            f"rho = {p.anti_rho:g} against rho = {p.control_rho:g}; T = {p.net_anti_T:g}, h = "
+            + ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)),
         ),
     ]
 
 
+MAP_ROWS = {"gradient descent": "09.map-gradient-descent", "heavy ball": "09.map-heavy-ball"}  # optimizer -> row
+
+
 def map_claims(r: Results) -> list[Claim]:
+    """One declared row per optimizer with a stability edge (gradient descent, heavy ball)."""
+    D = DECLARED
+    edges = r.edges.set_index("optimizer")
     out = []
-    for name, e in r.edges.set_index("optimizer").iterrows():
-        if not np.isfinite(e["stability edge"]):
+    for prefix, cid in MAP_ROWS.items():
+        d = D[cid]
+        names = [n for n in edges.index if n.startswith(prefix)]
+        if not names or not np.isfinite(edges.loc[names[0], "stability edge"]):
+            out.append(
+                d.row(verdicts.inconclusive("bound", f"no learning-rate map with a stability edge for {prefix}"))
+            )
             continue
+        name, e = names[0], edges.loc[names[0]]
         g = r.rate_map[(r.rate_map["optimizer"] == name) & (r.rate_map["h"] < e["stability edge"])]
         out.append(
-            Claim(
-                f"{name}: the first-order modified flow describes the iterates better than the naive "
-                f"flow (error ratio below 1) at every step size below the stability edge "
-                f"{e['stability edge']:.3g}",
-                "Theorem 3.1, Remark 3.2; Ghosh et al. 2023",
-                verdicts.bound(g["ratio"], 1.0, what="error ratio first-order / naive"),
-                f"two-parameter model, T = {r.params.map_T:g}; ratio reaches 1 at h = "
+            d.row(
+                verdicts.bound(g["ratio"], d.test["upper"], what="error ratio first-order / naive"),
+                f"{name}, two-parameter model, T = {r.params.map_T:g}, stability edge {e['stability edge']:.3g}; "
+                "ratio reaches 1 at h = "
                 + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3)
                 + "; the stability edge as the regime's end is this companion's reading, not the paper's",
-                kind=verdicts.HYPOTHESIS,
             )
         )
     return out

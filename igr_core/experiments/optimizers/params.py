@@ -42,7 +42,7 @@ class Params(ParamsBase):
     anti_rho: float = 0.999
     control_rho: float = 0.5
     anti_eps: float = 1e-4
-    anti_T: float = 4.0  # long enough to converge (checked: the claim needs ||grad E|| <= CONVERGED_SLOPE)
+    anti_T: float = 4.0  # long enough to converge (checked: the row needs ||grad E|| <= its declared converged_slope)
     anti_hs: tuple = (1e-4, 5e-5, 2.5e-5)
     net_anti_T: float = 0.5
     net_anti_hs: tuple = (4e-4, 2e-4, 1e-4)
