@@ -72,19 +72,48 @@ def banner(profile: str, extra: list[str] | None = None) -> None:
     show_markdown("\n".join([f"```{{{kind}}}", profile_sentence(profile), *[f"\n{x}" for x in extra or []], "```"]))
 
 
+def figure_html(fig) -> tuple[str, str]:
+    """The figure drawn twice, for reading at both widths: laid out for a laptop's column
+    (:data:`~igr_core.book.layout.WIDE_INCHES`) and, its panels stacked, for a phone's
+    (:data:`~igr_core.book.layout.NARROW_INCHES`); each image carries the size of its smallest text in
+    its own pixels (``data-text-px``), which ``make check-book`` scales by the size the page shows it
+    at. Returns (the HTML, the layout problems of either drawing)."""
+    import base64
+    import io
+    import pickle
+
+    from igr_core.book.layout import NARROW_INCHES, WIDE_INCHES, layout_report, prepare, text_px
+
+    narrow = pickle.loads(pickle.dumps(fig))  # an independent copy to stack
+    images, report = [], ""
+    for css, f, width, cols in (("fig-wide", fig, WIDE_INCHES, None), ("fig-narrow", narrow, NARROW_INCHES, 1)):
+        prepare(f, width, cols)
+        report += layout_report(f)
+        buf = io.BytesIO()
+        f.savefig(buf, format="png", dpi=f.dpi)
+        data = base64.b64encode(buf.getvalue()).decode()
+        w, h = (round(x * f.dpi) for x in f.get_size_inches())
+        images.append(
+            f'<img class="{css}" src="data:image/png;base64,{data}" width="{w}" height="{h}" '
+            f'data-text-px="{text_px(f):.1f}" alt="figure">'
+        )
+    return '<div class="figure-pair">' + "".join(images) + "</div>", report
+
+
 def show_figure(fig, takeaway: str, provenance: str) -> None:
     """Show a finished figure of the book: its text typeset (:func:`~igr_core.book.notation.texify_figure`),
-    narrowed to the page where its text would shrink illegibly, then under it "What it shows:"
-    ``takeaway``, the ``provenance`` line and any layout problem (which ``make check-book`` fails)."""
+    drawn at reading size for a laptop and, panels stacked, for a phone (:func:`figure_html`), then
+    under it "What it shows:" ``takeaway``, the ``provenance`` line and any layout problem (which
+    ``make check-book`` fails)."""
     import matplotlib.pyplot as plt
+    from IPython.display import HTML, display
 
-    from igr_core.book.layout import fit_to_page, layout_report
     from igr_core.book.notation import texify_figure
 
     texify_figure(fig)
-    fit_to_page(fig)
-    report = layout_report(fig)
-    plt.show()
+    shown, report = figure_html(fig)
+    plt.close(fig)
+    display(HTML(shown))
     show_markdown(
         f'<span class="takeaway">What it shows:</span> {texify(takeaway)}\n\n<small>{provenance}</small>' + report
     )
@@ -123,7 +152,9 @@ def frame(obj, digits: int = 4):
     from IPython.display import HTML
 
     # MathJax typesets raw HTML only inside a class it is told to process (the book's config)
-    table = f'<div class="mathjax_process">{df.style.hide(axis="index").format({c: fmt for c in floats}).to_html()}</div>'
+    table = (
+        f'<div class="mathjax_process">{df.style.hide(axis="index").format({c: fmt for c in floats}).to_html()}</div>'
+    )
     if len(df) <= LONG_TABLE:
         return HTML(table)
     return HTML(
@@ -144,39 +175,216 @@ def verdict_badge(verdict: str) -> str:
     return f'<span class="verdict verdict-{css}">{verdict}</span>'
 
 
-def ledger_markdown(scales: pd.DataFrame) -> str:
-    """The ledger as a reader needs it at any width: each claim (its chapter linked to the section
-    that computes it, its reference and kind) beside its published verdict, with the scale that
-    decided it and n; the verdict at every scale behind a toggle (``make check-book`` measures
-    that every verdict on screen is inside the window at 1,280 and 390 px)."""
-    rows, every = [], []
-    for _, r in scales.iterrows():
-        chapter = f"{{ref}}`{r['notebook'][:2]} <verdict-{r['notebook']}>`"
-        p = r["published"]
-        rows.append(
-            {
-                "claim": f"{chapter} {r['claim']} <small>({r['reference']}; {r['kind']})</small>",
-                "verdict": f"{verdict_badge(r[p])} <small>{p}, n = {r[p + ': n']}</small>" if r[p] != "-" else "-",
+def _num(v, digits: int = 3) -> str:
+    """A number for reading: ``digits`` significant digits, a true minus sign, no exponent where
+    a plain form is as short; "" when missing."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return ""
+    if x != x or x in (float("inf"), float("-inf")):
+        return ""
+    if x.is_integer() and abs(x) < 1e6:
+        text = f"{int(x):,}"
+    else:
+        text = f"{x:.{digits}g}"
+        if "e" in text:
+            m, e = text.split("e")
+            text = f"{m}\u00d710<sup>{int(e)}</sup>"
+    return text.replace("-", "\u2212")
+
+
+def _words(text) -> str:
+    """Plain words for an HTML card: escaped, their notation typeset by MathJax."""
+    return texify(html.escape(str(text), quote=False), HTML_MATH) if text else ""
+
+
+def _present(v) -> bool:
+    return v is not None and not (isinstance(v, float) and v != v) and v != ""
+
+
+def statistic_html(r) -> str:
+    """A row's evidence on one line, from its verdict's fields: ``statistic = value [lo, hi]``,
+    p, n, the smallest effect that counts, and the expected value beside it. A verdict that
+    carries no statistic (several measurements in one row) shows its measured and uncertainty
+    words as the rule wrote them."""
+    parts = []
+    if r.get("statistic") and _present(r.get("value")):
+        text = f"{_words(r['statistic'])} = <b>{_num(r['value'])}</b>"
+        if _present(r.get("lo")) and _present(r.get("hi")):
+            text += f" [{_num(r['lo'])}, {_num(r['hi'])}]"
+        parts.append(text)
+        if _present(r.get("p")):
+            parts.append(f"p = {_num(r['p'], 2)}")
+    else:
+        parts.append(_words(r.get("measured", "")))
+        if r.get("uncertainty"):
+            parts.append(_words(r["uncertainty"]))
+    if int(r.get("n") or 0):
+        parts.append(f"n = {int(r['n']):,}")
+    if _present(r.get("threshold")):
+        parts.append(f"smallest effect that counts: {_num(r['threshold'])}")
+    line = "; ".join(p for p in parts if p)
+    if r.get("expected"):
+        line += f' <span class="ev-expected">(expected: {_words(r["expected"])})</span>'
+    return line
+
+
+def _history_html(r) -> str:
+    items = list(r.get("history") or [])
+    timing = r.get("timing") or ""
+    if not items and not timing:
+        return ""
+    out = "".join(f"<li>{_words(h)}</li>" for h in items)
+    if timing:
+        css = "before" if "before" in timing else "after"
+        out += f'<li class="ev-timing ev-{css}">{html.escape(timing)}</li>'
+    return f'<ul class="ev-history">{out}</ul>'
+
+
+def evidence_card(r, chapter_link: str = "", note_ref: str = "", scales_html: str = "") -> str:
+    """One claim's evidence as a card (HTML): its id as an anchor (linkable), the verdict badge and
+    the claim; the paper's words with their text and place (declared rows); the statistic line;
+    why; the history and whether the test was declared before the data; ``scales_html`` (the
+    verdict at every scale, on the ledger)."""
+    from igr_core.book.ledger import anchor
+
+    cid = r["id"]
+    head = (
+        f'<a class="ev-id" href="#{anchor(cid)}" title="link to this claim">{html.escape(cid)}</a> '
+        f'{verdict_badge(r["verdict"])} <span class="ev-claim">{_words(r["claim"])}</span>'
+    )
+    ref = f"{_words(r.get('reference', ''))}; {html.escape(r.get('kind', ''))}"
+    if chapter_link:
+        ref += f" · {chapter_link}"
+    if note_ref:
+        ref += f" · data {note_ref}"
+    body = [f'<div class="ev-head">{head} <span class="ev-ref">({ref})</span></div>']
+    if r.get("quote"):
+        where = ", ".join(x for x in (r.get("source"), r.get("where")) if x)
+        quote = f"\u201c{_words(r['quote'])}\u201d"
+        body.append(f'<blockquote class="ev-quote">{quote} <cite>{html.escape(where)}</cite></blockquote>')
+    body.append(f'<div class="ev-stat">{statistic_html(r)}</div>')
+    if r.get("why"):
+        body.append(f'<div class="ev-why">{_words(r["why"])}</div>')
+    body.append(_history_html(r))
+    if scales_html:
+        body.append(scales_html)
+    data = " ".join(
+        f'data-{k}="{html.escape(str(v), quote=True)}"'
+        for k, v in (("chapter", r["notebook"][:2]), ("kind", r.get("kind", "")), ("verdict", r["verdict"]))
+    )
+    return f'<div class="evidence mathjax_process" id="{anchor(cid)}" {data}>' + "".join(body) + "</div>"
+
+
+def _notes(df: pd.DataFrame) -> tuple[list[str], dict]:
+    """The distinct data-and-gates sentences of a chapter's rows (said once, above its evidence)
+    and, per row id, the number of its sentence."""
+    notes: list[str] = []
+    ref = {}
+    for _, r in df.iterrows():
+        note = r.get("note") or ""
+        if note:
+            if note not in notes:
+                notes.append(note)
+            ref[r["id"]] = notes.index(note) + 1
+    return notes, ref
+
+
+def evidence_markdown(df: pd.DataFrame) -> str:
+    """A chapter's evidence: the data-and-gates sentences once (numbered where there are several),
+    then one card per row (:func:`evidence_card`), in a block a phone reads without scrolling
+    sideways."""
+    notes, ref = _notes(df)
+    head = ""
+    if len(notes) == 1:
+        head = f'<p class="ev-data"><b>Data and gates.</b> {_words(notes[0])}</p>'
+        ref = {}
+    elif notes:
+        items = "".join(f"<li>{_words(n)}</li>" for n in notes)
+        head = f'<div class="ev-data"><b>Data and gates</b> (each card names its own):<ol>{items}</ol></div>'
+    cards = "".join(evidence_card(r, note_ref=f"({ref[r['id']]})" if r["id"] in ref else "") for _, r in df.iterrows())
+    return f'<div class="mathjax_process">{head}</div><div class="evidence-list">{cards}</div>'
+
+
+def _filter_html(df: pd.DataFrame) -> str:
+    """The ledger's filter: a choice of chapter, kind and verdict (``_static/ledger.js`` hides the
+    cards that do not match; without scripts every card shows)."""
+
+    def select(name: str, values) -> str:
+        opts = "".join(f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in values)
+        return f'<label>{name} <select data-filter="{name}"><option value="">all</option>{opts}</select></label>'
+
+    chapters = list(dict.fromkeys(n[:2] for n in df["notebook"]))
+    kinds = list(dict.fromkeys(df["kind"]))
+    verdicts = [v for v in OUTCOME_ORDER if v in set(df["verdict"])]
+    return (
+        '<form class="ledger-filter" onsubmit="return false">'
+        + select("chapter", chapters)
+        + select("kind", kinds)
+        + select("verdict", verdicts)
+        + ' <span class="ledger-count" aria-live="polite"></span></form>'
+    )
+
+
+def _scales_html(s) -> str:
+    """The verdict of one claim at every scale computed, as one wrapping line."""
+    got = [(q, s[q], s[q + ": n"]) for q in PROFILES if s[q] != "-"]
+    items = "".join(f"<li>{q}: {verdict_badge(v)} <small>n = {n}</small></li>" for q, v, n in got)
+    return f'<ul class="ev-scales"><li class="ev-scales-label">at every scale computed:</li>{items}</ul>'
+
+
+def ledger_markdown(scales: pd.DataFrame, claims: pd.DataFrame | None = None) -> str:
+    """The ledger as a reader needs it at any width: a filter (chapter, kind, verdict), then one
+    card per claim (:func:`evidence_card`, its id an anchor), grouped by chapter, with the verdict
+    at every scale computed under it and a link to the chapter's evidence."""
+    claims = claims if claims is not None else pd.DataFrame()
+    by_id = {(r["notebook"], r["id"]): r for _, r in claims.iterrows()} if len(claims) else {}
+    cards = []
+    for _, s in scales.iterrows():
+        nb, published = s["notebook"], s["published"]
+        r = by_id.get((nb, s["id"]))
+        row = (
+            dict(r)
+            if r is not None
+            else {
+                "notebook": nb,
+                "id": s["id"],
+                "claim": s["claim"],
+                "kind": s["kind"],
+                "reference": s["reference"],
+                "verdict": s[published] if published in PROFILES and s[published] != "-" else "inconclusive",
+                "measured": s.get(f"{published}: measured", "") if published in PROFILES else "",
             }
         )
-        row = {"chapter": chapter, "claim": r["claim"]}
-        for q in PROFILES:
-            row[q] = verdict_badge(r[q]) + (f" (n={r[q + ': n']})" if r[q] != "-" else "")
-        every.append(row)
-    return (
-        table_markdown(pd.DataFrame(rows))
-        + "\n\n```{admonition} The verdict at every scale (one column per profile; - where not computed)\n"
-        ":class: dropdown\n\n" + table_markdown(pd.DataFrame(every)) + "\n```"
-    )
+        link = f'<a href="{nb}.html#{_anchor(s["id"])}">its chapter</a>' if r is not None else ""
+        cards.append((nb, row, evidence_card(row, chapter_link=link, scales_html=_scales_html(s))))
+    parts, chapter = [_filter_html(pd.DataFrame([row for _, row, _ in cards]))], None
+    for nb, _, card in cards:
+        if nb != chapter:
+            if chapter is not None:
+                parts.append("</div>")
+            chapter = nb
+            title = html.escape(nb[3:].replace("_", " "))
+            parts.append(
+                f'<div class="ledger-chapter" data-chapter="{nb[:2]}"><p class="ledger-title">{nb[:2]}: '
+                f'<a href="{nb}.html#verdict-{nb}">{title}</a></p>'
+            )
+        parts.append(card)
+    if chapter is not None:
+        parts.append("</div>")
+    return '<div class="ledger">' + "".join(parts) + "</div>"
+
+
+def _anchor(cid: str) -> str:
+    from igr_core.book.ledger import anchor
+
+    return anchor(cid)
 
 
 def details_markdown(claims: pd.DataFrame) -> str:
-    """Every row's evidence (measured, expected, uncertainty, n, why), behind a click."""
-    cols = ["notebook", "claim", "profile", "measured", "expected", "uncertainty", "n", "verdict", "why"]
-    return (
-        "```{admonition} Details: measured values, intervals, n and the reason for each verdict\n"
-        ":class: dropdown\n\n" + table_markdown(claims[cols]) + "\n```"
-    )
+    """Kept for old pages: the evidence is on the cards now (:func:`ledger_markdown`)."""
+    return ""
 
 
 def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
@@ -188,7 +396,7 @@ def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
         if len(set(got.values())) > 1:
             out.append(
                 {
-                    "claim": f"{r['notebook'][:2]}: {r['claim']}",
+                    "claim": f'<a href="#{_anchor(r["id"])}">{r["id"]}</a>: {r["claim"]}',
                     "verdict by scale": "<br>".join(f"{verdict_badge(v)} <small>{p}</small>" for p, v in got.items()),
                 }
             )
@@ -241,42 +449,54 @@ def _most(claims: pd.DataFrame, verdict: str) -> str:
     return f"{counts.index[0]} ({counts.iloc[0]})" if len(counts) else "none"
 
 
-# The paper's headline claims, for the Findings box: (label, chapter, references the rows may carry).
-# Which rows are headlines is an editorial choice written once here; every verdict, scale and number
-# in the box comes from the ledger.
+# The paper's headline claims, for the answer at the top of the book: (label in plain words,
+# chapter, references the rows may carry, what n counts). Which rows are headlines is an editorial
+# choice written once here; every verdict, scale and number in the box comes from the ledger.
 HEADLINES = (
-    ("Theorem 3.1: GD follows the modified flow (convergence orders)", "01_theorem_checks", ("Theorem 3.1, Eq. 7",)),
-    ("Prediction 2.1 on MNIST: R_IG smaller for larger lambda", "05_mnist", ("Prediction 2.1, Fig. 2a",)),
-    ("Prediction 2.2 on MNIST: smaller slope for larger h", "05_mnist", ("Prediction 2.2, Fig. 3a",)),
-    ("Prediction 2.3 on MNIST: higher test accuracy for larger lambda", "05_mnist", ("Prediction 2.3, Fig. 2b",)),
-    ("Prediction 2.4 on MNIST: more robust under noise", "05_mnist", ("Prediction 2.4, Fig. 3b",)),
-    ("Figures A.7, A.8 on ResNet-18: R_IG smaller for larger h", "06_resnet", ("Prediction 2.1, Figs. A.7b, A.8a",)),
+    ("Theorem 3.1 (gradient descent follows the modified flow)", "01_theorem_checks", ("Theorem 3.1, Eq. 7",), "fits"),
+    ("Prediction 2.1 (R_IG smaller for larger lambda)", "05_mnist", ("Prediction 2.1, Fig. 2a",), "networks"),
+    ("Prediction 2.2 (a smaller slope for larger h)", "05_mnist", ("Prediction 2.2, Fig. 3a",), "learning rates"),
+    ("Prediction 2.3 (higher test accuracy for larger lambda)", "05_mnist", ("Prediction 2.3, Fig. 2b",), "networks"),
     (
-        "Figures A.7, A.8 on ResNet-18: higher test accuracy for larger h",
-        "06_resnet",
-        ("Prediction 2.3, Figs. A.7a, A.8b",),
+        "Prediction 2.4 (more robust under noise for larger h)",
+        "05_mnist",
+        ("Prediction 2.4, Fig. 3b",),
+        "learning rates",
     ),
-    ("Figure 3c: EGR raises ResNet-18's test accuracy", "07_egr", ("Section 6, Fig. 3c",)),
+    ("higher test accuracy for larger h", "06_resnet", ("Prediction 2.3, Figs. A.7a, A.8b",), "networks"),
+    ("R_IG smaller for larger h", "06_resnet", ("Prediction 2.1, Figs. A.7b, A.8a",), "networks"),
+    ("explicit gradient regularization raising the test accuracy", "07_egr", ("Section 6, Fig. 3c",), "networks"),
 )
+
+# names of the library's columns that a reader should not see (the statistic of a rule names them)
+READABLE = {"slope_mean": "mean slope", "acc_mean": "mean test accuracy under noise", "test acc": "test accuracy"}
+
+VERB = {
+    "reproduced": "holds",
+    "partly reproduced": "holds in part",
+    "not reproduced": "does not hold",
+    "inconclusive": "could not be decided",
+    "erratum confirmed": "fails as printed (its corrected form holds)",
+}
+
+
+def readable(text: str) -> str:
+    """A rule's words with the library's column names replaced by a reader's (:data:`READABLE`)."""
+    for name, words in READABLE.items():
+        text = re.sub(rf"(?<![\w]){re.escape(name)}(?![\w])", words, text)
+    return text
 
 
 def _headline_rows(claims: pd.DataFrame) -> list[dict]:
     out = []
-    for label, chapter, refs in HEADLINES:
-        rows = claims[(claims["notebook"] == chapter) & claims["reference"].isin(refs)]
+    for label, chapter, refs, unit in HEADLINES:
+        mine = claims[claims["notebook"] == chapter]
+        hit = mine["reference"].isin(refs)
+        if "where" in mine:
+            hit |= mine["where"].isin(refs)
+        rows = mine[hit]
         if len(rows):
-            r = rows.iloc[0]
-            out.append(
-                {
-                    "label": label,
-                    "chapter": chapter,
-                    "verdict": r["verdict"],
-                    "profile": r["profile"],
-                    "n": int(r["n"]),
-                    "measured": r["measured"].split(" [")[0],
-                    "why": r["why"],
-                }
-            )
+            out.append({**rows.iloc[0].to_dict(), "label": label, "unit": unit})
     return out
 
 
@@ -286,24 +506,88 @@ def _first_clause(text: str, limit: int = 160) -> str:
     return head if len(head) <= limit else head[: head.rfind(" ", 0, limit)] + " ..."
 
 
-def findings_markdown(claims: pd.DataFrame, n_errata: int | None = None) -> str:
-    """The bottom line, generated from the ledger: each headline claim with its verdict, the scale
-    it was decided at, n and its measured value; the errata count last."""
-    lines = []
-    for h in _headline_rows(claims):
-        why = f" ({_first_clause(h['why'])})" if h["verdict"] == "inconclusive" else ""
-        lines.append(
-            f"- **{texify(h['label'])}**: {verdict_badge(h['verdict'])} at the {h['profile']} scale, "
-            f"n = {h['n']}; {texify(h['measured'])}{texify(why)}. {{ref}}`Details <verdict-{h['chapter']}>`"
-        )
+def _evidence_words(h: dict) -> str:
+    """A headline's measurement for a reader: the statistic and its value, the expected value beside
+    it, what n counts, and the interval where the verdict is not a pass ("Spearman's rho(lambda,
+    R_IG) = -0.78, expected decreasing (rho < 0); n = 30 networks")."""
+    n = f"n = {int(h['n']):,} {h['unit']}" if int(h.get("n") or 0) else ""
+    if h.get("statistic") and _present(h.get("value")):
+        text = f"{readable(h['statistic'])} = {_num(h['value'], 2)}"
+        if h["verdict"] != "reproduced" and _present(h.get("lo")) and _present(h.get("hi")):
+            text += f", 95% interval {_num(h['lo'], 2)} to {_num(h['hi'], 2)}"
+    else:
+        text = f"measured {readable(h['measured'])}"
+    if h.get("expected"):
+        text += f", expected {h['expected']}"
+    return "; ".join(x for x in (text, n) if x)
+
+
+def _clause(h: dict) -> str:
+    why = f" because {_first_clause(h['why'])}" if h["verdict"] == "inconclusive" and h.get("why") else ""
+    return f"{h['label']} {VERB.get(h['verdict'], h['verdict'])} ({_evidence_words(h)}){why}"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
+
+
+def answer_sentences(claims: pd.DataFrame, scale: dict, errata: dict, too_short: dict | None = None) -> list[str]:
+    """The bottom line in three to five plain sentences, from the ledger (``claims``, each chapter
+    at its published scale), ``scale`` (chapter -> its scale in words, :func:`~igr_core.book.ledger.scale_words`),
+    ``errata`` (section -> items, as the errata page counts them) and ``too_short`` (chapter -> why a
+    larger run could not decide)."""
+    from igr_core._src.verdicts.claims import CITED, CONSISTENCY, HYPOTHESIS, PAPER_CLAIM
+
+    paper = claims[claims["kind"] == PAPER_CLAIM]["verdict"].value_counts()
+    kinds = claims["kind"].value_counts()
+    counted = [
+        f"{paper.get('reproduced', 0)} hold",
+        f"{paper.get('partly reproduced', 0)} hold in part",
+        f"{paper.get('not reproduced', 0)} do not hold",
+        f"{paper.get('inconclusive', 0)} could not be decided here",
+    ]
+    if paper.get("erratum confirmed", 0):
+        counted.append(f"{paper.get('erratum confirmed', 0)} fail as printed and hold once corrected")
+    out = [
+        f"Of the paper's {int(paper.sum())} claims tested here, " + ", ".join(counted[:-1]) + f" and {counted[-1]}; "
+        f"counted apart are {kinds.get(CONSISTENCY, 0)} consistency checks of this code, "
+        f"{kinds.get(HYPOTHESIS, 0)} hypotheses of this companion and {kinds.get(CITED, 0)} claims of cited works."
+    ]
+    heads = _headline_rows(claims)
+    by_chapter: dict[str, list[dict]] = {}
+    for h in heads:
+        by_chapter.setdefault(h["chapter"] if "chapter" in h else h["notebook"], []).append(h)
+    places = {"01_theorem_checks": "In the theory", "05_mnist": "On MNIST", "06_resnet": "On ResNet-18"}
+    for chapter in ("01_theorem_checks", "05_mnist"):
+        hs = by_chapter.get(chapter, [])
+        if hs:
+            out.append(f"{places[chapter]} ({scale.get(chapter, '')}), {_join([_clause(h) for h in hs])}.")
+    resnet = by_chapter.get("06_resnet", []) + by_chapter.get("07_egr", [])
+    if resnet:
+        where = scale.get("06_resnet", "")
+        egr = [x for x in scale.get("07_egr", "").split(", ") if x and x not in where.split(", ")]
+        if egr and by_chapter.get("07_egr"):
+            where += f"; for explicit gradient regularization, {', '.join(egr)}"
+        sentence = f"On ResNet-18 ({where}), {_join([_clause(h) for h in resnet])}"
+        short = "; ".join(v for v in (too_short or {}).values() if v)
+        out.append(sentence + (f"; {short}." if short else "."))
+    if errata:
+        parts = [f"{n} {title[0].lower() + title[1:]}" for title, n in errata.items()]
+        out.append(f"The [errata](errata) list {_join(parts).replace('; and', ' and')}.")
+    return out
+
+
+def findings_markdown(claims: pd.DataFrame, n_errata=None, *, scale=None, errata=None, too_short=None) -> str:
+    """The answer first: three to five plain sentences (:func:`answer_sentences`), each claim with
+    its scale in words, its statistic named for a reader and the expected value beside the measured
+    one; then the counts of every row by verdict. ``n_errata`` is ignored (the errata are counted
+    as the errata page counts them, ``errata``)."""
+    sentences = answer_sentences(claims, scale or {}, errata or {}, too_short)
     counts = claims["verdict"].value_counts()
-    lines.append(
-        "- **All rows**: "
-        + ", ".join(f"{verdict_badge(v)} {counts.get(v, 0)}" for v in OUTCOME_ORDER if counts.get(v, 0))
-    )
-    if n_errata is not None:
-        lines.append(f"- **Errata**: {n_errata} confirmed; see the [errata](errata).")
-    return "```{admonition} Findings (generated from the claims ledger)\n:class: tip\n\n" + "\n".join(lines) + "\n```"
+    every = ", ".join(f"{verdict_badge(v)} {counts.get(v, 0)}" for v in OUTCOME_ORDER if counts.get(v, 0))
+    body = "\n\n".join(texify(public(x)) for x in sentences)
+    body += f"\n\n<small>Every row of the [claims ledger](claims), all kinds together: {every}.</small>"
+    return "```{admonition} Findings (generated from the claims ledger)\n:class: tip answer\n\n" + body + "\n```"
 
 
 def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -> str:
@@ -362,7 +646,10 @@ def departures_markdown(rows) -> str:
         start += len(per)
     if other:
         df = pd.DataFrame(
-            [{"#": start + i, "what": what(d), "the paper": d.paper, "this companion": d.ours} for i, d in enumerate(other)]
+            [
+                {"#": start + i, "what": what(d), "the paper": d.paper, "this companion": d.ours}
+                for i, d in enumerate(other)
+            ]
         )
         parts.append("**Choices at every profile**\n\n" + table_markdown(df) + "\n\n" + reasons(other, start))
     return "\n\n".join(parts)
@@ -435,5 +722,10 @@ __all__ = [
     "findings_markdown",
     "in_short_markdown",
     "HEADLINES",
+    "answer_sentences",
+    "evidence_card",
+    "evidence_markdown",
+    "readable",
+    "statistic_html",
     "paper_values_markdown",
 ]

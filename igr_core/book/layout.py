@@ -28,7 +28,12 @@ def panel_grid(n: int, width: float, height: float):
 
 
 PAGE_INCHES = 7.0  # the book's content column at 1,280 px is about 700 px: a wider figure is shown shrunk
-MIN_TEXT_PX = 8.0  # the smallest text a reader can read, in pixels on the page
+MIN_TEXT_PX = 10.0  # the smallest text a reader can read, in pixels on the page (at 1,280 and at 390 px)
+DPI = 100  # the figures' resolution: a figure WIDE_INCHES wide is WIDE_INCHES * DPI pixels, shown at that size
+WIDE_INCHES = 7.0  # the figure for a laptop: the content column at 1,280 px (about 736 px)
+NARROW_INCHES = 3.4  # the figure for a phone: the content column at 390 px (about 350 px), panels stacked
+MIN_PANEL_INCHES = 3.2  # a panel narrower than this crowds its tick labels: fewer panels per row
+FLOOR_PT = 8.5  # every text of a figure at least this size (11.8 px at DPI): legible at both widths
 
 
 def _hit(a, b, tolerance: float = 2.0) -> bool:
@@ -57,8 +62,49 @@ def _thin_log_ticks(fig) -> None:
 
 
 def _relayout(fig) -> None:
-    if not any(ax.get_label() == "<colorbar>" for ax in fig.axes):  # colour bars lay themselves out
-        fig.tight_layout()
+    """``tight_layout``, leaving room at the top for the figure's title (colour bars lay themselves out)."""
+    if any(ax.get_label() == "<colorbar>" for ax in fig.axes):
+        return
+    top = 1.0
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        lines = fig._suptitle.get_text().count("\n") + 1
+        top = 1.0 - (fig._suptitle.get_fontsize() * 1.45 * lines / 72 + 0.08) / fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, 0, 1, top))
+
+
+def _wrap(text: str, chars: int) -> str:
+    """``text`` broken into lines of at most about ``chars`` characters, never inside math."""
+    if len(text) <= chars or "\n" in text:
+        return text
+    words, lines, line, inside = text.split(" "), [], "", False
+    for w in words:
+        if line and len(line) + 1 + len(w) > chars and not inside:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+        inside ^= w.count("$") % 2 == 1
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def wrap_labels(fig) -> None:
+    """The figure's title and its panels' axis labels broken into lines that fit their width."""
+    width = fig.get_size_inches()[0] * 72
+    if fig._suptitle is not None:
+        t = fig._suptitle
+        t.set_text(_wrap(t.get_text(), int(width / (t.get_fontsize() * 0.55))))
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        pos = ax.get_position()
+        for t, span in (
+            (ax.yaxis.label, pos.height * fig.get_size_inches()[1] * 72),
+            (ax.xaxis.label, pos.width * width),
+            (ax.title, pos.width * width),
+        ):
+            if t.get_text():
+                t.set_text(_wrap(t.get_text(), max(12, int(span * 1.1 / (t.get_fontsize() * 0.55)))))
 
 
 def fit_to_page(fig) -> None:
@@ -111,10 +157,15 @@ def overlaps(fig, tolerance: float = 2.0) -> list[str]:
                 out.append(f"{name(ax)}: {which} tick labels overlap")
     boxes = [(ax, ax.get_tightbbox(renderer)) for ax in axes if not ax.get_label() == "<colorbar>"]
     for i, (a, ba) in enumerate(boxes):
-        for b, bb in boxes[i + 1:]:
+        for b, bb in boxes[i + 1 :]:
             if hit(ba, bb):
                 out.append(f"panels {name(a)} and {name(b)} overlap")
-        if ba.x0 < -tolerance or ba.y0 < -tolerance or ba.x1 > fig.bbox.x1 + tolerance or ba.y1 > fig.bbox.y1 + tolerance:
+        if (
+            ba.x0 < -tolerance
+            or ba.y0 < -tolerance
+            or ba.x1 > fig.bbox.x1 + tolerance
+            or ba.y1 > fig.bbox.y1 + tolerance
+        ):
             out.append(f"{name(a)} reaches outside the figure")
     small = smallest_text_px(fig)
     if small < MIN_TEXT_PX:
@@ -133,7 +184,171 @@ def layout_report(fig) -> str:
     return "".join(f"\n\n{LAYOUT_PROBLEM}: {p}." for p in overlaps(fig))
 
 
+def _panels(fig):
+    """The figure's panels as (top-level cell, its axes) in reading order, or None where some
+    visible axes is not in a grid cell (an inset, a colour bar placed by hand): such a figure keeps
+    its layout."""
+    groups: dict = {}
+    for ax in fig.axes:
+        ss = ax.get_subplotspec()
+        if ss is None:
+            if ax.get_visible():
+                return None
+            continue
+        top = ss.get_topmost_subplotspec()
+        key = (id(top.get_gridspec()), top.rowspan.start, top.colspan.start)
+        groups.setdefault(key, (top, []))[1].append(ax)
+    cells = [(k, v) for k, v in groups.items() if any(a.get_visible() for a in v[1])]
+    if not cells or len({k[0] for k, _ in cells}) > 1:
+        return None
+    cells.sort(key=lambda kv: (kv[0][1], kv[0][2]))
+    return [v for _, v in cells]
+
+
+def grid_shape(fig) -> tuple[int, int]:
+    """(rows, columns) of the figure's panels."""
+    panels = _panels(fig)
+    if not panels:
+        return 1, 1
+    rows = {top.rowspan.start for top, _ in panels}
+    cols = {top.colspan.start for top, _ in panels}
+    return len(rows), len(cols)
+
+
+def restack(fig, cols: int, width: float) -> bool:
+    """Lay the figure's panels out again, ``cols`` per row, the figure ``width`` inches wide and each
+    panel as tall, in proportion, as it was (between 2.2 and 3.4 inches): for a phone, one column
+    (panels stacked). False (nothing changed) where the panels are not a plain grid."""
+    from matplotlib.gridspec import GridSpec
+
+    panels = _panels(fig)
+    if not panels:
+        return False
+    rows0, cols0 = grid_shape(fig)
+    w0, h0 = fig.get_size_inches()
+    panel_w = width / cols
+    panel_h = min(3.4, max(2.6, (h0 / rows0) * panel_w / (w0 / cols0)))
+    rows = -(-len(panels) // cols)
+    extra = 0.6 if fig._suptitle is not None else 0.0
+    for _, axes in panels:  # room for the legends that go under their panels (legends_outside)
+        for ax in axes:
+            if ax.get_legend() is not None:
+                extra += 0.3 + 0.17 * -(-len(ax.get_legend().get_texts()) // 2) * (2 if cols == 1 else 1) / rows
+    fig.set_size_inches(width, panel_h * rows + extra)
+    gs = GridSpec(rows, cols, figure=fig)
+    for i, (top, axes) in enumerate(panels):
+        cell = gs[i // cols, i % cols]
+        for ax in axes:
+            ss = ax.get_subplotspec()
+            if ss.get_gridspec() is top.get_gridspec():
+                ax.set_subplotspec(cell)
+            else:  # a cell split for a colour bar: its sub-grid moves with the cell
+                ss.get_gridspec()._subplot_spec = cell
+                ax.set_subplotspec(ss)
+    for ax in fig.axes:
+        if not ax.get_visible() and ax.get_subplotspec() is not None and not any(ax in a for _, a in panels):
+            ax.set_position((0, 0, 0, 0))
+    return True
+
+
+def _texts(fig):
+    """Every text of a figure a reader reads: titles, labels, tick labels, legends, annotations."""
+    out = [fig._suptitle] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        out += list(ax.get_xticklabels(which="both")) + list(ax.get_yticklabels(which="both"))
+        out += list(ax.texts)
+        legend = ax.get_legend()
+        if legend is not None:
+            out += list(legend.get_texts()) + [legend.get_title()]
+    for legend in fig.legends:
+        out += list(legend.get_texts())
+    return [t for t in out if t is not None]
+
+
+def floor_text(fig, points: float = FLOOR_PT) -> None:
+    """Every text of the figure at least ``points`` high (tick labels set through their axis, so
+    that ticks made at draw time follow)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticks = axis.get_ticklabels(which=which)
+                size = min((t.get_fontsize() for t in ticks), default=points)
+                if size < points:
+                    axis.set_tick_params(which=which, labelsize=points)
+    for t in _texts(fig):
+        if t.get_fontsize() < points:
+            t.set_fontsize(points)
+
+
+def legends_outside(fig) -> None:
+    """Every legend of a panel moved under the panel, below its axis label, so that it covers no
+    data (two columns where it has several entries)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or not ax.get_visible():
+            continue
+        handles, labels = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+        title = legend.get_title().get_text()
+        size = legend.get_texts()[0].get_fontsize() if legend.get_texts() else FLOOR_PT
+        legend.remove()
+        box = ax.get_tightbbox(renderer)
+        y = (box.y0 - ax.bbox.y0) / max(ax.bbox.height, 1.0) if box is not None else -0.2
+        ax.legend(
+            handles,
+            labels,
+            title=title or None,
+            loc="upper center",
+            bbox_to_anchor=(0.5, y - 0.03),
+            ncol=2 if len(labels) > 2 else len(labels) or 1,
+            fontsize=size,
+            frameon=False,
+            handlelength=1.6,
+            columnspacing=1.0,
+        )
+
+
+def prepare(fig, width: float, cols: int | None = None) -> None:
+    """The figure laid out for a column ``width`` inches wide: its panels ``cols`` per row (default:
+    as many as fit at :data:`MIN_PANEL_INCHES` each, no more than it had), its text at least
+    :data:`FLOOR_PT`, its legends under their panels, laid out, crowded minor labels dropped."""
+    rows0, cols0 = grid_shape(fig)
+    if cols is None:
+        cols = max(1, min(cols0, int(width // MIN_PANEL_INCHES)))
+    if not restack(fig, cols, width):
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(width, h * width / w)
+    fig.set_dpi(DPI)
+    floor_text(fig)
+    wrap_labels(fig)
+    _relayout(fig)
+    legends_outside(fig)
+    _relayout(fig)
+    _thin_log_ticks(fig)
+    _relayout(fig)
+
+
+def text_px(fig) -> float:
+    """The smallest visible text of the figure in pixels of its image (at :data:`DPI`)."""
+    sizes = [t.get_fontsize() for t in _texts(fig) if t.get_visible() and t.get_text()]
+    return min(sizes, default=float("inf")) * DPI / 72
+
+
 __all__ = [
+    "DPI",
+    "FLOOR_PT",
+    "NARROW_INCHES",
+    "WIDE_INCHES",
+    "floor_text",
+    "grid_shape",
+    "legends_outside",
+    "prepare",
+    "restack",
+    "text_px",
     "LAYOUT_PROBLEM",
     "MAX_COLUMNS",
     "MIN_TEXT_PX",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -21,11 +22,27 @@ import pandas as pd
 from igr_core._src import env as _env
 from igr_core._src import store as _store
 from igr_core._src.verdicts import Claim
-from igr_core.book.display import PROFILES, check_profile, public, show_markdown, table_markdown
+from igr_core.book.display import PROFILES, check_profile, public, show_markdown
 from igr_core.experiments import registry
 from igr_core.experiments._params import LARGEST
 
 COLUMNS = ["claim", "kind", "reference", "measured", "expected", "uncertainty", "n", "verdict", "why"]
+# the evidence of a row as fields (the pages render these, never a parsed string)
+EVIDENCE = [
+    "id",
+    "note",
+    "statistic",
+    "value",
+    "lo",
+    "hi",
+    "p",
+    "threshold",
+    "quote",
+    "source",
+    "where",
+    "history",
+    "timing",
+]
 
 
 repo_root = _store.repo_root  # where results/ lives (one definition, in the store)
@@ -43,19 +60,44 @@ def _json_safe(v):
     return v
 
 
-def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
+def claim_id(notebook: str, claim: Claim) -> str:
+    """A row's stable id: its declaration's (``06.max-acc-rises-with-h``), else one made from the
+    chapter and the claim's words (rows not yet declared)."""
+    if claim.id:
+        return claim.id
+    words = re.sub(r"[^a-z0-9]+", "-", claim.claim.lower()).strip("-")
+    return f"{notebook[:2]}.{words[:48].rstrip('-') or 'row'}"
+
+
+def anchor(cid: str) -> str:
+    """The HTML id of a row's evidence on its chapter's page and on the ledger (``claim-06-max-acc``)."""
+    return "claim-" + re.sub(r"[^A-Za-z0-9_-]+", "-", cid)
+
+
+def _number(v) -> float:
+    v = _json_safe(v)
+    return float("nan") if v is None else float(v)
+
+
+def rows(notebook: str, claims: Iterable[Claim], profile: str, computed: str | None = None) -> list[dict]:
+    """The ledger's rows of one chapter: the claim's words, its declaration (quote, source, where,
+    history, and with ``computed``, the date of the results, whether the test was declared before
+    them) and its verdict's evidence as fields (statistic, value, interval, p, threshold, n)."""
     out = []
     for c in claims:
         v = c.checked().verdict
-        measured = v.measured + (f" [{c.note}]" if c.note else "")
+        d = c.declaration
+        lo, hi = v.interval if len(v.interval) == 2 else (float("nan"), float("nan"))
         out.append(
             {
                 "notebook": notebook,
+                "id": claim_id(notebook, c),
                 "claim": c.claim,
                 "kind": c.kind,
                 "version": c.version,
                 "reference": c.reference,
-                "measured": public(measured),
+                "measured": public(v.measured),
+                "note": public(c.note),
                 "expected": v.expected,
                 "uncertainty": v.uncertainty,
                 "n": int(v.n),
@@ -63,6 +105,16 @@ def rows(notebook: str, claims: Iterable[Claim], profile: str) -> list[dict]:
                 "why": public(v.why),
                 "rule": v.rule,
                 "value": _json_safe(v.value),
+                "statistic": v.statistic,
+                "lo": _number(lo),
+                "hi": _number(hi),
+                "p": _number(v.p),
+                "threshold": _number(v.threshold),
+                "quote": d.quote if d is not None else "",
+                "source": d.source if d is not None else "",
+                "where": d.where if d is not None else "",
+                "history": [h.sentence() for h in d.history] if d is not None else [],
+                "timing": d.timing(computed) if d is not None and computed else "",
                 "profile": profile,
             }
         )
@@ -101,27 +153,20 @@ def export(notebook: str, results) -> Path:
 def record(
     notebook: str, claims: Iterable[Claim], profile: str, facts: dict | None = None, show: bool = True, results=None
 ) -> pd.DataFrame:
-    """Show the chapter's verdict table (and, with ``results``, write its tables for download).
-    The ledger itself reads the result store (:func:`gather_claims`), not this table."""
+    """Show the chapter's evidence, one card per row (and, with ``results``, write its tables for
+    download). The ledger itself reads the result store (:func:`gather_claims`), not these cards."""
     if results is not None:
         export(notebook, results)
-    df = pd.DataFrame(rows(notebook, claims, profile))[COLUMNS]
+    try:
+        got = stored(profile, notebook)
+    except (_store.StaleResultsError, _store.CorruptResultsError, ValueError):
+        got = None
+    full = pd.DataFrame(rows(notebook, claims, profile, _date(got[1]) if got else None))
     if show:
-        from igr_core.book.display import verdict_badge
+        from igr_core.book.display import evidence_markdown
 
-        lead = pd.DataFrame(
-            {
-                "claim": df["claim"],
-                "verdict": [verdict_badge(v) for v in df["verdict"]],
-                "reference (kind)": [f"{r} ({k})" for r, k in zip(df["reference"], df["kind"])],
-            }
-        )
-        show_markdown(table_markdown(lead))
-        show_markdown(
-            "```{admonition} Evidence: measured values, expected values, uncertainty, n and the reason for "
-            "each verdict\n:class: dropdown\n\n" + table_markdown(df) + "\n```"
-        )
-    return df
+        show_markdown(evidence_markdown(full))
+    return full[COLUMNS]
 
 
 UNUSABLE = "(the stored results of this chapter cannot be used)"
@@ -175,9 +220,17 @@ def _profiles_of(profile: str, notebook: str, root) -> list[str]:
     return [check_profile(profile)]
 
 
+def _date(manifest: dict | None) -> str:
+    """When a chapter's stored results were computed (its manifest's date), "" when unknown."""
+    return ((manifest or {}).get("provenance") or {}).get("date") or ""
+
+
 def _unusable_row(notebook: str, profile: str, err: Exception) -> dict:
     """The ledger's row for a chapter whose stored results are stale or unreadable: it says so."""
     return {
+        **{k: "" for k in EVIDENCE},
+        "history": [],
+        "id": f"{notebook[:2]}.stored-results-unusable",
         "notebook": notebook,
         "claim": UNUSABLE,
         "kind": "consistency check",
@@ -208,8 +261,8 @@ def gather_claims(profile: str, root: Path | None = None) -> pd.DataFrame:
                 out.append(_unusable_row(chapter.name, prof, err))
                 continue
             if got is not None:
-                out += rows(chapter.name, chapter.claims(got[0]), prof)
-    return pd.DataFrame(out, columns=["notebook", *COLUMNS, "version", "rule", "value", "profile"])
+                out += rows(chapter.name, chapter.claims(got[0]), prof, _date(got[1]))
+    return pd.DataFrame(out, columns=["notebook", *COLUMNS, "version", "rule", "profile", *EVIDENCE])
 
 
 def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
@@ -253,7 +306,7 @@ def scales(root: Path | None = None) -> pd.DataFrame:
     """Each claim at every profile computed: one row per claim, a verdict and n per profile, and
     the profile the published book shows its chapter at (``published``)."""
     frames = [gather_claims(p, root) for p in PROFILES]
-    key = ["notebook", "reference", "claim", "kind"]
+    key = ["notebook", "id", "reference", "claim", "kind"]
     out = None
     for prof, df in zip(PROFILES, frames):
         part = df[key + ["verdict", "n", "measured"]].rename(
@@ -276,8 +329,109 @@ def scales(root: Path | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _device_words(device: str) -> str:
+    """A device as a reader says it: "a CPU", "one NVIDIA H200 GPU"."""
+    if not device or device == "?":
+        return "an unrecorded device"
+    if device.lower() == "cpu":
+        return "a CPU"
+    name = device.replace(" 80GB HBM3", "")
+    return f"one {name} GPU" if "gpu" not in name.lower() else f"one {name}"
+
+
+def _span(values, fmt=lambda v: f"{v:g}") -> str:
+    values = sorted(values)
+    return fmt(values[0]) if len(values) == 1 else f"{fmt(values[0])} to {fmt(values[-1])}"
+
+
+def scale_words(notebook: str, profile: str | None = None, root: Path | None = None) -> str:
+    """The scale a chapter's verdicts were decided at, in words (the network, the data and its size,
+    the steps, the hardware), read from its stored results at ``profile`` (default: the one it
+    publishes): what a reader needs in place of a profile name. "" when nothing is stored."""
+    profile = profile or largest_profile(notebook, root)
+    got = stored(profile, notebook, root) if profile else None
+    if got is None:
+        return ""
+    results, manifest = got
+    p = results.params
+    sweep = getattr(results, "sweep", None)
+    provenance = dict(manifest.get("provenance") or {})
+    if sweep is not None and getattr(sweep, "provenance", None):
+        provenance = next(iter(sweep.provenance.values()))  # the device that trained the networks
+    device = _device_words(provenance.get("device", ""))
+    steps = int(sweep.metrics["step"].max()) if sweep is not None and len(sweep.metrics) else 0
+    data = manifest.get("data") or {}
+    n_train, n_test = getattr(results, "n_train", data.get("n_train")), getattr(results, "n_test", data.get("n_test"))
+    if notebook == "05_mnist":
+        return (
+            f"MLPs of widths {_span(p.widths, lambda v: f'{v:,}')} trained on {n_train:,} training and {n_test:,} "
+            f"test MNIST digits for up to {steps:,} steps, on {device}"
+        )
+    if notebook in ("06_resnet", "07_egr"):
+        width = "the paper's width" if p.width == 1 else f"1/{round(1 / p.width)} of the paper's width"
+        rates = getattr(p, "learning_rates", None) or [p.learning_rate]
+        paper_rates = getattr(registry.get(notebook).resolve("paper"), "learning_rates", None) or []
+        of = (
+            f" ({len(rates)} of the paper's {len(paper_rates)})"
+            if paper_rates and len(rates) != len(paper_rates)
+            else ""
+        )
+        data_name = "Fashion-MNIST images standing in for CIFAR-10" if p.dataset != "cifar10" else "CIFAR-10 images"
+        return (
+            f"a ResNet-18 at {width} trained on {n_train:,} {data_name} (tested on {n_test:,}), learning "
+            f"rate{'s' if len(rates) > 1 else ''} {', '.join(f'{h:g}' for h in rates)}{of}, {steps:,} steps, "
+            f"on {device}"
+        )
+    if notebook == "01_theorem_checks":
+        return (
+            f"gradient descent on the two-parameter model and a tanh MLP ({' x '.join(map(str, p.hidden))}) on "
+            f"{p.n_digits:,} MNIST digits, step sizes {_span(p.local_hs)}, in float64 on {device}"
+        )
+    from igr_core.experiments._params import describe
+
+    return f"{describe(profile)}, on {device}"
+
+
+def errata_counts(root: Path | None = None) -> dict[str, int]:
+    """The errata as the errata page counts them: its items (``###``) under each of its sections
+    (``##``), by section title."""
+    text = ((root or repo_root()) / "book" / "errata.md").read_text(encoding="utf-8")
+    out: dict[str, int] = {}
+    section = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+            out[section] = 0
+        elif line.startswith("### ") and section is not None:
+            out[section] += 1
+    return out
+
+
+ANSWER_CHAPTERS = ("01_theorem_checks", "05_mnist", "06_resnet", "07_egr")  # the chapters of the answer's headlines
+
+
+def answer_context(root: Path | None = None) -> dict:
+    """What the answer at the top of the book needs besides the ledger: each headline chapter's
+    scale in words, the errata as their page counts them, and, for a chapter with a larger stored
+    run that its gates refused, why that run could not decide."""
+    scale = {nb: scale_words(nb, root=root) for nb in ANSWER_CHAPTERS}
+    too_short = {}
+    for nb in ANSWER_CHAPTERS:
+        published, have = largest_profile(nb, root), stored_profiles(nb, root)
+        larger = [q for q in have if PROFILES.index(q) > PROFILES.index(published)] if published else []
+        for q in larger:
+            why = shortfall(q, nb, root)
+            if why:
+                head = why.split("; ")[0]
+                too_short[f"{nb}:{q}"] = f"the run of {scale_words(nb, q, root)} was too short to decide ({head})"
+    return {"scale": scale, "errata": errata_counts(root), "too_short": too_short}
+
+
 __all__ = [
     "COLUMNS",
+    "EVIDENCE",
+    "anchor",
+    "claim_id",
     "LARGEST",
     "UNUSABLE",
     "Claim",
@@ -296,4 +450,7 @@ __all__ = [
     "facts",
     "manifests",
     "scales",
+    "scale_words",
+    "errata_counts",
+    "answer_context",
 ]

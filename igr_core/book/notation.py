@@ -27,7 +27,7 @@ _TOKEN = re.compile(
     r"|\bh\^\d\b"
 )
 # what is left alone: code spans, math, HTML tags, MyST roles with their content
-_KEEP = re.compile(r"(\{[a-z:-]+\}`[^`]*`|`[^`]*`|\$[^$]*\$|<[^>]+>)")
+_KEEP = re.compile(r"(\{[a-z:-]+\}`[^`]*`|`[^`]*`|\$[^$]*\$|</?[A-Za-z][^<>]*>)")  # a tag, not "rho < 0 ... >"
 
 
 def _tex(token: str) -> str:

@@ -3,6 +3,7 @@
 Abstraction: every function takes tidy tables from the drivers and returns a matplotlib
 Figure whose title names the paper figure it re-makes and the profile that produced it.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -18,8 +19,9 @@ PALETTE = "viridis"
 def style() -> None:
     """The book's plotting style."""
     sns.set_theme(context="notebook", style="whitegrid", palette="deep", font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (7.5, 4.2),
-                         "axes.titlesize": "medium"})
+    plt.rcParams.update(
+        {"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (7.5, 4.2), "axes.titlesize": "medium"}
+    )
 
 
 def label(fig, title: str, profile: str, tight: bool = True) -> None:
@@ -38,8 +40,12 @@ def order_plot(errors: pd.DataFrame, fits: pd.DataFrame, title: str, profile: st
         sub = errors[errors["problem"] == prob]
         for k, grp in sub.groupby("order"):
             fit = fits[(fits["problem"] == prob) & (fits["order"] == k)].iloc[0]
-            ax.loglog(grp["h"], grp["error"], "o-",
-                      label=f"order {k}: slope {fit['measured slope']:.2f} (expect {fit['expected slope']})")
+            ax.loglog(
+                grp["h"],
+                grp["error"],
+                "o-",
+                label=f"order {k}: slope {fit['measured slope']:.2f} (expect {fit['expected slope']})",
+            )
         ax.set_xlabel("learning rate h")
         ax.set_ylabel("error")
         ax.set_title(prob, fontsize="small")
@@ -80,8 +86,9 @@ def norm_ratio_plot(df: pd.DataFrame, title: str, profile: str):
     return fig
 
 
-def critical_points_plot(loss_fn, modified_fn_of_h, hs, crit: pd.DataFrame, lo: float, hi: float,
-                         title: str, profile: str, *args):
+def critical_points_plot(
+    loss_fn, modified_fn_of_h, hs, crit: pd.DataFrame, lo: float, hi: float, title: str, profile: str, *args
+):
     """E and E~_h on an interval, critical points marked (minima o, maxima x)."""
     import jax
     import jax.numpy as jnp
@@ -91,7 +98,7 @@ def critical_points_plot(loss_fn, modified_fn_of_h, hs, crit: pd.DataFrame, lo: 
     curves = [("E", 0.0, loss_fn)] + [(f"E~, h = {h:g}", h, modified_fn_of_h(h)) for h in hs]
     for name, h, fn in curves:
         vals = np.asarray(jax.vmap(lambda t: fn(jnp.array([t]), *args))(jnp.asarray(grid)))
-        line, = ax.plot(grid, vals, label=name, lw=1.2)
+        (line,) = ax.plot(grid, vals, label=name, lw=1.2)
         sel = crit[(crit["h"] == h) & (crit["function"] == ("E" if h == 0.0 else "E~"))]
         for _, r in sel.iterrows():
             v = float(fn(jnp.array([r["theta"]]), *args))
@@ -108,8 +115,17 @@ def surface_with_normals(A, B, E, S, normals_at, title: str, profile: str):
     """3-D loss surface of the 2-parameter model coloured by slope, with unit normals."""
     fig = plt.figure(figsize=(10, 4.6))
     ax = fig.add_subplot(1, 2, 1, projection="3d")
-    ax.plot_surface(A, B, np.minimum(E, 8), facecolors=plt.cm.viridis(np.minimum(S, 8) / 8), rstride=1, cstride=1,
-                    linewidth=0, antialiased=True, alpha=0.85)
+    ax.plot_surface(
+        A,
+        B,
+        np.minimum(E, 8),
+        facecolors=plt.cm.viridis(np.minimum(S, 8) / 8),
+        rstride=1,
+        cstride=1,
+        linewidth=0,
+        antialiased=True,
+        alpha=0.85,
+    )
     for (a, b, e), n in normals_at:
         ax.quiver(a, b, e, n[0], n[1], n[2], length=1.2, color="crimson", lw=1.2)
     ax.set_xlabel("a")
@@ -166,8 +182,12 @@ def _phase_background(ax, lim, x, y, n=21):
     ax.set_ylabel("b")
 
 
-_PATH_STYLE = {"GD, h_S": dict(color="tab:green", lw=2), "GD, h_M": dict(color="tab:red", lw=2),
-               "modified": dict(color="k", lw=1, ls=":"), "EGR": dict(color="tab:blue", lw=1.5, ls="--")}
+_PATH_STYLE = {
+    "GD, h_S": dict(color="tab:green", lw=2),
+    "GD, h_M": dict(color="tab:red", lw=2),
+    "modified": dict(color="k", lw=1, ls=":"),
+    "EGR": dict(color="tab:blue", lw=1.5, ls="--"),
+}
 
 
 def _style_for(name):
@@ -222,8 +242,9 @@ def ricochet_plot(path, lim, x, y, scan: pd.DataFrame, title: str, profile: str)
     ok = scan[~scan["diverged"]]
     axes[1].semilogy(ok["h"], ok["||theta||"], "o", ms=3, label="converged: final ||theta||")
     div = scan[scan["diverged"]]
-    axes[1].plot(div["h"], np.full(len(div), ok["||theta||"].max() * 1.5 if len(ok) else 1.0), "rx", ms=5,
-                 label="diverged")
+    axes[1].plot(
+        div["h"], np.full(len(div), ok["||theta||"].max() * 1.5 if len(ok) else 1.0), "rx", ms=5, label="diverged"
+    )
     axes[1].set_xlabel("learning rate h")
     axes[1].set_title("outcome of GD by learning rate", fontsize="small")
     axes[1].legend(fontsize="small")
@@ -261,8 +282,9 @@ def convergence_map_plot(df: pd.DataFrame, title: str, profile: str):
         sub = df[df["h"] == h]
         n = int(np.sqrt(len(sub)))
         ext = [sub["a0"].min(), sub["a0"].max(), sub["b0"].min(), sub["b0"].max()]
-        im = axes[0, j].imshow(sub["GD log|a/b|"].to_numpy().reshape(n, n), origin="lower", extent=ext,
-                               cmap="coolwarm", vmin=-4, vmax=4)
+        im = axes[0, j].imshow(
+            sub["GD log|a/b|"].to_numpy().reshape(n, n), origin="lower", extent=ext, cmap="coolwarm", vmin=-4, vmax=4
+        )
         axes[0, j].set_title(f"GD lands at log|a/b|, h = {h:g}", fontsize="small")
         err = np.abs(sub["GD log|a/b|"] - sub["modified log|a/b|"]).to_numpy().reshape(n, n)
         im2 = axes[1, j].imshow(np.log10(err + 1e-12), origin="lower", extent=ext, cmap="magma", vmin=-8, vmax=1)
@@ -300,14 +322,49 @@ def figure2(selected: pd.DataFrame, title: str, profile: str):
     return fig
 
 
+DIVERGED_FACTOR = 20.0  # a run whose largest value exceeds the others' largest this many times is off scale
+
+
+def _diverged(metrics: pd.DataFrame, col: str) -> list:
+    """The learning rates whose curve of ``col`` runs off the others' scale (a diverged run: its
+    largest finite value more than :data:`DIVERGED_FACTOR` times the largest of every other run)."""
+    top = metrics.groupby("h")[col].apply(lambda v: np.nanmax(np.abs(np.asarray(v, float))) if len(v) else np.nan)
+    out = []
+    for h, v in top.items():
+        rest = top.drop(h).dropna()
+        if len(rest) and np.isfinite(v) and v > DIVERGED_FACTOR * rest.max():
+            out.append(h)
+    return out
+
+
 def training_curves(metrics: pd.DataFrame, columns, title: str, profile: str, x: str = "step", logy=()):
-    """One panel per metric against ``x``, one line per learning rate (Figures A.3 to A.5)."""
+    """One panel per metric against ``x``, one line per learning rate (Figures A.3 to A.5). A run
+    that diverged (:func:`_diverged`) is drawn dashed and, on a linear axis, clipped at the top of
+    the others' range with its name at the edge, so that it does not flatten the other curves."""
     fig, axes = panel_grid(len(columns), 4.6, 3.4)
     for ax, col in zip(axes, columns):
+        off = set(_diverged(metrics, col))
         for h, grp in metrics.groupby("h"):
-            ax.plot(grp[x], grp[col], lw=1.3, label=f"h = {h:g}")
+            style = {"ls": "--", "lw": 1.0} if h in off else {"lw": 1.3}
+            ax.plot(grp[x], grp[col], label=f"h = {h:g}" + (" (diverged)" if h in off else ""), **style)
         if col in logy:
             ax.set_yscale("log")
+        elif off:
+            kept = metrics[~metrics["h"].isin(off)][col].astype(float)
+            lo, hi = np.nanmin(kept), np.nanmax(kept)
+            pad = 0.08 * (hi - lo or abs(hi) or 1.0)
+            ax.set_ylim(lo - pad, hi + pad)
+            names = ", ".join(f"h = {h:g}" for h in sorted(off))
+            ax.text(
+                0.98,
+                0.97,
+                f"{names} diverged: off scale",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize="small",
+                color="0.3",
+            )
         ax.set_xlabel(x)
         ax.set_title(col, fontsize="small")
     axes[0].legend(fontsize="x-small")
@@ -343,13 +400,19 @@ def figure3(noise: pd.DataFrame, title: str, profile: str):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for h, grp in noise.groupby("h"):
         grp = grp.sort_values("sigma")
-        line, = axes[0].plot(grp["sigma"], grp["slope_mean"], "o-", ms=3, label=f"h = {h:g}")
-        axes[0].fill_between(grp["sigma"], grp["slope_mean"] - grp["slope_sd"].fillna(0),
-                             grp["slope_mean"] + grp["slope_sd"].fillna(0), color=line.get_color(), alpha=0.15)
+        (line,) = axes[0].plot(grp["sigma"], grp["slope_mean"], "o-", ms=3, label=f"h = {h:g}")
+        axes[0].fill_between(
+            grp["sigma"],
+            grp["slope_mean"] - grp["slope_sd"].fillna(0),
+            grp["slope_mean"] + grp["slope_sd"].fillna(0),
+            color=line.get_color(),
+            alpha=0.15,
+        )
         axes[1].plot(grp["sigma"], grp["acc_mean"], "-", color=line.get_color(), label=f"h = {h:g}")
         for sgn in (-1, 1):
-            axes[1].plot(grp["sigma"], grp["acc_mean"] + sgn * grp["acc_sd"].fillna(0), "--", lw=0.8,
-                         color=line.get_color())
+            axes[1].plot(
+                grp["sigma"], grp["acc_mean"] + sgn * grp["acc_sd"].fillna(0), "--", lw=0.8, color=line.get_color()
+            )
     axes[0].set_yscale("log")
     axes[0].set_xlabel("noise level sigma")
     axes[0].set_ylabel("slope (mean +- sd)")
@@ -370,8 +433,9 @@ def figure_a8(selected: pd.DataFrame, title: str, profile: str):
         axes[0].loglog(grp["h"], grp["R_IG"], "o", label=f"seed {seed}")
         axes[1].semilogx(grp["h"], grp["test acc"], "o", label=f"seed {seed}")
         axes[2].semilogx(grp["R_IG"], grp["test acc"], "o", label=f"seed {seed}")
-    for ax, (x, y) in zip(axes, [("learning rate h", "R_IG"), ("learning rate h", "max test accuracy"),
-                                 ("R_IG", "max test accuracy")]):
+    for ax, (x, y) in zip(
+        axes, [("learning rate h", "R_IG"), ("learning rate h", "max test accuracy"), ("R_IG", "max test accuracy")]
+    ):
         ax.set_xlabel(x)
         ax.set_ylabel(y)
     axes[0].legend(fontsize="x-small")
@@ -385,7 +449,7 @@ def egr_curves(metrics: pd.DataFrame, title: str, profile: str, column: str = "t
     fig, ax = plt.subplots(figsize=(7.5, 4))
     for mu, grp in metrics.groupby("mu"):
         stats = grp.groupby("step")[column].agg(["mean", "min", "max"]).reset_index()
-        line, = ax.plot(stats["step"], stats["mean"], lw=1.5, label="SGD (mu = 0)" if mu == 0 else f"EGR mu = {mu:g}")
+        (line,) = ax.plot(stats["step"], stats["mean"], lw=1.5, label="SGD (mu = 0)" if mu == 0 else f"EGR mu = {mu:g}")
         ax.fill_between(stats["step"], stats["min"], stats["max"], color=line.get_color(), alpha=0.15)
     ax.set_xlabel("iteration")
     ax.set_ylabel(column)
@@ -406,8 +470,13 @@ def regularization_rate_plot(df: pd.DataFrame, title: str, profile: str):
         axes[1].semilogx(ok["lambda total"], ok["test acc"], marker, label=kind)
         bad = sub[sub["diverged"]]
         if len(bad):
-            axes[0].plot(bad["lambda total"], [ok["R_IG"].min() if len(ok) else 1.0] * len(bad), "x", color="red",
-                         label=f"{kind} diverged")
+            axes[0].plot(
+                bad["lambda total"],
+                [ok["R_IG"].min() if len(ok) else 1.0] * len(bad),
+                "x",
+                color="red",
+                label=f"{kind} diverged",
+            )
     axes[0].set_xlabel("lambda = m (h/4 + mu)")
     axes[0].set_ylabel("R_IG at max test accuracy")
     axes[1].set_xlabel("lambda = m (h/4 + mu)")
@@ -430,8 +499,15 @@ def penalty_recovery_plot(df: pd.DataFrame, title: str, profile: str):
             if (df[df["kind"] == kind][f"true {coef}"] == 0).all() or grp.empty:
                 continue
             st = grp.groupby("strength")[f"est {coef}"].agg(["mean", "sem"])
-            ax.errorbar(st.index, st["mean"], yerr=st["sem"].fillna(0), fmt=marker + "-", ms=4, capsize=2,
-                        label=f"{coef} coefficient")
+            ax.errorbar(
+                st.index,
+                st["mean"],
+                yerr=st["sem"].fillna(0),
+                fmt=marker + "-",
+                ms=4,
+                capsize=2,
+                label=f"{coef} coefficient",
+            )
         ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="exact recovery")
         for s in sorted(set(df[(df["kind"] == kind) & (df["status"] != "identified")]["strength"])):
             ax.axvline(s, color="0.85", lw=6, zorder=0)
@@ -502,11 +578,33 @@ def dropout_ridge_plot(df: pd.DataFrame, title: str, profile: str):
     return fig
 
 
-__all__ = ["style", "label", "order_plot", "moderate_plot", "norm_ratio_plot", "critical_points_plot",
-           "surface_with_normals", "ntk_cross_plot", "phase_portrait", "lr_sweep_plot", "ricochet_plot",
-           "egr_test_error_plot", "convergence_map_plot", "figure2", "training_curves", "figure_a6", "figure3",
-           "figure_a8", "egr_curves", "regularization_rate_plot", "penalty_recovery_plot", "early_stopping_plot",
-           "igr_coefficient_plot", "dropout_ridge_plot", "optimizer_orders_plot"]
+__all__ = [
+    "style",
+    "label",
+    "order_plot",
+    "moderate_plot",
+    "norm_ratio_plot",
+    "critical_points_plot",
+    "surface_with_normals",
+    "ntk_cross_plot",
+    "phase_portrait",
+    "lr_sweep_plot",
+    "ricochet_plot",
+    "egr_test_error_plot",
+    "convergence_map_plot",
+    "figure2",
+    "training_curves",
+    "figure_a6",
+    "figure3",
+    "figure_a8",
+    "egr_curves",
+    "regularization_rate_plot",
+    "penalty_recovery_plot",
+    "early_stopping_plot",
+    "igr_coefficient_plot",
+    "dropout_ridge_plot",
+    "optimizer_orders_plot",
+]
 
 
 def optimizer_orders_plot(errors: pd.DataFrame, title: str, profile: str):
@@ -534,8 +632,14 @@ def adam_paths_plot(paths: pd.DataFrame, adam: pd.DataFrame, lim, x, y, title: s
     colors = dict(zip(dict.fromkeys(paths["regime"]), ["tab:red", "tab:blue"]))
     for (regime, h), g in paths.groupby(["regime", "h"], sort=False):
         if h == 0:
-            axes[0].plot(g["a"], g["b"], ":", color="k", lw=1.2, label="flow of -g/s" if regime == paths["regime"].iloc[0]
-                         else None)
+            axes[0].plot(
+                g["a"],
+                g["b"],
+                ":",
+                color="k",
+                lw=1.2,
+                label="flow of -g/s" if regime == paths["regime"].iloc[0] else None,
+            )
         else:
             axes[0].plot(g["a"], g["b"], "-", color=colors[regime], lw=1.5, label=f"Adam, {regime}, h = {h:g}")
             axes[0].plot(g["a"].iloc[-1], g["b"].iloc[-1], "o", color=colors[regime], ms=5)
