@@ -156,3 +156,12 @@ def test_declaration_files_are_plain_yaml_with_a_chapter_and_claims():
         raw = yaml.safe_load(f.read_text())
         assert raw["chapter"] == f.stem and isinstance(raw["claims"], list), f.name
     assert os.path.isfile(ROOT / "igr_core" / "declarations" / D.LOCK)
+
+
+def test_a_declared_minimum_n_is_never_below_what_the_rules_level_allows():
+    from igr_core import verdicts as V
+
+    assert V.min_n(0.05) == 5 and V.min_p_value(V.min_n(0.05)) <= 0.05 < V.min_p_value(V.min_n(0.05) - 1)
+    for cid, d in D.all_declarations().items():
+        if d.test.min_n is not None and d.test.rule in ("trend", "partial trend"):
+            assert d.test.min_n >= V.min_n(d.test.alpha), cid

@@ -59,6 +59,7 @@ from igr_core._src.verdicts.outcomes import (
     OUTCOMES,
     RHO_MEANINGFUL,
     ROUTES,
+    TOWARD_REL_TOL,
     Outcome,
     Verdict,
     inconclusive,
@@ -77,7 +78,7 @@ from igr_core._src.verdicts.rules import (
     sign,
     toward,
 )
-from igr_core._src.verdicts.stats import min_p_value
+from igr_core._src.verdicts.stats import min_n, min_p_value
 from igr_core._src.verdicts.trends import RankTest, compare, partial_trend, trend, trend_at_convergence
 
 __all__ = [
@@ -111,6 +112,8 @@ __all__ = [
     "bound",
     "erratum",
     "min_p_value",
+    "min_n",
+    "TOWARD_REL_TOL",
     "trend",
     "RankTest",
     "partial_trend",

@@ -33,6 +33,7 @@ IDENTITY_ULPS = 1e4  # an identity holds when the relative error is below this m
 RHO_MEANINGFUL = 0.3  # a trend weaker than this |rho| is not a meaningful effect
 ERRATUM_MIN_ERROR = 1e-3  # the printed form must be off by at least this (relative) to be an erratum
 AGREEMENT_REL_TOL = 0.5  # a measured value agrees with a prediction within this relative distance
+TOWARD_REL_TOL = 0.1  # a value "reaches" a target within this share of the target's size (rules.toward)
 EXPLAINED_RESIDUAL = 0.1  # a fitted regularizer explains weights that it leaves less than this share of -grad L
 GAIN_LOST_RATIO = 0.5  # a modified equation "stops helping" once it no longer halves the error it explains
 N_RESAMPLES = 9999  # permutations for Monte-Carlo p-values (exact enumeration when fewer exist)

@@ -17,6 +17,7 @@ from igr_core._src.verdicts.outcomes import (
     ERRATUM_MIN_ERROR,
     EXPLAINED_RESIDUAL,
     ORDER_TOL,
+    TOWARD_REL_TOL,
     Outcome,
     Verdict,
     count_nonfinite,
@@ -191,7 +192,9 @@ def agreement(
     )
 
 
-def toward(value: float, reference: float, target: float, rel_tol: float = 0.1, what: str = "value") -> Verdict:
+def toward(
+    value: float, reference: float, target: float, rel_tol: float = TOWARD_REL_TOL, what: str = "value"
+) -> Verdict:
     """A value that should reach ``target``: reproduced within ``rel_tol * |target|`` of it,
     partly reproduced when closer to it than ``reference`` (where it would be without the
     effect), not reproduced otherwise."""

@@ -22,6 +22,17 @@ def min_p_value(n: int) -> float:
     return min(1.0, 2.0 / math.factorial(n)) if n <= 20 else 0.0
 
 
+def min_n(alpha: float) -> int:
+    """The fewest pairs whose smallest permutation p-value (:func:`min_p_value`) passes ``alpha``:
+    the minimum n of every rank rule, derived once from its level (5 at alpha = 0.05: 2/5! < 0.05)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"`alpha` must be in (0, 1), got {alpha!r}.")
+    n = 2
+    while min_p_value(n) > alpha:
+        n += 1
+    return n
+
+
 def decide(
     stat: float,
     p: float,
