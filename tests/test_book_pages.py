@@ -144,6 +144,108 @@ def test_the_layout_checks_can_fail():
     assert "1 of 2 figure(s) without a caption sentence" in layout_problems("p.html", bare)[0]
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_reading_size_checks_can_fail(width):
+    """check-book fails figure text under 10 px as displayed at either width (a figure's recorded text
+    size times the scale the page shows it at), a figure that does not record it, and a table cell
+    without padding."""
+    from igr_core.book.checkbook import layout_problems
+
+    good = {"width": width, "verdicts": [], "figures": [], "figtext": [{"px": 11.8}], "padding": [6.0, 6.0]}
+    assert layout_problems("p.html", good) == []
+    small = dict(good, figtext=[{"px": 11.8}, {"px": 6.3}])
+    assert f"at {width} px: 1 of 2 figure(s) with text under 10 px as displayed" in layout_problems("p.html", small)[0]
+    unknown = dict(good, figtext=[{"px": None}])
+    assert "do not record their text size" in layout_problems("p.html", unknown)[0]
+    tight = dict(good, padding=[6.0, 0.0])
+    assert "1 table cell(s) without padding" in layout_problems("p.html", tight)[0]
+
+
+def test_the_prose_and_anchor_checks_can_fail():
+    """check-book fails a parameter name in prose where its value belongs and a claim without an anchor."""
+    from igr_core.book.checkbook import static_problems
+
+    code = '<code class="docutils literal notranslate"><span class="pre">{}</span></code>'
+    prose = f"<p>The learning rate h = {code.format('learning_rate')} is fixed.</p>"
+    got = static_problems("executed/07_egr.html", prose, "", names={"learning_rate"})
+    assert got == ["executed/07_egr.html: parameter name(s) in prose where a value belongs: learning_rate"]
+    table = f"<table><tr><th>parameter</th></tr><tr><td>{code.format('learning_rate')}</td></tr></table>"
+    assert static_problems("executed/07_egr.html", table, "", names={"learning_rate"}) == []  # a table names it
+    card = '<div class="evidence mathjax_process" id="claim-07-x" data-verdict="reproduced">'
+    badge = '<span class="verdict verdict-reproduced">reproduced</span>'
+    assert static_problems("executed/07_egr.html", card + badge, "", names=set()) == []
+    bare = '<div class="evidence mathjax_process" data-verdict="reproduced">' + badge
+    assert "1 claim(s) without an anchor" in static_problems("executed/07_egr.html", bare, "", names=set())[0]
+    assert "without anchored evidence cards" in static_problems("executed/07_egr.html", badge, "", names=set())[0]
+
+
+def test_evidence_cards_render_from_the_verdicts_fields():
+    """A row renders its claim, quote with source and place, badge, statistic = value [interval], p,
+    n, smallest effect, expected value, why, history and timing from fields; a row without a
+    declaration renders without quote or history; the card's id is its anchor."""
+    from igr_core.book import display
+
+    row = {
+        "notebook": "06_resnet", "id": "06.max-acc", "claim": "Maximum test accuracy rises with h",
+        "kind": "claim of the paper", "reference": "Fig. A.7a", "verdict": "reproduced",
+        "statistic": "Spearman's rho(h, test acc)", "value": 0.79, "lo": 0.21, "hi": 1.0, "p": 0.015,
+        "threshold": 0.3, "n": 9, "expected": "increasing (rho > 0)", "why": "a significant rise",
+        "quote": "higher test accuracy", "source": "ICLR 2021", "where": "Appendix A.5",
+        "history": ["test revised on 2026-12-06: x (y); before: paper: not reproduced"],
+        "timing": "declared after the data", "measured": "rho(h, test acc) = 0.79 [ignored]",
+    }  # fmt: skip
+    card = display.evidence_card(row)
+    assert 'id="claim-06-max-acc"' in card and 'href="#claim-06-max-acc"' in card
+    for piece in ("higher test accuracy", "ICLR 2021, Appendix A.5", "<b>0.79</b> [0.21, 1]", "p = 0.015",
+                  "n = 9", "smallest effect that counts: 0.3", "a significant rise", "test revised on 2026-12-06",
+                  "declared after the data", "verdict-reproduced"):  # fmt: skip
+        assert piece in card, piece
+    assert "[ignored]" not in card  # the measured words are not parsed back when the fields are there
+    bare = {k: v for k, v in row.items() if k not in ("quote", "source", "where", "history", "timing")}
+    card = display.evidence_card(bare)
+    assert "ev-quote" not in card and "ev-history" not in card and 'id="claim-06-max-acc"' in card
+    notes = display.evidence_markdown(
+        __import__("pandas").DataFrame([dict(row, note="9 networks on their plateau")] * 2)
+    )
+    assert notes.count("9 networks on their plateau") == 1  # the data-and-gates sentence once
+
+
+def test_the_answer_names_its_scale_and_counts_kinds_apart():
+    """The intro's sentences: claims of the paper counted apart from the other kinds, each headline
+    with its scale in words (never a profile name alone), its statistic and what n counts."""
+    import pandas as pd
+
+    from igr_core.book import display
+
+    def row(nb, ref, kind, verdict, **kw):
+        base = {"notebook": nb, "reference": ref, "kind": kind, "verdict": verdict, "n": 9, "why": "",
+                "statistic": "", "value": float("nan"), "lo": float("nan"), "hi": float("nan"),
+                "expected": "increasing (rho > 0)", "measured": "x", "claim": "c", "id": f"{nb[:2]}.x"}  # fmt: skip
+        return {**base, **kw}
+
+    claims = pd.DataFrame(
+        [
+            row(
+                "06_resnet",
+                "Prediction 2.3, Figs. A.7a, A.8b",
+                "claim of the paper",
+                "reproduced",
+                statistic="Spearman's rho(h, test acc)",
+                value=0.79,
+            ),  # fmt: skip
+            row("06_resnet", "x", "consistency check", "reproduced"),
+            row("06_resnet", "y", "companion's hypothesis", "not reproduced"),
+        ]
+    )
+    scale = {"06_resnet": "a ResNet-18 at 1/8 of the paper's width trained on 1,536 Fashion-MNIST images, on a CPU"}
+    text = " ".join(display.answer_sentences(claims, scale, {"Errors that change a result": 6}))
+    assert "Of the paper's 1 claims tested here, 1 hold" in text
+    assert "1 consistency checks" in text and "1 hypotheses of this companion" in text
+    assert scale["06_resnet"] in text and "standin" not in text
+    assert "Spearman's rho(h, test accuracy) = 0.79" in text and "n = 9 networks" in text
+    assert "6 errors that change a result" in text
+
+
 @pytest.mark.parametrize("page", [p for p in PAGES if p in registry.BY_NAME])
 def test_every_figure_on_a_page_has_a_caption_sentence(page):
     """Each figure output is followed, in the same cell, by what it shows (a sentence with its
@@ -156,7 +258,8 @@ def test_every_figure_on_a_page_has_a_caption_sentence(page):
     for cell in (c for c in nb.cells if c.cell_type == "code"):
         outs = cell.get("outputs", [])
         for i, o in enumerate(outs):
-            if "image/png" not in o.get("data", {}):
+            data = o.get("data", {})
+            if "image/png" not in data and "figure-pair" not in "".join(data.get("text/html", "")):
                 continue
             after = [x for x in outs[i + 1 :] if "text/markdown" in x.get("data", {})]
             assert after, f"{page}: a figure without a caption"

@@ -98,9 +98,32 @@ def where_from(stored: _store.Stored) -> str:
     )
 
 
+def value_words(v) -> str:
+    """A parameter's value as prose shows it: numbers plainly (thousands separated), lists joined."""
+    v = display.plain(v)
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(value_words(x) for x in v)
+    return str(v)
+
+
+def glue_parameters(p) -> None:
+    """Every parameter of the run glued as ``p_<name>``, so that the page's prose shows its value
+    (``$h =$ {glue:text}`p_learning_rate```) where it would otherwise name it."""
+    for name, value in p.as_dict().items():
+        display.glue(f"p_{name}", value_words(value))
+
+
 def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = None) -> None:
-    """The page's banner: profile, data, where the results come from, and the parameters."""
+    """The page's banner: profile, data, where the results come from, and the parameters (each also
+    glued for the prose, :func:`glue_parameters`)."""
     p = ch.params
+    glue_parameters(p)
     if stand_in:
         display.show_markdown(
             f"```{{danger}}\n**{stand_in}.** The paper trains on CIFAR-10, which cannot be fetched "
@@ -153,4 +176,4 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
     )
 
 
-__all__ = ["Chapter", "compute", "parameters_table", "where_from", "banner"]
+__all__ = ["Chapter", "compute", "parameters_table", "where_from", "banner", "glue_parameters", "value_words"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import re
 import shutil
 import sys
 import threading
@@ -88,7 +89,7 @@ clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .ce
 const tex = (clone.innerText
     .match(/(\$\$|\\(frac|tfrac|theta|nabla|mathrm|epsilon|lambda|sum|alpha|widetilde|sqrt)\b)/g) || []);
 const stderr = document.querySelectorAll('.output.stderr, div.cell_output .stderr').length;
-const figures = [...document.querySelectorAll('div.cell_output img')].length;
+const figures = [...document.querySelectorAll('div.cell_output img:not(.fig-narrow)')].length;
 const drawn = (text.match(/Drawn by igr_core\.book\./g) || []).length;
 return {title: document.title, imgs, links, raw, errors, nmath: mathNodes.length, stderr, figures, drawn,
         width: window.innerWidth,
@@ -124,17 +125,28 @@ const figures = [...document.querySelectorAll('div.cell_output')].filter(o => o.
     .map(o => { const t = o.querySelector('.takeaway');
                 const p = t ? t.parentElement.textContent.replace(t.textContent, '').trim() : '';
                 return {caption: p.slice(0, 200)}; });
-return {width: W, verdicts, figures, scrollWidth: document.documentElement.scrollWidth};
+// every figure image on screen: the size of its smallest text as displayed (its data-text-px, in the
+// image's own pixels, times the scale the page shows it at); null where the figure does not say
+const figtext = [...document.querySelectorAll('div.cell_output img')]
+    .filter(i => i.getClientRects().length > 0 && i.naturalWidth > 0)
+    .map(i => ({px: i.dataset.textPx ? parseFloat(i.dataset.textPx) * i.clientWidth / i.naturalWidth : null}));
+// the padding of every table cell on screen (the smaller side)
+const padding = [...document.querySelectorAll('article table td, article table th')].filter(shown)
+    .map(c => { const s = getComputedStyle(c);
+                return Math.min(parseFloat(s.paddingLeft), parseFloat(s.paddingRight)); });
+return {width: W, verdicts, figures, figtext, padding, scrollWidth: document.documentElement.scrollWidth};
 """
 
 MIN_CAPTION = 30  # characters of a caption sentence beyond "What it shows:"
+MIN_CELL_PADDING = 3.0  # pixels on each side of a table cell's text: less and "0.005 6.98e-10" reads "0.0056.98e-10"
 
 
 def layout_problems(page: str, m: dict) -> list[str]:
     """What a reader at ``m["width"]`` pixels cannot see, from the measurements of
     :data:`_LAYOUT_JS`: a verdict badge outside the window or cut by a container that scrolls
-    sideways (a verdict the reader must scroll to), a page wider than the window, a figure
-    without a caption sentence."""
+    sideways (a verdict the reader must scroll to), a page wider than the window, figure text
+    under :data:`~igr_core.book.layout.MIN_TEXT_PX` as displayed (or a figure that does not say
+    its text size), a table cell without padding, a figure without a caption sentence."""
     width, out = m["width"], []
     hidden = [
         v["text"]
@@ -148,6 +160,21 @@ def layout_problems(page: str, m: dict) -> list[str]:
         )
     if m.get("scrollWidth", 0) > width + 1:
         out.append(f"{page} at {width} px: the page itself scrolls sideways ({m['scrollWidth']} px wide)")
+    from igr_core.book.layout import MIN_TEXT_PX
+
+    sizes = [f["px"] for f in m.get("figtext", [])]
+    unknown = sum(px is None for px in sizes)
+    small = [px for px in sizes if px is not None and px < MIN_TEXT_PX - 0.05]
+    if small:
+        out.append(
+            f"{page} at {width} px: {len(small)} of {len(sizes)} figure(s) with text under {MIN_TEXT_PX:g} px as "
+            f"displayed (smallest {min(small):.1f} px)"
+        )
+    if unknown:
+        out.append(f"{page} at {width} px: {unknown} figure(s) that do not record their text size (data-text-px)")
+    tight = [p for p in m.get("padding", []) if p < MIN_CELL_PADDING]
+    if tight:
+        out.append(f"{page} at {width} px: {len(tight)} table cell(s) without padding (under {MIN_CELL_PADDING:g} px)")
     bare = sum(len(f["caption"]) < MIN_CAPTION for f in m["figures"])
     if bare:
         out.append(f"{page} at {width} px: {bare} of {len(m['figures'])} figure(s) without a caption sentence")
@@ -263,10 +290,25 @@ class _Tables(__import__("html.parser").parser.HTMLParser):
             self._row = None
 
 
-def static_problems(page: str, html: str, text: str) -> list[str]:
+def parameter_names() -> set[str]:
+    """Every chapter's parameter names that a reader could mistake for words (those with an
+    underscore: ``learning_rate``, ``map_T``)."""
+    from igr_core.experiments import registry
+
+    return {n for ch in registry.CHAPTERS for n in ch.Params.defaults() if "_" in n}
+
+
+_PROSE = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
+_CODE = re.compile(r'<code class="[^"]*literal[^"]*"><span class="pre">([^<]+)</span></code>')
+_CARD = re.compile(r'<div class="evidence\b[^"]*"([^>]*)>')
+
+
+def static_problems(page: str, html: str, text: str, names: set[str] | None = None) -> list[str]:
     """Checks on a page's HTML and text that need no layout: the findings box where it belongs,
     no table row with more or fewer cells than its header (a '|' read as a column separator), no
-    absolute path of the machine that built the book."""
+    absolute path of the machine that built the book, no parameter name in prose where its value
+    belongs (``h = `learning_rate```; ``names`` default: :func:`parameter_names`), and every claim's
+    evidence card with an anchor (a chapter that shows verdicts shows them on anchored cards)."""
     problems = []
     if page.endswith(FINDINGS_PAGES) and FINDINGS_TITLE not in text:
         problems.append(f"{page}: no findings box")
@@ -281,6 +323,16 @@ def static_problems(page: str, html: str, text: str) -> list[str]:
     for marker in MACHINE_PATHS:
         if marker in text:
             problems.append(f"{page}: an absolute machine path ({marker}...) is shown")
+    names = parameter_names() if names is None else names
+    prose = {c for para in _PROSE.findall(html) for c in _CODE.findall(para) if c in names}
+    if prose:
+        problems.append(f"{page}: parameter name(s) in prose where a value belongs: {', '.join(sorted(prose))}")
+    cards = _CARD.findall(html)
+    unanchored = sum(" id=" not in attrs for attrs in cards)
+    if unanchored:
+        problems.append(f"{page}: {unanchored} claim(s) without an anchor (an evidence card with no id)")
+    if "executed/0" in page and 'class="verdict verdict-' in html and not cards:
+        problems.append(f"{page}: verdicts shown without anchored evidence cards")
     return problems
 
 
