@@ -216,6 +216,13 @@ def claims(r: Results) -> list[Claim]:
     seeds = f"{len(r.params.seeds)} seeds, T = {r.params.ntk_T_edge:g} h_edge"
     t11, t23 = d["03.r-ig-ntk-a11"].test, d["03.a23-printed-form"].test
     push, trend = d["03.cross-terms-toward-zero"], d["03.cross-terms-more-for-larger-h"]
+    few = {  # a declared test with fewer runs than its declared minimum is not judged
+        t.id: verdicts.inconclusive(
+            t.test.rule, f"{len(runs)} runs, fewer than the declared {t.test.min_n}", n=len(runs)
+        )
+        for t in (push, trend)
+        if t.test.min_n is not None and len(runs) < t.test.min_n
+    }
     return [
         d["03.r-ig-ntk-a11"].row(
             verdicts.identity(a11, t11["dtype"], what="relative error", route=t11["route"]),
@@ -223,7 +230,8 @@ def claims(r: Results) -> list[Claim]:
         ),
         d["03.a23-printed-form"].row(_erratum(t23, printed, corrected, "eps^T(1+hK)eps")),
         push.row(
-            verdicts.compare(
+            few.get(push.id)
+            or verdicts.compare(
                 runs["cos end"],
                 runs["seed"].map(base),
                 push.test.sign,
@@ -236,7 +244,8 @@ def claims(r: Results) -> list[Claim]:
             f"{seeds}; baseline h = {r.params.baseline_fraction:g} h_edge",
         ),
         trend.row(
-            verdicts.trend(
+            few.get(trend.id)
+            or verdicts.trend(
                 runs[trend.test["x"]],
                 runs["cos end - baseline"],
                 trend.test.sign,
