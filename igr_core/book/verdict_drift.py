@@ -60,10 +60,17 @@ def differences(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
 
 
 def report(profile: str, committed_root: Path, fresh_root: Path) -> list[str]:
-    diff = differences(verdicts(profile, committed_root), verdicts(profile, fresh_root))
+    committed, fresh = verdicts(profile, committed_root), verdicts(profile, fresh_root)
+    lines = [
+        f"[drift] {name}: no {side} entry to compare"
+        for name in sorted(set(committed["notebook"]) ^ set(fresh["notebook"]))
+        for side in ["fresh" if name in set(committed["notebook"]) else "committed"]
+    ]
+    shared = set(committed["notebook"]) & set(fresh["notebook"])
+    diff = differences(committed[committed["notebook"].isin(shared)], fresh[fresh["notebook"].isin(shared)])
     if diff.empty:
-        return [f"[drift] every {profile} verdict of the fresh build equals the committed one"]
-    lines = [f"[drift] {len(diff)} {profile} verdict(s) differ from the committed entries (reported, not failed):"]
+        return [*lines, f"[drift] every {profile} verdict of the fresh build equals the committed one"]
+    lines.append(f"[drift] {len(diff)} {profile} verdict(s) differ from the committed entries (reported, not failed):")
     for r in diff.itertuples(index=False):
         was, now = _machine(committed_root, profile, r.notebook), _machine(fresh_root, profile, r.notebook)
         lines.append(f"  {r.notebook} | {r.claim}: committed {r[2]!r} (computed on {was}); fresh {r[3]!r} (on {now})")
