@@ -197,6 +197,7 @@ class IGRFit(NamedTuple):
     predicted: float  # h / 4 (Barrett & Dherin)
     ratio: float  # alpha / (h/4)
     n_probes: int
+    relative_residual: float = float("nan")  # ||r - alpha v|| / ||r|| over the probes: what alpha leaves unexplained
 
 
 def early_stopping_penalty(X, h: float, k: int) -> jax.Array:
@@ -227,19 +228,58 @@ def early_stopping_penalty(X, h: float, k: int) -> jax.Array:
     return (V * q) @ V.T
 
 
-def igr_probe(loss_fn: Callable, rtol: float):
-    """One jitted probe ``(theta, h, *args) -> (r, v, |g|)`` for :func:`igr_coefficient`
-    (h traced: one compilation serves every step size)."""
+def rk4_flow(grad_fn: Callable, theta, h, substeps: int, *args):
+    r"""The gradient flow :math:`\dot\theta = -\nabla L(\theta)` over time ``h`` by classical
+    fourth-order Runge-Kutta in ``substeps`` equal steps (the 2025 paper's Appendix H.5 reference:
+    sub-stepped Euler would carry the first-order backward error being estimated). ``grad_fn``
+    is ``jax.grad`` of the loss; ``h`` may be traced."""
+    if not (isinstance(substeps, (int, np.integer)) and substeps >= 1):
+        raise ValueError(f"`substeps` must be a positive integer, got {substeps!r}.")
+    dt = h / substeps
+
+    def f(t):
+        return jax.tree_util.tree_map(jnp.negative, grad_fn(t, *args))
+
+    def body(_, t):
+        k1 = f(t)
+        k2 = f(optax.tree.add_scale(t, dt / 2, k1))
+        k3 = f(optax.tree.add_scale(t, dt / 2, k2))
+        k4 = f(optax.tree.add_scale(t, dt, k3))
+        incr = jax.tree_util.tree_map(lambda a, b, c, d: (a + 2 * b + 2 * c + d) / 6, k1, k2, k3, k4)
+        return optax.tree.add_scale(t, dt, incr)
+
+    return jax.lax.fori_loop(0, int(substeps), body, theta)
+
+
+def igr_probe(loss_fn: Callable, rtol: float = 1e-12, rk4_substeps: int | None = None):
+    r"""One jitted probe ``(theta, h, *args) -> (r, v, |g|)`` for :func:`igr_coefficient`
+    (h traced: one compilation serves every step size). The reference flow is Dormand-Prince 8
+    at tolerance ``rtol`` or, with ``rk4_substeps``, classical RK4 in that many substeps
+    (:func:`rk4_flow`, the 2025 paper's reference); with RK4, ``v`` is the gradient of
+    :math:`\|\nabla L\|^2` by double backpropagation (their Appendix H.5), otherwise the
+    forward-over-reverse Hessian-vector product :math:`2H\nabla L` (the same vector)."""
     grad_fn = jax.grad(loss_fn)
+
+    def grad_sq(t, *args):
+        return jnp.sum(_flat(grad_fn(t, *args)) ** 2)
 
     @jax.jit
     def probe(theta, h, *args):
         g = grad_fn(theta, *args)
-        end = flow(
-            lambda t, *a: jax.tree_util.tree_map(jnp.negative, grad_fn(t, *a)), theta, h, *args, rtol=rtol, atol=rtol
-        )
+        if rk4_substeps is None:
+            end = flow(
+                lambda t, *a: jax.tree_util.tree_map(jnp.negative, grad_fn(t, *a)),
+                theta,
+                h,
+                *args,
+                rtol=rtol,
+                atol=rtol,
+            )
+            v = -2.0 * h * _flat(hvp(loss_fn, theta, g, *args))
+        else:
+            end = rk4_flow(grad_fn, theta, h, rk4_substeps, *args)
+            v = -h * _flat(jax.grad(grad_sq)(theta, *args))  # reverse over reverse
         r = _flat(optax.tree.sub(optax.tree.scale(-h, g), optax.tree.sub(end, theta)))
-        v = -2.0 * h * _flat(hvp(loss_fn, theta, g, *args))
         return r, v, jnp.linalg.norm(_flat(g))
 
     return probe
@@ -264,7 +304,7 @@ def igr_coefficient(
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"`h` must be a positive step size, got {h!r}.")
     probe = probe or igr_probe(loss_fn, rtol)
-    num = den = 0.0
+    num = den = rr = 0.0
     h_arr = jnp.asarray(h, jnp.result_type(float))
     for theta in thetas:
         r, v, gn = probe(theta, h_arr, *args)
@@ -279,10 +319,12 @@ def igr_coefficient(
             )
         num += float(r @ v)
         den += float(v @ v)
+        rr += float(r @ r)
     if den == 0.0:
         raise ValueError("igr_coefficient: every probe point is critical (zero gradient): nothing to estimate.")
     alpha = num / den
-    return IGRFit(alpha, h / 4, alpha / (h / 4), len(thetas))
+    resid = float(np.sqrt(max(rr - num * num / den, 0.0) / rr)) if rr > 0 else float("nan")
+    return IGRFit(alpha, h / 4, alpha / (h / 4), len(thetas), resid)
 
 
 def retrain_distance(
@@ -322,6 +364,7 @@ __all__ = [
     "solve",
     "fit_penalty",
     "early_stopping_penalty",
+    "rk4_flow",
     "igr_probe",
     "igr_coefficient",
     "retrain_distance",

@@ -676,3 +676,107 @@ def rate_map_plot(rate: pd.DataFrame, edges: pd.DataFrame, title: str, profile: 
     ax.legend(fontsize="x-small")
     label(fig, title, profile)
     return fig
+
+
+def variable_stopping_plot(ols_variable: pd.DataFrame, title: str, profile: str):
+    """Figure 4D: relative error of the stacked estimate of Q against the number of endpoints
+    when each endpoint stops at its own plateau, one thin line per pool and the median in bold;
+    the dashed line is the spread of the endpoints' own Q_k about the pool's median (the target)."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for _, g in ols_variable.groupby("pool"):
+        ax.semilogy(g["endpoints"], g["relative error of Q"], "-", color="0.7", lw=1)
+    med = ols_variable.groupby("endpoints")["relative error of Q"].median()
+    ax.semilogy(med.index, med.to_numpy(), "o-", color="C0", lw=2, label="median over pools")
+    spread = float(ols_variable["spread of Q_k in pool"].median())
+    ax.axhline(spread, color="k", ls="--", lw=1, label="spread of the endpoints' Q_k")
+    ax.set_xscale("log")
+    ax.set_xlabel("stacked endpoints (each stopped at its own plateau)")
+    ax.set_ylabel("||Q_hat - median Q_k|| / ||median Q_k||")
+    ax.legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def bootstrap_plot(bootstrap: pd.DataFrame, noise: pd.DataFrame, title: str, profile: str):
+    """Figure 7. Left: relative error of Q from bootstrap resamples of one training set against
+    the multi-dataset stack at the same number of endpoints (medians over pools). Right: the
+    noise sweep (Panel F): the bootstrap error at the largest count against the OLS sampling
+    standard deviation relative to |beta|; above the line at 1 it is worse than reporting zero."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    med = bootstrap.groupby("endpoints")[["bootstrap error", "multi-dataset error"]].median()
+    axes[0].loglog(med.index, med["bootstrap error"], "o-", label="bootstrap (one training set)")
+    axes[0].loglog(med.index, med["multi-dataset error"], "s-", label="independent datasets")
+    axes[0].set_xlabel("endpoints")
+    axes[0].set_ylabel("||Q_hat - Q_k|| / ||Q_k||")
+    axes[0].legend(fontsize="x-small")
+    for _, g in noise.groupby("pool"):
+        axes[1].loglog(g["OLS sampling std / |beta|"], g["bootstrap error"], "-", color="0.7", lw=1)
+    m = noise.groupby("OLS sampling std / |beta|")["bootstrap error"].median()
+    axes[1].loglog(m.index, m.to_numpy(), "o-", color="C0", lw=2, label="median over pools")
+    axes[1].axhline(1.0, color="k", ls="--", lw=1, label="reporting zero")
+    axes[1].set_xlabel("OLS sampling std / |beta|")
+    axes[1].set_ylabel("bootstrap error of Q")
+    axes[1].legend(fontsize="x-small")
+    label(fig, title, profile)
+    return fig
+
+
+def dropout_facets_plot(dropout: pd.DataFrame, check: pd.DataFrame, title: str, profile: str):
+    """Figure 5 faceted by depth and width: the ridge coefficient the dropout-trained weights
+    reveal against the rate, one thin line per seed and the mean in bold; filled markers are fits
+    that explain the gradient (relative residual below the chapter's gate), hollow ones do not; each
+    panel's title says how many explain it and how much the best explains. The dashed line is the
+    known explicit ridge of the check network and the cross its estimate."""
+    from igr_core._src import verdicts
+
+    facets = list(dropout.groupby(["depth", "width"], sort=True))
+    fig, axes = panel_grid(len(facets), 4.2, 3.4)
+    for ax, ((depth, width), g) in zip(axes, facets):
+        for _, s in g.groupby("seed"):
+            ax.plot(s["dropout rate"], s["estimated ridge"], "-", color="0.75", lw=1)
+        ok = np.array([verdicts.explained(x) for x in g["relative residual"]])
+        ax.plot(g["dropout rate"][ok], g["estimated ridge"][ok], "o", color="C0", ms=4)
+        ax.plot(g["dropout rate"][~ok], g["estimated ridge"][~ok], "o", mfc="none", color="C0", ms=4)
+        mean = g.groupby("dropout rate")["estimated ridge"].mean()
+        ax.plot(mean.index, mean.to_numpy(), "-", color="C0", lw=2)
+        c = check[(check["depth"] == depth) & (check["width"] == width)]
+        if len(c):
+            ax.axhline(float(c["true ridge"].iloc[0]), color="k", ls="--", lw=1)
+            ax.plot(np.zeros(len(c)), c["estimated ridge"], "x", color="C3", ms=6)
+        res = g["relative residual"].astype(float)
+        ax.set_title(
+            f"depth {depth}, width {width}: {int(ok.sum())}/{len(g)} explained, best {100 * (1 - res.min()):.0f}%",
+            fontsize="x-small",
+        )
+        ax.set_xlabel("dropout rate")
+    axes[0].set_ylabel("estimated ridge")
+    label(fig, title, profile)
+    return fig
+
+
+def igr_networks_plot(networks: pd.DataFrame, title: str, profile: str):
+    """Figure 6 on trained networks, one point per network at its selected checkpoint. Left:
+    R_IG against h; middle: test accuracy against h; right: the estimate alpha_hat against
+    Barrett & Dherin's h/4 (log-log, the diagonal is exact recovery)."""
+    ok = networks[networks["status"] == "estimated"] if len(networks) else networks
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    for seed, g in ok.groupby("seed"):
+        axes[0].loglog(g["h"], g["R_IG"], "o-", ms=4, label=f"seed {seed}")
+        axes[1].semilogx(g["h"], g["test acc"], "o-", ms=4, label=f"seed {seed}")
+        axes[2].loglog(g["h/4"], g["alpha"], "o", ms=5, label=f"seed {seed}")
+    if len(ok):
+        lim = np.array([ok["h/4"].min() / 1.5, ok["h/4"].max() * 1.5])
+        axes[2].loglog(lim, lim, "k--", lw=1, label="alpha = h/4")
+    axes[0].set_xlabel("learning rate h")
+    axes[0].set_ylabel("R_IG = ||grad L||^2 / m")
+    axes[1].set_xlabel("learning rate h")
+    axes[1].set_ylabel("test accuracy")
+    axes[2].set_xlabel("h/4 (Barrett & Dherin)")
+    axes[2].set_ylabel("alpha_hat (trajectory estimate)")
+    for ax in axes:
+        ax.legend(fontsize="xx-small")
+    label(fig, title, profile)
+    return fig
+
+
+__all__ += ["variable_stopping_plot", "bootstrap_plot", "dropout_facets_plot", "igr_networks_plot"]

@@ -22,12 +22,17 @@ studies, each against a known answer:
 ``claims`` turns each study into ledger rows through :mod:`igr_core.verdicts`; ``facts``
 are the numbers the page quotes.
 
-One module per job: ``params`` (Params, Results), ``studies`` (the four studies and ``run``),
-``rows`` (the verdict rows and ``facts``); this package re-exports them.
+One module per job: ``params`` (Params, Results), ``studies`` (the least-squares and dropout
+studies and ``run``), ``networks`` (Figure 6's trained networks and their probe estimates),
+``rows`` and ``figure_rows`` (the verdict rows and ``facts``; the rows of Figures 4D, 5, 6 and 7
+evaluate the tests declared in ``igr_core/declarations/08_estimation.yml``); this package
+re-exports them.
 """
 
 from __future__ import annotations
 
+from igr_core.experiments.estimation.figure_rows import network_gate, recovery, variable_curve
+from igr_core.experiments.estimation.networks import error_order, igr_networks
 from igr_core.experiments.estimation.params import (
     NOTEBOOK,
     PENALTY_KINDS,
@@ -50,12 +55,15 @@ from igr_core.experiments.estimation.studies import (
     _ols_targets,
     _strengths_table,
     _teacher_data,
+    bootstrap_study,
+    dropout_facets,
     dropout_study,
     early_stopping,
     igr_study,
     known_penalties,
     recovery_slopes,
     run,
+    variable_stopping,
 )
 
 __all__ = [
@@ -72,7 +80,15 @@ __all__ = [
     "_ols_targets",
     "_strengths_table",
     "_teacher_data",
+    "bootstrap_study",
     "claims",
+    "dropout_facets",
+    "error_order",
+    "igr_networks",
+    "network_gate",
+    "recovery",
+    "variable_curve",
+    "variable_stopping",
     "dropout_study",
     "early_stopping",
     "facts",

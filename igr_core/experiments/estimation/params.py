@@ -10,7 +10,7 @@ import pandas as pd
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq
 
 NOTEBOOK = "08_estimation"
-RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
+RESULTS_VERSION = 2  # bump when what run() computes changes (2: Figures 4D, 5 by facet, 6, 7)
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 PENALTY_KINDS = ("ridge", "l1", "elastic net")
 
@@ -57,10 +57,47 @@ class Params(ParamsBase):
     # dropout (their Figure 5 / Appendix H.4)
     dropout_rates: tuple = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
     dropout_n: int = 256
-    dropout_hidden: tuple = (32,)
-    dropout_steps: int = 1000  # the weights are averaged over the second half
+    dropout_hidden: tuple = (16,)
+    dropout_steps: int = 500  # the weights are averaged over the second half
     dropout_lr: float = 0.2
-    dropout_seeds: tuple = (0, 1, 2, 3)
+    dropout_seeds: tuple = (0, 1, 2)
+    # Figure 5's facets (Appendix H.4: depth x width; the paper's widths are not in its text: chosen).
+    # The facets are every depth x width, plus `dropout_hidden` (the chapter's first architecture);
+    # each facet also trains one network with an explicit ridge penalty of the size its dropout
+    # fits report, the estimator's known-answer check on that architecture.
+    dropout_depths: tuple = (1, 2)
+    dropout_widths: tuple = (16, 32)
+    # Figure 4D (Appendix H.3, per-endpoint early stopping): pools of endpoints, each stopped when
+    # its own training loss plateaus (relative decrease in one step below `ols_plateau_tol`, a
+    # choice: the paper's patience rule has no threshold); error against the pool's median Q_k
+    ols_pools: int = 3
+    ols_pool_endpoints: tuple = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+    ols_plateau_tol: float = 1e-3
+    ols_max_steps: int = 2000
+    # Figure 7 (Appendix F): bootstrap resamples of one training set (noise `boot_noise`, the
+    # paper's "noisier baseline", value chosen), fixed iterate `ols_steps`; noise sweep (Panel F)
+    boot_noise: float = 2.0
+    boot_counts: tuple = (1, 2, 4, 8, 16, 32, 64)
+    boot_pools: int = 5
+    boot_sigmas: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+    # Figure 6 (Appendix H.5): five tanh hidden layers, SGD over a ladder of learning rates x
+    # seeds; disjoint training / validation / test digits; the checkpoint kept is the one of best
+    # validation accuracy among those with train accuracy >= `net_fit_threshold` (the paper's
+    # "relaxed threshold", value not in its text: chosen). Widths, ladder, subset sizes, probe
+    # steps and RK4 substeps are not in its text: chosen.
+    net_train: int = 256
+    net_val: int = 128
+    net_test: int = 256
+    net_hidden: tuple = (16, 16, 16, 16, 16)
+    net_hs: tuple = (0.025, 0.05, 0.1, 0.2)
+    net_seeds: tuple = (0, 1)
+    net_batch: int = 32
+    net_epochs: int = 40
+    net_fit_threshold: float = 0.95
+    net_probe_n: int = 256  # the fixed training subset the probe loss, R_IG and alpha use
+    net_probes: int = 3  # full-batch GD probe steps from the selected checkpoint
+    net_rk4_substeps: int = 8
+    net_sharpness_iters: int = 20  # power iterations for h lambda_max / 2 at the checkpoint
 
     def __post_init__(self):
         one_of("profile", self.profile, PROFILES)
@@ -79,6 +116,18 @@ class Params(ParamsBase):
             "igr_probes",
             "dropout_n",
             "dropout_steps",
+            "ols_pools",
+            "ols_max_steps",
+            "boot_pools",
+            "net_train",
+            "net_val",
+            "net_test",
+            "net_batch",
+            "net_epochs",
+            "net_probe_n",
+            "net_probes",
+            "net_rk4_substeps",
+            "net_sharpness_iters",
         ):
             positive(name, getattr(self, name), integer=True)
         positive("igr_pretrain_steps", self.igr_pretrain_steps, integer=True, allow_zero=True)
@@ -91,6 +140,22 @@ class Params(ParamsBase):
         positive_seq("dropout_rates", self.dropout_rates, allow_zero=True)
         positive_seq("dropout_hidden", self.dropout_hidden, integer=True)
         positive_seq("dropout_seeds", self.dropout_seeds, integer=True, allow_zero=True)
+        positive_seq("dropout_depths", self.dropout_depths, integer=True)
+        positive_seq("dropout_widths", self.dropout_widths, integer=True)
+        positive_seq("ols_pool_endpoints", self.ols_pool_endpoints, integer=True)
+        positive_seq("boot_counts", self.boot_counts, integer=True)
+        positive_seq("boot_sigmas", self.boot_sigmas)
+        positive_seq("net_hidden", self.net_hidden, integer=True)
+        positive_seq("net_hs", self.net_hs)
+        positive_seq("net_seeds", self.net_seeds, integer=True, allow_zero=True)
+        for name in ("ols_plateau_tol", "boot_noise"):
+            positive(name, getattr(self, name))
+        if not 0 < self.net_fit_threshold <= 1:
+            raise ValueError(f"`net_fit_threshold` must be in (0, 1], got {self.net_fit_threshold!r}.")
+        if self.net_batch > self.net_train:
+            raise ValueError(f"`net_batch` ({self.net_batch}) must not exceed `net_train` ({self.net_train}).")
+        if self.net_probe_n > self.net_train:
+            raise ValueError(f"`net_probe_n` ({self.net_probe_n}) must not exceed `net_train` ({self.net_train}).")
         if self.dropout_steps < 2:
             raise ValueError(
                 f"`dropout_steps` must be at least 2 (the weights are averaged over the second half), "
@@ -118,7 +183,14 @@ class Results(NamedTuple):
     ols_diagonal: dict  # single-endpoint diagonal estimate and its retraining check
     ols_scalar: pd.DataFrame  # step, t, estimated scalar ridge, closed-form scalar ridge
     igr: pd.DataFrame  # h / h_edge, h, alpha, h/4, ratio, |ratio - 1|
-    dropout: pd.DataFrame  # seed, rate, estimated ridge, train accuracy, relative residual
+    dropout: pd.DataFrame  # depth, width, seed, rate, estimated ridge, train accuracy, relative residual
+    dropout_check: pd.DataFrame  # per facet and seed: a known explicit ridge, its estimate and residual
+    ols_variable: pd.DataFrame  # Figure 4D: pool, endpoints, relative error to the pool's median Q_k
+    bootstrap: pd.DataFrame  # Figure 7: pool, resamples, relative error of Q (bootstrap and multi-dataset)
+    bootstrap_noise: pd.DataFrame  # Figure 7F: sigma, pool, relative error, sampling std / |beta|
+    networks: pd.DataFrame  # Figure 6: one row per trained network (selection, metrics, alpha, residual)
+    network_metrics: pd.DataFrame  # Figure 6: per network and epoch (the adequacy gates)
+    network_source: str  # the digits of Figure 6's networks
 
 
 # ------------------------------------------------------------------ known explicit penalties

@@ -8,6 +8,7 @@ import pandas as pd
 from igr_core._src import bea as _bea
 from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
+from igr_core.experiments.estimation import figure_rows
 from igr_core.experiments.estimation.params import (
     Results,
 )
@@ -136,6 +137,7 @@ def claims(r: Results) -> list[Claim]:
             "(as for every fit of this chapter)",
             kind=verdicts.CITED,
         ),
+        *figure_rows.claims(r),
     ]
 
 
@@ -183,4 +185,5 @@ def facts(r: Results) -> dict:
         "igr_slope_se": order_se,
         "igr_smallest_ratio": float(r.igr.sort_values("h").iloc[0]["ratio alpha/(h/4)"]),
         "igr_breaks": igr_breaks(r.igr),
+        **figure_rows.facts(r),
     }

@@ -18,6 +18,7 @@ from igr_core._src.models import dropout_mlp, mlp
 from igr_core._src.problems import mnist_digits, mnist_mlp_problem
 from igr_core._src.store import no_parts
 from igr_core.experiments._params import require_x64
+from igr_core.experiments.estimation.networks import igr_networks
 from igr_core.experiments.estimation.params import (
     PENALTY_KINDS,
     Params,
@@ -299,52 +300,225 @@ def igr_study(p: Params) -> tuple[pd.DataFrame, str]:
 # ------------------------------------------------------------------ dropout
 
 
-def dropout_study(p: Params) -> pd.DataFrame:
-    """Full-batch GD with dropout (a fresh mask each step) at each rate (traced, vmapped: one
-    compilation) on the least-squares loss of one-hot targets (which, unlike cross-entropy on
-    separable data, has stationary points), the weights averaged over the second half of
-    training (the mask noise keeps the last iterate moving), then the scalar ridge coefficient
-    that the weights reveal for the deterministic network's loss: the least-squares phi of
-    phi theta = -grad L(theta)."""
-    x, labels, _ = mnist_digits(p.dropout_n, seed=0)
-    model = dropout_mlp(p.dropout_hidden, 10, "relu")
+def dropout_facets(p: Params) -> list[tuple]:
+    """Figure 5's architectures: every depth x width, and ``dropout_hidden`` (once)."""
+    out = [tuple(int(w) for w in p.dropout_hidden)]
+    for d in p.dropout_depths:
+        for w in p.dropout_widths:
+            arch = (int(w),) * int(d)
+            if arch not in out:
+                out.append(arch)
+    return out
+
+
+def _dropout_trainer(p: Params, hidden: tuple, x, labels):
+    """One compiled trainer for an architecture: full-batch GD at ``dropout_lr`` for
+    ``dropout_steps`` with dropout at a traced rate (a fresh mask each step) and an explicit
+    ridge of traced strength, the weights averaged over the second half."""
+    model = dropout_mlp(hidden, 10, "relu")
     det_loss = mean_loss(lambda t, xb: model.apply(t, xb), "least_squares")
     half = p.dropout_steps // 2
-    rates = jnp.asarray(p.dropout_rates, x.dtype)
-    rows = []
 
     @jax.jit
-    @functools.partial(jax.vmap, in_axes=(None, 0, 0))
-    def train(theta0, rate, key):  # compiled once for every seed: theta0 is an argument, not a closure
+    @functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
+    def train(theta0, rate, ridge, key):  # compiled once for every seed: theta0 is an argument
         def body(i, carry):
             t, avg = carry
-            drop_loss = mean_loss(lambda tt, xb: model.apply(tt, xb, rate, jax.random.fold_in(key, i)), "least_squares")
-            t = jax.tree_util.tree_map(lambda a, g: a - p.dropout_lr * g, t, jax.grad(drop_loss)(t, x, labels))
+
+            def total(tt):
+                drop = mean_loss(lambda q, xb: model.apply(q, xb, rate, jax.random.fold_in(key, i)), "least_squares")
+                return drop(tt, x, labels) + 0.5 * ridge * sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(tt))
+
+            t = jax.tree_util.tree_map(lambda a, g: a - p.dropout_lr * g, t, jax.grad(total)(t))
             w = jnp.where(i >= p.dropout_steps - half, 1.0 / half, 0.0)
             return t, jax.tree_util.tree_map(lambda a, b: a + w * b, avg, t)
 
         zero = jax.tree_util.tree_map(jnp.zeros_like, theta0)
         return jax.lax.fori_loop(0, p.dropout_steps, body, (theta0, zero))[1]
 
+    return model, det_loss, train
+
+
+def dropout_study(p: Params, hidden: tuple | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Full-batch GD with dropout (a fresh mask each step) at each rate (traced, vmapped: one
+    compilation) on the least-squares loss of one-hot targets (which, unlike cross-entropy on
+    separable data, has stationary points), the weights averaged over the second half of
+    training (the mask noise keeps the last iterate moving), then the scalar ridge coefficient
+    that the weights reveal for the deterministic network's loss: the least-squares phi of
+    phi theta = -grad L(theta). Then the known-answer check on the same architecture: each seed
+    trained the same way without dropout but with an explicit ridge penalty of the size the
+    dropout fits report (the median estimate at the largest rate), and that ridge estimated.
+    Returns (dropout fits, check fits)."""
+    hidden = tuple(int(w) for w in (p.dropout_hidden if hidden is None else hidden))
+    x, labels, _ = mnist_digits(p.dropout_n, seed=0)
+    model, det_loss, train = _dropout_trainer(p, hidden, x, labels)
+    rates = jnp.asarray(p.dropout_rates, x.dtype)
+    arch = {"depth": len(hidden), "width": hidden[0], "architecture": "x".join(str(w) for w in hidden)}
+    rows, inits = [], {}
+
+    def fit_row(theta):
+        fit = estimate.solve(estimate.gradient_system(det_loss, theta, [estimate.ridge()], x, labels))
+        acc = float(jnp.mean(jnp.argmax(model.apply(theta, x), -1) == labels.astype(int)))
+        return {
+            "estimated ridge": float(fit.coef[0]),
+            "stderr": float(fit.stderr[0]),
+            "relative residual": fit.relative_residual,
+            "train acc": acc,
+            "||theta||": float(jnp.linalg.norm(ravel_pytree(theta)[0])),
+        }
+
     for seed in p.dropout_seeds:
         theta0 = jax.tree_util.tree_map(lambda a: a.astype(x.dtype), model.init(jax.random.PRNGKey(seed), x[:1]))
-        thetas = train(theta0, rates, jax.random.split(jax.random.PRNGKey(100 + seed), len(p.dropout_rates)))
+        inits[seed] = theta0
+        keys = jax.random.split(jax.random.PRNGKey(100 + seed), len(p.dropout_rates))
+        thetas = train(theta0, rates, jnp.zeros_like(rates), keys)
         for i, rate in enumerate(p.dropout_rates):
             theta = jax.tree_util.tree_map(lambda a, i=i: a[i], thetas)
-            fit = estimate.solve(estimate.gradient_system(det_loss, theta, [estimate.ridge()], x, labels))
-            acc = float(jnp.mean(jnp.argmax(model.apply(theta, x), -1) == labels.astype(int)))
+            rows.append({**arch, "seed": seed, "dropout rate": float(rate), **fit_row(theta)})
+    drop = pd.DataFrame(rows)
+    top = drop[drop["dropout rate"] == max(p.dropout_rates)]["estimated ridge"]
+    strength = float(np.median(np.abs(top))) if len(top) and np.median(np.abs(top)) > 0 else 1e-3
+    check = []
+    one = jnp.ones(1, x.dtype)
+    for seed in p.dropout_seeds:
+        theta = train(inits[seed], 0 * one, strength * one, jax.random.PRNGKey(200 + seed)[None])
+        theta = jax.tree_util.tree_map(lambda a: a[0], theta)
+        check.append({**arch, "seed": seed, "true ridge": strength, **fit_row(theta)})
+    return drop, pd.DataFrame(check)
+
+
+# ------------------------------------------------------------------ Figures 4D and 7 (least squares)
+
+
+def _gd_ols_plateau(X, y, lr: float, tol: float, max_steps: int):
+    """GD from 0 on OLS until the training loss plateaus: the first step k whose relative
+    decrease of the loss is below ``tol`` (or ``max_steps``). Returns (theta_k, k)."""
+    theta = np.zeros(X.shape[1])
+    Xn, yn = np.asarray(X), np.asarray(y)
+    n = Xn.shape[0]
+    loss = 0.5 * np.mean((Xn @ theta - yn) ** 2)
+    for k in range(1, max_steps + 1):
+        theta = theta - lr * Xn.T @ (Xn @ theta - yn) / n
+        new = 0.5 * np.mean((Xn @ theta - yn) ** 2)
+        if (loss - new) < tol * loss:
+            return theta, k
+        loss = new
+    return theta, max_steps
+
+
+@functools.lru_cache(maxsize=None)
+def _ols_system(d: int):
+    """The compiled (G, y) of the full quadratic penalty for OLS in d dimensions."""
+    return jax.jit(
+        lambda theta, X, y: estimate.gradient_system(_ols_loss, theta, [estimate.full_quadratic(d)], X, y)[:2]
+    )
+
+
+def _min_norm_q(systems, d: int) -> np.ndarray:
+    """Q from stacked systems by minimum-norm least squares (no refusal below d endpoints: the
+    estimate is then Q on the endpoints' span, zero elsewhere)."""
+    G = np.concatenate([np.asarray(s[0]) for s in systems])
+    y = np.concatenate([np.asarray(s[1]) for s in systems])
+    coef = np.linalg.lstsq(G, y, rcond=None)[0]
+    return estimate.quadratic_matrix(coef, d)
+
+
+def variable_stopping(p: Params) -> pd.DataFrame:
+    """Figure 4D: pools of endpoints on one design, each with new targets and stopped by its own
+    plateau; Q estimated from the first m endpoints of a pool (minimum-norm least squares)
+    against the pool's elementwise median of the endpoint-specific Q_k."""
+    dtype = jnp.result_type(float)
+    X = jnp.asarray(np.random.default_rng(3000).normal(size=(p.ols_n, p.ols_d)), dtype)
+    d, mmax = p.ols_d, max(p.ols_pool_endpoints)
+    rows = []
+    for pool in range(p.ols_pools):
+        systems, qs, ks = [], [], []
+        for e in range(mmax):
+            y = _ols_targets(X, p.ols_noise, 10_000 * (pool + 1) + e)
+            theta, k = _gd_ols_plateau(X, y, p.ols_lr, p.ols_plateau_tol, p.ols_max_steps)
+            systems.append(_ols_system(d)(jnp.asarray(theta, dtype), X, y))
+            qs.append(np.asarray(estimate.early_stopping_penalty(X, p.ols_lr, int(k))))
+            ks.append(k)
+        target = np.median(np.stack(qs), axis=0)
+        for m in sorted(set(int(c) for c in p.ols_pool_endpoints)):
+            Qh = _min_norm_q(systems[:m], d)
             rows.append(
                 {
-                    "seed": seed,
-                    "dropout rate": float(rate),
-                    "estimated ridge": float(fit.coef[0]),
-                    "stderr": float(fit.stderr[0]),
-                    "relative residual": fit.relative_residual,
-                    "train acc": acc,
-                    "||theta||": float(jnp.linalg.norm(ravel_pytree(theta)[0])),
+                    "pool": pool,
+                    "endpoints": m,
+                    "relative error of Q": float(np.linalg.norm(Qh - target) / np.linalg.norm(target)),
+                    "stop steps (min)": int(min(ks)),
+                    "stop steps (max)": int(max(ks)),
+                    "spread of Q_k in pool": float(
+                        np.median([np.linalg.norm(q - target) for q in qs]) / np.linalg.norm(target)
+                    ),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _bootstrap_errors(X, y, lr: float, k: int, counts, seed: int) -> list[float]:
+    """Relative error of Q from B bootstrap endpoints (the canonical fit first), for each B in
+    ``counts``: each resample's endpoint is k GD steps on its rows, its system uses its rows;
+    the target is Q_k of the full design (plain least squares: an ill-conditioned system shows
+    its error)."""
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+    Q = np.asarray(estimate.early_stopping_penalty(X, lr, k))
+    systems = []
+    for b in range(max(counts)):
+        idx = np.arange(n) if b == 0 else rng.integers(0, n, n)
+        Xb, yb = X[idx], y[idx]
+        systems.append(_ols_system(d)(_gd_ols(Xb, yb, lr, k), Xb, yb))
+    out = []
+    for B in counts:
+        G = np.concatenate([np.asarray(s[0]) for s in systems[:B]])
+        yy = np.concatenate([np.asarray(s[1]) for s in systems[:B]])
+        coef = np.linalg.lstsq(G, yy, rcond=None)[0]
+        out.append(float(np.linalg.norm(estimate.quadratic_matrix(coef, d) - Q) / np.linalg.norm(Q)))
+    return out
+
+
+def bootstrap_study(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Figure 7: bootstrap recovery of Q_k from resamples of one training set (noise
+    ``boot_noise``), against the multi-dataset stack at the same number of endpoints (Figure 4B's
+    route: new targets on the same design); and the noise sweep (Panel F), where the largest
+    count's error is set against reporting zero (relative error 1)."""
+    dtype = jnp.result_type(float)
+    X = jnp.asarray(np.random.default_rng(3000).normal(size=(p.ols_n, p.ols_d)), dtype)
+    d, k = p.ols_d, p.ols_steps
+    counts = sorted(set(int(c) for c in p.boot_counts))
+    Q = np.asarray(estimate.early_stopping_penalty(X, p.ols_lr, k))
+    multi = []
+    for e in range(max(counts)):
+        y = _ols_targets(X, p.ols_noise, e)
+        multi.append(_ols_system(d)(_gd_ols(X, y, p.ols_lr, k), X, y))
+    rows = []
+    beta_rng = np.random.default_rng(4000)
+    beta = beta_rng.normal(size=d)
+    eps = beta_rng.normal(size=p.ols_n)
+    y0 = jnp.asarray(np.asarray(X) @ beta + p.boot_noise * eps, dtype)
+    for pool in range(p.boot_pools):
+        errs = _bootstrap_errors(X, y0, p.ols_lr, k, counts, 5000 + pool)
+        for B, err in zip(counts, errs):
+            multi_err = float(np.linalg.norm(_min_norm_q(multi[:B], d) - Q) / np.linalg.norm(Q))
+            rows.append({"pool": pool, "endpoints": B, "bootstrap error": err, "multi-dataset error": multi_err})
+    sweep = []
+    sampling = float(np.sqrt(np.trace(np.linalg.inv(np.asarray(X.T @ X)))) / np.linalg.norm(beta))
+    for sigma in p.boot_sigmas:
+        y = jnp.asarray(np.asarray(X) @ beta + sigma * eps, dtype)
+        for pool in range(p.boot_pools):
+            err = _bootstrap_errors(X, y, p.ols_lr, k, [max(counts)], 6000 + pool)[0]
+            sweep.append(
+                {
+                    "sigma": float(sigma),
+                    "pool": pool,
+                    "OLS sampling std / |beta|": float(sigma) * sampling,
+                    "bootstrap error": err,
+                    "beats zero": bool(err < 1.0),
+                }
+            )
+    return pd.DataFrame(rows), pd.DataFrame(sweep)
 
 
 # ------------------------------------------------------------------ run, claims, facts
@@ -360,6 +534,24 @@ def run(p: Params, parts=no_parts) -> Results:
     )
     ols_stack, ols_diag, ols_scalar = parts("early stopping", lambda: early_stopping(p))
     igr, source = parts("igr", lambda: igr_study(p))
+    networks, network_metrics, network_source = parts("networks", lambda: igr_networks(p))
+    ols_variable = parts("variable stopping", lambda: variable_stopping(p))
+    bootstrap, bootstrap_noise = parts("bootstrap", lambda: bootstrap_study(p))
+    facets = [parts(f"dropout {'x'.join(map(str, h))}", lambda h=h: dropout_study(p, h)) for h in dropout_facets(p)]
     return Results(
-        p, source, penalties, ols_stack, ols_diag, ols_scalar, igr, parts("dropout", lambda: dropout_study(p))
+        p,
+        source,
+        penalties,
+        ols_stack,
+        ols_diag,
+        ols_scalar,
+        igr,
+        pd.concat([f[0] for f in facets], ignore_index=True),
+        pd.concat([f[1] for f in facets], ignore_index=True),
+        ols_variable,
+        bootstrap,
+        bootstrap_noise,
+        networks,
+        network_metrics,
+        network_source,
     )
