@@ -147,3 +147,61 @@ def test_minor_labels_crowded_by_narrowing_are_dropped():
     layout.fit_to_page(fig)
     assert layout.overlaps(fig) == []
     plt.close(fig)
+
+
+def _three_panels_with_legends():
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
+    x = np.linspace(0, 1, 50)
+    for ax in axes:
+        for k in range(6):
+            ax.plot(x, x**k, label=f"h = {0.1 * k:g}")
+        ax.set_xlabel("step")
+        ax.set_ylabel("a long axis label of test accuracy")
+        ax.legend(fontsize="x-small")
+    fig.suptitle("Figure A.8: a title long enough to wrap on a phone  [paper profile]")
+    return fig
+
+
+def test_figures_are_drawn_at_reading_size_for_a_laptop_and_stacked_for_a_phone():
+    """figure_html draws a figure twice: at the laptop column's width and, one panel per row, at the
+    phone's; each image records its smallest text (at least 10 px at its own size, which the page
+    shows it at), its legends sit under the panels, and neither drawing collides."""
+    from igr_core.book import display
+
+    shown, report = display.figure_html(_three_panels_with_legends())
+    assert report == ""
+    images = re.findall(
+        r'<img class="(fig-\w+)" src="[^"]+" width="(\d+)" height="(\d+)" data-text-px="([\d.]+)"', shown
+    )
+    assert [i[0] for i in images] == ["fig-wide", "fig-narrow"]
+    (_, w_wide, _, px_wide), (_, w_narrow, h_narrow, px_narrow) = images
+    assert int(w_wide) <= 736 and int(w_narrow) <= 350  # the columns at 1,280 and 390 px: shown unscaled
+    assert float(px_wide) >= layout.MIN_TEXT_PX and float(px_narrow) >= layout.MIN_TEXT_PX
+    assert int(h_narrow) > 3 * 200  # three panels stacked
+
+
+def test_legends_are_moved_under_their_panels():
+    fig = _three_panels_with_legends()
+    layout.prepare(fig, layout.NARROW_INCHES, 1)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        legend = ax.get_legend().get_window_extent()
+        assert legend.y1 <= ax.bbox.y0 + 1  # below the data area: it covers no line
+    plt.close(fig)
+
+
+def test_a_diverged_run_is_dashed_and_clipped_on_a_linear_axis():
+    import pandas as pd
+
+    steps = np.arange(0, 100, 5)
+    rows = [
+        {"step": s, "h": h, "test E": (8e4 if h == 0.5 and s > 40 else 2.0 - s / 100)}
+        for h in (0.1, 0.5)
+        for s in steps
+    ]
+    fig = plotting.training_curves(pd.DataFrame(rows), ["test E"], "Figure A.4", profile="paper")
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] < 10  # the other curve is not flattened
+    assert any("diverged" in t.get_text() for t in ax.texts)
+    assert any(line.get_linestyle() == "--" for line in ax.get_lines())
+    plt.close(fig)

@@ -104,7 +104,7 @@ def wrap_labels(fig) -> None:
             (ax.title, pos.width * width),
         ):
             if t.get_text():
-                t.set_text(_wrap(t.get_text(), max(12, int(span * 1.1 / (t.get_fontsize() * 0.55)))))
+                t.set_text(_wrap(t.get_text().replace("\n", " "), max(12, int(span / (t.get_fontsize() * 0.6)))))
 
 
 def fit_to_page(fig) -> None:
@@ -325,6 +325,8 @@ def prepare(fig, width: float, cols: int | None = None) -> None:
     fig.set_dpi(DPI)
     floor_text(fig)
     wrap_labels(fig)
+    _relayout(fig)
+    wrap_labels(fig)  # again, at the panels' laid-out sizes
     _relayout(fig)
     legends_outside(fig)
     _relayout(fig)
