@@ -36,7 +36,7 @@ def network_data(p: Params):
     tr, va = stratified_split(data.y_train, p.net_val / (p.net_train + p.net_val), seed=7)
 
     def arr(x, y):
-        return jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.int32)
+        return jnp.asarray(x, jnp.float32), jnp.asarray(y).astype(int)  # the default integer (argmax compares)
 
     split = {
         "train": arr(data.x_train[tr], data.y_train[tr]),
