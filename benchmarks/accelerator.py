@@ -38,7 +38,7 @@ import yaml
 from _rates import matmul_flops  # noqa: E402  (benchmarks/ is on the path of a script)
 
 import igr_core
-from igr_core import engine, store
+from igr_core import engine, runner, store
 from igr_core.experiments import _images, egr, registry, resnet
 
 PROFILE = "accelerator"
@@ -195,7 +195,7 @@ def main(argv=None) -> int:
         """One chapter through the result store at ``epochs``; its seconds, folder and chosen values reported."""
         p = registry.get(chapter).resolve(PROFILE, {**execution, "epochs": epochs})
         t0 = time.perf_counter()
-        st = store.run(registry.get(chapter), p, store.results_dir(PROFILE), log=log)
+        st = runner.run(registry.get(chapter), p, store.results_dir(PROFILE), log=log)
         key = chapter[:2]
         report[f"run_{key}_s"] = time.perf_counter() - t0
         report[f"stored_{key}"] = str(st.path)

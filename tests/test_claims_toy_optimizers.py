@@ -11,7 +11,7 @@ import dataclasses
 import jax
 import pytest
 
-from igr_core._src import store
+from igr_core._src import runner, store
 from igr_core.experiments import optimizers, registry, toy_model
 from igr_core.verdicts import declarations
 
@@ -28,7 +28,7 @@ def stored():
         path = store.results_dir("smoke") / name
         if not path.is_dir():
             pytest.skip(f"no stored smoke results for {name}")
-        found = store.run(chapter, chapter.resolve("smoke", {}), store.results_dir("smoke"), log=lambda s: None)
+        found = runner.run(chapter, chapter.resolve("smoke", {}), store.results_dir("smoke"), log=lambda s: None)
         assert not found.computed, f"{name}: the smoke results were computed, not read"
         out[name] = found.results
     return out

@@ -23,7 +23,7 @@ import pytest
 from test_pipeline import NB_OK  # the tiny page of the pipeline tests
 
 from igr_core import book
-from igr_core._src import store
+from igr_core._src import runner, store
 from igr_core._src.contract import Chapter
 from igr_core.book import ROOT, ledger
 from igr_core.experiments import __main__ as cli
@@ -73,7 +73,7 @@ def snapshot(folder: Path) -> dict:
 
 def test_an_interrupted_recompute_leaves_the_stored_entry_intact(tmp_path):
     ch, _ = fake()
-    first = store.run(ch, Params(), tmp_path)
+    first = runner.run(ch, Params(), tmp_path)
     before = snapshot(first.path)
 
     def interrupted(p):
@@ -81,14 +81,14 @@ def test_an_interrupted_recompute_leaves_the_stored_entry_intact(tmp_path):
 
     broken, _ = fake(value_fn=interrupted)
     with pytest.raises(KeyboardInterrupt):
-        store.run(broken, Params(), tmp_path, recompute=True)
+        runner.run(broken, Params(), tmp_path, recompute=True)
     assert snapshot(first.path) == before and store.load(first.path, ch)[0].table["x"].tolist() == [0.0, 1.0, 2.0]
 
 
 @pytest.mark.parametrize("where", ["savez", "manifest", "swap"])
 def test_an_interrupt_while_saving_leaves_the_stored_entry_intact(tmp_path, monkeypatch, where):
     ch, _ = fake()
-    first = store.run(ch, Params(), tmp_path)
+    first = runner.run(ch, Params(), tmp_path)
     before = snapshot(first.path)
     other, _ = fake(value_fn=lambda p: 2.0)
 
@@ -102,19 +102,19 @@ def test_an_interrupt_while_saving_leaves_the_stored_entry_intact(tmp_path, monk
     else:
         monkeypatch.setattr(store, "_swap_in", boom)
     with pytest.raises(KeyboardInterrupt):
-        store.run(other, Params(), tmp_path, recompute=True)
+        runner.run(other, Params(), tmp_path, recompute=True)
     assert snapshot(first.path) == before
     assert not [p for p in first.path.parent.iterdir() if ".tmp-" in p.name or ".new-" in p.name]
 
 
 def test_a_recompute_that_reproduces_the_entry_keeps_its_files(tmp_path):
     ch, calls = fake()
-    first = store.run(ch, Params(), tmp_path)
+    first = runner.run(ch, Params(), tmp_path)
     before = snapshot(first.path)
-    again = store.run(ch, Params(), tmp_path, recompute=True)
+    again = runner.run(ch, Params(), tmp_path, recompute=True)
     assert calls["run"] == 2 and again.computed and snapshot(first.path) == before
     changed, _ = fake(value_fn=lambda p: 3.0)
-    store.run(changed, Params(), tmp_path, recompute=True)
+    runner.run(changed, Params(), tmp_path, recompute=True)
     assert snapshot(first.path) != before
 
 
@@ -143,7 +143,7 @@ def test_a_stale_largest_profile_is_refused_loudly_not_replaced_by_a_smaller_one
     assert book.page_profile("04_toy_model", "largest", copied_store) == "paper"
     chapter = registry.get("04_toy_model")
     with pytest.raises(store.StaleResultsError, match=r"04_toy_model.*version \d.*version \d.*--recompute"):
-        store.run(chapter, chapter.resolve("paper"), copied_store / "results" / "paper")
+        runner.run(chapter, chapter.resolve("paper"), copied_store / "results" / "paper")
     rows = ledger.gather_claims("largest", copied_store)
     stale = rows[rows["notebook"] == "04_toy_model"]
     assert list(stale["claim"]) == [ledger.UNUSABLE] and "results version" in stale["why"].iloc[0]
@@ -290,7 +290,7 @@ def test_a_second_writer_waits_for_the_first_and_reuses_its_entry(tmp_path):
             waiting.set()
 
     def writer(tag):
-        out[tag] = store.run(ch, Params(), tmp_path, log=log)
+        out[tag] = runner.run(ch, Params(), tmp_path, log=log)
 
     a = threading.Thread(target=writer, args=("a",))
     a.start()
@@ -312,7 +312,7 @@ def test_a_results_folder_that_cannot_be_written_stops_before_compute(tmp_path):
     blocker = tmp_path / "results"
     blocker.write_text("a file where the results folder should be")
     with pytest.raises(store.StoreNotWritableError, match=r"cannot be written \(.*\); nothing was computed"):
-        store.run(ch, Params(), blocker / "smoke")
+        runner.run(ch, Params(), blocker / "smoke")
     assert calls["run"] == 0
 
 
@@ -532,7 +532,7 @@ def _dead_pid() -> int:
 
 def test_a_deleted_entry_never_comes_back_from_an_old_folder(tmp_path):
     ch, _ = fake()
-    first = store.run(ch, Params(), tmp_path)
+    first = runner.run(ch, Params(), tmp_path)
     stale = first.path.with_name(f"{first.path.name}.old-{_dead_pid()}-abcdef12")
     shutil.copytree(first.path, stale)  # a leftover of a swap that completed
     shutil.rmtree(first.path)  # the user deletes the entry
@@ -541,12 +541,12 @@ def test_a_deleted_entry_never_comes_back_from_an_old_folder(tmp_path):
 
 def test_an_entry_moved_aside_by_a_cut_swap_comes_back(tmp_path):
     ch, _ = fake()
-    first = store.run(ch, Params(), tmp_path)
+    first = runner.run(ch, Params(), tmp_path)
     pid = _dead_pid()
     new = first.path.with_name(f"{first.path.name}.new-{pid}-abcdef12")
     shutil.copytree(first.path, new)  # the complete new entry, not yet renamed in
     first.path.rename(first.path.with_name(f"{first.path.name}.old-{pid}-abcdef12"))
-    got = store.run(ch, Params(), tmp_path)
+    got = runner.run(ch, Params(), tmp_path)
     assert not got.computed and not store.swap_leftovers(first.path)
 
 
@@ -565,7 +565,7 @@ def test_a_full_disk_stops_before_compute(tmp_path, monkeypatch):
     ch, calls = fake()
     monkeypatch.setattr(store.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, 1 << 20))
     with pytest.raises(store.DiskFullError, match=r"has 1 MiB free; 97_fake needs about 64 MiB.*nothing was computed"):
-        store.run(ch, Params(), tmp_path)
+        runner.run(ch, Params(), tmp_path)
     assert calls["run"] == 0
 
 
@@ -579,7 +579,7 @@ def test_a_read_only_filesystem_is_named_as_such(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "write_text", erofs)
     with pytest.raises(store.StoreNotWritableError, match="is on a read-only filesystem; nothing was computed"):
-        store.run(ch, Params(), tmp_path)
+        runner.run(ch, Params(), tmp_path)
     assert calls["run"] == 0
 
 

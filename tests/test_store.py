@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from igr_core._src import store
+from igr_core._src import runner, store
 from igr_core._src.contract import Chapter
 from igr_core.experiments._params import ParamsBase
 
@@ -78,8 +78,8 @@ class FakeChapter(NamedTuple):
 
 def test_store_computes_once_and_reads_back_the_same(tmp_path):
     mod = make_module()
-    first = store.run(mod.chapter, Params(), tmp_path)
-    second = store.run(mod.chapter, Params(strategy="loop"), tmp_path)  # execution-only fields share the entry
+    first = runner.run(mod.chapter, Params(), tmp_path)
+    second = runner.run(mod.chapter, Params(strategy="loop"), tmp_path)  # execution-only fields share the entry
     assert first.computed and not second.computed and mod.calls["run"] == 1
     a, b = first.results, second.results
     pd.testing.assert_frame_equal(a.table, b.table)
@@ -93,39 +93,45 @@ def test_store_computes_once_and_reads_back_the_same(tmp_path):
 
 def test_other_parameters_get_their_own_entry(tmp_path):
     mod = make_module()
-    store.run(mod.chapter, Params(n=2), tmp_path)
-    store.run(mod.chapter, Params(n=4), tmp_path)
+    runner.run(mod.chapter, Params(n=2), tmp_path)
+    runner.run(mod.chapter, Params(n=4), tmp_path)
     assert mod.calls["run"] == 2 and len([p for p in (tmp_path / "99_fake").iterdir() if p.is_dir()]) == 2
 
 
 def test_a_stale_results_version_is_refused_with_how_to_recompute(tmp_path):
-    store.run(make_module(version=1).chapter, Params(), tmp_path)
+    runner.run(make_module(version=1).chapter, Params(), tmp_path)
     newer = make_module(version=2)
     with pytest.raises(store.StaleResultsError, match=r"99_fake.*version 1.*version 2.*FORCE=1"):
-        store.run(newer.chapter, Params(), tmp_path)
+        runner.run(newer.chapter, Params(), tmp_path)
     assert newer.calls["run"] == 0
-    again = store.run(newer.chapter, Params(), tmp_path, recompute=True)
+    again = runner.run(newer.chapter, Params(), tmp_path, recompute=True)
     assert again.computed and again.manifest["results_version"] == 2
 
 
 def test_results_of_other_data_are_refused(tmp_path):
-    store.run(make_module(data={"sha256": "aaaa"}).chapter, Params(), tmp_path)
+    runner.run(make_module(data={"sha256": "aaaa"}).chapter, Params(), tmp_path)
     with pytest.raises(store.StaleResultsError, match="other data"):
-        store.run(make_module(data={"sha256": "bbbb"}).chapter, Params(), tmp_path)
+        runner.run(make_module(data={"sha256": "bbbb"}).chapter, Params(), tmp_path)
 
 
-def test_the_recompute_switch_from_the_environment(tmp_path, monkeypatch):
+def test_recompute_is_an_explicit_argument_and_the_environment_is_read_by_the_callers(tmp_path, monkeypatch):
+    from igr_core._src import env
+
     mod = make_module()
-    store.run(mod.chapter, Params(), tmp_path)
+    runner.run(mod.chapter, Params(), tmp_path)
     monkeypatch.setenv(store.RECOMPUTE_ENV, "1")
-    assert store.run(mod.chapter, Params(), tmp_path).computed and mod.calls["run"] == 2
+    assert not runner.run(mod.chapter, Params(), tmp_path).computed  # the store itself reads no environment
+    assert runner.run(mod.chapter, Params(), tmp_path, recompute=env.recompute()).computed
+    assert mod.calls["run"] == 2
+    with pytest.raises(ValueError, match="`recompute` must be"):
+        runner.run(mod.chapter, Params(), tmp_path, recompute="yes")
 
 
 def test_an_interrupted_run_resumes_from_its_parts(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        store.run(make_module(fail_at=2).chapter, Params(n=4), tmp_path)
+        runner.run(make_module(fail_at=2).chapter, Params(n=4), tmp_path)
     resumed = make_module()
-    out = store.run(resumed.chapter, Params(n=4), tmp_path)
+    out = runner.run(resumed.chapter, Params(n=4), tmp_path)
     assert resumed.calls["parts"] == 2  # rows 0 and 1 were saved before the cut
     assert list(out.results.table["i"]) == [0, 1, 2, 3]
     assert not out.path.with_name(out.path.name + ".parts").exists()
@@ -170,8 +176,8 @@ def test_a_network_chapter_recomputed_on_one_machine_gives_identical_tables(tmp_
 
     chapter = registry.get("05_mnist")
     params = chapter.resolve("smoke", SMALL_MNIST)
-    a = store.run(chapter, params, tmp_path / "a" / "smoke")
-    b = store.run(chapter, params, tmp_path / "b" / "smoke")  # its own sweep caches: everything trained again
+    a = runner.run(chapter, params, tmp_path / "a" / "smoke")
+    b = runner.run(chapter, params, tmp_path / "b" / "smoke")  # its own sweep caches: everything trained again
     assert a.computed and b.computed and a.path != b.path
     assert a.manifest["content"] == b.manifest["content"]  # the hash of every table and array
     for name, ta in ledger_tables(a.results).items():

@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
@@ -281,7 +280,7 @@ def entry_dir(results_dir: Path, chapter, params) -> Path:
     return Path(results_dir) / chapter.name / params_key(params)
 
 
-def _data_source(results) -> str:
+def data_source_of(results) -> str:
     for name in ("data_source", "source"):
         v = getattr(results, name, None)
         if isinstance(v, str):
@@ -420,79 +419,7 @@ def read(chapter, path: Path, data: dict | None = None) -> Stored | None:
     return Stored(results, manifest, path, False)
 
 
-def run(
-    chapter,
-    params,
-    results_dir: Path,
-    *,
-    recompute: bool | str | None = None,
-    log: Callable | None = None,
-    root: Path | None = None,
-) -> Stored:
-    """The chapter's results for ``params``: read from the store, or computed, saved and read back.
-
-    ``chapter`` is a :class:`~igr_core._src.contract.Chapter`. ``results_dir`` is
-    ``results/<profile>``; sweeps keep their resumable checkpoints under its ``sweeps/``.
-    Results that a run could not complete here (``is_complete`` false: a grid that is not
-    stored and may not be trained on this machine) are returned but not stored. A recompute
-    computes first and swaps the new entry in only when it is complete.
-
-    ``recompute``: False (read what is stored), True (recompute the entry; sweep caches that
-    verify are reused, and the log says so) or ``"sweeps"`` (retrain the sweep caches too); None
-    reads ``$IGR_RECOMPUTE`` (:func:`igr_core._src.env.recompute`)."""
-    results_dir = Path(results_dir)
-    mode = env.recompute() if recompute is None else ("1" if recompute is True else (recompute or ""))
-    recompute = mode in ("1", "sweeps")
-    if chapter.x64:  # the one switch for every caller through the store (page, command line), read or compute
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-    path = entry_dir(results_dir, chapter, params)
-    recover(path)
-    data = chapter.data_fingerprint(params) if chapter.data_fingerprint is not None else None
-    if not recompute:
-        got = read(chapter, path, data)
-        if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
-            return got
-    check_writable(results_dir, chapter.name)
-    with writer_lock(path, log):
-        if not recompute:  # another writer may have stored it while this one waited
-            got = read(chapter, path, data)
-            if got is not None and (chapter.can_fill is None or not chapter.can_fill(params, got.results)):
-                return got
-            if got is not None and log:
-                log(f"{chapter.name}: the stored results lack parts that this machine may compute; computing them")
-        types = type_table(chapter)
-        offers = {
-            "results_dir": results_dir / "sweeps",
-            "log": log,
-            "parts": Parts(path.with_name(path.name + ".parts"), chapter.results_version, log, types),
-        }
-        kwargs = {k: v for k, v in offers.items() if k in chapter.run_arguments()}
-        t0 = time.perf_counter()
-        from igr_core._src import cache
-
-        with cache.policy(retrain=mode == "sweeps", log=log):
-            results = chapter.run(params, **kwargs)
-        seconds = time.perf_counter() - t0
-        manifest = {
-            "chapter": chapter.name,
-            "results_version": chapter.results_version,
-            "key": path.name,
-            "params": params.as_dict(),
-            "data": data,
-            "provenance": provenance(seconds, _data_source(results), root),
-        }
-        if not chapter.is_complete(results):
-            return Stored(results, {**manifest, "incomplete": True}, path, True)
-        if not _save_unless_unchanged(path, results, manifest, types, chapter) and log:
-            log(f"{chapter.name}: the recomputed results equal the stored ones; the stored files are kept")
-        shutil.rmtree(path.with_name(path.name + ".parts"), ignore_errors=True)
-        loaded, manifest = load(path, chapter)
-        return Stored(loaded, manifest, path, True)
-
-
-def _save_unless_unchanged(path: Path, results, manifest: dict, types, chapter) -> bool:
+def save_unless_unchanged(path: Path, results, manifest: dict, types, chapter) -> bool:
     """Save, unless the stored entry holds the same content and parameters (a recompute that
     reproduced it): then its files, and the provenance of the run that made them, stay. Returns
     whether anything was written."""
@@ -555,5 +482,6 @@ __all__ = [
     "how_to_recompute",
     "lookup",
     "read",
-    "run",
+    "data_source_of",
+    "save_unless_unchanged",
 ]

@@ -3,7 +3,7 @@
 Abstraction: :func:`compute` is the path every chapter takes,
 
     profile (papermill injects it, with any overrides) -> ``Params`` (the one validation path)
-    -> :func:`igr_core._src.store.run` (read the stored results, or compute, store and read back)
+    -> :func:`igr_core._src.runner.run` (read the stored results, or compute, store and read back)
 
 and :func:`banner` shows what ran: the profile, the data, where the results come from (computed
 here, or read from the store with the device, date and commit that computed them) and one table
@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 import pandas as pd
 
+from igr_core._src import env as _env
+from igr_core._src import runner as _runner
 from igr_core._src import store as _store
 from igr_core.book import display, ledger
 from igr_core.experiments import registry
@@ -57,7 +59,14 @@ def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
     registered :class:`~igr_core._src.contract.Chapter`."""
     chapter = registry.get(experiment.NOTEBOOK)
     p = chapter.Params.from_namespace(namespace)  # float64, where a chapter needs it, is switched on by the store
-    s = _store.run(chapter, p, ledger.results_dir(p.profile), log=display.progress, root=ledger.repo_root())
+    s = _runner.run(
+        chapter,
+        p,
+        ledger.results_dir(p.profile),
+        recompute=_env.recompute(),
+        log=display.progress,
+        root=ledger.repo_root(),
+    )
     return Chapter(p, s.results, s)
 
 

@@ -122,7 +122,7 @@ def _kernel_environment(name: str, root: Path, out_dir: Path, stage: Path, resul
     }
     if results is not None:
         out[env.RESULTS] = str(results)
-    if recompute:  # "1": the chapter's store.run recomputes (sweep caches reused where they verify); "sweeps"
+    if recompute:  # "1": the chapter's runner.run recomputes (sweep caches reused where they verify); "sweeps"
         out[env.RECOMPUTE] = "sweeps" if recompute == "sweeps" else "1"
     return out
 

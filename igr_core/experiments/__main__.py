@@ -18,7 +18,7 @@ import time
 
 import pandas as pd
 
-from igr_core._src import store
+from igr_core._src import runner, store
 from igr_core.experiments import registry
 from igr_core.experiments._params import (
     ParameterError,
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
         jax.config.update("jax_platforms", platform)
     t0 = time.perf_counter()
     try:
-        out = store.run(
+        out = runner.run(
             chapter,
             params,
             store.results_dir(args.profile),
