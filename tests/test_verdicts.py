@@ -72,12 +72,14 @@ def test_trend_at_convergence():
 def test_compare_paired_and_independent():
     rng = np.random.default_rng(0)
     base = rng.normal(size=10)
-    assert V.compare(base - 1.0, base, -1, paired=True).outcome == "reproduced"
-    assert V.compare(base + 1.0, base, -1, paired=True).outcome == "not reproduced"
-    assert V.compare([1.0, 2.0], [1.5, 2.5], -1, paired=True).outcome == "inconclusive"  # min p = 0.5
+    assert V.compare(base - 1.0, base, -1, paired=True, meaningful_rel=0.1).outcome == "reproduced"
+    assert V.compare(base + 1.0, base, -1, paired=True, meaningful_rel=0.1).outcome == "not reproduced"
+    assert (
+        V.compare([1.0, 2.0], [1.5, 2.5], -1, paired=True, meaningful_rel=0.1).outcome == "inconclusive"
+    )  # min p = 0.5
     a, b = rng.normal(0, 1, 20), rng.normal(3, 1, 20)
-    assert V.compare(a, b, -1).outcome == "reproduced"
-    assert V.compare(a, b, +1).outcome == "not reproduced"
+    assert V.compare(a, b, -1, meaningful_rel=0.1).outcome == "reproduced"
+    assert V.compare(a, b, +1, meaningful_rel=0.1).outcome == "not reproduced"
 
 
 def test_agreement_toward_erratum_combine():
@@ -131,9 +133,9 @@ def test_every_rule_runs_at_n_10000():
     y = -0.5 * x + rng.normal(size=N_LARGE)
     assert V.trend(x, y, -1).outcome == "reproduced"
     assert V.trend_at_convergence(x, y, -1).outcome == "reproduced"
-    paired = V.compare(y, y + 0.3 + 0.01 * rng.normal(size=N_LARGE), -1, paired=True)
+    paired = V.compare(y, y + 0.3 + 0.01 * rng.normal(size=N_LARGE), -1, paired=True, meaningful_rel=0.1)
     assert paired.outcome == "reproduced" and paired.n == N_LARGE
-    unpaired = V.compare(rng.normal(1.0, 1, N_LARGE // 2), rng.normal(0.5, 1, N_LARGE // 2), +1)
+    unpaired = V.compare(rng.normal(1.0, 1, N_LARGE // 2), rng.normal(0.5, 1, N_LARGE // 2), +1, meaningful_rel=0.1)
     assert unpaired.outcome == "reproduced"
     assert V.identity(np.full(N_LARGE, 1e-17)).outcome == "reproduced"
     assert V.bound(np.linspace(0, 1, N_LARGE), 1.0).outcome == "reproduced"
@@ -150,7 +152,7 @@ def test_compare_interval_comes_from_the_test(paired):
     rng = np.random.default_rng(3)
     for shift in (0.0, 0.3, 0.6, 1.0, 1.5):
         a, b = rng.normal(shift, 1, 12), rng.normal(0, 1, 12)
-        v = V.compare(a, b, +1, paired=paired)
+        v = V.compare(a, b, +1, paired=paired, meaningful_rel=0.1)
         p = float(v.uncertainty.split("p = ")[1].split(",")[0])
         lo, hi = (float(t) for t in v.uncertainty.split("[")[1].split("]")[0].split(", "))
         assert (p < 0.05) == (lo > 0 or hi < 0), v
@@ -160,9 +162,9 @@ def test_a_significant_but_small_effect_is_reported_as_small():
     """Chapter 03's case: a 1% change with p < 0.05 is not a 'reproduced' move toward zero."""
     rng = np.random.default_rng(0)
     base = rng.uniform(0.4, 0.45, 40)
-    v = V.compare(base * 0.99, base, -1, paired=True)
+    v = V.compare(base * 0.99, base, -1, paired=True, meaningful_rel=0.1)
     assert v.outcome == "partly reproduced" and "-1.0% of the baseline" in v.measured
-    big = V.compare(base * 0.5, base, -1, paired=True)
+    big = V.compare(base * 0.5, base, -1, paired=True, meaningful_rel=0.1)
     assert big.outcome == "reproduced"
 
 

@@ -33,36 +33,19 @@ def test_a_non_finite_value_is_inconclusive_naming_the_count(rule, bad):
     assert v.outcome == Outcome.INCONCLUSIVE and "1 of" in v.why and "not finite" in v.why, v.why
 
 
-@pytest.mark.xfail(
-    strict=True, reason="order screens only the slopes: a NaN standard error still gives a decided verdict"
-)
 def test_order_with_a_non_finite_standard_error_is_inconclusive():
     assert R.order([2.0, 2.01], [0.01, math.nan], 2, n=4).outcome == Outcome.INCONCLUSIVE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="agreement is inconclusive on a NaN but says 'missing or not finite' without naming how many",
-)
 def test_agreement_names_how_many_values_were_not_finite():
     v = R.agreement(math.nan, 1.0)
     assert v.outcome == Outcome.INCONCLUSIVE and "1 of 2" in v.why
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reached_by reads a NaN first step as 'never reached' (inf, by its own docstring) and decides "
-    "'not reproduced'",
-)
 def test_reached_by_with_a_nan_first_step_is_inconclusive():
     assert R.reached_by([math.nan, 10], [100, 100], 50).outcome == Outcome.INCONCLUSIVE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reached_by raises ValueError (int(NaN) while formatting) on a NaN in trained_to before its "
-    "'no runs to judge' screen",
-)
 def test_reached_by_with_a_nan_training_length_is_inconclusive():
     assert R.reached_by([10, 10], [math.nan, 100], 50).outcome == Outcome.INCONCLUSIVE
 

@@ -71,11 +71,6 @@ def test_p_value_is_within_one_draw_of_an_enumeration_of_every_repairing():
     assert -1 <= lo < v.value < hi <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trend promises a p-value 'exact when n! <= n_resamples', but stats.p_at adds the observed "
-    "statistic to an exact enumeration too: (count + 1) / (n! + 1) instead of count / n!",
-)
 def test_p_value_is_the_exact_permutation_p_value_when_every_repairing_is_enumerated():
     x, y = _noisy(6, 1.0, 6)
     rho = spearmanr(x, y).statistic
@@ -142,12 +137,6 @@ def test_partial_trend_separates_a_chain_from_a_direct_effect():
     assert partial_trend(x, y, z, 0).outcome == Outcome.NOT_REPRODUCED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partial_trend's guard 'x or y is a function of z: nothing is left to rank' tests the residual's "
-    "norm > 0 exactly; least squares leaves rounding noise (~1e-15) that is then normalized to unit "
-    "norm, so two monotone functions of z get a decided verdict (here reproduced, p = 1e-4) on rounding noise",
-)
 def test_partial_trend_of_functions_of_z_is_inconclusive():
     z = np.arange(20.0)
     v = partial_trend(z**3, z + np.sin(z), z, +1)  # x and y both monotone in z: no partial rho exists

@@ -64,7 +64,7 @@ def order(
         statistic="fitted log-log slope (the one farthest from the expected order)",
         threshold=float(tol),
     )
-    bad, total = count_nonfinite(slopes)
+    bad, total = count_nonfinite(slopes, stderrs)
     if bad:
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=nonfinite_why(bad, total), **base)
     worst = float(slopes[np.argmax(np.abs(slopes - expected))]) if slopes.size else float("nan")
@@ -181,8 +181,9 @@ def agreement(
         statistic=what,
         threshold=float(rel_tol),
     )
-    if not (np.isfinite(measured) and np.isfinite(predicted)) or predicted == 0:
-        why = why_missing or "the measurement or the prediction is missing or not finite"
+    bad, total = count_nonfinite([measured, predicted])
+    if bad or predicted == 0:
+        why = why_missing or (nonfinite_why(bad, total) if bad else "the prediction is 0: no relative distance")
         return Verdict(outcome=Outcome.INCONCLUSIVE, why=why, **base)
     off = abs(measured / predicted - 1)
     if off <= rel_tol:
@@ -358,6 +359,18 @@ def reached_by(
     trained = np.asarray(trained_to, float).ravel()
     if first.shape != trained.shape:
         raise ValueError("reached_by: `first_steps` and `trained_to` must have the same length.")
+    if np.isnan(first).any() or count_nonfinite(trained)[0]:
+        bad, total = int(np.isnan(first).sum()) + count_nonfinite(trained)[0], first.size + trained.size
+        return Verdict(
+            outcome=Outcome.INCONCLUSIVE,
+            rule="reached by",
+            measured=f"{what}: not judged",
+            expected=f"all by step {deadline:,}",
+            n=int(first.size),
+            why=nonfinite_why(bad, total) + " (a run never reaching it is inf, not NaN)",
+            statistic=f"last step at which a run reaches {what}",
+            threshold=float(deadline),
+        )
     reached = np.isfinite(first)
     base = dict(
         rule="reached by",
@@ -372,7 +385,7 @@ def reached_by(
         statistic=f"last step at which a run reaches {what}",
         threshold=float(deadline),
     )
-    if first.size == 0 or count_nonfinite(trained)[0]:
+    if first.size == 0:
         return Verdict(outcome=Outcome.INCONCLUSIVE, why="no runs to judge", **base)
     late = reached & (first > deadline)
     missed = ~reached & (trained >= deadline)

@@ -79,6 +79,16 @@ def decide(
     return Outcome.INCONCLUSIVE, f"no significant {effect} (p = {p:.2g}), but the 95% interval still allows one"
 
 
+class Enumeration(np.ndarray):
+    """Null draws that enumerate every arrangement, the observed one among them (the identity):
+    their p-value is the exact count / N. Monte-Carlo draws (plain arrays) count the observed
+    statistic once more, (count + 1) / (N + 1), as scipy does."""
+
+
+def _enumerated(values) -> Enumeration:
+    return np.asarray(values, float).view(Enumeration)
+
+
 def pairing_draws(rx: np.ndarray, ry: np.ndarray, n_resamples: int, seed: int):
     """Null draws for Spearman's rho on standardized ranks: for each re-pairing pi,
     (sum rx[pi] ry, sum rx[pi] rx). Under H0: "ry - beta rx is exchangeable against rx" the
@@ -90,7 +100,7 @@ def pairing_draws(rx: np.ndarray, ry: np.ndarray, n_resamples: int, seed: int):
     n = rx.size
     if math.factorial(n) <= n_resamples:
         perms = np.array(list(permutations(range(n))))
-        return rx[perms] @ ry, rx[perms] @ rx
+        return _enumerated(rx[perms] @ ry), _enumerated(rx[perms] @ rx)
     rng = np.random.default_rng(seed)
     s0, c = [], []
     for start in range(0, n_resamples, 256):
@@ -118,7 +128,7 @@ def permutation_draws(a: np.ndarray, b: np.ndarray, paired: bool, n_resamples: i
         n = d.size
         if n <= 16 and 2**n <= n_resamples:
             signs = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
-            return signs @ d / n, signs.mean(axis=1)
+            return _enumerated(signs @ d / n), _enumerated(signs.mean(axis=1))
         s0, c = [], []
         for start in range(0, n_resamples, 256):
             k = min(256, n_resamples - start)
@@ -138,7 +148,7 @@ def permutation_draws(a: np.ndarray, b: np.ndarray, paired: bool, n_resamples: i
             k = int(mask[:na].sum())
             s0.append(z[mask].mean() - z[~mask].mean())
             c.append(k / na - (na - k) / (n - na))
-        return np.asarray(s0), np.asarray(c)
+        return _enumerated(s0), _enumerated(c)
     for start in range(0, n_resamples, 256):
         k = min(256, n_resamples - start)
         perms = np.argsort(rng.random((k, n)), axis=1)
@@ -150,11 +160,15 @@ def permutation_draws(a: np.ndarray, b: np.ndarray, paired: bool, n_resamples: i
 
 
 def p_at(delta: float, diff: float, s0: np.ndarray, c: np.ndarray) -> float:
-    """Two-sided permutation p-value of H0: true difference = ``delta`` (the observed statistic
-    counted among the draws, as scipy does for Monte-Carlo tests)."""
-    null = np.abs(s0 - delta * c)
+    """Two-sided permutation p-value of H0: true difference = ``delta``: count / N over an
+    exact enumeration (:class:`Enumeration`, which holds the observed arrangement), else
+    (count + 1) / (N + 1), the observed statistic counted among Monte-Carlo draws as scipy does."""
+    null = np.abs(np.asarray(s0) - delta * np.asarray(c))
     obs = abs(diff - delta) * (1 - 1e-12)
-    return float((np.count_nonzero(null >= obs) + 1) / (null.size + 1))
+    count = np.count_nonzero(null >= obs)
+    if isinstance(s0, Enumeration):
+        return float(count / null.size)
+    return float((count + 1) / (null.size + 1))
 
 
 def inverted_interval(diff: float, s0, c, alpha: float, width: float) -> tuple[float, float]:

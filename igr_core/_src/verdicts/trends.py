@@ -39,6 +39,8 @@ from igr_core._src.verdicts.stats import (
     permutation_draws,
 )
 
+RESIDUAL_FLOOR = 1e-9  # a rank residual below this share of the ranks' spread is rounding, not signal
+
 
 @dataclasses.dataclass(frozen=True)
 class RankTest:
@@ -186,7 +188,9 @@ def partial_trend(
         r = rankdata(v)
         e = r - Z @ np.linalg.lstsq(Z, r, rcond=None)[0]
         norm = np.linalg.norm(e)
-        return e / norm if norm > 0 else e
+        # what least squares leaves of a function of z is rounding noise, not something to rank
+        floor = RESIDUAL_FLOOR * np.linalg.norm(r - r.mean())
+        return e / norm if norm > floor else np.zeros_like(e)
 
     ex, ey = residual(x), residual(y)
     if not (np.linalg.norm(ex) > 0 and np.linalg.norm(ey) > 0):
