@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from igr_core._src import env as _env
@@ -70,8 +71,25 @@ def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
     return Chapter(p, s.results, s)
 
 
-def parameters_table(p) -> pd.DataFrame:
-    """Every effective parameter with what set it: the default, the profile, or an override."""
+# a parameter that requests a size and the results' attribute with the size the loader returned
+LOADED_COUNTS = ("n_train", "n_test")
+
+
+def _requested(name: str, value, results) -> str:
+    """A requested count beside the count the results hold where they differ (a stratified
+    subsample rounds to whole classes; 0 asks for the whole split), so the page says the actual
+    count once, the banner's, and the table shows where it came from."""
+    loaded = getattr(results, name, None) if name in LOADED_COUNTS else None
+    if not isinstance(loaded, (int, np.integer)) or not isinstance(value, int) or loaded == value:
+        return display.short(value)
+    if value == 0:
+        return f"0 (the whole split: {int(loaded):,} loaded)"
+    return f"{value:,} requested ({int(loaded):,} loaded: a stratified subsample, rounded per class)"
+
+
+def parameters_table(p, results=None) -> pd.DataFrame:
+    """Every effective parameter with what set it: the default, the profile, or an override; a
+    requested data size shows the size loaded beside it where they differ (:func:`_requested`)."""
     defaults = type(p).defaults()
     from_profile = profile_values(p.profile, type(p).notebook())
     rows = []
@@ -85,7 +103,7 @@ def parameters_table(p) -> pd.DataFrame:
             by = "default"
         else:
             by = "override"
-        rows.append({"parameter": f"`{name}`", "value": display.short(value), "set by": by})
+        rows.append({"parameter": f"`{name}`", "value": _requested(name, value, results), "set by": by})
     return pd.DataFrame(rows)
 
 
@@ -177,7 +195,7 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
             "```{admonition} Choices and departures from the paper (all of them: [Departures](departures))\n"
             ":class: dropdown\n\n" + display.departures_markdown(mine) + "\n```"
         )
-    table = display.table_markdown(parameters_table(p))
+    table = display.table_markdown(parameters_table(p, ch.results))
     # no backticks in a fence's info string (CommonMark: the fence would not open and the page shows it raw)
     display.show_markdown(
         f"```{{admonition}} Parameters of this run (profile {p.profile}: "

@@ -47,8 +47,18 @@ def min_networks() -> int:
 
 def adequacy(r: Results) -> verdicts.Gate:
     """The gates of the rows at the time of maximum test accuracy: every network of the main grid
-    on its plateau and reaching ``train_acc_threshold`` (the selection applies it too)."""
-    return verdicts.gate(r.sweep.metrics, r.params.train_acc_threshold)
+    on its plateau and reaching ``train_acc_threshold`` at its time of maximum test accuracy, the
+    inclusion rule as the selection applies it (``r.status["fits"]``), so that the gates' counts, the
+    networks compared and the page's "of N networks, k fit" are one count."""
+    g = verdicts.gate(r.sweep.metrics, r.params.train_acc_threshold)
+    if not len(g.table):
+        return g
+    keys = [k for k in g.keys if k in r.status.columns]
+    at_sel = g.table[keys].merge(r.status[[*keys, "train acc at selection"]], on=keys, how="left")
+    t = g.table.assign(**{"max train acc": at_sel["train acc at selection"].to_numpy(float)})
+    t["fits"] = (t["max train acc"] >= r.params.train_acc_threshold - 1e-9).astype(bool)
+    t["kept"] = ~t["diverged"].astype(bool) & t["plateau"] & t["fits"]
+    return g._replace(table=t)
 
 
 def fixed_step_gate(r: Results) -> verdicts.Gate:
@@ -425,6 +435,7 @@ def facts(r: Results) -> dict:
         "n_networks": int(len(r.status)),
         "n_fit": int(r.status["fits"].sum()),
         "n_diverged": int(r.status["diverged"].sum()),
+        "n_compared": int(len(adequacy(r).keep(r.selected))),
         "data_source": r.data_source,
         "missing": ", ".join(r.missing) or "none",
         "gates": adequacy(r).summary(),
