@@ -122,15 +122,29 @@ def show_figure(fig, takeaway: str, provenance: str) -> None:
 LONG_TABLE = 15  # rows: a longer table goes behind a toggle (the figure above it and its caption summarise it)
 
 
-def frame(obj, digits: int = 4):
+def pivot_caption(df: pd.DataFrame, values: str | None = None) -> str:
+    """A pivot's axes in words: 'rows: width; columns: h' (and what the cells hold), '' when the
+    table names neither axis."""
+    rows = [str(n) for n in df.index.names if n is not None] if not isinstance(df.index, pd.RangeIndex) else []
+    cols = [str(n) for n in df.columns.names if n is not None]
+    if not cols:
+        return ""
+    out = f"Rows: {', '.join(rows) or 'index'}; columns: {', '.join(cols)}"
+    return out + (f"; cells: {values}" if values else "")
+
+
+def frame(obj, digits: int = 3, caption: str | None = None):
     """A result table for reading: floats to ``digits`` significant digits (whole numbers without
-    an exponent), no numeric index (a meaningful index becomes columns), column labels
-    flattened; a table longer than :data:`LONG_TABLE` rows behind a toggle. Other objects pass
-    through. The full-precision tables are in the page's results zip."""
+    an exponent), numbers right-aligned, no numeric index (a meaningful index becomes columns),
+    column labels flattened; a pivot (named column axis) captioned with its axes named
+    (:func:`pivot_caption`, or ``caption``); a table longer than :data:`LONG_TABLE` rows behind
+    a toggle. Other objects pass through. The full-precision tables are in the page's results zip."""
     if isinstance(obj, pd.Series):
         obj = obj.to_frame(obj.name if obj.name is not None else "value")
     if not isinstance(obj, pd.DataFrame):
         return obj
+    axes = pivot_caption(obj)
+    caption = "; ".join(x for x in (caption, axes) if x) or None
     df = obj if isinstance(obj.index, pd.RangeIndex) else obj.reset_index()
     df = df.copy()
     df.columns = [" ".join(str(x) for x in c).strip() if isinstance(c, tuple) else str(c) for c in df.columns]
@@ -145,6 +159,9 @@ def frame(obj, digits: int = 4):
         return texify(html.escape(v, quote=False), HTML_MATH) if isinstance(v, str) else v
 
     floats = [words(c) for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    numbers = [
+        words(c) for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    ]
     for c in df.columns:
         if pd.api.types.is_string_dtype(df[c]) or pd.api.types.is_object_dtype(df[c]):
             df[c] = df[c].map(words)
@@ -152,9 +169,12 @@ def frame(obj, digits: int = 4):
     from IPython.display import HTML
 
     # MathJax typesets raw HTML only inside a class it is told to process (the book's config)
-    table = (
-        f'<div class="mathjax_process">{df.style.hide(axis="index").format({c: fmt for c in floats}).to_html()}</div>'
-    )
+    style = df.style.hide(axis="index").format({c: fmt for c in floats})
+    if numbers:
+        style = style.set_properties(subset=numbers, **{"text-align": "right"})
+    if caption:
+        style = style.set_caption(html.escape(caption, quote=False))
+    table = f'<div class="mathjax_process">{style.to_html()}</div>'
     if len(df) <= LONG_TABLE:
         return HTML(table)
     return HTML(

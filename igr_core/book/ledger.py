@@ -392,6 +392,32 @@ def scale_words(notebook: str, profile: str | None = None, root: Path | None = N
     return f"{describe(profile)}, on {device}"
 
 
+def profiles_markdown(root: Path | None = None) -> str:
+    """The intro's 'How to read it' list: each profile's description (its file's), the chapters
+    it holds results for, and, where a chapter trains networks, its scale in words read from those
+    results (:func:`scale_words`): no count on the page typed by hand."""
+    from igr_core.experiments._params import describe
+
+    lines = []
+    for profile in PROFILES:
+        have = [c.name for c in registry.CHAPTERS if profile in stored_profiles(c.name, root)]
+        if not have:
+            continue
+        scales = []
+        for nb in ("05_mnist", "06_resnet", "07_egr"):
+            if nb in have:
+                try:
+                    words = scale_words(nb, profile, root)
+                except (_store.StaleResultsError, _store.CorruptResultsError):
+                    words = ""
+                if words:
+                    scales.append(f"{nb[:2]}: {words}")
+        chapters = ", ".join(n[:2] for n in have)
+        detail = f" Networks: {'; '.join(scales)}." if scales else ""
+        lines.append(f"* `{profile}`: {describe(profile)}; results stored for chapters {chapters}.{detail}")
+    return "\n".join(lines)
+
+
 def errata_counts(root: Path | None = None) -> dict[str, int]:
     """The errata as the errata page counts them: its items (``###``) under each of its sections
     (``##``), by section title."""
