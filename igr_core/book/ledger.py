@@ -298,8 +298,32 @@ def manifests(root: Path | None = None) -> list[dict]:
             except (_store.StaleResultsError, _store.CorruptResultsError):
                 continue  # the ledger shows these as unusable rows
             if got is not None:
-                out.append({**got[1], "profile": prof})
+                out.append({**got[1], "profile": prof, "trained": sweeps_trained(got[0])})
     return out
+
+
+def sweeps_trained(results) -> str:
+    """Where and how long the networks behind a chapter's results were trained, from the sweep
+    caches' own provenance (``provenance.json`` beside each cache), '' when the results read no
+    sweep cache. A chapter's manifest records the run that assembled the results, which for a
+    chapter that re-assembles stored sweeps is seconds on whatever machine re-read them."""
+    fields = getattr(results, "_fields", None) or list(getattr(results, "__dataclass_fields__", {}))
+    by_device: dict[str, list] = {}
+    for name in fields:
+        prov = getattr(getattr(results, name, None), "provenance", None)
+        if not isinstance(prov, dict):
+            continue
+        for v in prov.values():
+            if isinstance(v, dict):
+                key = f"{v.get('device', '?')} ({v.get('backend', '?')})"
+                by_device.setdefault(key, []).append((float(v.get("seconds") or 0), str(v.get("date", "?"))[:10]))
+    out = []
+    for device, runs in by_device.items():
+        dates = sorted({d for _, d in runs})
+        when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+        caches = f"{len(runs)} sweep caches, " if len(runs) > 1 else ""
+        out.append(f"{device}: {caches}{sum(t for t, _ in runs):,.0f} s, {when}")
+    return "; ".join(out)
 
 
 def scales(root: Path | None = None) -> pd.DataFrame:
