@@ -145,8 +145,8 @@ class Gate(NamedTuple):
             )
         if self.fit_threshold is not None and self.n_not_fit:
             out.append(
-                f"{self.n_not_fit} of {self.n} networks never reach train accuracy {self.fit_threshold:g} "
-                "(left out, as the paper leaves out models that fail to solve the task)"
+                f"{self.n_not_fit} of {self.n} networks do not fit the training set (train accuracy "
+                f"{self.fit_threshold:g}): left out, as the paper leaves out models that fail to solve the task"
             )
         return out
 
