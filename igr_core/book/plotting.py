@@ -678,6 +678,17 @@ def rate_map_plot(rate: pd.DataFrame, edges: pd.DataFrame, title: str, profile: 
     return fig
 
 
+def _log_ticks(ax, values) -> None:
+    """A log axis labelled at (at most four of) the values drawn, no minor labels."""
+    from matplotlib.ticker import NullFormatter
+
+    v = sorted({int(x) for x in values})
+    step = max(1, -(-len(v) // 4))
+    ax.set_xticks(v[::step])
+    ax.set_xticklabels([str(x) for x in v[::step]])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def variable_stopping_plot(ols_variable: pd.DataFrame, title: str, profile: str):
     """Figure 4D: relative error of the stacked estimate of Q against the number of endpoints
     when each endpoint stops at its own plateau, one thin line per pool and the median in bold;
@@ -686,12 +697,13 @@ def variable_stopping_plot(ols_variable: pd.DataFrame, title: str, profile: str)
     for _, g in ols_variable.groupby("pool"):
         ax.semilogy(g["endpoints"], g["relative error of Q"], "-", color="0.7", lw=1)
     med = ols_variable.groupby("endpoints")["relative error of Q"].median()
-    ax.semilogy(med.index, med.to_numpy(), "o-", color="C0", lw=2, label="median over pools")
+    ax.semilogy(med.index, med.to_numpy(), "o-", color="C0", lw=2, label="median")
     spread = float(ols_variable["spread of Q_k in pool"].median())
-    ax.axhline(spread, color="k", ls="--", lw=1, label="spread of the endpoints' Q_k")
+    ax.axhline(spread, color="k", ls="--", lw=1, label="spread of Q_k")
     ax.set_xscale("log")
-    ax.set_xlabel("stacked endpoints (each stopped at its own plateau)")
-    ax.set_ylabel("||Q_hat - median Q_k|| / ||median Q_k||")
+    _log_ticks(ax, ols_variable["endpoints"])
+    ax.set_xlabel("endpoints (each stopped at its plateau)")
+    ax.set_ylabel("relative error of Q")
     ax.legend(fontsize="x-small")
     label(fig, title, profile)
     return fig
@@ -704,16 +716,20 @@ def bootstrap_plot(bootstrap: pd.DataFrame, noise: pd.DataFrame, title: str, pro
     standard deviation relative to |beta|; above the line at 1 it is worse than reporting zero."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     med = bootstrap.groupby("endpoints")[["bootstrap error", "multi-dataset error"]].median()
-    axes[0].loglog(med.index, med["bootstrap error"], "o-", label="bootstrap (one training set)")
-    axes[0].loglog(med.index, med["multi-dataset error"], "s-", label="independent datasets")
+    axes[0].loglog(med.index, med["bootstrap error"], "o-", label="bootstrap")
+    axes[0].loglog(med.index, med["multi-dataset error"], "s-", label="new datasets")
+    _log_ticks(axes[0], med.index)
     axes[0].set_xlabel("endpoints")
-    axes[0].set_ylabel("||Q_hat - Q_k|| / ||Q_k||")
+    axes[0].set_ylabel("relative error of Q")
     axes[0].legend(fontsize="x-small")
     for _, g in noise.groupby("pool"):
         axes[1].loglog(g["OLS sampling std / |beta|"], g["bootstrap error"], "-", color="0.7", lw=1)
     m = noise.groupby("OLS sampling std / |beta|")["bootstrap error"].median()
     axes[1].loglog(m.index, m.to_numpy(), "o-", color="C0", lw=2, label="median over pools")
     axes[1].axhline(1.0, color="k", ls="--", lw=1, label="reporting zero")
+    from matplotlib.ticker import NullFormatter
+
+    axes[1].xaxis.set_minor_formatter(NullFormatter())
     axes[1].set_xlabel("OLS sampling std / |beta|")
     axes[1].set_ylabel("bootstrap error of Q")
     axes[1].legend(fontsize="x-small")

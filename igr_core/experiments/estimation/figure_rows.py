@@ -322,3 +322,35 @@ def facts(r: Results) -> dict:
             r.bootstrap[r.bootstrap["endpoints"] == r.bootstrap["endpoints"].max()]["bootstrap error"].median()
         ),
     }
+
+
+def main(argv=None) -> int:
+    """Print Figure 6's per-network relative error of the estimate to h/4 (= lambda_hat to h m/4)
+    from the stored results of a profile: median, range and n, and one line per network."""
+    import argparse
+
+    from igr_core._src import store
+    from igr_core.experiments import registry
+
+    ap = argparse.ArgumentParser(prog="python -m igr_core.experiments.estimation.figure_rows")
+    ap.add_argument("--profile", default="paper")
+    args = ap.parse_args(argv)
+    chapter = registry.get("08_estimation")
+    params = chapter.resolve(args.profile)
+    got = store.read(chapter, store.entry_dir(store.results_dir(args.profile), chapter, params))
+    if got is None:
+        print(f"no stored chapter-08 results at the {args.profile} profile")
+        return 1
+    r = got.results
+    rec = recovery(r.networks)
+    cols = ["h", "seed", "status", "test acc", "h lambda_max / 2", "alpha", "h/4", "rel. error", "fit residual"]
+    print(r.networks[[c for c in cols if c in r.networks]].to_string(index=False))
+    print(
+        f"relative error of alpha_hat to h/4 (= lambda_hat to h m/4), per network: median {rec['median error']:.3g}, "
+        f"range {rec['min error']:.3g}-{rec['max error']:.3g}, n = {rec['n']} ({args.profile} profile)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
