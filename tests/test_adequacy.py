@@ -74,18 +74,28 @@ SCHEDULES = {  # (steps, evaluations after step 0) of the profiles' network chap
 }
 
 
-def _draws(gain_over_window, steps, evals, n=400, seed=0):
-    """How often the plateau test passes a curve whose trend adds ``gain_over_window`` of test
-    accuracy across the last fifth of the steps, with evaluation jitter JITTER."""
-    rng = np.random.default_rng(seed)
-    at = np.linspace(0, steps, evals + 1)
+def _curves(at, gain_over_window, steps, n, rng):
+    """``n`` noisy curves (one network each, by seed) whose trend adds ``gain_over_window`` of
+    test accuracy across the last fifth of the steps, with evaluation jitter JITTER."""
     trend = 0.85 + gain_over_window * at / (V.PLATEAU_WINDOW * steps)
-    passed = 0
-    for _ in range(n):
-        acc = trend + rng.normal(0, JITTER, at.size)
-        m = pd.DataFrame({"h": 0.1, "seed": 0, "step": at, "test acc": acc, "train acc": 1.0, "diverged": False})
-        passed += bool(V.gate(m).table["plateau"].iloc[0])
-    return passed / n
+    acc = trend[None, :] + rng.normal(0, JITTER, (n, at.size))
+    return pd.DataFrame(
+        {
+            "h": 0.1,
+            "seed": np.repeat(np.arange(n), at.size),
+            "step": np.tile(at, n),
+            "test acc": acc.ravel(),
+            "train acc": 1.0,
+            "diverged": False,
+        }
+    )
+
+
+def _draws(gain_over_window, steps, evals, n=400, seed=0):
+    """How often the plateau test passes such a curve, over ``n`` draws (one gate, n networks)."""
+    at = np.linspace(0, steps, evals + 1)
+    table = V.gate(_curves(at, gain_over_window, steps, n, np.random.default_rng(seed))).table
+    return float(table["plateau"].mean())
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
@@ -122,15 +132,13 @@ def test_moving_evaluations_cannot_pass_a_curve_that_uniform_evaluations_fail():
     (steps, evals), rng = SCHEDULES["06/07 standin"], np.random.default_rng(1)
     uniform = np.linspace(0, steps, evals + 1)
     dense_then_one = np.r_[np.linspace(0, steps / 2, 21), steps]
-    passed = {"uniform": 0, "moved": 0, "moved, flat": 0}
-    for _ in range(200):
-        for at, key, gain in (
-            (uniform, "uniform", 0.01),
-            (dense_then_one, "moved", 0.01),
-            (dense_then_one, "moved, flat", 0),
-        ):
-            y = 0.85 + gain * at / (V.PLATEAU_WINDOW * steps) + rng.normal(0, JITTER, at.size)
-            m = pd.DataFrame({"h": 0.1, "seed": 0, "step": at, "test acc": y, "train acc": 1.0, "diverged": False})
-            passed[key] += bool(V.gate(m).table["plateau"].iloc[0])
+    passed = {
+        key: int(V.gate(_curves(at, gain, steps, 200, rng)).table["plateau"].sum())
+        for key, at, gain in (
+            ("uniform", uniform, 0.01),
+            ("moved", dense_then_one, 0.01),
+            ("moved, flat", dense_then_one, 0),
+        )
+    }
     assert passed["moved"] == passed["moved, flat"] == 0
     assert passed["uniform"] <= 10
