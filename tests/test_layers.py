@@ -121,9 +121,12 @@ def test_an_undeclared_departure_is_caught():
 
 def test_no_module_imports_a_chapter_by_name():
     """Chapters are reached through the registry only: no ``importlib`` of a chapter module anywhere
-    in the package (the layer walk above cannot see such imports)."""
+    in the package (the layer walk above cannot see such imports) but in the registry itself, which
+    imports the chapters outside the package that ``$IGR_CHAPTERS`` names."""
     for name, path in modules():
         text = path.read_text()
+        if name == "igr_core.experiments.registry":
+            continue
         assert "import_module(" not in text or name == "igr_core._src.store" and "experiments" not in text, name
 
 

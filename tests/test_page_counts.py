@@ -54,7 +54,7 @@ def test_captions_build_from_the_stored_results(name):
     if name == "08_estimation":
         pytest.skip("08's captions are being reworked with its new figures (another change)")
     ch, r = stored(name)
-    out = captions.BY_CHAPTER[name](r)
+    out = ch.captions(r)
     assert out
     for key, text in out.items():
         assert "**Look for**" in text, (name, key)
@@ -78,7 +78,7 @@ def test_05_counts_agree():
             assert int(left[2]) == n_gated, c.id
             assert int(left[1]) == n_gated - f["n_compared"], c.id
     # the caption of Figure 2 counts the networks it plots
-    assert f"Over the {f['n_fit']} networks" in captions.BY_CHAPTER["05_mnist"](r)["figure2"]
+    assert f"Over the {f['n_fit']} networks" in ch.captions(r)["figure2"]
 
 
 @pytest.mark.parametrize("name", ["06_resnet", "07_egr"])
@@ -116,6 +116,6 @@ def test_07_one_interval_for_one_gain():
     if r.sweep is None or not len(r.gains):
         pytest.skip("07 smoke results hold no ResNet grid")
     row = next(c.verdict for c in mod.claims(r) if c.id == "07.egr-raises-max-test-acc")
-    text = captions.BY_CHAPTER["07_egr"](r)["figure3c"]
+    text = ch.captions(r)["figure3c"]
     lo, hi = row.interval
     assert f"[{captions._g(lo, 2)}, {captions._g(hi, 2)}]" in text

@@ -177,7 +177,23 @@ def test_a_chapter_declares_only_its_profile_and_hides_it(name):
     assert book.notebook_parameters(nb) == {"profile": "smoke"}
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     assert "remove-cell" in cell.metadata["tags"]
-    assert "chapter.compute(" in "".join(c.source for c in nb.cells if c.cell_type == "code")
+    code = "".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert code.count("chapter.open(") == 1 and code.count("page.verdicts()") == 1  # one call on, one call off
+    assert "ledger.record(" not in code and "chapter.banner(" not in code  # the page records its one list of claims
+
+
+def test_the_table_of_contents_is_generated_from_the_registry():
+    """``_toc.yml``'s chapter parts are the registry's chapters, each in the part it declares
+    (``PART``): the committed file is what :func:`igr_core.book.toc.generate` writes."""
+    from igr_core.book import toc
+    from igr_core.experiments import registry
+
+    assert (book.ROOT / "_toc.yml").read_text() == toc.generate()
+    chapters = [n for n in book.toc_notebooks() if n in registry.BY_NAME]
+    assert chapters == list(registry.NAMES)
+    parts = dict(toc.toc_parts())
+    for c in registry.CHAPTERS:
+        assert f"book/executed/{c.name}" in parts[c.part]
 
 
 @pytest.mark.parametrize("profile", PROFILES)

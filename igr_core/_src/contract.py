@@ -49,6 +49,13 @@ def _no_captions(results) -> dict[str, str]:
     return {}
 
 
+def _no_banner(results) -> dict:
+    return {}
+
+
+DEFAULT_PART = "Beyond the paper"  # the table of contents' part of a chapter that names none
+
+
 @dataclasses.dataclass(frozen=True)
 class Chapter:
     """One chapter: ``Params -> run(params) -> Results``; ``claims(Results)``; ``facts(Results)``.
@@ -60,7 +67,12 @@ class Chapter:
     Optional hooks and their defaults: ``data_fingerprint(params)`` (None: no data check),
     ``is_complete(results)`` (True: the store keeps every result), ``can_fill(params, results)``
     (None: stored results are never completed), ``shortfall(results)`` ("" : the scale is
-    adequate for the chapter's claims), ``x64`` (False), ``platform`` (None: any).
+    adequate for the chapter's claims), ``captions(results)`` ({}: no captions; ``{figure key:
+    sentence}``, what each figure of the page shows), ``banner(results)`` ({}: no data sentence;
+    ``{"data_source": ..., "stand_in": ...}``, what the page's banner says about its data and
+    whether a stand-in replaced the paper's), ``part`` (the module's ``PART``: the part of the
+    table of contents the chapter sits in, :data:`DEFAULT_PART`), ``x64`` (False), ``platform``
+    (None: any).
     """
 
     name: str
@@ -77,6 +89,8 @@ class Chapter:
     can_fill: Callable | None = None
     shortfall: Callable = _no_shortfall
     captions: Callable = _no_captions
+    banner: Callable = _no_banner
+    part: str = DEFAULT_PART
     module: str = ""  # where the chapter is implemented (for messages and documentation only)
 
     REQUIRED = ("NOTEBOOK", "RESULTS_VERSION", "Params", "Results", "run", "claims", "facts")
@@ -85,6 +99,9 @@ class Chapter:
         "is_complete": "is_complete",
         "can_fill": "can_fill",
         "shortfall": "shortfall",
+        "captions": "captions",
+        "banner": "banner",
+        "part": "PART",
         "x64": "X64",
         "platform": "PLATFORM",
     }
@@ -100,9 +117,11 @@ class Chapter:
             raise TypeError(f"chapter {self.name}: Params must be a ParamsBase dataclass")
         if not (issubclass(self.Results, tuple) and hasattr(self.Results, "_fields")):
             raise TypeError(f"chapter {self.name}: Results must be a NamedTuple")
-        for hook in ("run", "claims", "facts", "is_complete", "shortfall", "captions"):
+        for hook in ("run", "claims", "facts", "is_complete", "shortfall", "captions", "banner"):
             if not callable(getattr(self, hook)):
                 raise TypeError(f"chapter {self.name}: {hook} must be callable")
+        if not (isinstance(self.part, str) and self.part.strip()):
+            raise TypeError(f"chapter {self.name}: PART must name a part of the table of contents, got {self.part!r}")
         codec.register(common_types())  # the records a chapter's results may hold besides its own
 
     @classmethod
@@ -145,4 +164,4 @@ class Chapter:
         return self.Params.resolve(self.name, profile, overrides)
 
 
-__all__ = ["Chapter", "common_types"]
+__all__ = ["DEFAULT_PART", "Chapter", "common_types"]

@@ -19,6 +19,7 @@ EXPORT_DIR = "IGR_EXPORT_DIR"  # where a page writes its results zip (the pipeli
 EXECUTED_DIR = "IGR_EXECUTED_DIR"  # the executed pages of the build a page belongs to
 PROGRESS_LOG = "IGR_PROGRESS_LOG"  # a file for progress lines (off the page)
 BOOK_JOBS = "IGR_BOOK_JOBS"  # notebooks executed at once
+CHAPTERS = "IGR_CHAPTERS"  # modules of chapters outside the package (a book of its own), comma-separated
 
 RECOMPUTE_CHOICES = ("", "1", "sweeps")
 
@@ -73,6 +74,13 @@ def book_jobs() -> int | None:
     return int(value)
 
 
+def extra_chapters() -> tuple[str, ...]:
+    """The modules ``$IGR_CHAPTERS`` names (comma-separated), which the registry lists after its own
+    chapters: a book of its own (the tests' minimal chapter) adds a chapter without editing the
+    package. Empty when unset."""
+    return tuple(n.strip() for n in os.environ.get(CHAPTERS, "").split(",") if n.strip())
+
+
 __all__ = [
     "ROOT",
     "RESULTS",
@@ -81,6 +89,7 @@ __all__ = [
     "EXECUTED_DIR",
     "PROGRESS_LOG",
     "BOOK_JOBS",
+    "CHAPTERS",
     "repo_root",
     "results_root",
     "recompute",
@@ -88,4 +97,5 @@ __all__ = [
     "executed_dir",
     "progress_log",
     "book_jobs",
+    "extra_chapters",
 ]

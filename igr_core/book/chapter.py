@@ -1,14 +1,21 @@
-"""One chapter's page: parameters -> result store -> banner, in one call from its notebook.
+"""One chapter's page: parameters -> result store -> banner -> figures -> verdicts, from one call.
 
-Abstraction: :func:`compute` is the path every chapter takes,
+Abstraction: a notebook puts its chapter on the page with ``page = chapter.open(module, globals())``:
 
     profile (papermill injects it, with any overrides) -> ``Params`` (the one validation path)
     -> :func:`igr_core._src.runner.run` (read the stored results, or compute, store and read back)
+    -> the facts and the claims, each computed once -> the banner
 
-and :func:`banner` shows what ran: the profile, the data, where the results come from (computed
-here, or read from the store with the device, date and commit that computed them) and one table
-of the effective parameters, each marked with what set it (the ``Params`` default, the profile,
-or an override). The notebook's own parameters cell names only the profile and is hidden.
+and then draws with ``page.figure(draw, ..., caption=key)`` and ends with ``page.verdicts()``.
+The :class:`Page` holds what ran (``params``, ``results``, ``stored``, ``facts``, ``claims``);
+its chapter (:class:`igr_core._src.contract.Chapter`, from the registry) declares everything
+else the page shows: the data sentence and stand-in of the banner (its ``banner`` hook), the
+captions, the adequacy shortfall. :func:`banner` shows the profile, the data, where the results
+come from (computed here, or read from the store with the device, date and commit that computed
+them), the "In short" box (from the page's one list of claims, the one the ledger records) and
+one table of the effective parameters, each marked with what set it (the ``Params`` default,
+the profile, or an override). The notebook's own parameters cell names only the profile and is
+hidden.
 """
 
 from __future__ import annotations
@@ -26,10 +33,14 @@ from igr_core.experiments import registry
 from igr_core.experiments._params import describe, profile_values
 
 
-class Chapter(NamedTuple):
+class Page(NamedTuple):
+    """A chapter on its page: what ran and what it found, each computed once."""
+
     params: Any  # the chapter's Params
     results: Any  # its Results, as stored
     stored: _store.Stored
+    facts: dict  # the chapter's facts(results): the numbers the prose quotes
+    claims: list  # the chapter's claims(results): the in-short box and the ledger's record read this one list
 
     @property
     def contract(self):
@@ -38,9 +49,9 @@ class Chapter(NamedTuple):
 
     def figure(self, draw: Callable, *args, caption: str, **kwargs):
         """Draw one figure with ``draw(*args, profile=<the profile>, **kwargs)`` (a function of
-        :mod:`igr_core.book.plotting`) and show it with what it shows (the chapter's caption
-        ``caption``, computed from the results) and its provenance: the function that drew it,
-        the stored result it plots and the page's tables for download."""
+        :mod:`igr_core.book.plotting`, or the chapter's own) and show it with what it shows (the
+        chapter's caption ``caption``, computed from the results) and its provenance: the function
+        that drew it, the stored result it plots and the page's tables for download."""
         takeaway = self.contract.caption(self.results, caption)  # a bad key fails before drawing
         fig = draw(*args, profile=self.params.profile, **kwargs)
         source = "/".join(self.stored.path.parts[-4:])
@@ -53,11 +64,17 @@ class Chapter(NamedTuple):
         )
         return fig
 
+    def verdicts(self) -> pd.DataFrame:
+        """The page's verdict section: the evidence of every row (the page's one list of claims),
+        recorded with the facts, and the result tables written for download."""
+        name = type(self.params).notebook()
+        return ledger.record(name, self.claims, self.params.profile, self.facts, results=self.results)
 
-def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
-    """The chapter's parameters from the notebook's namespace and its results from the store.
-    ``experiment`` is the chapter's module (the notebook imports it); the store takes its
-    registered :class:`~igr_core._src.contract.Chapter`."""
+
+def compute(experiment, namespace: Mapping[str, Any]) -> Page:
+    """The chapter's parameters from the notebook's namespace, its results from the store, and its
+    facts and claims (once). ``experiment`` is the chapter's module (the notebook imports it); the
+    store takes its registered :class:`~igr_core._src.contract.Chapter`."""
     chapter = registry.get(experiment.NOTEBOOK)
     p = chapter.Params.from_namespace(namespace)  # float64, where a chapter needs it, is switched on by the store
     s = _runner.run(
@@ -68,7 +85,20 @@ def compute(experiment, namespace: Mapping[str, Any]) -> Chapter:
         log=display.progress,
         root=ledger.repo_root(),
     )
-    return Chapter(p, s.results, s)
+    return Page(p, s.results, s, chapter.facts(s.results), list(chapter.claims(s.results)))
+
+
+def open(experiment, namespace: Mapping[str, Any]) -> Page:  # shadows the builtin here only: pages call chapter.open
+    """Put a chapter on its page in one call: the book's plotting style, the parameters (the
+    profile and papermill's overrides in ``namespace``), the stored results, the facts, the claims
+    (once) and the banner. The notebook then draws with :meth:`Page.figure` and ends with
+    :meth:`Page.verdicts`."""
+    from igr_core.book import plotting
+
+    plotting.style()
+    page = compute(experiment, namespace)
+    banner(page)
+    return page
 
 
 # a parameter that requests a size and the results' attribute with the size the loader returned
@@ -146,10 +176,14 @@ def glue_parameters(p) -> None:
         display.glue(f"p_{name}", value_words(value))
 
 
-def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = None) -> None:
-    """The page's banner: profile, data, where the results come from, and the parameters (each also
-    glued for the prose, :func:`glue_parameters`)."""
-    p = ch.params
+def banner(page: Page) -> None:
+    """The page's banner: profile, data (the data sentence and stand-in of the chapter's ``banner``
+    hook), where the results come from, the "In short" box (from the page's claims) and the
+    parameters (each also glued for the prose, :func:`glue_parameters`)."""
+    p = page.params
+    chapter = page.contract
+    said = chapter.banner(page.results)
+    data_source, stand_in = said.get("data_source"), said.get("stand_in")
     glue_parameters(p)
     if stand_in:
         display.show_markdown(
@@ -161,8 +195,8 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
     lines = []
     if data_source:
         lines.append(f"Data: {display.public(data_source)}.")
-    lines.append(f"Results: {where_from(ch.stored)}.")
-    sweep = getattr(ch.results, "sweep", None)
+    lines.append(f"Results: {where_from(page.stored)}.")
+    sweep = getattr(page.results, "sweep", None)
     if getattr(sweep, "provenance", None):
         trained = "; ".join(
             sorted(
@@ -177,15 +211,14 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
         lines.append(
             f"Training grid trained on: {trained}; {steps:,} steps per network, {evals} evaluations after step 0."
         )
-    chapter = ch.contract
-    short = chapter.shortfall(ch.results)
+    short = chapter.shortfall(page.results)
     if short:
         lines.append(
             f"**Not adequate to decide the claims about trained networks at this scale:** {short}. The "
             "affected verdicts below are inconclusive for that reason."
         )
     display.banner(p.profile, lines)
-    rows = pd.DataFrame(ledger.rows(chapter.name, chapter.claims(ch.results), p.profile))
+    rows = pd.DataFrame(ledger.rows(chapter.name, page.claims, p.profile))
     display.show_markdown(display.in_short_markdown(rows, p.profile, short))
     from igr_core.experiments import departures
 
@@ -195,7 +228,7 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
             "```{admonition} Choices and departures from the paper (all of them: [Departures](departures))\n"
             ":class: dropdown\n\n" + display.departures_markdown(mine) + "\n```"
         )
-    table = display.table_markdown(parameters_table(p, ch.results))
+    table = display.table_markdown(parameters_table(p, page.results))
     # no backticks in a fence's info string (CommonMark: the fence would not open and the page shows it raw)
     display.show_markdown(
         f"```{{admonition}} Parameters of this run (profile {p.profile}: "
@@ -203,4 +236,4 @@ def banner(ch: Chapter, data_source: str | None = None, stand_in: str | None = N
     )
 
 
-__all__ = ["Chapter", "compute", "parameters_table", "where_from", "banner", "glue_parameters", "value_words"]
+__all__ = ["Page", "open", "compute", "parameters_table", "where_from", "banner", "glue_parameters", "value_words"]

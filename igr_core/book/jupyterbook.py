@@ -9,6 +9,7 @@ from pathlib import Path
 
 from igr_core.book.toc import (
     ROOT,
+    write_toc,
 )
 from igr_core.experiments._params import LARGEST
 
@@ -47,7 +48,10 @@ def _static_changed(book_root: Path) -> bool:
 
 def build(root: Path = ROOT, log=print, profile: str = LARGEST) -> None:
     """Jupyter Book 1 build of the executed notebooks; warnings are errors (-W -n). The published
-    build lands in ``_build/html``; another profile's in ``_build/<profile>/_build/html``."""
+    build lands in ``_build/html``; another profile's in ``_build/<profile>/_build/html``. The table of
+    contents is written from the registry first (:func:`igr_core.book.toc.write_toc`)."""
+    if write_toc(root):
+        log(f"wrote {root / '_toc.yml'} from the registry of chapters")
     book_root = assemble(profile, root)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(book_root), "-W", "-n", "--keep-going", "--builder", "html"]

@@ -26,7 +26,7 @@ def style() -> None:
 
 def label(fig, title: str, profile: str, tight: bool = True) -> None:
     """Title a figure with what it is and which profile produced it (the page shows it, with its
-    caption and provenance: :meth:`igr_core.book.chapter.Chapter.figure`)."""
+    caption and provenance: :meth:`igr_core.book.chapter.Page.figure`)."""
     fig.suptitle(f"{title}  [{profile} profile]", fontsize="medium")
     if tight:  # figures with colour-bar axes lay themselves out (tight_layout cannot)
         fig.tight_layout()

@@ -1,5 +1,10 @@
 """The book's table of contents and its notebook sources: which pages exist, where each comes from,
-where a build's executed pages go."""
+where a build's executed pages go.
+
+``_toc.yml`` is generated (:func:`generate`, written by :func:`write_toc` before every build): its
+chapter parts come from the registry, the one list of chapters, each chapter in the part its
+contract names (``PART``); the pages around them (the companion's front pages, the back matter)
+are listed here once."""
 
 from __future__ import annotations
 
@@ -21,6 +26,47 @@ def out_dir_for(profile: str, root: Path = ROOT) -> Path:
 
 
 SOURCE_DIRS = (Path("notebooks"), Path("book"))  # chapters first, then gathering pages
+
+TOC = "_toc.yml"
+TOC_HEADER = """# Table of contents. Entries under book/executed/ are notebooks: the pipeline executes
+# them (sources in notebooks/ or book/) before the book is built. Generated from the registry
+# of chapters (igr_core.book.toc.generate): edit a chapter's PART, not this file.
+format: jb-book
+root: book/executed/intro
+parts:
+"""
+FRONT = ("The companion", ("book/executed/claims", "book/executed/errata", "book/executed/departures"))
+BACK = ("Back matter", ("book/references", "book/executed/provenance"))
+
+
+def toc_parts(chapters=None) -> list[tuple[str, tuple[str, ...]]]:
+    """(caption, files) of every part: the front pages, the chapters grouped by their ``part`` in
+    the registry's order (a part first named by an earlier chapter comes first), the back matter."""
+    if chapters is None:
+        from igr_core.experiments import registry
+
+        chapters = registry.CHAPTERS
+    grouped: dict[str, list[str]] = {}
+    for c in chapters:
+        grouped.setdefault(c.part, []).append((EXECUTED / c.name).as_posix())
+    return [FRONT, *((part, tuple(files)) for part, files in grouped.items()), BACK]
+
+
+def generate(chapters=None) -> str:
+    """The text of ``_toc.yml`` for ``chapters`` (default: the registry's)."""
+    lines = [TOC_HEADER.rstrip("\n")]
+    for caption, files in toc_parts(chapters):
+        lines += [f"  - caption: {caption}", "    chapters:", *(f"      - file: {f}" for f in files)]
+    return "\n".join(lines) + "\n"
+
+
+def write_toc(root: Path = ROOT, chapters=None) -> bool:
+    """Write ``<root>/_toc.yml`` from the registry where it differs; whether it was written."""
+    path, text = root / TOC, generate(chapters)
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
 
 
 def toc_files(root: Path = ROOT) -> list[str]:

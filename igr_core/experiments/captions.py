@@ -1,8 +1,9 @@
 """What each figure of the book shows, in one sentence with its numbers, computed from the results.
 
-Abstraction: one function per chapter, ``Results -> {figure key: caption}``; the registry hands
-it to the chapter contract (:attr:`igr_core._src.contract.Chapter.captions`) and the page's
-``C.figure(draw, ..., caption=key)`` shows the sentence under the figure, above the provenance
+Abstraction: one function per chapter, ``Results -> {figure key: caption}``; each chapter
+re-exports its function as ``captions``, the contract's hook
+(:attr:`igr_core._src.contract.Chapter.captions`, default: no captions), and the page's
+``page.figure(draw, ..., caption=key)`` shows the sentence under the figure, above the provenance
 line. A caption states what the figure shows and the paper's expectation where it has one; the
 verdict itself stays with the chapter's rules. Every number is read from the stored results of
 the page's own profile, never typed.
@@ -10,11 +11,15 @@ the page's own profile, never typed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from igr_core._src.verdicts import number_or
-from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
+
+if TYPE_CHECKING:  # the chapters import this module for their hook: theirs are imported where a caption is built
+    from igr_core.experiments import egr, estimation, geometry, mnist, ntk, optimizers, resnet, theorems, toy_model
 
 
 def _g(x: float, digits: int = 3) -> str:
@@ -78,6 +83,8 @@ def _slopes(fits: pd.DataFrame, problem: str) -> str:
 
 
 def theorems_captions(r: theorems.Results) -> dict[str, str]:
+    from igr_core.experiments import theorems
+
     f = theorems.facts(r)
     ratios = r.norm_ratios
     no_fig = "The paper has no figure for this"
@@ -134,6 +141,8 @@ def theorems_captions(r: theorems.Results) -> dict[str, str]:
 
 
 def geometry_captions(r: geometry.Results) -> dict[str, str]:
+    from igr_core.experiments import geometry
+
     f = geometry.facts(r)
     return {
         "surface": (
@@ -166,6 +175,8 @@ def ntk_captions(r: ntk.Results) -> dict[str, str]:
 
 
 def toy_model_captions(r: toy_model.Results) -> dict[str, str]:
+    from igr_core.experiments import toy_model
+
     f = toy_model.facts(r)
     ok = r.sweep[~r.sweep["diverged"]]
     summary = r.map_summary
@@ -255,6 +266,8 @@ def _peak_drop(curves: pd.DataFrame) -> float:
 
 
 def mnist_captions(r: mnist.Results) -> dict[str, str]:
+    from igr_core.experiments import mnist
+
     sel = r.selected
     curves = mnist.curves(r)
     noise = r.noise
@@ -326,6 +339,8 @@ def mnist_captions(r: mnist.Results) -> dict[str, str]:
 
 
 def resnet_captions(r: resnet.Results) -> dict[str, str]:
+    from igr_core.experiments import resnet
+
     f = resnet.facts(r)
     sel = r.selected
     out = {}
@@ -366,6 +381,8 @@ def resnet_captions(r: resnet.Results) -> dict[str, str]:
 
 
 def egr_captions(r: egr.Results) -> dict[str, str]:
+    from igr_core.experiments import egr
+
     f = egr.facts(r)
     out = {}
     if r.sweep is not None and len(r.gains):
@@ -398,6 +415,8 @@ def egr_captions(r: egr.Results) -> dict[str, str]:
 
 
 def estimation_captions(r: estimation.Results) -> dict[str, str]:
+    from igr_core.experiments import estimation
+
     f = estimation.facts(r)
     igr = r.igr[r.igr["status"] == "estimated"]
     return {
@@ -431,6 +450,8 @@ def estimation_captions(r: estimation.Results) -> dict[str, str]:
 
 
 def optimizers_captions(r: optimizers.Results) -> dict[str, str]:
+    from igr_core.experiments import optimizers
+
     f = optimizers.facts(r)
     edges = r.edges.set_index("optimizer")["h_map (ratio reaches 1)"]
     mapped = "; ".join(f"{k}: {_g(v)}" for k, v in edges.items())
@@ -479,16 +500,15 @@ def optimizers_captions(r: optimizers.Results) -> dict[str, str]:
     }
 
 
-BY_CHAPTER = {
-    theorems.NOTEBOOK: theorems_captions,
-    geometry.NOTEBOOK: geometry_captions,
-    ntk.NOTEBOOK: ntk_captions,
-    toy_model.NOTEBOOK: toy_model_captions,
-    mnist.NOTEBOOK: mnist_captions,
-    resnet.NOTEBOOK: resnet_captions,
-    egr.NOTEBOOK: egr_captions,
-    estimation.NOTEBOOK: estimation_captions,
-    optimizers.NOTEBOOK: optimizers_captions,
-}
-
-__all__ = ["BY_CHAPTER", "span"]
+__all__ = [
+    "span",
+    "theorems_captions",
+    "geometry_captions",
+    "ntk_captions",
+    "toy_model_captions",
+    "mnist_captions",
+    "resnet_captions",
+    "egr_captions",
+    "estimation_captions",
+    "optimizers_captions",
+]

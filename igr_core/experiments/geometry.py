@@ -29,8 +29,11 @@ from igr_core._src.regularizers import modified_loss, r_ig
 from igr_core._src.verdicts import Claim
 from igr_core._src.verdicts import declarations as _declarations
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
+from igr_core.experiments.banners import geometry_banner as banner
+from igr_core.experiments.captions import geometry_captions as captions
 
 NOTEBOOK = "02_geometry"
+PART = "Theory"  # its part of the table of contents
 RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 H_MODIFIED = 0.1  # the step size at which Proposition 3.3 is checked (declared: 02.modified-loss-slope-33)
@@ -174,4 +177,16 @@ def facts(r: Results) -> dict:
     }
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "identities", "toy_surface"]
+__all__ = [
+    "NOTEBOOK",
+    "PART",
+    "banner",
+    "captions",
+    "Params",
+    "Results",
+    "run",
+    "claims",
+    "facts",
+    "identities",
+    "toy_surface",
+]

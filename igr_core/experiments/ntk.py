@@ -27,8 +27,11 @@ from igr_core._src.regularizers import modified_loss, num_params, r_ig
 from igr_core._src.verdicts import Claim
 from igr_core._src.verdicts import declarations as _declarations
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
+from igr_core.experiments.banners import ntk_banner as banner
+from igr_core.experiments.captions import ntk_captions as captions
 
 NOTEBOOK = "03_ntk"
+PART = "Theory"  # its part of the table of contents
 RESULTS_VERSION = 1  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 PLATFORM = "cpu"  # small sequential float64 steps: slower on an H200 than on 2 CPU cores (benchmarks/gpu_h200.md)
@@ -269,4 +272,17 @@ def facts(r: Results) -> dict:
     }
 
 
-__all__ = ["NOTEBOOK", "Params", "Results", "run", "claims", "facts", "identity_table", "training_study", "summarize"]
+__all__ = [
+    "NOTEBOOK",
+    "PART",
+    "banner",
+    "captions",
+    "Params",
+    "Results",
+    "run",
+    "claims",
+    "facts",
+    "identity_table",
+    "training_study",
+    "summarize",
+]

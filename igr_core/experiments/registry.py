@@ -1,16 +1,21 @@
 """The chapters of the book, listed once.
 
-Abstraction: :data:`CHAPTERS` holds one :class:`~igr_core._src.contract.Chapter` per chapter, in
-book order, each built from its module by :meth:`Chapter.of` (which checks the contract);
+Abstraction: :data:`MODULES` is the one list of chapters (a new chapter is one more name there);
+:data:`CHAPTERS` holds one :class:`~igr_core._src.contract.Chapter` per chapter, in book order,
+each built from its module by :meth:`Chapter.of` (which checks the contract and reads every hook
+the module declares: captions, banner, part of the table of contents, ...);
 :func:`get` finds one by its notebook name and names the allowed ones otherwise. The result
-store, the ledger, the command line and the book pipeline take these objects; nothing else
-imports a chapter module by name.
+store, the ledger, the command line, the table of contents and the book pipeline take these
+objects; nothing else imports a chapter module by name. Chapters outside the package (a book of
+its own: the tests' minimal chapter) follow the listed ones when ``$IGR_CHAPTERS`` names their
+modules (:func:`igr_core._src.env.extra_chapters`).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 
+from igr_core._src import env as _env
 from igr_core._src.contract import Chapter
 from igr_core.experiments import (
     egr,
@@ -24,11 +29,11 @@ from igr_core.experiments import (
     toy_model,
 )
 from igr_core.experiments._params import ParameterError
-from igr_core.experiments.captions import BY_CHAPTER as _CAPTIONS
+
+MODULES = (theorems, geometry, ntk, toy_model, mnist, resnet, egr, estimation, optimizers)  # in book order
 
 CHAPTERS: tuple[Chapter, ...] = tuple(
-    dataclasses.replace(Chapter.of(m), captions=_CAPTIONS[m.NOTEBOOK])
-    for m in (theorems, geometry, ntk, toy_model, mnist, resnet, egr, estimation, optimizers)
+    Chapter.of(m) for m in (*MODULES, *(importlib.import_module(n) for n in _env.extra_chapters()))
 )
 BY_NAME: dict[str, Chapter] = {c.name: c for c in CHAPTERS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
@@ -47,4 +52,4 @@ def find(name: str) -> Chapter | None:
     return BY_NAME.get(name)
 
 
-__all__ = ["CHAPTERS", "BY_NAME", "NAMES", "get", "find"]
+__all__ = ["MODULES", "CHAPTERS", "BY_NAME", "NAMES", "get", "find"]

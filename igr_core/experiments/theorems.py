@@ -31,8 +31,11 @@ from igr_core._src.regularizers import modified_loss
 from igr_core._src.verdicts import Claim
 from igr_core._src.verdicts import declarations as _declarations
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
+from igr_core.experiments.banners import theorems_banner as banner  # noqa: F401 (a hook)
+from igr_core.experiments.captions import theorems_captions as captions  # noqa: F401 (a hook)
 
 NOTEBOOK = "01_theorem_checks"
+PART = "Theory"  # its part of the table of contents
 RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
 X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
 PLATFORM = "cpu"  # small sequential float64 steps: slower on an H200 than on 2 CPU cores (benchmarks/gpu_h200.md)

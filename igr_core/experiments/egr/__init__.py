@@ -20,6 +20,8 @@ and holds no logic.
 from __future__ import annotations
 
 from igr_core.experiments._images import STAND_IN, data_fingerprint
+from igr_core.experiments.banners import egr_banner as banner
+from igr_core.experiments.captions import egr_captions as captions
 from igr_core.experiments.egr.compute import is_complete, run
 from igr_core.experiments.egr.params import EGR_FD_REFUSED, NOTEBOOK, RESULTS_VERSION, Params, Results
 from igr_core.experiments.egr.rows import (
@@ -34,7 +36,12 @@ from igr_core.experiments.egr.rows import (
     shortfall,
 )
 
+PART = "Experiments"  # its part of the table of contents
+
 __all__ = [
+    "PART",
+    "banner",
+    "captions",
     "DECLARED",
     "EGR_FD_REFUSED",
     "NOTEBOOK",

@@ -31,6 +31,8 @@ re-exports them.
 
 from __future__ import annotations
 
+from igr_core.experiments.banners import estimation_banner as banner
+from igr_core.experiments.captions import estimation_captions as captions
 from igr_core.experiments.estimation.figure_rows import network_gate, recovery, variable_curve
 from igr_core.experiments.estimation.networks import error_order, igr_networks
 from igr_core.experiments.estimation.params import (
@@ -66,7 +68,12 @@ from igr_core.experiments.estimation.studies import (
     variable_stopping,
 )
 
+PART = "Beyond the paper"  # its part of the table of contents
+
 __all__ = [
+    "PART",
+    "banner",
+    "captions",
     "NOTEBOOK",
     "PENALTY_KINDS",
     "Params",

@@ -14,6 +14,8 @@ One module per job: ``params`` (Params, Results), ``compute`` (``run`` and its p
 
 from __future__ import annotations
 
+from igr_core.experiments.banners import mnist_banner as banner
+from igr_core.experiments.captions import mnist_captions as captions
 from igr_core.experiments.mnist.compute import (
     _noise,
     _with_ratio,
@@ -58,7 +60,12 @@ from igr_core.experiments.mnist.rows import (
     width_rows,
 )
 
+PART = "Experiments"  # its part of the table of contents
+
 __all__ = [
+    "PART",
+    "banner",
+    "captions",
     "DECLARED",
     "NOTEBOOK",
     "Params",

@@ -36,6 +36,8 @@ from igr_core._src import verdicts
 from igr_core._src.problems import mnist_mlp_problem, toy_problem
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._params import require_x64
+from igr_core.experiments.banners import optimizers_banner as banner
+from igr_core.experiments.captions import optimizers_captions as captions
 from igr_core.experiments.optimizers.adam import (
     DECLARED,
     _adam_diff,
@@ -323,7 +325,12 @@ def facts(r: Results) -> dict:
     }
 
 
+PART = "Beyond the paper"  # its part of the table of contents
+
 __all__ = [
+    "PART",
+    "banner",
+    "captions",
     "NOTEBOOK",
     "Params",
     "Results",

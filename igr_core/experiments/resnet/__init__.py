@@ -15,6 +15,8 @@ rows, the gates and ``facts``); this package re-exports their public names and h
 from __future__ import annotations
 
 from igr_core.experiments._images import STAND_IN, data_fingerprint
+from igr_core.experiments.banners import resnet_banner as banner
+from igr_core.experiments.captions import resnet_captions as captions
 from igr_core.experiments.resnet.compute import is_complete, run
 from igr_core.experiments.resnet.params import NOTEBOOK, RESULTS_VERSION, Params, Results
 from igr_core.experiments.resnet.rows import (
@@ -27,7 +29,12 @@ from igr_core.experiments.resnet.rows import (
     shortfall,
 )
 
+PART = "Experiments"  # its part of the table of contents
+
 __all__ = [
+    "PART",
+    "banner",
+    "captions",
     "DECLARED",
     "FIT_THRESHOLD",
     "NOTEBOOK",

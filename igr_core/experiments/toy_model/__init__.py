@@ -14,6 +14,8 @@ re-exports their public names and holds no logic.
 
 from __future__ import annotations
 
+from igr_core.experiments.banners import toy_model_banner as banner
+from igr_core.experiments.captions import toy_model_captions as captions
 from igr_core.experiments.toy_model.compute import (
     convergence_map,
     convergence_summary,
@@ -43,7 +45,12 @@ from igr_core.experiments.toy_model.params import (
 )
 from igr_core.experiments.toy_model.rows import DECLARED, claims, facts
 
+PART = "Experiments"  # its part of the table of contents
+
 __all__ = [
+    "PART",
+    "banner",
+    "captions",
     "DECLARED",
     "NOTEBOOK",
     "PATH_POINTS",
