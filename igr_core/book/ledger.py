@@ -298,8 +298,21 @@ def manifests(root: Path | None = None) -> list[dict]:
             except (_store.StaleResultsError, _store.CorruptResultsError):
                 continue  # the ledger shows these as unusable rows
             if got is not None:
-                out.append({**got[1], "profile": prof, "trained": sweeps_trained(got[0])})
+                trained = "; ".join(t for t in (sweeps_trained(got[0]), carried_over(got[1])) if t)
+                out.append({**got[1], "profile": prof, "trained": trained})
     return out
+
+
+def carried_over(manifest: dict) -> str:
+    """Parts of an entry taken unchanged from an earlier entry (provenance ``carried_over``), in
+    words: which, and where and when they were computed ('' when none)."""
+    c = (manifest.get("provenance") or {}).get("carried_over")
+    if not isinstance(c, dict):
+        return ""
+    return (
+        f"parts carried over from entry {c.get('from_entry', '?')}: {c.get('device', '?')} ({c.get('backend', '?')}), "
+        f"{float(c.get('seconds') or 0):,.0f} s, {str(c.get('date', '?'))[:10]}"
+    )
 
 
 def sweeps_trained(results) -> str:
