@@ -183,7 +183,7 @@ def test_evidence_cards_render_from_the_verdicts_fields():
     """A row renders its claim, quote with source and place, badge, statistic = value [interval], p,
     n, smallest effect, expected value, why, history and timing from fields; a row without a
     declaration renders without quote or history; the card's id is its anchor."""
-    from igr_core.book import display
+    from igr_core.book import cards
 
     row = {
         "notebook": "06_resnet", "id": "06.max-acc", "claim": "Maximum test accuracy rises with h",
@@ -194,7 +194,7 @@ def test_evidence_cards_render_from_the_verdicts_fields():
         "history": ["test revised on 2026-12-06: x (y); before: paper: not reproduced"],
         "timing": "declared after the data", "measured": "rho(h, test acc) = 0.79 [ignored]",
     }  # fmt: skip
-    card = display.evidence_card(row)
+    card = cards.evidence_card(row)
     assert 'id="claim-06-max-acc"' in card and 'href="#claim-06-max-acc"' in card
     for piece in ("higher test accuracy", "ICLR 2021, Appendix A.5", "<b>0.79</b> [0.21, 1]", "p = 0.015",
                   "n = 9", "smallest effect that counts: 0.3", "a significant rise", "test revised on 2026-12-06",
@@ -202,11 +202,9 @@ def test_evidence_cards_render_from_the_verdicts_fields():
         assert piece in card, piece
     assert "[ignored]" not in card  # the measured words are not parsed back when the fields are there
     bare = {k: v for k, v in row.items() if k not in ("quote", "source", "where", "history", "timing")}
-    card = display.evidence_card(bare)
+    card = cards.evidence_card(bare)
     assert "ev-quote" not in card and "ev-history" not in card and 'id="claim-06-max-acc"' in card
-    notes = display.evidence_markdown(
-        __import__("pandas").DataFrame([dict(row, note="9 networks on their plateau")] * 2)
-    )
+    notes = cards.evidence_markdown(__import__("pandas").DataFrame([dict(row, note="9 networks on their plateau")] * 2))
     assert notes.count("9 networks on their plateau") == 1  # the data-and-gates sentence once
 
 
@@ -215,7 +213,7 @@ def test_the_answer_names_its_scale_and_counts_kinds_apart():
     with its scale in words (never a profile name alone), its statistic and what n counts."""
     import pandas as pd
 
-    from igr_core.book import display
+    from igr_core.book import findings
 
     def row(nb, ref, kind, verdict, **kw):
         base = {"notebook": nb, "reference": ref, "kind": kind, "verdict": verdict, "n": 9, "why": "",
@@ -238,7 +236,7 @@ def test_the_answer_names_its_scale_and_counts_kinds_apart():
         ]
     )
     scale = {"06_resnet": "a ResNet-18 at 1/8 of the paper's width trained on 1,536 Fashion-MNIST images, on a CPU"}
-    text = " ".join(display.answer_sentences(claims, scale, {"Errors that change a result": 6}))
+    text = " ".join(findings.answer_sentences(claims, scale, {"Errors that change a result": 6}))
     assert "Of the paper's 1 claims tested here, 1 hold" in text
     assert "1 consistency checks" in text and "1 hypotheses of this companion" in text
     assert scale["06_resnet"] in text and "standin" not in text

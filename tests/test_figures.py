@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from igr_core import book  # noqa: E402
-from igr_core.book import layout, ledger, plotting  # noqa: E402
+from igr_core.book import figures_networks, layout, ledger, plotting  # noqa: E402
 from igr_core.experiments import registry  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def test_overlaps_finds_colliding_tick_labels_and_panels_and_passes_a_clean_figu
 
 def _caption_keys(notebook: str) -> list[str]:
     text = (book.ROOT / "notebooks" / f"{notebook}.md").read_text()
-    return re.findall(r"C\.figure\(plotting\.\w+,.*?caption='(\w+)'", text, flags=re.S)
+    return re.findall(r"(?:C|page)\.figure\((?:plotting|figures_\w+)\.\w+,.*?caption='(\w+)'", text, flags=re.S)
 
 
 @pytest.mark.parametrize("chapter", registry.CHAPTERS, ids=lambda c: c.name)
@@ -142,7 +142,7 @@ def test_minor_labels_crowded_by_narrowing_are_dropped():
     if got is None:
         pytest.skip("no smoke results stored here")
     plotting.style()
-    fig = plotting.figure_a6(got[0].selected, got[0].full_batch, "Figure A.6", "smoke")
+    fig = figures_networks.figure_a6(got[0].selected, got[0].full_batch, "Figure A.6", "smoke")
     texify_figure(fig)
     layout.fit_to_page(fig)
     assert layout.overlaps(fig) == []
@@ -199,7 +199,7 @@ def test_a_diverged_run_is_dashed_and_clipped_on_a_linear_axis():
         for h in (0.1, 0.5)
         for s in steps
     ]
-    fig = plotting.training_curves(pd.DataFrame(rows), ["test E"], "Figure A.4", profile="paper")
+    fig = figures_networks.training_curves(pd.DataFrame(rows), ["test E"], "Figure A.4", profile="paper")
     ax = fig.axes[0]
     assert ax.get_ylim()[1] < 10  # the other curve is not flattened
     assert any("diverged" in t.get_text() for t in ax.texts)

@@ -28,7 +28,7 @@ import pandas as pd
 from igr_core._src import env as _env
 from igr_core._src import runner as _runner
 from igr_core._src import store as _store
-from igr_core.book import display, ledger
+from igr_core.book import display, findings, ledger
 from igr_core.experiments import registry
 from igr_core.experiments._params import describe, profile_values
 
@@ -49,7 +49,8 @@ class Page(NamedTuple):
 
     def figure(self, draw: Callable, *args, caption: str, **kwargs):
         """Draw one figure with ``draw(*args, profile=<the profile>, **kwargs)`` (a function of
-        :mod:`igr_core.book.plotting`, or the chapter's own) and show it with what it shows (the
+        :mod:`igr_core.book.plotting`, :mod:`~igr_core.book.figures_networks` or
+        :mod:`~igr_core.book.figures_estimation`, or the chapter's own) and show it with what it shows (the
         chapter's caption ``caption``, computed from the results) and its provenance: the function
         that drew it, the stored result it plots and the page's tables for download."""
         takeaway = self.contract.caption(self.results, caption)  # a bad key fails before drawing
@@ -219,7 +220,7 @@ def banner(page: Page) -> None:
         )
     display.banner(p.profile, lines)
     rows = pd.DataFrame(ledger.rows(chapter.name, page.claims, p.profile))
-    display.show_markdown(display.in_short_markdown(rows, p.profile, short))
+    display.show_markdown(findings.in_short_markdown(rows, p.profile, short))
     from igr_core.experiments import departures
 
     mine = departures.for_chapter(type(p).notebook())

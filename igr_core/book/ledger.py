@@ -163,7 +163,7 @@ def record(
         got = None
     full = pd.DataFrame(rows(notebook, claims, profile, _date(got[1]) if got else None))
     if show:
-        from igr_core.book.display import evidence_markdown
+        from igr_core.book.cards import evidence_markdown
 
         show_markdown(evidence_markdown(full))
     return full[COLUMNS]
