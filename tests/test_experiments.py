@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from igr_core import engine
+from igr_core import engine, problems
 from igr_core._src import store
 from igr_core.book import ROOT, ledger, toc_notebooks
 from igr_core.experiments import (
@@ -189,7 +189,7 @@ def test_optimizers_adam_and_rate_map_tiny():
         map_h_range=(1e-3, 0.1),
         map_n=4,
     )
-    net = optimizers.mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
+    net = problems.mnist_mlp_problem(p.n_digits, p.hidden, "tanh", seed=0)
     adam, paths = optimizers.adam_study(p, net)
     rate, edges = optimizers.rate_map(p)
     r = optimizers.Results(

@@ -1,4 +1,12 @@
-"""Chapter 09's Adam studies: the anti-regularizer (rho > beta) and the learning-rate map, and their rows."""
+"""Chapter 09's Adam studies: the anti-regularizer (rho > beta) and the learning-rate map.
+
+Abstraction: :func:`adam_study` runs Adam in two regimes (rho > beta, the anti-regularizer,
+and a control with rho < beta) against the flow of its naive field -g/s on the two-parameter
+model and the tanh network, and returns the measured differences (sharpness, norm, slope,
+N_eps) and the two-parameter model's trajectories; :func:`rate_map` measures where each
+optimizer's first-order description stops helping over a ladder of h. Their rows are in
+:mod:`~igr_core.experiments.optimizers.rows`.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +16,13 @@ import numpy as np
 import optax
 import pandas as pd
 
-from igr_core._src import bea, verdicts
+from igr_core._src import bea
 from igr_core._src import optimizers as methods
 from igr_core._src import toy as two_parameter
 from igr_core._src.bea import crossing
 from igr_core._src.problems import toy_problem
-from igr_core._src.verdicts import Claim, declarations, number_or
 from igr_core.experiments.optimizers.params import (
     NORM,
-    NOTEBOOK,
     PENALTY,
     REGIME_ANTI,
     REGIME_CONTROL,
@@ -25,10 +31,7 @@ from igr_core.experiments.optimizers.params import (
     TANH_MLP,
     TWO_PARAM_MODEL,
     Params,
-    Results,
 )
-
-DECLARED = declarations.chapter(NOTEBOOK)  # the chapter's declared rows (igr_core/declarations/09_optimizers.yml)
 
 
 def _regimes(p: Params) -> dict:
@@ -176,84 +179,3 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
             }
         )
     return pd.DataFrame(rows), pd.DataFrame(edges)
-
-
-def _adam_diff(r: Results, problem: str, regime: str, quantity: str) -> tuple[np.ndarray, float]:
-    g = r.adam[
-        (r.adam["problem"] == problem) & (r.adam["regime"] == regime) & (r.adam["quantity"] == quantity)
-    ].sort_values("h", ascending=False)
-    return g["difference"].to_numpy(), float(g["flow of -g/s"].abs().max())
-
-
-def adam_claims(r: Results) -> list[Claim]:
-    """Adam's anti-regularizer rows (igr_core/declarations/09_optimizers.yml): the converged-slope
-    gate and every other threshold come from the declared tests."""
-    D = DECLARED
-    d_toy, d_net = D["09.adam-anti-penalty-toy"], D["09.adam-anti-penalty-tanh"]
-    converged_slope = d_toy.test["converged_slope"]  # ||grad E|| below which a run has reached its minimum
-    p = r.params
-    anti, scale = _adam_diff(r, TWO_PARAM_MODEL, REGIME_ANTI, SHARPNESS)
-    ctrl, _ = _adam_diff(r, TWO_PARAM_MODEL, REGIME_CONTROL, SHARPNESS)
-    toy = verdicts.combine(
-        [
-            verdicts.sign(anti, +1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
-            verdicts.sign(ctrl, -1, scale, what="lambda_max(Adam) - lambda_max(flow)"),
-        ],
-        [f"rho = {p.anti_rho:g}", f"rho = {p.control_rho:g}"],
-    )
-    ends = r.adam[(r.adam["problem"] == TWO_PARAM_MODEL) & (r.adam["quantity"] == SLOPE)]
-    worst = float(np.nanmax(ends[["Adam", "flow of -g/s"]].to_numpy())) if len(ends) else float("nan")
-    if not worst <= converged_slope:  # a claim about the minimum reached needs runs that reached one
-        toy = toy.replace(
-            outcome=verdicts.Outcome.INCONCLUSIVE,
-            why=f"not converged by T = {p.anti_T:g}: ||grad E|| up to {worst:.2g} > {converged_slope:g}",
-        )
-    parts, labels = [], []
-    for q in (PENALTY, SLOPE):
-        da, sc = _adam_diff(r, TANH_MLP, REGIME_ANTI, q)
-        dc, _ = _adam_diff(r, TANH_MLP, REGIME_CONTROL, q)
-        parts.append(verdicts.sign(da - dc, +1, sc, what=f"{q}(rho = {p.anti_rho:g}) - {q}(rho = {p.control_rho:g})"))
-        labels.append(q)
-    h = ", ".join(f"{x:g}" for x in sorted(p.anti_hs, reverse=True))
-    return [
-        d_toy.row(
-            toy,
-            f"beta = {p.anti_beta:g}, rho = {p.anti_rho:g} against rho = {p.control_rho:g}; two-parameter model, "
-            f"eps = {p.anti_eps:g}, h = {h}, run to T = {p.anti_T:g}",
-        ),
-        d_net.row(
-            verdicts.combine(parts, labels),
-            f"rho = {p.anti_rho:g} against rho = {p.control_rho:g}; T = {p.net_anti_T:g}, h = "
-            + ", ".join(f"{x:g}" for x in sorted(p.net_anti_hs, reverse=True)),
-        ),
-    ]
-
-
-MAP_ROWS = {"gradient descent": "09.map-gradient-descent", "heavy ball": "09.map-heavy-ball"}  # optimizer -> row
-
-
-def map_claims(r: Results) -> list[Claim]:
-    """One declared row per optimizer with a stability edge (gradient descent, heavy ball)."""
-    D = DECLARED
-    edges = r.edges.set_index("optimizer")
-    out = []
-    for prefix, cid in MAP_ROWS.items():
-        d = D[cid]
-        names = [n for n in edges.index if n.startswith(prefix)]
-        if not names or not np.isfinite(edges.loc[names[0], "stability edge"]):
-            out.append(
-                d.row(verdicts.inconclusive("bound", f"no learning-rate map with a stability edge for {prefix}"))
-            )
-            continue
-        name, e = names[0], edges.loc[names[0]]
-        g = r.rate_map[(r.rate_map["optimizer"] == name) & (r.rate_map["h"] < e["stability edge"])]
-        out.append(
-            d.row(
-                verdicts.bound(g["ratio"], d.test["upper"], what="error ratio first-order / naive"),
-                f"{name}, two-parameter model, T = {r.params.map_T:g}, stability edge {e['stability edge']:.3g}; "
-                "ratio reaches 1 at h = "
-                + number_or(e["h_map (ratio reaches 1)"], "(not in the ladder)", 3)
-                + "; the stability edge as the regime's end is this companion's reading, not the paper's",
-            )
-        )
-    return out

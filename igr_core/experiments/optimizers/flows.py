@@ -1,4 +1,12 @@
-"""Chapter 09's order study: every optimizer's continuous descriptions against its iterates."""
+"""Chapter 09's order study: every optimizer's continuous descriptions against its iterates.
+
+Abstraction: :func:`descriptions` lists, for one loss, each :class:`Description` of gradient
+descent, heavy ball and Adam (its field at step h, expected order, optional shifted start)
+with its method; :func:`order_rows` measures the global error of each at a fixed time over a
+ladder of step sizes (one routine, :func:`igr_core.optimizers.global_errors`) and returns tidy
+rows (:func:`error_rows`). :func:`enumerated_partition_variance` is the enumeration route to
+SGD's partition-averaged variance term.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +33,8 @@ from igr_core.experiments.optimizers.params import (
 )
 
 
-def _rows(opt, problem, desc, expected, hs, errs):
+def error_rows(opt, problem, desc, expected, hs, errs):
+    """One tidy row per step size: the global error of one description of one optimizer on one problem."""
     return [
         {
             "optimizer": opt,
@@ -37,9 +46,6 @@ def _rows(opt, problem, desc, expected, hs, errs):
         }
         for h, e in zip(hs, errs)
     ]
-
-
-# labels written once (tables, claims and facts select rows by them)
 
 
 class Description(NamedTuple):
@@ -90,7 +96,7 @@ def order_rows(p: Params, label: str, pr, hs) -> list[dict]:
     for d, method in descriptions(p, pr.loss):
         steps, T = (p.adam_hs, p.adam_T) if d.optimizer == ADAM else (hs, p.T)
         errs = methods.global_errors(method, d.field_for, pr.theta0, steps, T, *pr.args, start_for=d.start_for)
-        rows += _rows(d.optimizer, label, d.label, d.expected_order, steps, errs)
+        rows += error_rows(d.optimizer, label, d.label, d.expected_order, steps, errs)
     return rows
 
 

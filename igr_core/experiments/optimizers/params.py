@@ -1,4 +1,11 @@
-"""Chapter 09's parameters, results and the names of its optimizers, problems and descriptions."""
+"""Chapter 09's parameters, results and the names of its optimizers, problems and descriptions.
+
+Abstraction: :class:`Params` is the validated record of one run (step-size ladders, the
+momentum, Adam and SGD settings, the anti-regularizer study and the learning-rate map);
+:class:`Results` is what ``run`` returns and the result store keeps (stored as
+``"09_optimizers.Params"`` and ``"09_optimizers.Results"``). The labels below are written once:
+the computation writes them into the tables and the rows, facts and captions select by them.
+"""
 
 from __future__ import annotations
 
@@ -128,3 +135,10 @@ GD_MODIFIED = "flow of E + (h/4)||g||^2"
 REGIME_ANTI, REGIME_CONTROL = "rho > beta (anti-penalty)", "rho < beta (control)"  # Adam's two settings
 NORM, SLOPE, SHARPNESS, PENALTY = "||theta||", "slope ||grad E||", "sharpness lambda_max", "N_eps"  # Adam's measures
 ROUTE_CLOSED_FORM = "general recursion against the closed form"
+# the readings of Proposition A.4 (Eq. A.14) compared against the exact corrections
+ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"
+ROUTE_ICLR = "ICLR 2021 (A.14): order_{l+1}, derivatives along the modified flow"
+ROUTE_ICLR_TRUE = "ICLR 2021 (A.14) with f~'f~ in place of Lemma A.1"
+QUADRATIC, QUARTIC = "quadratic (3 variables)", "quartic (2 variables)"
+LOCAL_ARXIV = "order 3, f_3 from the arXiv (A.14)"  # one-step descriptions with each text's f_3
+LOCAL_ICLR = "order 3, f_3 from the ICLR 2021 (A.14)"

@@ -1,10 +1,16 @@
-"""Chapter 09's higher orders: the printed recursion (A.14) in each text against the true fields."""
+"""Chapter 09's higher orders: the printed recursion (A.14) in each text against the true fields.
+
+Abstraction: :func:`recursion_table` computes f_1..f_3 from each reading of (A.14)
+(:data:`RECURSION_ROUTES`) on three problems (:func:`recursion_problems`) against the exact
+corrections of the general recursion; :func:`higher_order_study` adds gradient descent's
+one-step errors against flows of increasing order and f_2's non-gradient part. Only numbers
+are returned; the fitted slopes and the rows are in :mod:`~igr_core.experiments.optimizers.rows`.
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 import pandas as pd
 
@@ -12,7 +18,14 @@ from igr_core._src import bea as _bea
 from igr_core._src import higher_order
 from igr_core._src.problems import toy_problem
 from igr_core.experiments.optimizers.params import (
+    LOCAL_ARXIV,
+    LOCAL_ICLR,
+    QUADRATIC,
+    QUARTIC,
+    ROUTE_ARXIV,
     ROUTE_CLOSED_FORM,
+    ROUTE_ICLR,
+    ROUTE_ICLR_TRUE,
     TWO_PARAM_MODEL,
     Params,
 )
@@ -22,16 +35,11 @@ def _rel(a, b) -> float:
     return float(optax.tree.norm(optax.tree.sub(a, b)) / optax.tree.norm(b))
 
 
-# the readings of Proposition A.4 (Eq. A.14) compared against the exact corrections
-ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"
-ROUTE_ICLR = "ICLR 2021 (A.14): order_{l+1}, derivatives along the modified flow"
-ROUTE_ICLR_TRUE = "ICLR 2021 (A.14) with f~'f~ in place of Lemma A.1"
 RECURSION_ROUTES = (
     (ROUTE_ARXIV, higher_order.arxiv_corrections),
     (ROUTE_ICLR, higher_order.iclr_corrections),
     (ROUTE_ICLR_TRUE, lambda f, k: higher_order.iclr_corrections(f, k, lemma_a1=False)),
 )
-QUADRATIC, QUARTIC = "quadratic (3 variables)", "quartic (2 variables)"
 
 
 def _quartic(t):
@@ -130,48 +138,3 @@ def higher_order_study(p: Params):
         ]
     J_anti, formula = higher_order.f2_antisymmetry(L, th, *a)
     return pd.DataFrame(rows), recursion_table(), float(jnp.linalg.norm(J_anti - formula) / jnp.linalg.norm(formula))
-
-
-LOCAL_ARXIV = "order 3, f_3 from the arXiv (A.14)"
-LOCAL_ICLR = "order 3, f_3 from the ICLR 2021 (A.14)"
-
-
-def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
-    out = []
-    for desc, g in local.groupby("description", sort=False):
-        s, se = _bea.fit_order_stats(g["h"], g["error"])
-        out.append(
-            {
-                "description": desc,
-                "expected order": int(g["expected order"].iloc[0]),
-                "slope": s,
-                "stderr": se,
-                "n": len(g),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def slopes(errors: pd.DataFrame) -> pd.DataFrame:
-    """Fitted log-log slope (and standard error) per optimizer, problem and description."""
-    out = []
-    for (opt, prob, desc), g in errors.groupby(["optimizer", "problem", "description"], sort=False):
-        ok = np.isfinite(g["error"]) & (g["error"] > 0)
-        s, se = _bea.fit_order_stats(g.loc[ok, "h"], g.loc[ok, "error"]) if ok.sum() >= 2 else (np.nan, np.nan)
-        out.append(
-            {
-                "optimizer": opt,
-                "problem": prob,
-                "description": desc,
-                "expected order": int(g["expected order"].iloc[0]),
-                "slope": s,
-                "stderr": se,
-                "n": int(ok.sum()),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def _err_of(rec: pd.DataFrame, problem: str, route: str, l: int = 3) -> float:
-    g = rec[(rec["problem"] == problem) & (rec["route"] == route) & (rec["l"] == l)]["relative error"]
-    return float(g.iloc[0])
