@@ -17,7 +17,7 @@ Two guards keep a declaration honest:
   declaration and its number of versions (the first declaration, then one per history entry).
   A declaration whose content
   (everything but its history) changed without a new history entry fails
-  :func:`check_lock` (and ``make test``); ``python -m igr_core._src.verdicts.declarations lock`` adds
+  :func:`check_lock` (and ``make test``); ``python -m igr_core._src.verdicts lock`` adds
   the new hash only when the history grew by one entry;
 * :func:`quote_problems` checks that every quote occurs verbatim in the named text (whitespace
   and line-end hyphenation normalised), reading the authors' texts from the folder named by
@@ -311,7 +311,7 @@ def check_lock(declared: Mapping[str, Declaration], lock: Mapping[str, Mapping])
     content changed without a new history entry, a revision not yet locked, a history entry lost,
     a declaration the lock lacks or a lock entry without a declaration."""
     out = []
-    cmd = "python -m igr_core._src.verdicts.declarations lock"
+    cmd = "python -m igr_core._src.verdicts lock"
     for cid, d in declared.items():
         entry = lock.get(cid)
         if entry is None:
@@ -391,7 +391,7 @@ def quote_problems(declared: Mapping[str, Declaration], folder: Path) -> list[st
 def main(argv=None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m igr_core._src.verdicts.declarations")
+    ap = argparse.ArgumentParser(prog="python -m igr_core._src.verdicts")
     ap.add_argument("command", choices=("lock", "check", "hash"))
     ap.add_argument("ids", nargs="*")
     args = ap.parse_args(argv)
@@ -410,7 +410,3 @@ def main(argv=None) -> int:
     target.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"lock: {len(new)} declarations -> {target.name}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
