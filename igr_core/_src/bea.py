@@ -36,6 +36,7 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
+from igr_core._src import columns as C
 from igr_core._src.typing import LossFn, PyTree, VectorField
 
 ORDERS = (0, 1, 2)
@@ -343,7 +344,7 @@ __all__ = [
     "crossing",
     "ORDERS",
     "DIVERGENCE_NORM",
-    "diverged",
+    C.DIVERGED,
     "gd_final",
     "sharpness",
     "fit_order_stats",

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 
+from igr_core._src import columns as C
 from igr_core._src.bea import gd_trajectory
 from igr_core._src.typing import LossFn, PyTree
 
@@ -100,7 +101,7 @@ def norm_step_ratios(loss_fn: LossFn, theta0: PyTree, h, n_steps: int, *args) ->
 
 
 __all__ = [
-    "slope",
+    C.SLOPE,
     "unit_normal",
     "tilt_angle",
     "metric_tensor",

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src.engine import make_evaluate
 from igr_core._src.models import Model
 
@@ -37,7 +38,7 @@ def _noise_fn(model: Model, eval_chunk: int, batch: int):
 
     def one(params, sigma, k, xs, ys, xt, yt):
         p = perturb(params, sigma, k)
-        return evaluate(p, xs, ys)["slope"], evaluate(p, xt, yt)["acc"]
+        return evaluate(p, xs, ys)[C.SLOPE], evaluate(p, xt, yt)["acc"]
 
     @jax.jit
     def many(params, sigma, keys, xs, ys, xt, yt):
@@ -78,7 +79,7 @@ def noise_study(
         if s == 0.0:
             slopes, accs = slopes[:1], accs[:1]
         rows += [
-            {"sigma": s, "realization": r, "slope": float(a), "test acc": float(b)}
+            {"sigma": s, "realization": r, C.SLOPE: float(a), C.TEST_ACC: float(b)}
             for r, (a, b) in enumerate(zip(np.atleast_1d(slopes), np.atleast_1d(accs)))
         ]
     return pd.DataFrame(rows)
@@ -89,11 +90,11 @@ def summarize(df: pd.DataFrame, by: Sequence[str] = ("sigma",)) -> pd.DataFrame:
     return (
         df.groupby(list(by))
         .agg(
-            slope_mean=("slope", "mean"),
-            slope_sd=("slope", "std"),
-            acc_mean=("test acc", "mean"),
-            acc_sd=("test acc", "std"),
-            n=("slope", "size"),
+            slope_mean=(C.SLOPE, "mean"),
+            slope_sd=(C.SLOPE, "std"),
+            acc_mean=(C.TEST_ACC, "mean"),
+            acc_sd=(C.TEST_ACC, "std"),
+            n=(C.SLOPE, "size"),
         )
         .reset_index()
     )

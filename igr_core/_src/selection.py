@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
+
 _KEY_ORDER = ("width", "batch_size", "h", "mu", "seed")
 
 
@@ -21,7 +23,7 @@ def config_keys(metrics: pd.DataFrame) -> list[str]:
 
 
 def _ever_diverged(metrics: pd.DataFrame) -> pd.Series:
-    return metrics.groupby(config_keys(metrics))["diverged"].transform("max").astype(bool)
+    return metrics.groupby(config_keys(metrics))[C.DIVERGED].transform("max").astype(bool)
 
 
 def fit_status(metrics: pd.DataFrame, train_acc_threshold: float = 1.0) -> pd.DataFrame:
@@ -29,11 +31,11 @@ def fit_status(metrics: pd.DataFrame, train_acc_threshold: float = 1.0) -> pd.Da
     test accuracy, and whether it *fits* there (the paper compares networks "at the time of
     maximum test accuracy and 100% train accuracy": the threshold is applied at that time)."""
     keys = config_keys(metrics)
-    out = metrics.groupby(keys).agg(diverged=("diverged", "max")).reset_index()
-    sel = select_at_max_test_accuracy(metrics)[keys + ["train acc", "step"]]
-    sel = sel.rename(columns={"train acc": "train acc at selection", "step": "selected step"})
+    out = metrics.groupby(keys).agg(diverged=(C.DIVERGED, "max")).reset_index()
+    sel = select_at_max_test_accuracy(metrics)[keys + [C.TRAIN_ACC, "step"]]
+    sel = sel.rename(columns={C.TRAIN_ACC: "train acc at selection", "step": "selected step"})
     out = out.merge(sel, on=keys, how="left")
-    out["fits"] = (out["train acc at selection"] >= train_acc_threshold - 1e-9) & ~out["diverged"].astype(bool)
+    out["fits"] = (out["train acc at selection"] >= train_acc_threshold - 1e-9) & ~out[C.DIVERGED].astype(bool)
     return out
 
 
@@ -43,13 +45,13 @@ def select_at_max_test_accuracy(metrics: pd.DataFrame, train_acc_threshold: floa
     accuracy *at that evaluation* reaches the threshold are kept."""
     metrics = metrics.reset_index(drop=True)
     keys = config_keys(metrics)
-    ok = metrics[~_ever_diverged(metrics) & metrics["test acc"].notna()]
+    ok = metrics[~_ever_diverged(metrics) & metrics[C.TEST_ACC].notna()]
     if ok.empty:
         return metrics.iloc[:0]
-    idx = ok.sort_values("step", kind="stable").groupby(keys)["test acc"].idxmax()
+    idx = ok.sort_values("step", kind="stable").groupby(keys)[C.TEST_ACC].idxmax()
     sel = metrics.loc[idx].reset_index(drop=True)
     if train_acc_threshold is not None:
-        sel = sel[sel["train acc"] >= train_acc_threshold - 1e-9].reset_index(drop=True)
+        sel = sel[sel[C.TRAIN_ACC] >= train_acc_threshold - 1e-9].reset_index(drop=True)
     return sel
 
 
@@ -79,7 +81,7 @@ def select_at_train_loss(metrics: pd.DataFrame, threshold: float) -> pd.DataFram
     """One row per configuration: the first evaluation with training loss below ``threshold``
     (comparison at matched training loss); configurations that never get there are left out."""
     metrics = metrics.reset_index(drop=True)
-    sub = metrics[(metrics["train E"] < threshold) & ~_ever_diverged(metrics)]
+    sub = metrics[(metrics[C.TRAIN_E] < threshold) & ~_ever_diverged(metrics)]
     if sub.empty:
         return metrics.iloc[:0]
     return sub.loc[sub.groupby(config_keys(metrics))["step"].idxmin()].reset_index(drop=True)

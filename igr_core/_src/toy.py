@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src.regularizers import igr_rate
 
 
@@ -194,7 +195,7 @@ __all__ = [
     "egr_loss",
     "modified_flow",
     "original_flow",
-    "slope",
+    C.SLOPE,
     "min_norm_minimum",
     "gd_path",
     "euler_flow_path",

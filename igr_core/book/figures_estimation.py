@@ -15,6 +15,7 @@ import pandas as pd
 
 from igr_core.book.layout import panel_grid
 from igr_core.book.plotting import label
+from igr_core._src import columns as C
 
 
 def penalty_recovery_plot(df: pd.DataFrame, title: str, profile: str):
@@ -208,8 +209,8 @@ def igr_networks_plot(networks: pd.DataFrame, title: str, profile: str):
     ok = networks[networks["status"] == "estimated"] if len(networks) else networks
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     for seed, g in ok.groupby("seed"):
-        axes[0].loglog(g["h"], g["R_IG"], "o-", ms=4, label=f"seed {seed}")
-        axes[1].semilogx(g["h"], g["test acc"], "o-", ms=4, label=f"seed {seed}")
+        axes[0].loglog(g["h"], g[C.R_IG], "o-", ms=4, label=f"seed {seed}")
+        axes[1].semilogx(g["h"], g[C.TEST_ACC], "o-", ms=4, label=f"seed {seed}")
         axes[2].loglog(g["h/4"], g["alpha"], "o", ms=5, label=f"seed {seed}")
     if len(ok):
         lim = np.array([ok["h/4"].min() / 1.5, ok["h/4"].max() * 1.5])

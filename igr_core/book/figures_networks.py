@@ -15,6 +15,7 @@ import pandas as pd
 
 from igr_core.book.layout import panel_grid
 from igr_core.book.plotting import label
+from igr_core._src import columns as C
 
 
 def _hue_lines(ax, df, x, y, hue, fmt="o-", logx=True, logy=False, **kw):
@@ -33,8 +34,8 @@ def figure2(selected: pd.DataFrame, title: str, profile: str):
     """Figure 2: R_IG and test accuracy at the time of maximum test accuracy against lambda."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for key, grp in selected.groupby("width"):
-        axes[0].loglog(grp["lambda"], grp["R_IG"], "o", label=f"n_l = {key}")
-        axes[1].semilogx(grp["lambda"], grp["test acc"], "o", label=f"n_l = {key}")
+        axes[0].loglog(grp["lambda"], grp[C.R_IG], "o", label=f"n_l = {key}")
+        axes[1].semilogx(grp["lambda"], grp[C.TEST_ACC], "o", label=f"n_l = {key}")
     axes[0].set_xlabel("lambda = h m / 4")
     axes[0].set_ylabel("R_IG at max test accuracy")
     axes[1].set_xlabel("lambda = h m / 4")
@@ -98,16 +99,16 @@ def figure_a6(selected: pd.DataFrame, full_batch: pd.DataFrame | None, title: st
     """Figure A.6: R_IG and test accuracy against h (per width) and against width (per h);
     full-batch GD; test error against R_IG."""
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.2))
-    _hue_lines(axes[0, 0], selected, "h", "R_IG", "width", logy=True)
-    _hue_lines(axes[1, 0], selected, "h", "test acc", "width")
-    _hue_lines(axes[0, 1], selected, "width", "R_IG", "h", logy=True)
-    _hue_lines(axes[1, 1], selected, "width", "test acc", "h")
+    _hue_lines(axes[0, 0], selected, "h", C.R_IG, "width", logy=True)
+    _hue_lines(axes[1, 0], selected, "h", C.TEST_ACC, "width")
+    _hue_lines(axes[0, 1], selected, "width", C.R_IG, "h", logy=True)
+    _hue_lines(axes[1, 1], selected, "width", C.TEST_ACC, "h")
     if full_batch is not None and len(full_batch):
-        _hue_lines(axes[0, 2], full_batch, "h", "R_IG", "width", logy=True)
+        _hue_lines(axes[0, 2], full_batch, "h", C.R_IG, "width", logy=True)
         axes[0, 2].set_title("full-batch gradient descent", fontsize="small")
     else:
         axes[0, 2].text(0.5, 0.5, "no full-batch run in this profile", ha="center", transform=axes[0, 2].transAxes)
-    axes[1, 2].loglog(selected["R_IG"], 1 - selected["test acc"], "o")
+    axes[1, 2].loglog(selected[C.R_IG], 1 - selected[C.TEST_ACC], "o")
     axes[1, 2].set_xlabel("R_IG at max test accuracy")
     axes[1, 2].set_ylabel("test error")
     for ax in axes.ravel()[:5]:
@@ -152,11 +153,11 @@ def figure_a8(selected: pd.DataFrame, title: str, profile: str):
     each network at its time of maximum test accuracy (one marker per seed)."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
     for seed, grp in selected.groupby("seed"):
-        axes[0].loglog(grp["h"], grp["R_IG"], "o", label=f"seed {seed}")
-        axes[1].semilogx(grp["h"], grp["test acc"], "o", label=f"seed {seed}")
-        axes[2].semilogx(grp["R_IG"], grp["test acc"], "o", label=f"seed {seed}")
+        axes[0].loglog(grp["h"], grp[C.R_IG], "o", label=f"seed {seed}")
+        axes[1].semilogx(grp["h"], grp[C.TEST_ACC], "o", label=f"seed {seed}")
+        axes[2].semilogx(grp[C.R_IG], grp[C.TEST_ACC], "o", label=f"seed {seed}")
     for ax, (x, y) in zip(
-        axes, [("learning rate h", "R_IG"), ("learning rate h", "max test accuracy"), ("R_IG", "max test accuracy")]
+        axes, [("learning rate h", C.R_IG), ("learning rate h", "max test accuracy"), (C.R_IG, "max test accuracy")]
     ):
         ax.set_xlabel(x)
         ax.set_ylabel(y)
@@ -165,7 +166,7 @@ def figure_a8(selected: pd.DataFrame, title: str, profile: str):
     return fig
 
 
-def egr_curves(metrics: pd.DataFrame, title: str, profile: str, column: str = "test acc"):
+def egr_curves(metrics: pd.DataFrame, title: str, profile: str, column: str = C.TEST_ACC):
     """Figure 3c: a metric during training for each EGR coefficient mu (mean over seeds, band =
     min to max over seeds)."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
@@ -187,14 +188,14 @@ def regularization_rate_plot(df: pd.DataFrame, title: str, profile: str):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for kind, marker in (("GD", "o"), ("EGR", "s")):
         sub = df[df["kind"] == kind]
-        ok = sub[~sub["diverged"]]
-        axes[0].loglog(ok["lambda total"], ok["R_IG"], marker, label=f"{kind} (stable)")
-        axes[1].semilogx(ok["lambda total"], ok["test acc"], marker, label=kind)
-        bad = sub[sub["diverged"]]
+        ok = sub[~sub[C.DIVERGED]]
+        axes[0].loglog(ok[C.LAMBDA_TOTAL], ok[C.R_IG], marker, label=f"{kind} (stable)")
+        axes[1].semilogx(ok[C.LAMBDA_TOTAL], ok[C.TEST_ACC], marker, label=kind)
+        bad = sub[sub[C.DIVERGED]]
         if len(bad):
             axes[0].plot(
-                bad["lambda total"],
-                [ok["R_IG"].min() if len(ok) else 1.0] * len(bad),
+                bad[C.LAMBDA_TOTAL],
+                [ok[C.R_IG].min() if len(ok) else 1.0] * len(bad),
                 "x",
                 color="red",
                 label=f"{kind} diverged",

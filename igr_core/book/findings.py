@@ -15,6 +15,7 @@ import pandas as pd
 from igr_core.book.cards import OUTCOME_ORDER, has_value, number_html, verdict_badge
 from igr_core.book.display import public, show_figure
 from igr_core.book.notation import texify
+from igr_core._src import columns as C
 
 
 def verdict_summary(claims: pd.DataFrame):
@@ -118,7 +119,7 @@ HEADLINES = (
 )  # fmt: skip  (each: the label, the chapter, the row's declared id or, before its declaration, its reference)
 
 # names of the library's columns that a reader should not see (the statistic of a rule names them)
-READABLE = {"slope_mean": "mean slope", "acc_mean": "mean test accuracy under noise", "test acc": "test accuracy"}
+READABLE = {"slope_mean": "mean slope", "acc_mean": "mean test accuracy under noise", C.TEST_ACC: "test accuracy"}
 
 VERB = {
     "reproduced": "holds",

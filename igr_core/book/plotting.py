@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 
 from igr_core.book.layout import panel_grid
+from igr_core._src import columns as C
 
 PALETTE = "viridis"
 
@@ -61,13 +62,13 @@ def order_plot(errors: pd.DataFrame, fits: pd.DataFrame, title: str, profile: st
 def moderate_plot(df: pd.DataFrame, h_stable: float, title: str, profile: str):
     """Global error at fixed T against h for the flows of E and E~, with the stability edge."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    ok = df[~df["diverged"]]
+    ok = df[~df[C.DIVERGED]]
     ax.loglog(ok["h"], ok["error, flow of E"], "o-", label="GD vs flow of E")
     ax.loglog(ok["h"], ok["error, modified flow"], "s-", label="GD vs flow of E~ (modified)")
     ax.axvline(h_stable, color="k", ls="--", lw=1, label=f"2/lambda_max(theta_0) = {h_stable:.3g}")
-    for h in df.loc[df["diverged"], "h"]:
+    for h in df.loc[df[C.DIVERGED], "h"]:
         ax.axvline(h, color="r", lw=0.8, alpha=0.6)
-    if df["diverged"].any():
+    if df[C.DIVERGED].any():
         ax.plot([], [], color="r", lw=0.8, label="GD diverged")
     ax.set_xlabel("learning rate h")
     ax.set_ylabel("error at time T")
@@ -149,12 +150,12 @@ def surface_with_normals(A, B, E, S, normals_at, title: str, profile: str):
 
 def ntk_cross_plot(df: pd.DataFrame, title: str, profile: str):
     """NTK cross-term statistics, loss and R_IG against physical time, one line per h."""
-    cols = ["E", "R_IG", "mean |cos| cross terms", "off-diagonal fraction"]
+    cols = ["E", C.R_IG, "mean |cos| cross terms", "off-diagonal fraction"]
     fig, axes = panel_grid(len(cols), 4.6, 3.4)
     for ax, col in zip(axes, cols):
         for f, grp in df.groupby("h / h_edge"):
             ax.plot(grp["t"], grp[col], "o-", ms=3, label=f"h = {f:g} h_edge")
-        if col in ("E", "R_IG"):
+        if col in ("E", C.R_IG):
             ax.set_yscale("log")
         ax.set_xlabel("physical time t = n h")
         ax.set_title(col, fontsize="small")
@@ -221,10 +222,10 @@ def phase_portrait(panels, title: str, profile: str):
 def lr_sweep_plot(df: pd.DataFrame, title: str, profile: str, moderate_max: float | None = None):
     """Figure 1b: R_IG/E and ||theta|| after convergence against the learning rate."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    ok = df[~df["diverged"]]
-    for ax, col in zip(axes, ["R_IG/E", "||theta||"]):
+    ok = df[~df[C.DIVERGED]]
+    for ax, col in zip(axes, ["R_IG/E", C.THETA_NORM]):
         ax.plot(ok["h"], ok[col], "o-")
-        for h in df.loc[df["diverged"], "h"]:
+        for h in df.loc[df[C.DIVERGED], "h"]:
             ax.axvline(h, color="r", lw=0.6, alpha=0.5)
         if moderate_max is not None:
             ax.axvspan(ok["h"].min(), moderate_max, color="tab:green", alpha=0.08, label="moderate range (verdict)")
@@ -243,11 +244,11 @@ def ricochet_plot(path, lim, x, y, scan: pd.DataFrame, title: str, profile: str)
     p = np.asarray(path)
     axes[0].plot(p[:, 0], p[:, 1], "-o", color="tab:purple", ms=2.5, lw=0.8, label="GD, h_L")
     axes[0].legend(fontsize="x-small")
-    ok = scan[~scan["diverged"]]
-    axes[1].semilogy(ok["h"], ok["||theta||"], "o", ms=3, label="converged: final ||theta||")
-    div = scan[scan["diverged"]]
+    ok = scan[~scan[C.DIVERGED]]
+    axes[1].semilogy(ok["h"], ok[C.THETA_NORM], "o", ms=3, label="converged: final ||theta||")
+    div = scan[scan[C.DIVERGED]]
     axes[1].plot(
-        div["h"], np.full(len(div), ok["||theta||"].max() * 1.5 if len(ok) else 1.0), "rx", ms=5, label="diverged"
+        div["h"], np.full(len(div), ok[C.THETA_NORM].max() * 1.5 if len(ok) else 1.0), "rx", ms=5, label=C.DIVERGED
     )
     axes[1].set_xlabel("learning rate h")
     axes[1].set_title("outcome of GD by learning rate", fontsize="small")
@@ -269,9 +270,9 @@ def egr_test_error_plot(df: pd.DataFrame, title: str, profile: str):
     axes[0].set_ylabel("test error at the test point")
     axes[0].legend(fontsize="small")
     for mu, grp in df.groupby("mu"):
-        axes[1].plot(grp["t"], grp["||theta||"], label=f"mu = {mu:g}")
+        axes[1].plot(grp["t"], grp[C.THETA_NORM], label=f"mu = {mu:g}")
     axes[1].set_xlabel("time t")
-    axes[1].set_ylabel("||theta||")
+    axes[1].set_ylabel(C.THETA_NORM)
     axes[1].legend(fontsize="x-small", ncol=2)
     label(fig, title, profile)
     return fig

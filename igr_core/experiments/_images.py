@@ -14,6 +14,7 @@ import warnings
 import pandas as pd
 
 from igr_core._src import cache
+from igr_core._src import columns as C
 from igr_core._src import engine as _engine
 from igr_core._src.data import Dataset, DataUnavailableError, load_cifar10, load_fashion_mnist, tfds_prepared
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, should_train
@@ -145,13 +146,13 @@ EMPTY_COLUMNS = [
     "mu",
     "seed",
     "step",
-    "diverged",
-    "R_IG",
-    "test acc",
-    "train acc",
-    "slope",
-    "train E",
-    "||theta||",
+    C.DIVERGED,
+    C.R_IG,
+    C.TEST_ACC,
+    C.TRAIN_ACC,
+    C.SLOPE,
+    C.TRAIN_E,
+    C.THETA_NORM,
 ]
 
 

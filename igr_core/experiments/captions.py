@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src.verdicts import number_or
 
 if TYPE_CHECKING:  # the chapters import this module for their hook: theirs are imported where a caption is built
@@ -178,7 +179,7 @@ def toy_model_captions(r: toy_model.Results) -> dict[str, str]:
     from igr_core.experiments import toy_model
 
     f = toy_model.facts(r)
-    ok = r.sweep[~r.sweep["diverged"]]
+    ok = r.sweep[~r.sweep[C.DIVERGED]]
     summary = r.map_summary
     final = r.egr.sort_values("t").groupby("mu").last()
     return {
@@ -198,7 +199,7 @@ def toy_model_captions(r: toy_model.Results) -> dict[str, str]:
         ),
         "lr_sweep": (
             f"After convergence, $R_{{IG}}/E$ is {span(ok, 'h', 'R_IG/E')} and $\\|\\theta\\|$ is "
-            f"{span(ok, 'h', '||theta||')}. "
+            f"{span(ok, 'h', C.THETA_NORM)}. "
             + compare(
                 "$R_{IG}/E$ falling as h grows",
                 "The paper's Figure 1b shows $R_{IG}/E$ at the end of training smaller for larger h",
@@ -216,7 +217,7 @@ def toy_model_captions(r: toy_model.Results) -> dict[str, str]:
         ),
         "egr": (
             f"At t = {_g(float(final['t'].max()))} the test error is {span(final.reset_index(), 'mu', 'test error')} "
-            f"and $\\|\\theta\\|$ {span(final.reset_index(), 'mu', '||theta||')}. "
+            f"and $\\|\\theta\\|$ {span(final.reset_index(), 'mu', C.THETA_NORM)}. "
             + compare(
                 "the curves for larger $\\mu$ ending lower",
                 "The paper's Figure A.2 shows smaller test error with more EGR",
@@ -244,24 +245,24 @@ def _sweep_curves(metrics: pd.DataFrame, column: str) -> str:
     """``column`` at the last evaluation of the smallest and the largest h whose run did not
     diverge (diverged runs are named apart)."""
     last = metrics.sort_values("step").groupby("h").last().reset_index()
-    diverged = last[last["diverged"].astype(bool)]["h"]
-    out = span(last[~last["diverged"].astype(bool)], "h", column)
+    diverged = last[last[C.DIVERGED].astype(bool)]["h"]
+    out = span(last[~last[C.DIVERGED].astype(bool)], "h", column)
     return out + (f" (diverged at h = {', '.join(_g(h) for h in diverged)})" if len(diverged) else "")
 
 
 def _last_ok(curves: pd.DataFrame) -> pd.DataFrame:
     """Each curve's last evaluation, diverged runs left out."""
     last = curves.sort_values("step").groupby("h").last().reset_index()
-    return last[~last["diverged"].astype(bool)]
+    return last[~last[C.DIVERGED].astype(bool)]
 
 
 def _peak_drop(curves: pd.DataFrame) -> float:
     """The largest fall of test accuracy from its maximum to the last evaluation, in points, over
     the curves that did not diverge."""
-    ok = curves[~curves.groupby("h")["diverged"].transform("any").astype(bool)]
+    ok = curves[~curves.groupby("h")[C.DIVERGED].transform("any").astype(bool)]
     if not len(ok):
         return float("nan")
-    g = ok.sort_values("step").groupby("h")["test acc"]
+    g = ok.sort_values("step").groupby("h")[C.TEST_ACC]
     return float(100 * (g.max() - g.last()).max())
 
 
@@ -276,18 +277,18 @@ def mnist_captions(r: mnist.Results) -> dict[str, str]:
     out = {
         "figure2": (
             f"Over the {len(sel)} networks that fit the training set, $R_{{IG}}$ at the selected step is "
-            f"{span(sel, 'lambda', 'R_IG')} and the maximum test accuracy {span(sel, 'lambda', 'test acc')}. "
+            f"{span(sel, 'lambda', C.R_IG)} and the maximum test accuracy {span(sel, 'lambda', C.TEST_ACC)}. "
             + compare(
                 "the dots of (a) falling and those of (b) rising to the right",
                 "The paper's Figure 2 shows $R_{IG}$ smaller and test accuracy higher for larger $\\lambda$",
-                trend(sel, "lambda", "R_IG", -1, "$R_{IG}$", "$\\lambda$")
+                trend(sel, "lambda", C.R_IG, -1, "$R_{IG}$", "$\\lambda$")
                 + "; "
-                + trend(sel, "lambda", "test acc", 1, "test accuracy", "$\\lambda$"),
+                + trend(sel, "lambda", C.TEST_ACC, 1, "test accuracy", "$\\lambda$"),
             )
         ),
         "a3": (
             f"At the last step (first seed, $n_l$ = {curves['width'].iloc[0]}) $R_{{IG}}$ is "
-            f"{_sweep_curves(curves, 'R_IG')} and the training loss {_sweep_curves(curves, 'train E')}. "
+            f"{_sweep_curves(curves, C.R_IG)} and the training loss {_sweep_curves(curves, C.TRAIN_E)}. "
             + compare(
                 "the $\\lambda R_{IG}/E$ panel: larger h lower",
                 "The paper's Figure A.3 shows E and $R_{IG}$ falling, $\\lambda R_{IG}/E$ smaller for larger h "
@@ -296,8 +297,8 @@ def mnist_captions(r: mnist.Results) -> dict[str, str]:
             )
         ),
         "a4": (
-            f"At the last step the test accuracy is {_sweep_curves(curves, 'test acc')} and the test "
-            f"$R_{{IG}}$ {_sweep_curves(curves, 'test R_IG')}. "
+            f"At the last step the test accuracy is {_sweep_curves(curves, C.TEST_ACC)} and the test "
+            f"$R_{{IG}}$ {_sweep_curves(curves, C.TEST_R_IG)}. "
             + compare(
                 "the test loss and test $R_{IG}$ dipping then rising, and the test accuracy peaking",
                 "The paper's Figure A.4 shows that dip and a slight fall of test accuracy after its maximum",
@@ -313,13 +314,13 @@ def mnist_captions(r: mnist.Results) -> dict[str, str]:
             )
         ),
         "a6": (
-            f"Maximum test accuracy of the selected networks {span(sel, 'h', 'test acc')}; "
-            f"$R_{{IG}}$ {span(sel, 'h', 'R_IG')}. "
+            f"Maximum test accuracy of the selected networks {span(sel, 'h', C.TEST_ACC)}; "
+            f"$R_{{IG}}$ {span(sel, 'h', C.R_IG)}. "
             + compare(
                 "test error rising with $R_{IG}$ in the last panel",
                 "The paper's Figure A.6 shows $R_{IG}$ falling and test accuracy rising with h and width, and test "
                 "error tracking $R_{IG}$",
-                trend(sel, "R_IG", "test error", 1, "test error", "$R_{IG}$"),
+                trend(sel, C.R_IG, "test error", 1, "test error", "$R_{IG}$"),
             )
         ),
     }
@@ -348,33 +349,33 @@ def resnet_captions(r: resnet.Results) -> dict[str, str]:
         metrics = r.sweep.metrics[r.sweep.metrics["seed"] == r.params.seeds[0]]
         out["a7_abc"] = (
             f"First seed, {f['steps']:,} steps, {f['evaluations']} evaluations; at the last step test accuracy "
-            f"is {_sweep_curves(metrics, 'test acc')} and $R_{{IG}}$ {_sweep_curves(metrics, 'R_IG')}."
+            f"is {_sweep_curves(metrics, C.TEST_ACC)} and $R_{{IG}}$ {_sweep_curves(metrics, C.R_IG)}."
         )
         out["a7_def"] = (
-            f"At the last step the training accuracy is {_sweep_curves(metrics, 'train acc')} and "
-            f"$\\|\\theta\\|$ {_sweep_curves(metrics, '||theta||')}; {f['gates']}."
+            f"At the last step the training accuracy is {_sweep_curves(metrics, C.TRAIN_ACC)} and "
+            f"$\\|\\theta\\|$ {_sweep_curves(metrics, C.THETA_NORM)}; {f['gates']}."
         )
         last = _last_ok(metrics)
         out["a7_abc"] += " " + compare(
             "the curves of larger h higher in test accuracy and lower in $R_{IG}$",
             "The paper's Figure A.7a-c shows test accuracy rising and $R_{IG}$ and the slope falling with h",
-            trend(last, "h", "test acc", 1, "test accuracy at the last step", "h", "curves"),
+            trend(last, "h", C.TEST_ACC, 1, "test accuracy at the last step", "h", "curves"),
         )
         out["a7_def"] += " " + compare(
             "training accuracy reaching 1 (interpolation)",
             "The paper's Figure A.7e, f shows interpolation after a few thousand iterations",
-            f"training accuracy at the last step is at least {_g(_min(last, 'train acc'))}",
+            f"training accuracy at the last step is at least {_g(_min(last, C.TRAIN_ACC))}",
         )
     if len(sel):
         out["a8"] = (
-            f"At each network's best test accuracy: $R_{{IG}}$ {span(sel, 'h', 'R_IG')}; test accuracy "
-            f"{span(sel, 'h', 'test acc')}. "
+            f"At each network's best test accuracy: $R_{{IG}}$ {span(sel, 'h', C.R_IG)}; test accuracy "
+            f"{span(sel, 'h', C.TEST_ACC)}. "
             + compare(
                 "$R_{IG}$ falling and test accuracy rising to the right",
                 "The paper's Figure A.8 shows $R_{IG}$ falling, test accuracy rising with h, and the two correlated",
-                trend(sel, "h", "R_IG", -1, "$R_{IG}$", "h")
+                trend(sel, "h", C.R_IG, -1, "$R_{IG}$", "h")
                 + "; "
-                + trend(sel, "R_IG", "test acc", -1, "test accuracy", "$R_{IG}$"),
+                + trend(sel, C.R_IG, C.TEST_ACC, -1, "test accuracy", "$R_{IG}$"),
             )
         )
     return out
@@ -401,14 +402,14 @@ def egr_captions(r: egr.Results) -> dict[str, str]:
                 f"the gain is {_g(100 * row.value, 2)} points (95% interval {_g(100 * lo, 2)} to {_g(100 * hi, 2)})",
             )
         )
-    ok = r.mlp[~r.mlp["diverged"]]
+    ok = r.mlp[~r.mlp[C.DIVERGED]]
     out["mlp"] = (
-        f"Over the converged MLP runs, $R_{{IG}}$ is {span(ok, 'lambda total', 'R_IG')} and test accuracy "
-        f"{span(ok, 'lambda total', 'test acc')}; {f['n_gd_diverged']} GD run(s) diverged. "
+        f"Over the converged MLP runs, $R_{{IG}}$ is {span(ok, C.LAMBDA_TOTAL, C.R_IG)} and test accuracy "
+        f"{span(ok, C.LAMBDA_TOTAL, C.TEST_ACC)}; {f['n_gd_diverged']} GD run(s) diverged. "
         + compare(
             "EGR's points continuing GD's trend past the stability edge",
             "The paper has no figure for this (it is this companion's reading of Section 4 on an MLP)",
-            trend(ok, "lambda total", "R_IG", -1, "$R_{IG}$", "the total rate", "runs"),
+            trend(ok, C.LAMBDA_TOTAL, C.R_IG, -1, "$R_{IG}$", "the total rate", "runs"),
         )
     )
     return out
@@ -470,7 +471,7 @@ def optimizers_captions(r: optimizers.Results) -> dict[str, str]:
         ),
         "local": (
             "One-step error of gradient descent against each description: slopes "
-            + "; ".join(f"{d}: {_g(float(s), 3)}" for d, s in zip(local["description"], local["slope"]))
+            + "; ".join(f"{d}: {_g(float(s), 3)}" for d, s in zip(local["description"], local[C.SLOPE]))
             + ". "
             + compare(
                 "each description one order steeper than the one before",

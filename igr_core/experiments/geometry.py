@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from jax.flatten_util import ravel_pytree
 
+from igr_core._src import columns as C
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts
@@ -100,7 +101,7 @@ def identities(problem: Problem, n_points: int, scale: float, seed: int) -> pd.D
                 "problem": problem.name,
                 "point": i,
                 "m": m,
-                "R_IG": float(rig),
+                C.R_IG: float(rig),
                 COL_A6: float(abs(n_fd[-1] * jnp.sqrt(1 + m * rig) - 1)),
                 COL_A61: float(abs(tan_fd / jnp.sqrt(m * rig) - 1)),
                 COL_33: float(

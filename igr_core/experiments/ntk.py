@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import ntk as _ntk
 from igr_core._src import verdicts
 from igr_core._src.problems import regression_mlp
@@ -146,10 +147,10 @@ def training_study(
                     "step": done,
                     "t": done * h,
                     "E": e,
-                    "R_IG": rig,
+                    C.R_IG: rig,
                     "mean |cos| cross terms": cos,
                     "off-diagonal fraction": frac,
-                    "diverged": bad,
+                    C.DIVERGED: bad,
                 }
             )
             if bad:
@@ -161,18 +162,18 @@ def summarize(traj: pd.DataFrame, baseline_fraction: float) -> pd.DataFrame:
     out = []
     for (seed, f), grp in traj.groupby(["seed", "h / h_edge"]):
         first, last = grp.iloc[0], grp.iloc[-1]
-        div = bool(grp["diverged"].any())
+        div = bool(grp[C.DIVERGED].any())
         out.append(
             {
                 "seed": seed,
                 "h / h_edge": f,
                 "baseline": bool(np.isclose(f, baseline_fraction)),
-                "diverged": div,
+                C.DIVERGED: div,
                 "cos start": first["mean |cos| cross terms"],
                 "cos end": np.nan if div else last["mean |cos| cross terms"],
                 "offdiag end": np.nan if div else last["off-diagonal fraction"],
                 "E end": np.nan if div else last["E"],
-                "R_IG end": np.nan if div else last["R_IG"],
+                "R_IG end": np.nan if div else last[C.R_IG],
             }
         )
     df = pd.DataFrame(out)
@@ -214,7 +215,7 @@ def claims(r: Results) -> list[Claim]:
     scalar = ident[ident["outputs"] == 1].iloc[0]
     corrected = max(float(scalar[c]) for c in ident.columns if "eps^T(1+hK)eps" in c)
     printed = min(float(scalar[c]) for c in ident.columns if "printed" in c)
-    runs = r.summary[~r.summary["baseline"] & ~r.summary["diverged"]]
+    runs = r.summary[~r.summary["baseline"] & ~r.summary[C.DIVERGED]]
     base = r.summary[r.summary["baseline"]].set_index("seed")["cos end"]
     seeds = f"{len(r.params.seeds)} seeds, T = {r.params.ntk_T_edge:g} h_edge"
     t11, t23 = d["03.r-ig-ntk-a11"].test, d["03.a23-printed-form"].test

@@ -22,6 +22,7 @@ import pandas as pd
 from jax.flatten_util import ravel_pytree
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts
@@ -140,9 +141,9 @@ def moderate_regime(problem: Problem, hs: Sequence[float], T: float) -> pd.DataF
     e0 = _bea.global_errors(problem.loss, problem.theta0, hs, T, 0, *problem.args)
     e1 = _bea.global_errors(problem.loss, problem.theta0, hs, T, 1, *problem.args)
     df = pd.DataFrame({"h": np.asarray(hs, float), "error, flow of E": e0, "error, modified flow": e1})
-    df["diverged"] = ~np.isfinite(e0)
+    df[C.DIVERGED] = ~np.isfinite(e0)
     with np.errstate(invalid="ignore", divide="ignore"):  # diverged runs: NaN, marked in `diverged`
-        df["ratio modified / original"] = np.where(df["diverged"], np.nan, e1 / e0)
+        df["ratio modified / original"] = np.where(df[C.DIVERGED], np.nan, e1 / e0)
     return df
 
 
@@ -285,7 +286,7 @@ def trapping_study(c: float = 0.3, n_starts: int = 9, n_steps: int = 2000, fract
             "end": gd_end,
             "stays in the local basin": stays,
             "modified flow stays": np.sign(flow_end - barrier) == side,
-            "diverged": ~np.isfinite(gd_end) | (np.abs(gd_end) > 1e3),
+            C.DIVERGED: ~np.isfinite(gd_end) | (np.abs(gd_end) > 1e3),
         }
     )
 
@@ -568,8 +569,8 @@ def facts(r: Results) -> dict:
         "loc2": float(net_fits[2]),
         "h_cross": r.h_cross,
         "h_edge": 2.0 / r.lambda_max,
-        "h_div": float(r.moderate.loc[r.moderate["diverged"], "h"].min())
-        if r.moderate["diverged"].any()
+        "h_div": float(r.moderate.loc[r.moderate[C.DIVERGED], "h"].min())
+        if r.moderate[C.DIVERGED].any()
         else float("nan"),
         "f2_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()),
         "f1_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()),

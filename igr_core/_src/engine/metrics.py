@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from igr_core._src import columns as C
 from igr_core._src.engine.steps import TrainState, as_stateful, make_training_loss
 from igr_core._src.losses import cross_entropy
 from igr_core._src.models import Model, StatefulModel
@@ -50,7 +51,7 @@ def _keep_best(state: TrainState, acc) -> TrainState:
 
 def _from_grad(grad, params) -> dict:
     sq = optax.tree.norm(grad, squared=True)
-    return {"R_IG": sq / optax.tree.size(params), "slope": jnp.sqrt(sq)}
+    return {C.R_IG: sq / optax.tree.size(params), C.SLOPE: jnp.sqrt(sq)}
 
 
 def make_evaluate(model: Model | StatefulModel, chunk_size: int, grad_batch: int | None = None):
@@ -119,34 +120,23 @@ def make_evaluate(model: Model | StatefulModel, chunk_size: int, grad_batch: int
     return evaluate
 
 
-METRICS = (
-    "train E",
-    "train acc",
-    "R_IG",
-    "slope",
-    "test E",
-    "test acc",
-    "test R_IG",
-    "test slope",
-    "||theta||",
-    "diverged",
-)  # one row of a sweep's metrics table, per configuration and evaluation
+METRICS = C.METRICS  # (igr_core._src.columns) one row of a sweep's metrics table, per configuration and evaluation
 
 
 def _metrics_row(train: dict, test: dict, norm, diverged) -> dict:
     """The metrics of one evaluation (both strategies build it here, once): ``train`` and
     ``test`` hold E, acc, R_IG and slope of each split."""
     row = {
-        "train E": train["E"],
-        "train acc": train["acc"],
-        "R_IG": train["R_IG"],
-        "slope": train["slope"],
-        "test E": test["E"],
-        "test acc": test["acc"],
-        "test R_IG": test["R_IG"],
-        "test slope": test["slope"],
-        "||theta||": norm,
-        "diverged": diverged,
+        C.TRAIN_E: train["E"],
+        C.TRAIN_ACC: train["acc"],
+        C.R_IG: train[C.R_IG],
+        C.SLOPE: train[C.SLOPE],
+        C.TEST_E: test["E"],
+        C.TEST_ACC: test["acc"],
+        C.TEST_R_IG: test[C.R_IG],
+        C.TEST_SLOPE: test[C.SLOPE],
+        C.THETA_NORM: norm,
+        C.DIVERGED: diverged,
     }
     assert tuple(row) == METRICS
     return row
@@ -212,8 +202,8 @@ def make_stepwise_metrics(model: StatefulModel, chunk_size: int, grad_batch: int
         tr_e, tr_acc = split(state, x_train, y_train)
         te_e, te_acc = split(state, x_test, y_test)
         state, g, norm = finish(state, total, jnp.asarray(k, jnp.float32), jnp.asarray(te_acc, jnp.float32))
-        train = {"E": tr_e, "acc": tr_acc, "R_IG": g["R_IG"], "slope": g["slope"]}
-        test = {"E": te_e, "acc": te_acc, "R_IG": float("nan"), "slope": float("nan")}
+        train = {"E": tr_e, "acc": tr_acc, C.R_IG: g[C.R_IG], C.SLOPE: g[C.SLOPE]}
+        test = {"E": te_e, "acc": te_acc, C.R_IG: float("nan"), C.SLOPE: float("nan")}
         return state, _metrics_row(train, test, norm, state.diverged)
 
     return metrics

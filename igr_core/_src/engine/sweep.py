@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from igr_core._src import cache as _cache
+from igr_core._src import columns as C
 from igr_core._src.data import Dataset
 from igr_core._src.engine.config import SweepConfig, batch_indices, evaluation_steps, steps_per_epoch
 from igr_core._src.engine.groups import Group, make_group, resolve_strategy
@@ -54,7 +55,7 @@ def _rows(group: Group, evals: list[dict], step: int, per_epoch: int, m: int) ->
                 "epoch": step / per_epoch,
                 "t": step * h,
                 **ev,
-                "diverged": bool(ev["diverged"]),
+                C.DIVERGED: bool(ev[C.DIVERGED]),
             }
         )
     return out
@@ -162,7 +163,7 @@ def run_sweep(
             )
         frames.append(_cache.load_group(gdir, n_configs * per_config, log))
     metrics = pd.concat(frames, ignore_index=True)
-    metrics["data source"] = data.source
+    metrics[C.DATA_SOURCE] = data.source
     return SweepResult(metrics, cfg, data.source, root, from_cache=not trained, provenance=_cache.provenance(root))
 
 

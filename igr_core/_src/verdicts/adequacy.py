@@ -32,6 +32,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src.verdicts.outcomes import Outcome, Verdict
 
 PLATEAU_WINDOW = 0.2  # the last fifth of the steps trained
@@ -70,7 +71,7 @@ def network_table(metrics: pd.DataFrame, window: float = PLATEAU_WINDOW) -> pd.D
     rows = []
     for key, g in metrics.sort_values("step", kind="stable").groupby(keys):
         key = key if isinstance(key, tuple) else (key,)
-        acc = g["test acc"].to_numpy(float)
+        acc = g[C.TEST_ACC].to_numpy(float)
         steps = g["step"].to_numpy(int)
         gain, k = projected_gain(steps, acc, window)
         best = int(np.nanargmax(acc)) if np.isfinite(acc).any() else 0
@@ -83,8 +84,8 @@ def network_table(metrics: pd.DataFrame, window: float = PLATEAU_WINDOW) -> pd.D
                 "best step": int(steps[best]),
                 "best test acc": float(acc[best]) if acc.size else float("nan"),
                 "late gain": gain,
-                "max train acc": float(np.nanmax(g["train acc"].to_numpy(float))) if len(g) else float("nan"),
-                "diverged": bool(g["diverged"].astype(bool).any()),
+                "max train acc": float(np.nanmax(g[C.TRAIN_ACC].to_numpy(float))) if len(g) else float("nan"),
+                C.DIVERGED: bool(g[C.DIVERGED].astype(bool).any()),
             }
         )
     return pd.DataFrame(rows)
@@ -100,7 +101,7 @@ class Gate(NamedTuple):
 
     @property
     def n(self) -> int:
-        return int((~self.table["diverged"]).sum()) if len(self.table) else 0
+        return int((~self.table[C.DIVERGED]).sum()) if len(self.table) else 0
 
     @property
     def n_kept(self) -> int:
@@ -109,12 +110,12 @@ class Gate(NamedTuple):
     @property
     def n_still_improving(self) -> int:
         t = self.table
-        return int((~t["diverged"] & ~t["plateau"]).sum()) if len(t) else 0
+        return int((~t[C.DIVERGED] & ~t["plateau"]).sum()) if len(t) else 0
 
     @property
     def n_not_fit(self) -> int:
         t = self.table
-        return int((~t["diverged"] & ~t["fits"]).sum()) if len(t) else 0
+        return int((~t[C.DIVERGED] & ~t["fits"]).sum()) if len(t) else 0
 
     def keep(self, selected: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``selected`` (one per network) whose network passes the gates."""
@@ -132,7 +133,7 @@ class Gate(NamedTuple):
             return ["no trained networks"]
         last = int(t["last step"].max())
         if self.n_still_improving:
-            few = t[~t["diverged"] & (t["window evaluations"] < WINDOW_EVALUATIONS)]
+            few = t[~t[C.DIVERGED] & (t["window evaluations"] < WINDOW_EVALUATIONS)]
             detail = (
                 f"; {len(few)} with fewer than {WINDOW_EVALUATIONS} evaluations in that window, too few to show one"
                 if len(few)
@@ -188,7 +189,7 @@ def gate(
                 "best test acc",
                 "late gain",
                 "max train acc",
-                "diverged",
+                C.DIVERGED,
             ]
         )
     )
@@ -202,7 +203,7 @@ def gate(
     if len(t):
         t["plateau"] = t["plateau"].astype(bool)
         t["fits"] = t["fits"].astype(bool)
-        t["kept"] = ~t["diverged"].astype(bool) & t["plateau"] & t["fits"]
+        t["kept"] = ~t[C.DIVERGED].astype(bool) & t["plateau"] & t["fits"]
     else:
         t["kept"] = pd.Series(dtype=bool)
     return Gate(t, keys, tol, fit_threshold)

@@ -38,6 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
+from igr_core._src import columns as C
 from igr_core._src.verdicts.claims import KINDS, Claim
 from igr_core._src.verdicts.outcomes import ALPHA, Verdict
 
@@ -48,7 +49,7 @@ SOURCES = {  # the texts a quote may come from, and their files under $IGR_PAPER
     "arXiv": "implicit-gradient-regularization.arxiv-with-latex.txt",
     "2025 estimation paper": "estimating-implicit-regularization.txt",
 }
-GATES = ("plateau", "fit", "diverged")  # what a declared gate may name (see verdicts.adequacy)
+GATES = ("plateau", "fit", C.DIVERGED)  # what a declared gate may name (see verdicts.adequacy)
 PAPERS_ENV = "IGR_PAPERS"
 _ID = re.compile(r"^\d\d\.[a-z0-9][a-z0-9-]*$")
 _TEST_FIELDS = ("rule", "statistic", "expected", "sign", "smallest_effect", "unit", "selection", "gates", "min_n")

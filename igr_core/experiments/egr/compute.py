@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import engine as _engine
 from igr_core._src import selection
 from igr_core._src.data import load_mnist
@@ -32,10 +33,10 @@ from igr_core.experiments.egr.params import Params, Results
 
 
 def _gains(selected: pd.DataFrame) -> pd.DataFrame:
-    base = selected[selected["mu"] == 0]["test acc"].to_numpy()
+    base = selected[selected["mu"] == 0][C.TEST_ACC].to_numpy()
     rows = []
     for mu, grp in selected[selected["mu"] > 0].groupby("mu"):
-        a = grp["test acc"].to_numpy()
+        a = grp[C.TEST_ACC].to_numpy()
         diff = float(a.mean() - base.mean()) if len(a) and len(base) else float("nan")
         se = (
             float(np.sqrt(a.var(ddof=1) / len(a) + base.var(ddof=1) / len(base)))
@@ -90,15 +91,15 @@ def _mlp(p: Params, results_dir: Path, log=None) -> tuple[str, int, pd.DataFrame
         status = selection.fit_status(res_metrics, 0.0)
         best = selection.select_at_max_test_accuracy(res_metrics)
         keys = ["width", "h", "mu", "seed"]
-        df = status[keys + ["diverged"]].merge(
-            best[keys + ["step", "R_IG", "slope", "test acc", "train E", "m"]], on=keys, how="left"
+        df = status[keys + [C.DIVERGED]].merge(
+            best[keys + ["step", C.R_IG, C.SLOPE, C.TEST_ACC, C.TRAIN_E, "m"]], on=keys, how="left"
         )
         df["kind"] = kind
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     m = mlp_num_params(digits.x_train.shape[1], [p.mlp_width] * 5, digits.num_classes)
-    df["lambda total"] = m * (df["h"] / 4 + df["mu"])
-    df["diverged"] = df["diverged"].astype(bool)
+    df[C.LAMBDA_TOTAL] = m * (df["h"] / 4 + df["mu"])
+    df[C.DIVERGED] = df[C.DIVERGED].astype(bool)
     return digits.source, m, df, pd.concat(metrics, ignore_index=True)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
 from igr_core.experiments._images import STAND_IN
@@ -26,10 +27,10 @@ def _gd_edge(r: Results) -> tuple[float, float]:
     """(smallest total rate at which a GD run diverged, largest total rate of a GD run that did not);
     nan where none diverged or none stayed stable."""
     gd = r.mlp[r.mlp["kind"] == "GD"]
-    bad, ok = gd[gd["diverged"]], gd[~gd["diverged"]]
+    bad, ok = gd[gd[C.DIVERGED]], gd[~gd[C.DIVERGED]]
     return (
-        float(bad["lambda total"].min()) if len(bad) else float("nan"),
-        float(ok["lambda total"].max()) if len(ok) else float("nan"),
+        float(bad[C.LAMBDA_TOTAL].min()) if len(bad) else float("nan"),
+        float(ok[C.LAMBDA_TOTAL].max()) if len(ok) else float("nan"),
     )
 
 
@@ -39,8 +40,8 @@ def _reach(r: Results, d, g: verdicts.Gate) -> verdicts.Verdict:
     rate is only a lower bound set by the profile) and an EGR run that trained to its plateau and
     fits the training set (the declared gates) above it."""
     egr = r.mlp[r.mlp["kind"] == "EGR"]
-    kept = g.keep(egr[~egr["diverged"]]) if len(egr) else egr
-    top_egr = float(kept["lambda total"].max()) if len(kept) else float("nan")
+    kept = g.keep(egr[~egr[C.DIVERGED]]) if len(egr) else egr
+    top_egr = float(kept[C.LAMBDA_TOTAL].max()) if len(kept) else float("nan")
     edge, top_gd = _gd_edge(r)
     if not np.isfinite(edge):
         return verdicts.inconclusive(
@@ -93,8 +94,8 @@ def _compare(r: Results, g: verdicts.Gate, d, missing: str) -> verdicts.Verdict:
     chosen = r.selected[np.isclose(r.selected["mu"].astype(float), p.egr_mu) | (r.selected["mu"] == 0)]
 
     def rule(kept: pd.DataFrame) -> verdicts.Verdict:
-        egr = kept[np.isclose(kept["mu"].astype(float), p.egr_mu)]["test acc"]
-        sgd = kept[kept["mu"] == 0]["test acc"]
+        egr = kept[np.isclose(kept["mu"].astype(float), p.egr_mu)][C.TEST_ACC]
+        sgd = kept[kept["mu"] == 0][C.TEST_ACC]
         return verdicts.compare(
             egr, sgd, d.test.sign, alpha=d.test.alpha, what="gain in max test acc", meaningful=d.test.smallest_effect
         )
@@ -110,7 +111,7 @@ def _gain_row(r: Results, g: verdicts.Gate, d, gain: verdicts.Verdict, missing: 
         return verdicts.inconclusive(d.test.rule, gain.why or missing, expected=f">= {d.test['gain']}")
     ceiling, source = d.test["ceilings"][p.dataset]
     base = g.keep(r.selected)
-    baseline = float(base[base["mu"] == 0]["test acc"].mean())
+    baseline = float(base[base["mu"] == 0][C.TEST_ACC].mean())
     lo, hi = gain.interval
     return verdicts.at_least(
         gain.value,
@@ -158,7 +159,7 @@ def _mlp_note(r: Results, g: verdicts.Gate) -> str:
 def _egr_runs(r: Results) -> pd.DataFrame:
     """The MLP's EGR runs at the EGR learning rate that did not diverge."""
     mlp, h = r.mlp, r.params.mlp_egr_learning_rate
-    return mlp[np.isclose(mlp["h"], h) & ~mlp["diverged"] & (mlp["kind"] == "EGR")]
+    return mlp[np.isclose(mlp["h"], h) & ~mlp[C.DIVERGED] & (mlp["kind"] == "EGR")]
 
 
 def _rig_row(r: Results, g: verdicts.Gate) -> Claim:
@@ -167,8 +168,8 @@ def _rig_row(r: Results, g: verdicts.Gate) -> Claim:
     test = verdicts.RankTest(alpha=d.test.alpha, meaningful=d.test.smallest_effect)
     v = verdicts.gated(
         g,
-        lambda k: verdicts.trend(k["lambda total"], k["R_IG"], d.test.sign, x_name="lambda", y_name="R_IG", test=test),
-        r.mlp[~r.mlp["diverged"]],
+        lambda k: verdicts.trend(k[C.LAMBDA_TOTAL], k[C.R_IG], d.test.sign, x_name="lambda", y_name=C.R_IG, test=test),
+        r.mlp[~r.mlp[C.DIVERGED]],
         d.test.min_n,
         d.test.rule,
     )
@@ -188,7 +189,7 @@ def _rises_row(g: verdicts.Gate, cid: str, runs: pd.DataFrame, note: str) -> Cla
     test = verdicts.RankTest(alpha=d.test.alpha, meaningful=d.test.smallest_effect)
     v = verdicts.gated(
         g,
-        lambda k: verdicts.trend(k["mu"], k["test acc"], d.test.sign, x_name="mu", y_name="test acc", test=test),
+        lambda k: verdicts.trend(k["mu"], k[C.TEST_ACC], d.test.sign, x_name="mu", y_name=C.TEST_ACC, test=test),
         runs,
         d.test.min_n,
         d.test.rule,
@@ -211,7 +212,7 @@ def _stable_range_row(r: Results, g: verdicts.Gate) -> Claim:
     p = r.params
     egr = _egr_runs(r)
     _, top_gd = _gd_edge(r)
-    stable = egr[egr["lambda total"] <= top_gd * (1 + 1e-9)] if np.isfinite(top_gd) else egr.iloc[:0]
+    stable = egr[egr[C.LAMBDA_TOTAL] <= top_gd * (1 + 1e-9)] if np.isfinite(top_gd) else egr.iloc[:0]
     mus = ", ".join(f"{m:g}" for m in sorted(stable["mu"].unique()))
     return _rises_row(
         g,
@@ -256,7 +257,7 @@ def facts(r: Results) -> dict:
         "mlp_m": int(r.mlp_m),
         "data_source": r.data_source,
         "mlp_source": r.mlp_source,
-        "n_gd_diverged": int(gd["diverged"].sum()),
+        "n_gd_diverged": int(gd[C.DIVERGED].sum()),
         "stand_in": r.data_source.startswith(STAND_IN),
         "missing": "none" if r.sweep is not None else "ResNet-18 EGR grid",
         "gates": adequacy(r).summary(),

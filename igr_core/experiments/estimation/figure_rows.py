@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
 from igr_core.experiments.estimation.networks import error_order
@@ -103,7 +104,7 @@ def network_rows(r: Results) -> list[Claim]:
         ),
     ]
     sel = nets[nets["status"] == "estimated"] if len(nets) else nets
-    for cid, col in (("08.networks-rig-falls-with-h", "R_IG"), ("08.networks-acc-rises-with-h", "test acc")):
+    for cid, col in (("08.networks-rig-falls-with-h", C.R_IG), ("08.networks-acc-rises-with-h", C.TEST_ACC)):
         d = DECLARED[cid]
         v = verdicts.gated(
             g,
@@ -343,7 +344,7 @@ def main(argv=None) -> int:
         return 1
     r = got.results
     rec = recovery(r.networks)
-    cols = ["h", "seed", "status", "test acc", "h lambda_max / 2", "alpha", "h/4", "rel. error", "fit residual"]
+    cols = ["h", "seed", "status", C.TEST_ACC, "h lambda_max / 2", "alpha", "h/4", "rel. error", "fit residual"]
     print(r.networks[[c for c in cols if c in r.networks]].to_string(index=False))
     print(
         f"relative error of alpha_hat to h/4 (= lambda_hat to h m/4), per network: median {rec['median error']:.3g}, "

@@ -20,6 +20,7 @@ import pandas as pd
 from jax.flatten_util import ravel_pytree
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import estimate
 from igr_core._src.data import load_mnist, stratified_split
 from igr_core._src.losses import mean_loss
@@ -115,10 +116,10 @@ def train_networks(p: Params, split):
                     "epoch": e,
                     "step": e * n_batches,
                     "train loss": tl[i],
-                    "train acc": ta[i],
+                    C.TRAIN_ACC: ta[i],
                     "val acc": va[i],
-                    "test acc": te[i],
-                    "diverged": bool(diverged[i]),
+                    C.TEST_ACC: te[i],
+                    C.DIVERGED: bool(diverged[i]),
                 }
             )
     return pd.DataFrame(rows), best, best_epoch, grid, model
@@ -159,8 +160,8 @@ def igr_networks(p: Params) -> tuple[pd.DataFrame, pd.DataFrame, str]:
             "width": int(p.net_hidden[0]),
             "h": float(h),
             "seed": int(s),
-            "max train acc": float(m["train acc"].max()),
-            "diverged": bool(m["diverged"].any()),
+            "max train acc": float(m[C.TRAIN_ACC].max()),
+            C.DIVERGED: bool(m[C.DIVERGED].any()),
             "selected epoch": int(best_epoch[i]),
         }
         if best_epoch[i] < 0:
@@ -172,12 +173,12 @@ def igr_networks(p: Params) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         g2 = float(grad_norm2(theta))
         row.update(
             {
-                "train acc": float(sel["train acc"]),
+                C.TRAIN_ACC: float(sel[C.TRAIN_ACC]),
                 "val acc": float(sel["val acc"]),
-                "test acc": float(sel["test acc"]),
+                C.TEST_ACC: float(sel[C.TEST_ACC]),
                 "m": n_params,
                 "probe loss": float(loss(theta, xp, yp)),
-                "R_IG": g2 / n_params,
+                C.R_IG: g2 / n_params,
                 "lambda = h m/4": h * n_params / 4,
                 "h lambda_max / 2": h * sharpness(theta) / 2,
             }

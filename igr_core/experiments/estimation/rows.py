@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
 from igr_core._src.verdicts.declarations import Declaration
@@ -87,7 +88,7 @@ def _penalties_row(r: Results) -> Claim:
     labels = [k if k == c else f"{k} ({c})" for k, c in zip(slopes["kind"], slopes["coefficient"])]
     recover = verdicts.combine(
         [
-            _order(d, slopes["slope"], slopes["stderr"], int(slopes["n strengths"].min()), labels),
+            _order(d, slopes[C.SLOPE], slopes["stderr"], int(slopes["n strengths"].min()), labels),
             *[
                 verdicts.agreement(1 + e, 1.0, rel_tol=d.test.smallest_effect, what=f"{lab} estimate / true (worst)")
                 for lab, e in zip(labels, slopes["worst rel. error"])

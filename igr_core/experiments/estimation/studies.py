@@ -12,6 +12,7 @@ import pandas as pd
 from jax.flatten_util import ravel_pytree
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import estimate, verdicts
 from igr_core._src.losses import mean_loss
 from igr_core._src.models import dropout_mlp, mlp
@@ -142,7 +143,7 @@ def recovery_slopes(df: pd.DataFrame) -> pd.DataFrame:
                 {
                     "kind": kind,
                     "coefficient": coef,
-                    "slope": slope,
+                    C.SLOPE: slope,
                     "stderr": se,
                     "n strengths": len(mean),
                     "worst rel. error": float(rel.max()) if len(rel) else np.nan,
@@ -363,8 +364,8 @@ def dropout_study(p: Params, hidden: tuple | None = None) -> tuple[pd.DataFrame,
             "estimated ridge": float(fit.coef[0]),
             "stderr": float(fit.stderr[0]),
             "relative residual": fit.relative_residual,
-            "train acc": acc,
-            "||theta||": float(jnp.linalg.norm(ravel_pytree(theta)[0])),
+            C.TRAIN_ACC: acc,
+            C.THETA_NORM: float(jnp.linalg.norm(ravel_pytree(theta)[0])),
         }
 
     for seed in p.dropout_seeds:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import cache, selection
+from igr_core._src import columns as C
 from igr_core._src import engine as _engine
 from igr_core._src.data import Dataset, load_mnist
 from igr_core._src.models import paper_mlp
@@ -24,9 +25,9 @@ from igr_core.experiments.mnist.params import (
 
 def _with_ratio(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    df["lambda R_IG / E"] = df["lambda"] * df["R_IG"] / df["train E"]
-    df["R_IG / E"] = df["R_IG"] / df["train E"]
-    df["test error"] = 1.0 - df["test acc"]
+    df["lambda R_IG / E"] = df["lambda"] * df[C.R_IG] / df[C.TRAIN_E]
+    df["R_IG / E"] = df[C.R_IG] / df[C.TRAIN_E]
+    df["test error"] = 1.0 - df[C.TEST_ACC]
     return df
 
 
@@ -87,7 +88,7 @@ def _noise(
     out = []
     for h in p.learning_rates:
         row = status[(status["width"] == p.noise_width) & (status["h"] == h) & (status["seed"] == seed0)]
-        if bool(row["diverged"].any()):
+        if bool(row[C.DIVERGED].any()):
             continue
         params = sweep.best_params(p.noise_width, h, seed0)
         s = summarize(
@@ -220,7 +221,7 @@ def run(p: Params, results_dir, log=None) -> Results:
 def retrain_comparison(stored: _engine.SweepResult, retrained: _engine.SweepResult, p: Params) -> pd.DataFrame:
     """The noise study's width as stored (trained elsewhere) and as retrained here with the same
     configuration, at the time of maximum test accuracy: how far a change of device moves them."""
-    cols = ["h", "seed", "step", "train acc", "test acc", "R_IG", "slope"]
+    cols = ["h", "seed", "step", C.TRAIN_ACC, C.TEST_ACC, C.R_IG, C.SLOPE]
     a = selection.select_at_max_test_accuracy(stored.metrics[stored.metrics["width"] == p.noise_width])[cols]
     b = selection.select_at_max_test_accuracy(retrained.metrics)[cols]
     out = a.merge(b, on=["h", "seed"], suffixes=(" (stored)", " (retrained)"))
@@ -236,6 +237,6 @@ def curves(r: Results) -> pd.DataFrame:
     w = max(w for w in r.params.widths if w <= 400) if min(r.params.widths) <= 400 else min(r.params.widths)
     m = r.sweep.metrics
     c = m[(m["width"] == w) & (m["seed"] == r.params.seeds[0])].copy()
-    c["lambda R_IG / E"] = c["lambda"] * c["R_IG"] / c["train E"]
-    c["test lambda R_IG / E"] = c["lambda"] * c["test R_IG"] / c["test E"]
+    c["lambda R_IG / E"] = c["lambda"] * c[C.R_IG] / c[C.TRAIN_E]
+    c["test lambda R_IG / E"] = c["lambda"] * c[C.TEST_R_IG] / c[C.TEST_E]
     return c

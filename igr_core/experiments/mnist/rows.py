@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import selection, verdicts
 from igr_core._src.models import mlp_num_params
 from igr_core._src.verdicts import Claim
@@ -57,7 +58,7 @@ def adequacy(r: Results) -> verdicts.Gate:
     at_sel = g.table[keys].merge(r.status[[*keys, "train acc at selection"]], on=keys, how="left")
     t = g.table.assign(**{"max train acc": at_sel["train acc at selection"].to_numpy(float)})
     t["fits"] = (t["max train acc"] >= r.params.train_acc_threshold - 1e-9).astype(bool)
-    t["kept"] = ~t["diverged"].astype(bool) & t["plateau"] & t["fits"]
+    t["kept"] = ~t[C.DIVERGED].astype(bool) & t["plateau"] & t["fits"]
     return g._replace(table=t)
 
 
@@ -87,16 +88,16 @@ def width_rows(r: Results) -> list[Claim]:
     higher test accuracy? Per h, pooled over seeds; beside it the un-normalized ||grad E||^2
     = m R_IG, which does not carry the 1/m that R_IG has by definition."""
     g = adequacy(r)
-    sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
+    sel = r.selected.assign(**{"||grad E||^2": r.selected[C.R_IG] * r.selected["m"]})
     d1, d2, d3 = (DECLARED[k] for k in ("05.width-rig", "05.width-grad-norm", "05.width-test-acc"))
     return [
         d1.row(
-            _gated_groups(g, sel, "h", "width", "R_IG", d1),
+            _gated_groups(g, sel, "h", "width", C.R_IG, d1),
             "per h, pooled over seeds; partly definitional: R_IG = ||grad E||^2 / m falls with m by itself, "
             "the next row tests the part that is not",
         ),
         d2.row(_gated_groups(g, sel, "h", "width", "||grad E||^2", d2), "per h, pooled over seeds"),
-        d3.row(_gated_groups(g, sel, "h", "width", "test acc", d3), "per h, pooled over seeds"),
+        d3.row(_gated_groups(g, sel, "h", "width", C.TEST_ACC, d3), "per h, pooled over seeds"),
     ]
 
 
@@ -109,12 +110,12 @@ def control_rows(r: Results) -> list[Claim]:
     return [
         d1.row(
             verdicts.partial_trend(
-                sel["R_IG"],
-                sel["test acc"],
+                sel[C.R_IG],
+                sel[C.TEST_ACC],
                 sel["lambda"],
                 d1.test.sign,
-                x_name="R_IG",
-                y_name="test acc",
+                x_name=C.R_IG,
+                y_name=C.TEST_ACC,
                 z_name="lambda",
                 test=_rank(d1),
             ),
@@ -123,12 +124,12 @@ def control_rows(r: Results) -> list[Claim]:
         d2.row(
             verdicts.partial_trend(
                 sel["lambda"],
-                sel["test acc"],
-                sel["R_IG"],
+                sel[C.TEST_ACC],
+                sel[C.R_IG],
                 d2.test.sign,
                 x_name="lambda",
-                y_name="test acc",
-                z_name="R_IG",
+                y_name=C.TEST_ACC,
+                z_name=C.R_IG,
                 test=_rank(d2),
             ),
             scale,
@@ -142,15 +143,15 @@ def at_fixed_step(r: Results) -> pd.DataFrame:
     training ratios R_IG / E and lambda R_IG / E (Fig. A.3c) and the test ratio (Fig. A.4c)."""
     m = r.sweep.metrics
     m = m[m["width"] == r.params.noise_width]
-    alive = m.groupby(["h", "seed"])["diverged"].transform("max") == 0
+    alive = m.groupby(["h", "seed"])[C.DIVERGED].transform("max") == 0
     m = m[alive]
     if m.empty:
         return m.assign(**{"R_IG / E": [], "lambda R_IG / E": [], "test R_IG / test E": []})
     last = int(m.groupby(["h", "seed"])["step"].max().min())
     out = selection.select_at_step(m, last)
-    out["R_IG / E"] = out["R_IG"] / out["train E"]
+    out["R_IG / E"] = out[C.R_IG] / out[C.TRAIN_E]
     out["lambda R_IG / E"] = out["lambda"] * out["R_IG / E"]
-    out["test R_IG / test E"] = out["test R_IG"] / out["test E"]
+    out["test R_IG / test E"] = out[C.TEST_R_IG] / out[C.TEST_E]
     return out
 
 
@@ -199,7 +200,7 @@ def _peak(c: pd.DataFrame, share: float, smallest: float, slight: float) -> floa
     """Figure A.4d: over means of windows of ``share`` of the evaluations (at least 3), the least of
     (rise to the peak), (fall after it - ``smallest``) and (``slight`` - fall); positive when test
     accuracy rises to an interior maximum, then falls by at least ``smallest`` and at most ``slight``."""
-    a = c["test acc"].to_numpy(float)
+    a = c[C.TEST_ACC].to_numpy(float)
     w = max(3, int(round(share * a.size)))
     if a.size < 2 * w:
         return float("nan")
@@ -230,7 +231,7 @@ def training_rows(r: Results) -> list[Claim]:
     n = len(curves)
     base = f"n_l = {p.noise_width}; {n} networks that reach train accuracy {p.train_acc_threshold:g}"
     rows = []
-    for key, col in (("05.train-loss-falls", "train E"), ("05.rig-falls", "R_IG")):
+    for key, col in (("05.train-loss-falls", C.TRAIN_E), ("05.rig-falls", C.R_IG)):
         d = DECLARED[key]
         values = [_late_minus_early(c, col) for c in curves]
         rows.append(
@@ -258,7 +259,7 @@ def training_rows(r: Results) -> list[Claim]:
     rows.append(
         d.row(
             verdicts.sign(
-                [_plateau_step(c, "train E", share) - _plateau_step(c, "||theta||", share) for c in curves],
+                [_plateau_step(c, C.TRAIN_E, share) - _plateau_step(c, C.THETA_NORM, share) for c in curves],
                 d.test.sign,
                 scale=1.0,
                 dtype="float32",
@@ -268,7 +269,7 @@ def training_rows(r: Results) -> list[Claim]:
             "its total change of its last value",
         )
     )
-    for key, col in (("05.test-loss-dips", "test E"), ("05.test-rig-dips", "test R_IG")):
+    for key, col in (("05.test-loss-dips", C.TEST_E), ("05.test-rig-dips", C.TEST_R_IG)):
         d = DECLARED[key]
         factor = d.test["rise_factor"]
         rows.append(
@@ -317,7 +318,7 @@ def _norm_growth_slows(c: pd.DataFrame) -> float:
 
     def rate(d):
         return float(
-            (d["||theta||"].iloc[-1] - d["||theta||"].iloc[0]) / max(d["step"].iloc[-1] - d["step"].iloc[0], 1)
+            (d[C.THETA_NORM].iloc[-1] - d[C.THETA_NORM].iloc[0]) / max(d["step"].iloc[-1] - d["step"].iloc[0], 1)
         )
 
     first = rate(early)
@@ -359,15 +360,15 @@ def claims(r: Results) -> list[Claim]:
         )
         + "; no plateau gate for the other batch sizes (their curves are not in the stored results)"
     )
-    sel = r.selected.assign(**{"||grad E||^2": r.selected["R_IG"] * r.selected["m"]})
-    matched = r.matched.assign(**{"||grad E||^2": r.matched["R_IG"] * r.matched["m"]})
+    sel = r.selected.assign(**{"||grad E||^2": r.selected[C.R_IG] * r.selected["m"]})
+    matched = r.matched.assign(**{"||grad E||^2": r.matched[C.R_IG] * r.matched["m"]})
     at_time = r.at_time
     return (
         width_rows(r)
         + control_rows(r)
         + [
             D["05.rig-falls-with-lambda"].row(
-                _gated(g, sel, "lambda", "R_IG", D["05.rig-falls-with-lambda"]),
+                _gated(g, sel, "lambda", C.R_IG, D["05.rig-falls-with-lambda"]),
                 scale + "; lambda = h m/4 and R_IG = ||grad E||^2/m share m, so part of this trend is definitional: "
                 "the next row tests the rest",
             ),
@@ -375,31 +376,31 @@ def claims(r: Results) -> list[Claim]:
                 _gated(g, sel, "h", "||grad E||^2", D["05.grad-norm-falls-with-h"]), scale
             ),
             D["05.test-acc-rises-with-lambda"].row(
-                _gated(g, r.selected, "lambda", "test acc", D["05.test-acc-rises-with-lambda"]), scale
+                _gated(g, r.selected, "lambda", C.TEST_ACC, D["05.test-acc-rises-with-lambda"]), scale
             ),
             D["05.rig-falls-with-h-per-width"].row(
-                _gated_groups(g, r.selected, "width", "h", "R_IG", D["05.rig-falls-with-h-per-width"]), scale
+                _gated_groups(g, r.selected, "width", "h", C.R_IG, D["05.rig-falls-with-h-per-width"]), scale
             ),
             D["05.test-acc-rises-with-h-per-width"].row(
-                _gated_groups(g, r.selected, "width", "h", "test acc", D["05.test-acc-rises-with-h-per-width"]),
+                _gated_groups(g, r.selected, "width", "h", C.TEST_ACC, D["05.test-acc-rises-with-h-per-width"]),
                 scale,
             ),
             D["05.test-error-tracks-rig"].row(
-                _gated(g, r.selected, "R_IG", "test error", D["05.test-error-tracks-rig"]), scale
+                _gated(g, r.selected, C.R_IG, "test error", D["05.test-error-tracks-rig"]), scale
             ),
             D["05.ratio-at-max-acc-falls-with-lambda"].row(
                 _gated(g, r.selected, "lambda", "R_IG / E", D["05.ratio-at-max-acc-falls-with-lambda"]), scale
             ),
             D["05.fixed-time-ratio"].row(_trend(at_time, "h", "R_IG / E", D["05.fixed-time-ratio"]), time_note),
-            D["05.fixed-time-rig"].row(_trend(at_time, "h", "R_IG", D["05.fixed-time-rig"]), time_note),
-            D["05.fixed-time-loss"].row(_trend(at_time, "h", "train E", D["05.fixed-time-loss"]), time_note),
+            D["05.fixed-time-rig"].row(_trend(at_time, "h", C.R_IG, D["05.fixed-time-rig"]), time_note),
+            D["05.fixed-time-loss"].row(_trend(at_time, "h", C.TRAIN_E, D["05.fixed-time-loss"]), time_note),
         ]
         + fixed_step_rows(r)
         + training_rows(r)
         + [
-            D["05.batch-sizes"].row(_per_group(r.batch, "batch_size", "h", "R_IG", D["05.batch-sizes"]), batch_note),
+            D["05.batch-sizes"].row(_per_group(r.batch, "batch_size", "h", C.R_IG, D["05.batch-sizes"]), batch_note),
             D["05.full-batch"].row(
-                _trend(r.full_batch, "h", "R_IG", D["05.full-batch"])
+                _trend(r.full_batch, "h", C.R_IG, D["05.full-batch"])
                 if r.full_batch is not None
                 else _missing("full-batch run"),
                 fb_note,
@@ -415,7 +416,7 @@ def claims(r: Results) -> list[Claim]:
                 noise_or_missing(_trend(atm, "h", "acc_mean", D["05.robust-under-noise"])), f"sigma = {sig_mid:g}"
             ),
             D["05.rig-tracks-train-loss"].row(
-                _gated(g, r.selected, "train E", "R_IG", D["05.rig-tracks-train-loss"]), scale
+                _gated(g, r.selected, C.TRAIN_E, C.R_IG, D["05.rig-tracks-train-loss"]), scale
             ),
             D["05.matched-loss"].row(
                 _trend(matched, "h", "||grad E||^2", D["05.matched-loss"]),
@@ -434,7 +435,7 @@ def facts(r: Results) -> dict:
         "m400": mlp_num_params(784, [400] * 5, 10),
         "n_networks": int(len(r.status)),
         "n_fit": int(r.status["fits"].sum()),
-        "n_diverged": int(r.status["diverged"].sum()),
+        "n_diverged": int(r.status[C.DIVERGED].sum()),
         "n_compared": int(len(adequacy(r).keep(r.selected))),
         "data_source": r.data_source,
         "missing": ", ".join(r.missing) or "none",

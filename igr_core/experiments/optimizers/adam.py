@@ -17,6 +17,7 @@ import optax
 import pandas as pd
 
 from igr_core._src import bea
+from igr_core._src import columns as C
 from igr_core._src import optimizers as methods
 from igr_core._src import toy as two_parameter
 from igr_core._src.bea import crossing
@@ -165,7 +166,7 @@ def rate_map(p: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "error, naive flow": x,
                 "error, first-order flow": y,
                 "ratio": q,
-                "diverged": bool(d),
+                C.DIVERGED: bool(d),
             }
             for h, x, y, q, d in zip(hs, e0, e1, ratio, bad)
         ]

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import optimizers as methods
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq
 
@@ -133,7 +134,7 @@ HB_UNAMPLIFIED = "unamplified coefficient (h/(1-beta))/4, shifted start"
 ADAM_NAIVE, ADAM_FULL = "-g/s", "full c_j correction"
 GD_MODIFIED = "flow of E + (h/4)||g||^2"
 REGIME_ANTI, REGIME_CONTROL = "rho > beta (anti-penalty)", "rho < beta (control)"  # Adam's two settings
-NORM, SLOPE, SHARPNESS, PENALTY = "||theta||", "slope ||grad E||", "sharpness lambda_max", "N_eps"  # Adam's measures
+NORM, SLOPE, SHARPNESS, PENALTY = C.THETA_NORM, "slope ||grad E||", "sharpness lambda_max", "N_eps"  # Adam's measures
 ROUTE_CLOSED_FORM = "general recursion against the closed form"
 # the readings of Proposition A.4 (Eq. A.14) compared against the exact corrections
 ROUTE_ARXIV = "arXiv (A.14): f_l = -H_l, derivatives along f_0"

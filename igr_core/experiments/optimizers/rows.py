@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import optimizers as methods
 from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim, declarations, number_or
@@ -71,7 +72,7 @@ def local_slopes(local: pd.DataFrame) -> pd.DataFrame:
             {
                 "description": desc,
                 "expected order": int(g["expected order"].iloc[0]),
-                "slope": s,
+                C.SLOPE: s,
                 "stderr": se,
                 "n": len(g),
             }
@@ -91,7 +92,7 @@ def slopes(errors: pd.DataFrame) -> pd.DataFrame:
                 "problem": prob,
                 "description": desc,
                 "expected order": int(g["expected order"].iloc[0]),
-                "slope": s,
+                C.SLOPE: s,
                 "stderr": se,
                 "n": int(ok.sum()),
             }
@@ -114,7 +115,7 @@ def _order(s: pd.DataFrame, opt: str, desc: str, d) -> verdicts.Verdict:
     """Declaration ``d``'s order test of one description of one optimizer, over every problem."""
     g = _slope_rows(s, opt, desc)
     return verdicts.order(
-        g["slope"],
+        g[C.SLOPE],
         g["stderr"],
         float(g["expected order"].iloc[0]),
         int(g["n"].min()),
@@ -125,7 +126,7 @@ def _order(s: pd.DataFrame, opt: str, desc: str, d) -> verdicts.Verdict:
 
 def _printed_local(local: pd.DataFrame) -> pd.Series:
     """The local slopes with each text's f_3, by description."""
-    return local[local["description"].isin([LOCAL_ARXIV, LOCAL_ICLR])].set_index("description")["slope"]
+    return local[local["description"].isin([LOCAL_ARXIV, LOCAL_ICLR])].set_index("description")[C.SLOPE]
 
 
 # ---------------------------------------------------------------------------- higher orders (Prop. A.4)
@@ -138,8 +139,8 @@ def _local_orders_row(local: pd.DataFrame) -> Claim:
     return d.row(
         verdicts.combine(
             [
-                verdicts.order([s_], [e], float(x), int(n), tol=d.test["tol"], labels=["slope"])
-                for x, s_, e, n in zip(right["expected order"], right["slope"], right["stderr"], right["n"])
+                verdicts.order([s_], [e], float(x), int(n), tol=d.test["tol"], labels=[C.SLOPE])
+                for x, s_, e, n in zip(right["expected order"], right[C.SLOPE], right["stderr"], right["n"])
             ],
             list(right["description"]),
         ),
@@ -403,7 +404,7 @@ def facts(r: Results) -> dict:
     b = r.params.momentum_beta
 
     def pick(opt, desc):
-        return float(_slope_rows(s, opt, desc)["slope"].mean())
+        return float(_slope_rows(s, opt, desc)[C.SLOPE].mean())
 
     rec = r.recursion
     return {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import verdicts
 from igr_core._src.models import resnet18_num_params
 from igr_core._src.verdicts import Claim
@@ -56,9 +57,9 @@ def interpolation(r: Results, d) -> verdicts.Verdict:
     m, fit = r.sweep.metrics, d.test["fit_threshold"]
     first, trained = [], []
     for _, g in m.groupby(["h", "seed"]):
-        if g["diverged"].astype(bool).any():
+        if g[C.DIVERGED].astype(bool).any():
             continue
-        hit = g[g["train acc"] >= fit - 1e-9]["step"]
+        hit = g[g[C.TRAIN_ACC] >= fit - 1e-9]["step"]
         first.append(float(hit.min()) if len(hit) else float("inf"))
         trained.append(int(g["step"].max()))
     return verdicts.reached_by(first, trained, d.test["deadline"], what=f"train accuracy {fit:g}")
@@ -102,7 +103,7 @@ def _matched_row(r: Results) -> Claim:
     """The control: R_IG against h at a matched training loss (not an end-of-training quantity)."""
     d = DECLARED["06.control-matched-loss"]
     return d.row(
-        _trend(r.matched, "h", "R_IG", d, _missing(r)),
+        _trend(r.matched, "h", C.R_IG, d, _missing(r)),
         f"first evaluation with E < {r.params.matched_train_loss:g} (not an end-of-training quantity: no plateau gate)",
     )
 
@@ -111,12 +112,12 @@ def claims(r: Results) -> list[Claim]:
     """The chapter's rows, in the declarations' order."""
     g = adequacy(r)
     return [
-        _at_best(r, g, "06.rig-smaller-for-larger-h", "h", "R_IG"),
-        _at_best(r, g, "06.max-acc-higher-for-larger-h", "h", "test acc"),
-        _at_best(r, g, "06.slope-shallower-for-larger-h", "h", "slope"),
-        _at_best(r, g, "06.acc-higher-where-rig-smaller", "R_IG", "test acc"),
+        _at_best(r, g, "06.rig-smaller-for-larger-h", "h", C.R_IG),
+        _at_best(r, g, "06.max-acc-higher-for-larger-h", "h", C.TEST_ACC),
+        _at_best(r, g, "06.slope-shallower-for-larger-h", "h", C.SLOPE),
+        _at_best(r, g, "06.acc-higher-where-rig-smaller", C.R_IG, C.TEST_ACC),
         _interpolation_row(r),
-        _at_best(r, g, "06.control-rig-tracks-loss", "train E", "R_IG"),
+        _at_best(r, g, "06.control-rig-tracks-loss", C.TRAIN_E, C.R_IG),
         _matched_row(r),
     ]
 
@@ -126,11 +127,11 @@ def facts(r: Results) -> dict:
         "m": int(r.m),
         "m_full": resnet18_num_params(3, 10, 1.0),
         "n_networks": int(len(r.status)),
-        "n_diverged": int(r.status["diverged"].sum()) if len(r.status) else 0,
+        "n_diverged": int(r.status[C.DIVERGED].sum()) if len(r.status) else 0,
         "data_source": r.data_source,
         "missing": "none" if r.sweep is not None else "ResNet-18 SGD grid",
-        "lowest_train_acc_at_best": float(r.selected["train acc"].min()) if len(r.selected) else float("nan"),
-        "highest_train_acc_at_best": float(r.selected["train acc"].max()) if len(r.selected) else float("nan"),
+        "lowest_train_acc_at_best": float(r.selected[C.TRAIN_ACC].min()) if len(r.selected) else float("nan"),
+        "highest_train_acc_at_best": float(r.selected[C.TRAIN_ACC].max()) if len(r.selected) else float("nan"),
         "gates": adequacy(r).summary(),
         "shortfall": shortfall(r),
         "steps": int(r.sweep.metrics["step"].max()) if r.sweep is not None else 0,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core._src import bea as _bea
+from igr_core._src import columns as C
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts
 from igr_core.experiments._params import require_x64
@@ -108,11 +109,11 @@ def lr_sweep(theta0, x, y, hs, n_steps: int, divergence_threshold: float = _bea.
                 "h": h,
                 "a": th[0],
                 "b": th[1],
-                "||theta||": np.linalg.norm(th),
+                C.THETA_NORM: np.linalg.norm(th),
                 "R_IG/E": x**2 * np.sum(th**2),
                 "E": e,
-                "slope": float(_toy.slope(jnp.asarray(th), x, y)) if not div else np.nan,
-                "diverged": div,
+                C.SLOPE: float(_toy.slope(jnp.asarray(th), x, y)) if not div else np.nan,
+                C.DIVERGED: div,
             }
         )
     return pd.DataFrame(rows)
@@ -141,7 +142,7 @@ def egr_sweep(theta0, x, y, mus, t_end: float, h_euler: float, test_point=_toy.T
                     "t": k * h_euler,
                     "E": float(_toy.loss(jnp.asarray(th), x, y)),
                     "test error": float(_toy.loss(jnp.asarray(th), xt, yt)),
-                    "||theta||": float(np.linalg.norm(th)),
+                    C.THETA_NORM: float(np.linalg.norm(th)),
                 }
             )
     return pd.DataFrame(rows)
@@ -303,7 +304,7 @@ def igr_at_egr_rate(points: dict, n_steps: int, divergence_threshold: float = _b
                 "point": k,
                 "mu": pt.mu,
                 "h = 2 mu": h,
-                "diverged": bool(~np.all(np.isfinite(end))),
+                C.DIVERGED: bool(~np.all(np.isfinite(end))),
                 "||theta|| at the end": float(np.linalg.norm(end)),
             }
         )
@@ -374,7 +375,7 @@ def stability_edges(point, scan: pd.DataFrame) -> dict:
         "edge at theta_0": _toy.stability_edge(point.theta0, point.x, point.y),
         "edge at the flow's minimum": _toy.stability_edge(landing, point.x, point.y),
         "ricochet onset": onset(scan["h"], scan["valley crossings"] > 0),
-        "divergence onset": onset(scan["h"], scan["diverged"]),
+        "divergence onset": onset(scan["h"], scan[C.DIVERGED]),
         "flow landing point": landing.tolist(),
     }
 

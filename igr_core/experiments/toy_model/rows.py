@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
@@ -50,14 +51,14 @@ def _closer_row(r: Results) -> Claim:
 def _norm_trend_row(r: Results) -> Claim:
     """Figure 1b: the larger h, the smaller ||theta|| after convergence (runs that did not diverge)."""
     d = DECLARED["04.larger-h-smaller-norm"]
-    ok = r.sweep[~r.sweep["diverged"]]
+    ok = r.sweep[~r.sweep[C.DIVERGED]]
     return d.row(
         verdicts.trend(
             ok["h"],
-            ok["||theta||"],
+            ok[C.THETA_NORM],
             d.test.sign,
             x_name="h",
-            y_name="||theta||",
+            y_name=C.THETA_NORM,
             test=verdicts.RankTest(meaningful=d.test.smallest_effect),
         ),
         "one fact in this model, not two: R_IG/E = x^2 ||theta||^2, so both trends have the same ranks",
@@ -250,24 +251,24 @@ def _min_norm_row(r: Results) -> Claim:
     d = DECLARED["04.min-norm-not-with-igr"]
     min_norm = _min_norm(r)
     reach = r.igr_reach
-    ok = r.scan[~r.scan["diverged"]]
+    ok = r.scan[~r.scan[C.DIVERGED]]
     egr_norm = float(r.norms.loc[EGR_KEY, "I"])
-    best = ok.loc[ok["||theta||"].idxmin()] if len(ok) else None
-    gap = float(best["||theta||"] - egr_norm) if best is not None else float("nan")
+    best = ok.loc[ok[C.THETA_NORM].idxmin()] if len(ok) else None
+    gap = float(best[C.THETA_NORM] - egr_norm) if best is not None else float("nan")
     parts = [
         verdicts.sign(
-            reach["diverged"].astype(float) - 0.5, +1, scale=1.0, what="GD at h = 2 mu diverged (1) or not (0) - 1/2"
+            reach[C.DIVERGED].astype(float) - 0.5, +1, scale=1.0, what="GD at h = 2 mu diverged (1) or not (0) - 1/2"
         ),
         verdicts.sign([gap], d.test.sign, scale=egr_norm, what="smallest ||theta|| of a converged GD run - EGR's"),
     ]
     note = (
         "GD at h = 2 mu: "
         + ", ".join(
-            f"point {row['point']} (h = {row['h = 2 mu']:g}) {'diverges' if row['diverged'] else 'converges'}"
+            f"point {row['point']} (h = {row['h = 2 mu']:g}) {'diverges' if row[C.DIVERGED] else 'converges'}"
             for _, row in reach.iterrows()
         )
         + (
-            f"; over {len(r.scan)} h from point I, the smallest converged ||theta|| is {best['||theta||']:.4g} at h = "
+            f"; over {len(r.scan)} h from point I, the smallest converged ||theta|| is {best[C.THETA_NORM]:.4g} at h = "
             f"{best['h']:.3g} (EGR flow: {egr_norm:.3g}; min-norm minimum: {min_norm:.4g})"
             if best is not None
             else ""
