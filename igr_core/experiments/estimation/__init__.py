@@ -44,19 +44,12 @@ from igr_core.experiments.estimation.params import (
     Results,
 )
 from igr_core.experiments.estimation.rows import (
-    _dropout_trend,
     claims,
     facts,
     igr_breaks,
     igr_order,
 )
 from igr_core.experiments.estimation.studies import (
-    _gd_ols,
-    _gd_ols_traced,
-    _ols_loss,
-    _ols_targets,
-    _strengths_table,
-    _teacher_data,
     bootstrap_study,
     dropout_facets,
     dropout_study,
@@ -80,13 +73,6 @@ __all__ = [
     "RESULTS_VERSION",
     "Results",
     "X64",
-    "_dropout_trend",
-    "_gd_ols",
-    "_gd_ols_traced",
-    "_ols_loss",
-    "_ols_targets",
-    "_strengths_table",
-    "_teacher_data",
     "bootstrap_study",
     "claims",
     "dropout_facets",
