@@ -274,3 +274,21 @@ def test_pages_make_tables_through_display_only():
     sources = [*sorted((book.ROOT / "notebooks").glob("*.md")), *sorted((book.ROOT / "book").glob("*.md"))]
     direct = [p.name for p in sources if ".to_markdown(" in p.read_text()]
     assert not direct, f"tables made with DataFrame.to_markdown on: {direct}"
+
+
+def test_the_prose_and_anchor_checks_read_tables_and_card_lists_as_what_they_are():
+    """A parameters table names parameters on purpose and a list of cards is not a card: neither
+    is a problem; the same name in a paragraph, and a card without an id, still are."""
+    from igr_core.book.cards import section_id
+    from igr_core.book.checkbook import static_problems
+
+    names = {"batch_size"}
+    code = '<code class="docutils literal notranslate"><span class="pre">batch_size</span></code>'
+    table = f"<table><tr><td><p>{code}</p></td></tr></table>"
+    listed = '<div class="evidence-list"><div class="evidence x" id="claim-06-a" data-chapter="06"></div></div>'
+    ok = static_problems("book/executed/06_resnet.html", table + listed, "", names)
+    assert not [p for p in ok if "parameter name" in p or "anchor" in p]
+    prose = f"<p>h = {code}</p>"
+    bad = static_problems("book/executed/06_resnet.html", prose + '<div class="evidence x"></div>', "", names)
+    assert any("parameter name" in p for p in bad) and any("without an anchor" in p for p in bad)
+    assert section_id("verdict-01_theorem_checks") == "verdict-01-theorem-checks"  # Sphinx's id for the label

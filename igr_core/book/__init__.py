@@ -8,8 +8,9 @@ Usage::
 
 ``NOTEBOOK`` is a name (``01_theorem_checks``) or a path (``notebooks/01_theorem_checks.md``);
 with none, every notebook in ``_toc.yml`` runs (chapters first, ``--jobs`` of them at once in
-separate processes, then the pages that gather their results, such as the claims ledger). Parameter values given with ``-p`` are YAML
-(``-p hs "[0.1, 0.05]"``). Parameters are validated against each notebook's cell tagged
+separate processes, then the pages that gather their results, such as the claims ledger). Parameter
+values given with ``-p`` are YAML (``-p hs "[0.1, 0.05]"``). Parameters are validated against each
+notebook's cell tagged
 ``parameters`` before anything executes. A notebook that raises fails the run; its
 executed copy is kept in ``book/executed/`` for inspection.
 

@@ -19,6 +19,14 @@ from igr_core.experiments._params import PROFILES
 OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced")
 
 
+def section_id(label: str) -> str:
+    """The HTML id Sphinx gives a MyST label ``(label)=`` (docutils' ``make_id``: lower case, every
+    run of other characters than letters and digits one hyphen), so a raw link finds it."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
 def verdict_badge(verdict: str) -> str:
     """A verdict as a coloured badge (CSS classes in ``_static/verdicts.css``; no emoji: without an
     emoji font those render as empty boxes); the words stay, for screen readers and search."""
@@ -221,7 +229,7 @@ def ledger_markdown(scales: pd.DataFrame, claims: pd.DataFrame | None = None) ->
             title = html.escape(nb[3:].replace("_", " "))
             parts.append(
                 f'<div class="ledger-chapter" data-chapter="{nb[:2]}"><p class="ledger-title">{nb[:2]}: '
-                f'<a href="{nb}.html#verdict-{nb}">{title}</a></p>'
+                f'<a href="{nb}.html#{section_id(f"verdict-{nb}")}">{title}</a></p>'
             )
         parts.append(card)
     if chapter is not None:

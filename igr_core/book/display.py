@@ -97,6 +97,9 @@ def figure_html(fig) -> tuple[str, str]:
             f'<img class="{css}" src="data:image/png;base64,{data}" width="{w}" height="{h}" '
             f'data-text-px="{text_px(f):.1f}" alt="figure">'
         )
+    import matplotlib.pyplot as plt
+
+    plt.close(narrow)  # an unpickled figure joins pyplot's figures: closed, or the notebook shows it again
     return '<div class="figure-pair">' + "".join(images) + "</div>", report
 
 

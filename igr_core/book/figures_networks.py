@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core.book.layout import panel_grid
 from igr_core.book.plotting import label
-from igr_core._src import columns as C
 
 
 def _hue_lines(ax, df, x, y, hue, fmt="o-", logx=True, logy=False, **kw):

@@ -12,10 +12,10 @@ import re
 
 import pandas as pd
 
+from igr_core._src import columns as C
 from igr_core.book.cards import OUTCOME_ORDER, has_value, number_html, verdict_badge
 from igr_core.book.display import public, show_figure
 from igr_core.book.notation import texify
-from igr_core._src import columns as C
 
 
 def verdict_summary(claims: pd.DataFrame):

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from igr_core.book.layout import panel_grid
 from igr_core._src import columns as C
+from igr_core.book.layout import panel_grid
 
 PALETTE = "viridis"
 
