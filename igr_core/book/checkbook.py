@@ -300,6 +300,12 @@ def parameter_names() -> set[str]:
 
 _PROSE = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
 _CODE = re.compile(r'<code class="[^"]*literal[^"]*"><span class="pre">([^<]+)</span></code>')
+# a parameter's name where its value belongs: after "=", "<", ">", "is", "at", "of", "up to" (h = `learning_rate`);
+# a sentence that names a parameter as such (a departure: "`n_train`: stratified subsamples") is not one
+_VALUE_PLACE = re.compile(
+    r"(?:[=<>\u2264\u2265\u2248]|&lt;|&gt;|\b(?:is|at|of|to|equals))\s*(?:<[^>]+>\s*)*"
+    r'<code class="[^"]*literal[^"]*"><span class="pre">([^<]+)</span></code>'
+)
 _CARD = re.compile(r'<div class="evidence(?: [^"]*)?"([^>]*)>')  # a card, not its list ("evidence-list")
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)  # a table's cells name parameters on purpose
 
@@ -325,7 +331,7 @@ def static_problems(page: str, html: str, text: str, names: set[str] | None = No
         if marker in text:
             problems.append(f"{page}: an absolute machine path ({marker}...) is shown")
     names = parameter_names() if names is None else names
-    prose = {c for para in _PROSE.findall(_TABLE.sub("", html)) for c in _CODE.findall(para) if c in names}
+    prose = {c for para in _PROSE.findall(_TABLE.sub("", html)) for c in _VALUE_PLACE.findall(para) if c in names}
     if prose:
         problems.append(f"{page}: parameter name(s) in prose where a value belongs: {', '.join(sorted(prose))}")
     cards = _CARD.findall(html)

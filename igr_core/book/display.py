@@ -82,13 +82,17 @@ def figure_html(fig) -> tuple[str, str]:
     import io
     import pickle
 
-    from igr_core.book.layout import NARROW_INCHES, WIDE_INCHES, layout_report, prepare, text_px
+    from igr_core.book.layout import NARROW_INCHES, WIDE_INCHES, layout_report, prepare_fitting, text_px
 
     narrow = pickle.loads(pickle.dumps(fig))  # an independent copy to stack
     images, report = [], ""
     for css, f, width, cols in (("fig-wide", fig, WIDE_INCHES, None), ("fig-narrow", narrow, NARROW_INCHES, 1)):
-        prepare(f, width, cols)
-        report += layout_report(f)
+        prepare_fitting(f, width, cols)
+        problems = layout_report(f)
+        if css == "fig-narrow" and problems:  # its panels cannot stack: the laptop's drawing, at reading
+            f, css = fig, "fig-narrow fig-scroll"  # size, scrolls sideways in its own box on a phone
+        else:
+            report += problems
         buf = io.BytesIO()
         f.savefig(buf, format="png", dpi=f.dpi)
         data = base64.b64encode(buf.getvalue()).decode()

@@ -35,6 +35,7 @@ DPI = 100  # the figures' resolution: a figure WIDE_INCHES wide is WIDE_INCHES *
 WIDE_INCHES = 7.0  # the figure for a laptop: the content column at 1,280 px (about 736 px)
 NARROW_INCHES = 3.4  # the figure for a phone: the content column at 390 px (about 350 px), panels stacked
 MIN_PANEL_INCHES = 3.2  # a panel narrower than this crowds its tick labels: fewer panels per row
+MIN_ROW_INCHES = 2.6  # a row of panels lower than this has no room for its titles and tick labels
 FLOOR_PT = 8.5  # every text of a figure at least this size (11.8 px at DPI): legible at both widths
 
 
@@ -92,9 +93,10 @@ def _wrap(text: str, chars: int) -> str:
     return "\n".join(lines)
 
 
-def wrap_labels(fig) -> None:
-    """The figure's title and its panels' axis labels broken into lines that fit their width."""
-    width = fig.get_size_inches()[0] * 72
+def wrap_labels(fig, shrink: float = 1.0) -> None:
+    """The figure's title and its panels' axis labels broken into lines that fit their width
+    (``shrink`` < 1 wraps them narrower than that, where a first wrap still collides)."""
+    width = fig.get_size_inches()[0] * 72 * shrink
     if fig._suptitle is not None:
         t = fig._suptitle
         t.set_text(_wrap(t.get_text(), int(width / (t.get_fontsize() * 0.55))))
@@ -108,7 +110,8 @@ def wrap_labels(fig) -> None:
             (ax.title, pos.width * width),
         ):
             if t.get_text():
-                t.set_text(_wrap(t.get_text().replace("\n", " "), max(12, int(span / (t.get_fontsize() * 0.6)))))
+                chars = max(12, int(shrink * span / (t.get_fontsize() * 0.6)))
+                t.set_text(_wrap(t.get_text().replace("\n", " "), chars))
 
 
 def fit_to_page(fig) -> None:
@@ -219,6 +222,16 @@ def grid_shape(fig) -> tuple[int, int]:
     return len(rows), len(cols)
 
 
+def _title_inches(fig, width: float) -> float:
+    """Room for the figure's title once wrapped to ``width`` inches (about 0.075 inch a character at
+    the floor size, a line 0.2 inch and a margin), 0 without one."""
+    title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    if not title:
+        return 0.0
+    lines = sum(-(-len(part) * 0.075 // width) or 1 for part in title.split("\n"))
+    return 0.25 + 0.2 * lines
+
+
 def restack(fig, cols: int, width: float) -> bool:
     """Lay the figure's panels out again, ``cols`` per row, the figure ``width`` inches wide and each
     panel as tall, in proportion, as it was (between 2.2 and 3.4 inches): for a phone, one column
@@ -233,7 +246,7 @@ def restack(fig, cols: int, width: float) -> bool:
     panel_w = width / cols
     panel_h = min(3.4, max(2.6, (h0 / rows0) * panel_w / (w0 / cols0)))
     rows = -(-len(panels) // cols)
-    extra = 0.6 if fig._suptitle is not None else 0.0
+    extra = _title_inches(fig, width)
     for _, axes in panels:  # room for the legends that go under their panels (legends_outside)
         for ax in axes:
             if ax.get_legend() is not None:
@@ -323,9 +336,9 @@ def prepare(fig, width: float, cols: int | None = None) -> None:
     rows0, cols0 = grid_shape(fig)
     if cols is None:
         cols = max(1, min(cols0, int(width // MIN_PANEL_INCHES)))
-    if not restack(fig, cols, width):
+    if not restack(fig, cols, width):  # not a plain grid: scaled, each row at least a readable height
         w, h = fig.get_size_inches()
-        fig.set_size_inches(width, h * width / w)
+        fig.set_size_inches(width, max(h * width / w, rows0 * MIN_ROW_INCHES + _title_inches(fig, width)))
     fig.set_dpi(DPI)
     floor_text(fig)
     wrap_labels(fig)
@@ -336,6 +349,20 @@ def prepare(fig, width: float, cols: int | None = None) -> None:
     _relayout(fig)
     _thin_log_ticks(fig)
     _relayout(fig)
+
+
+def prepare_fitting(fig, width: float, cols: int | None = None, tries: int = 3) -> None:
+    """:func:`prepare`, then, while some text still collides or leaves the figure, the figure made
+    taller (by half) and its titles wrapped narrower before it is laid out again (a phone's stacked
+    copy needs the room; what still collides after ``tries`` is left for :func:`layout_report`)."""
+    prepare(fig, width, cols)
+    for k in range(tries):
+        if not overlaps(fig):
+            return
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w, h * 1.5)
+        wrap_labels(fig, shrink=0.8 ** (k + 1))
+        _relayout(fig)
 
 
 def text_px(fig) -> float:
@@ -353,6 +380,7 @@ __all__ = [
     "grid_shape",
     "legends_outside",
     "prepare",
+    "prepare_fitting",
     "restack",
     "text_px",
     "LAYOUT_PROBLEM",
