@@ -352,10 +352,15 @@ def prepare(fig, width: float, cols: int | None = None) -> None:
 
 
 def prepare_fitting(fig, width: float, cols: int | None = None, tries: int = 3) -> None:
-    """:func:`prepare`, then, while some text still collides or leaves the figure, the figure made
-    taller (by half) and its titles wrapped narrower before it is laid out again (a phone's stacked
-    copy needs the room; what still collides after ``tries`` is left for :func:`layout_report`)."""
+    """:func:`prepare`, then, while some text still collides or leaves the figure: fewer panels per
+    row (down to one), and after that the figure made taller (by half) with its titles wrapped
+    narrower, laid out again each time (what still collides after ``tries`` is left for
+    :func:`layout_report`)."""
     prepare(fig, width, cols)
+    per_row = grid_shape(fig)[1]
+    while overlaps(fig) and per_row > 1 and _panels(fig):
+        per_row -= 1
+        prepare(fig, width, per_row)
     for k in range(tries):
         if not overlaps(fig):
             return

@@ -392,14 +392,25 @@ def egr_captions(r: egr.Results) -> dict[str, str]:
         lo, hi = row.interval if len(row.interval) == 2 else (float("nan"), float("nan"))
         g = r.gains[np.isclose(r.gains["mu"].astype(float), float(r.params.egr_mu))]
         g = g.iloc[0] if len(g) else r.gains.iloc[-1]
+        judged = len(row.interval) == 2
+        gain = (
+            f"a gain of {_g(row.value, 2)} [{_g(lo, 2)}, {_g(hi, 2)}] on {row.n} networks"
+            if judged
+            else "no gain judged (the gates leave too few networks)"
+        )
+        here = (
+            f"the gain is {_g(100 * row.value, 2)} points (95% interval {_g(100 * lo, 2)} to {_g(100 * hi, 2)})"
+            if judged
+            else "no gain is judged at this scale"
+        )
         out["figure3c"] = (
             f"Maximum test accuracy {_g(float(g['SGD max test acc']))} with SGD and "
-            f"{_g(float(g['EGR max test acc']))} with EGR ($\\mu$ = {_g(float(r.params.egr_mu))}), a gain of "
-            f"{_g(row.value, 2)} [{_g(lo, 2)}, {_g(hi, 2)}] on {row.n} networks; {f['gates']}. "
+            f"{_g(float(g['EGR max test acc']))} with EGR ($\\mu$ = {_g(float(r.params.egr_mu))}), {gain}; "
+            f"{f['gates']}. "
             + compare(
                 "the gap between the EGR and SGD curves of test accuracy",
                 "The paper's Figure 3c shows EGR raising ResNet-18's test accuracy on CIFAR-10 by more than 12 points",
-                f"the gain is {_g(100 * row.value, 2)} points (95% interval {_g(100 * lo, 2)} to {_g(100 * hi, 2)})",
+                here,
             )
         )
     ok = r.mlp[~r.mlp[C.DIVERGED]]
