@@ -82,17 +82,28 @@ def figure_html(fig) -> tuple[str, str]:
     import io
     import pickle
 
-    from igr_core.book.layout import NARROW_INCHES, WIDE_INCHES, layout_report, prepare_fitting, text_px
+    from igr_core.book.layout import NARROW_INCHES, WIDE_INCHES, layout_report, own_size, prepare_fitting, text_px
 
-    narrow = pickle.loads(pickle.dumps(fig))  # an independent copy to stack
-    images, report = [], ""
-    for css, f, width, cols in (("fig-wide", fig, WIDE_INCHES, None), ("fig-narrow", narrow, NARROW_INCHES, 1)):
-        prepare_fitting(f, width, cols)
-        problems = layout_report(f)
-        if css == "fig-narrow" and problems:  # its panels cannot stack: the laptop's drawing, at reading
-            f, css = fig, "fig-narrow fig-scroll"  # size, scrolls sideways in its own box on a phone
-        else:
-            report += problems
+    copies = [pickle.loads(pickle.dumps(fig)) for _ in range(3)]  # independent copies to lay out again
+
+    def drawn(f, width, cols, tries):
+        prepare_fitting(f, width, cols, tries)
+        return f, layout_report(f)
+
+    # the laptop's drawing: at the column's width, or, where its text still collides there, as its
+    # drawing function sized it, at reading size, scrolling sideways in its own box where it is wider;
+    # the phone's: its panels stacked, else the laptop's
+    wide, report = drawn(fig, WIDE_INCHES, None, 2)
+    wide_css = "fig-wide"
+    if report:
+        own_size(copies[0])
+        wide, report, wide_css = copies[0], layout_report(copies[0], own_size=True), "fig-wide fig-scroll"
+    narrow, problems = drawn(copies[2], NARROW_INCHES, 1, 4)
+    narrow_css = "fig-narrow"
+    if problems:
+        narrow, narrow_css = wide, "fig-narrow fig-scroll"
+    images = []
+    for css, f in ((wide_css, wide), (narrow_css, narrow)):
         buf = io.BytesIO()
         f.savefig(buf, format="png", dpi=f.dpi)
         data = base64.b64encode(buf.getvalue()).decode()
@@ -103,7 +114,8 @@ def figure_html(fig) -> tuple[str, str]:
         )
     import matplotlib.pyplot as plt
 
-    plt.close(narrow)  # an unpickled figure joins pyplot's figures: closed, or the notebook shows it again
+    for f in copies:  # unpickled figures join pyplot's figures: closed, or the notebook shows them again
+        plt.close(f)
     return '<div class="figure-pair">' + "".join(images) + "</div>", report
 
 

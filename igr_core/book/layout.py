@@ -66,7 +66,10 @@ def _thin_log_ticks(fig) -> None:
 
 def _relayout(fig) -> None:
     """``tight_layout``, leaving room at the top for the figure's title (colour bars lay themselves out)."""
-    if any(ax.get_label() == "<colorbar>" for ax in fig.axes):
+    if any(ax.get_label() == "<colorbar>" for ax in fig.axes):  # colour bars lay themselves out: room at the
+        lines = max((ax.get_title().count("\n") + 1 for ax in fig.axes if ax.get_title()), default=0)  # top
+        h = fig.get_size_inches()[1]
+        fig.subplots_adjust(top=min(0.9, 1.0 - (lines * FLOOR_PT * 1.5 / 72 + 0.15) / h))
         return
     top = 1.0
     if fig._suptitle is not None and fig._suptitle.get_text():
@@ -142,7 +145,7 @@ def smallest_text_px(fig, shrink: float | None = None) -> float:
     return min(sizes, default=float("inf")) * fig.dpi / 72 * shrink
 
 
-def overlaps(fig, tolerance: float = 2.0) -> list[str]:
+def overlaps(fig, tolerance: float = 2.0, own_size: bool = False) -> list[str]:
     """Text that collides once the figure is drawn: neighbouring tick labels of one axis, two
     panels whose extents (labels, title and legend included) intersect, the figure title over a
     panel, or any panel reaching outside the figure. ``tolerance`` pixels of contact are allowed.
@@ -174,7 +177,7 @@ def overlaps(fig, tolerance: float = 2.0) -> list[str]:
             or ba.y1 > fig.bbox.y1 + tolerance
         ):
             out.append(f"{name(a)} reaches outside the figure")
-    small = smallest_text_px(fig)
+    small = smallest_text_px(fig, shrink=1.0 if own_size else None)
     if small < MIN_TEXT_PX:
         out.append(f"text {small:.1f} px high on the page (at least {MIN_TEXT_PX:g}: enlarge it or narrow the figure)")
     if fig._suptitle is not None:
@@ -186,9 +189,10 @@ def overlaps(fig, tolerance: float = 2.0) -> list[str]:
 LAYOUT_PROBLEM = "Figure layout problem"  # shown under a figure whose text collides; check-book fails the page
 
 
-def layout_report(fig) -> str:
-    """Markdown lines naming each collision of :func:`overlaps` (empty when there is none)."""
-    return "".join(f"\n\n{LAYOUT_PROBLEM}: {p}." for p in overlaps(fig))
+def layout_report(fig, own_size: bool = False) -> str:
+    """Markdown lines naming each collision of :func:`overlaps` (empty when there is none);
+    ``own_size``: the page shows the image at its own size (in a box that scrolls), not shrunk."""
+    return "".join(f"\n\n{LAYOUT_PROBLEM}: {p}." for p in overlaps(fig, own_size=own_size))
 
 
 def _panels(fig):
@@ -315,18 +319,21 @@ def legends_outside(fig) -> None:
         legend.remove()
         box = ax.get_tightbbox(renderer)
         y = (box.y0 - ax.bbox.y0) / max(ax.bbox.height, 1.0) if box is not None else -0.2
-        ax.legend(
-            handles,
-            labels,
-            title=title or None,
-            loc="upper center",
-            bbox_to_anchor=(0.5, y - 0.03),
-            ncol=2 if len(labels) > 2 else len(labels) or 1,
-            fontsize=size,
-            frameon=False,
-            handlelength=1.6,
-            columnspacing=1.0,
-        )
+        for ncol in dict.fromkeys((2 if len(labels) > 2 else len(labels) or 1, 1)):  # one column if two overflow
+            new = ax.legend(
+                handles,
+                labels,
+                title=title or None,
+                loc="upper center",
+                bbox_to_anchor=(0.5, y - 0.03),
+                ncol=ncol,
+                fontsize=size,
+                frameon=False,
+                handlelength=1.6,
+                columnspacing=1.0,
+            )
+            if new.get_window_extent(renderer).width <= ax.bbox.width * 1.05:
+                break
 
 
 def prepare(fig, width: float, cols: int | None = None) -> None:
@@ -351,29 +358,40 @@ def prepare(fig, width: float, cols: int | None = None) -> None:
     _relayout(fig)
 
 
-def prepare_fitting(fig, width: float, cols: int | None = None, tries: int = 3) -> None:
-    """:func:`prepare`, then, while some text still collides or leaves the figure: fewer panels per
-    row (down to one), and after that the figure made taller (by half) with its titles wrapped
-    narrower, laid out again each time (what still collides after ``tries`` is left for
-    :func:`layout_report`)."""
+def prepare_fitting(fig, width: float, cols: int | None = None, tries: int = 4) -> None:
+    """:func:`prepare`, then, while some text still collides or leaves the figure, the figure made
+    taller (by 30%: room for the legends under the panels and their titles), from the second try on
+    with its titles wrapped narrower, laid out again each time (what still collides after ``tries``
+    is left for :func:`layout_report`)."""
     prepare(fig, width, cols)
-    per_row = grid_shape(fig)[1]
-    while overlaps(fig) and per_row > 1 and _panels(fig):
-        per_row -= 1
-        prepare(fig, width, per_row)
     for k in range(tries):
-        if not overlaps(fig):
+        if not overlaps(fig, own_size=width > WIDE_INCHES):
             return
         w, h = fig.get_size_inches()
-        fig.set_size_inches(w, h * 1.5)
-        wrap_labels(fig, shrink=0.8 ** (k + 1))
+        fig.set_size_inches(w, h * 1.3)
+        if k:
+            wrap_labels(fig, shrink=0.85**k)
         _relayout(fig)
+
+
+def own_size(fig) -> None:
+    """The figure as its drawing function sized it (shown at that size, in a box that scrolls
+    sideways where it is wider than the column): its text at least :data:`FLOOR_PT`, laid out,
+    crowded minor labels dropped; its legends where the drawing put them."""
+    fig.set_dpi(DPI)
+    floor_text(fig)
+    _relayout(fig)
+    _thin_log_ticks(fig)
+    _relayout(fig)
+    small = smallest_text_px(fig, shrink=1.0)
+    if small < MIN_TEXT_PX:  # text the drawing keeps smaller than the floor: the image drawn at a finer dpi
+        fig.set_dpi(DPI * MIN_TEXT_PX / small * 1.01)
 
 
 def text_px(fig) -> float:
     """The smallest visible text of the figure in pixels of its image (at :data:`DPI`)."""
     sizes = [t.get_fontsize() for t in _texts(fig) if t.get_visible() and t.get_text()]
-    return min(sizes, default=float("inf")) * DPI / 72
+    return min(sizes, default=float("inf")) * fig.dpi / 72
 
 
 __all__ = [
@@ -386,6 +404,7 @@ __all__ = [
     "legends_outside",
     "prepare",
     "prepare_fitting",
+    "own_size",
     "restack",
     "text_px",
     "LAYOUT_PROBLEM",
