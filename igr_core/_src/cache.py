@@ -42,6 +42,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from igr_core._src.codec import sha256 as _sha256_file
+
 CACHE_VERSION = 2  # bump when the meaning of cached tables changes
 _EXECUTION_ONLY = ("strategy", "checkpoint_every")
 # fields added after results were committed: left out of the key while at their default, so
@@ -204,14 +206,6 @@ def must_retrain(gdir: Path) -> bool:
 
 
 # ---------------------------------------------------------------------------- files written whole
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _savez(path: Path, arrays: dict) -> None:
