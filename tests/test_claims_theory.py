@@ -49,7 +49,7 @@ def test_one_row_per_declaration(module):
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NOTEBOOK)
 def test_quotes_verbatim(module):
     folder = declarations.papers_folder()
-    if not folder.is_dir():
+    if folder is None or not folder.is_dir():
         pytest.skip(f"the paper texts are not here ({folder}; set ${declarations.PAPERS_ENV})")
     assert declarations.quote_problems(module.DECLARED, folder) == []
 

@@ -134,5 +134,5 @@ def test_declarations_name_every_new_row():
     assert set(figure_rows.DECLARED) == set(d)
     assert all(x.source == "2025 estimation paper" for x in d.values())
     folder = declarations.papers_folder()
-    if folder.is_dir():
+    if folder is not None and folder.is_dir():
         assert declarations.quote_problems(d, folder) == []

@@ -21,7 +21,7 @@ Two guards keep a declaration honest:
   the new hash only when the history grew by one entry;
 * :func:`quote_problems` checks that every quote occurs verbatim in the named text (whitespace
   and line-end hyphenation normalised), reading the authors' texts from the folder named by
-  ``$IGR_PAPERS`` (``../shared/papers`` from the repository root by default).
+  ``$IGR_PAPERS`` (the texts are the authors', not part of the repository; CI names their folder).
 
 :meth:`Declaration.timing` says whether a row's test was fixed before the results it is decided
 on were computed (the time of the test's last revision against the manifest's date).
@@ -361,16 +361,13 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def papers_folder(root: Path | None = None) -> Path:
-    """The folder of the authors' texts: ``$IGR_PAPERS``, else ``../shared/papers`` from the
-    repository root (they are not part of the repository)."""
+def papers_folder() -> Path | None:
+    """The folder of the authors' texts, named by ``$IGR_PAPERS`` (they are not part of the
+    repository); None where it is not set."""
     import os
 
     env = os.environ.get(PAPERS_ENV)
-    if env:
-        return Path(env)
-    root = root or Path(__file__).resolve().parents[3]
-    return root.parent / "shared" / "papers"
+    return Path(env) if env else None
 
 
 def quote_problems(declared: Mapping[str, Declaration], folder: Path) -> list[str]:
