@@ -12,11 +12,10 @@ import html
 
 import pandas as pd
 
-from igr_core._src.verdicts import OUTCOMES
+from igr_core._src.verdicts import Outcome
 from igr_core.book.notation import HTML_MATH, texify
+from igr_core.book.verdict_style import ORDER, css_class, outcome
 from igr_core.experiments._params import PROFILES
-
-OUTCOME_ORDER = ("reproduced", "partly reproduced", "erratum confirmed", "inconclusive", "not reproduced")
 
 
 def section_id(label: str) -> str:
@@ -30,10 +29,10 @@ def section_id(label: str) -> str:
 def verdict_badge(verdict: str) -> str:
     """A verdict as a coloured badge (CSS classes in ``_static/verdicts.css``; no emoji: without an
     emoji font those render as empty boxes); the words stay, for screen readers and search."""
-    if verdict not in OUTCOMES:
+    o = outcome(verdict)
+    if o is None:
         return verdict
-    css = verdict.replace(" ", "-")
-    return f'<span class="verdict verdict-{css}">{verdict}</span>'
+    return f'<span class="verdict {css_class(o)}">{o.value}</span>'
 
 
 def number_html(v, digits: int = 3) -> str:
@@ -178,7 +177,7 @@ def _filter_html(df: pd.DataFrame) -> str:
 
     chapters = list(dict.fromkeys(n[:2] for n in df["notebook"]))
     kinds = list(dict.fromkeys(df["kind"]))
-    verdicts = [v for v in OUTCOME_ORDER if v in set(df["verdict"])]
+    verdicts = [o.value for o in ORDER if o in set(df["verdict"])]
     return (
         '<form class="ledger-filter" onsubmit="return false">'
         + select("chapter", chapters)
@@ -214,7 +213,7 @@ def ledger_markdown(scales: pd.DataFrame, claims: pd.DataFrame | None = None) ->
                 "claim": s["claim"],
                 "kind": s["kind"],
                 "reference": s["reference"],
-                "verdict": s[published] if published in PROFILES and s[published] != "-" else "inconclusive",
+                "verdict": s[published] if published in PROFILES and s[published] != "-" else Outcome.INCONCLUSIVE.value,
                 "measured": s.get(f"{published}: measured", "") if published in PROFILES else "",
             }
         )
@@ -265,7 +264,6 @@ def changed_verdicts(scales: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "OUTCOME_ORDER",
     "verdict_badge",
     "number_html",
     "has_value",

@@ -9,27 +9,24 @@ once here (:data:`HEADLINES`), and every verdict, scale and number comes from th
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import pandas as pd
 
 from igr_core._src import columns as C
-from igr_core.book.cards import OUTCOME_ORDER, has_value, number_html, verdict_badge
+from igr_core._src.verdicts import Outcome
+from igr_core.book.cards import has_value, number_html, verdict_badge
 from igr_core.book.display import public, show_figure
 from igr_core.book.notation import texify
+from igr_core.book.verdict_style import ORDER, STYLES
 
 
 def verdict_summary(claims: pd.DataFrame):
     """A small figure: verdict counts per chapter (stacked), kinds counted apart."""
     import matplotlib.pyplot as plt
 
-    order = OUTCOME_ORDER
-    colours = {
-        "reproduced": "#2ca02c",
-        "partly reproduced": "#bcbd22",
-        "erratum confirmed": "#1f77b4",
-        "inconclusive": "#9e9e9e",
-        "not reproduced": "#d62728",
-    }
+    order = [o.value for o in ORDER]
+    colours = {o.value: STYLES[o].chart for o in ORDER}
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [3, 1.4]})
     table = claims.groupby(["notebook", "verdict"]).size().unstack(fill_value=0)
     table = table.reindex(columns=[v for v in order if v in table.columns])
@@ -52,7 +49,7 @@ def verdict_summary(claims: pd.DataFrame):
         fig,
         f"{len(claims)} rows at each chapter's published scale: "
         + ", ".join(f"{v} {counts.get(v, 0)}" for v in order if counts.get(v, 0))
-        + f"; the chapter with the most inconclusive rows is {_most(claims, 'inconclusive')}.",
+        + f"; the chapter with the most inconclusive rows is {_most(claims, Outcome.INCONCLUSIVE)}.",
         "Drawn by `igr_core.book.findings.verdict_summary` from the result store (every chapter's stored results "
         "at its largest scale, verdicts recomputed by `igr_core.verdicts`).",
     )
@@ -64,70 +61,42 @@ def _most(claims: pd.DataFrame, verdict: str) -> str:
     return f"{counts.index[0]} ({counts.iloc[0]})" if len(counts) else "none"
 
 
-# The paper's headline claims, for the answer at the top of the book: (label in plain words,
-# chapter, references the rows may carry, what n counts). Which rows are headlines is an editorial
-# choice written once here; every verdict, scale and number in the box comes from the ledger.
+class Headline(NamedTuple):
+    """One of the paper's headline claims in the book's answer: its declared row, in plain words."""
+
+    id: str  # the declared row's id (igr_core/declarations): its chapter is the id's declaration's
+    label: str  # the claim in plain words
+    unit: str  # what the row's n counts
+
+
+# The paper's headline claims, for the answer at the top of the book. Which rows are headlines is an
+# editorial choice written once here, by declared id (a test resolves each); every verdict, scale and
+# number in the box comes from the ledger.
 HEADLINES = (
-    (
-        "Theorem 3.1 (gradient descent follows the modified flow)",
-        "01_theorem_checks",
-        ("01.local-error-orders", "Theorem 3.1, Eq. 7"),
-        "fits",
-    ),
-    (
-        "Prediction 2.1 (R_IG smaller for larger lambda)",
-        "05_mnist",
-        ("05.rig-falls-with-lambda", "Prediction 2.1, Fig. 2a"),
-        "networks",
-    ),
-    (
-        "Prediction 2.2 (a smaller slope for larger h)",
-        "05_mnist",
-        ("05.slope-falls-with-h", "Prediction 2.2, Fig. 3a"),
-        "learning rates",
-    ),
-    (
-        "Prediction 2.3 (higher test accuracy for larger lambda)",
-        "05_mnist",
-        ("05.test-acc-rises-with-lambda", "Prediction 2.3, Fig. 2b"),
-        "networks",
-    ),
-    (
-        "Prediction 2.4 (more robust under noise for larger h)",
-        "05_mnist",
-        ("05.robust-under-noise", "Prediction 2.4, Fig. 3b"),
-        "learning rates",
-    ),
-    (
-        "higher test accuracy for larger h",
-        "06_resnet",
-        ("06.max-acc-higher-for-larger-h", "Prediction 2.3, Figs. A.7a, A.8b"),
-        "networks",
-    ),
-    (
-        "R_IG smaller for larger h",
-        "06_resnet",
-        ("06.rig-smaller-for-larger-h", "Prediction 2.1, Figs. A.7b, A.8a"),
-        "networks",
-    ),
-    (
-        "explicit gradient regularization raising the test accuracy",
-        "07_egr",
-        ("07.egr-raises-max-test-acc", "Section 6, Fig. 3c"),
-        "networks",
-    ),
-)  # fmt: skip  (each: the label, the chapter, the row's declared id or, before its declaration, its reference)
+    Headline("01.local-error-orders", "Theorem 3.1 (gradient descent follows the modified flow)", "fits"),
+    Headline("05.rig-falls-with-lambda", "Prediction 2.1 (R_IG smaller for larger lambda)", "networks"),
+    Headline("05.slope-falls-with-h", "Prediction 2.2 (a smaller slope for larger h)", "learning rates"),
+    Headline("05.test-acc-rises-with-lambda", "Prediction 2.3 (higher test accuracy for larger lambda)", "networks"),
+    Headline("05.robust-under-noise", "Prediction 2.4 (more robust under noise for larger h)", "learning rates"),
+    Headline("06.max-acc-higher-for-larger-h", "higher test accuracy for larger h", "networks"),
+    Headline("06.rig-smaller-for-larger-h", "R_IG smaller for larger h", "networks"),
+    Headline("07.egr-raises-max-test-acc", "explicit gradient regularization raising the test accuracy", "networks"),
+)
+
+
+def headline_chapter(h: Headline, declared=None) -> str:
+    """The chapter (notebook name) that declares a headline's row; a clear error for an unknown id.
+    ``declared``: every declaration by id (read from the data files when not given)."""
+    from igr_core._src.verdicts import declarations
+
+    declared = (declared if declared is not None else declarations.all_declarations()).get(h.id)
+    if declared is None:
+        raise KeyError(f"headline {h.label!r}: no declaration has the id {h.id!r} (igr_core/declarations/*.yml)")
+    return declared.chapter
+
 
 # names of the library's columns that a reader should not see (the statistic of a rule names them)
 READABLE = {"slope_mean": "mean slope", "acc_mean": "mean test accuracy under noise", C.TEST_ACC: "test accuracy"}
-
-VERB = {
-    "reproduced": "holds",
-    "partly reproduced": "holds in part",
-    "not reproduced": "does not hold",
-    "inconclusive": "could not be decided",
-    "erratum confirmed": "fails as printed (its corrected form holds)",
-}
 
 
 def readable(text: str) -> str:
@@ -138,15 +107,21 @@ def readable(text: str) -> str:
 
 
 def _headline_rows(claims: pd.DataFrame) -> list[dict]:
-    out = []
-    for label, chapter, refs, unit in HEADLINES:
+    """The ledger's row of each headline, in :data:`HEADLINES`' order. A headline whose chapter has
+    rows in the ledger but not this one is said so in the answer ("was not tested at this scale"),
+    never silently dropped; one whose chapter has no rows (not computed, unusable results) is left
+    out, as its chapter is."""
+    from igr_core._src.verdicts import declarations
+
+    out, declared = [], declarations.all_declarations()
+    for h in HEADLINES:
+        chapter = headline_chapter(h, declared)
         mine = claims[claims["notebook"] == chapter]
-        hit = mine["reference"].isin(refs) | (mine["id"].isin(refs) if "id" in mine else False)
-        if "where" in mine:
-            hit |= mine["where"].isin(refs)
-        rows = mine[hit]
-        if len(rows):
-            out.append({**rows.iloc[0].to_dict(), "label": label, "unit": unit})
+        if mine.empty:
+            continue
+        rows = mine[mine["id"] == h.id]
+        row = rows.iloc[0].to_dict() if len(rows) else {"notebook": chapter, "id": h.id, "verdict": None}
+        out.append({**row, "label": h.label, "unit": h.unit})
     return out
 
 
@@ -163,7 +138,7 @@ def _evidence_words(h: dict) -> str:
     n = f"n = {int(h['n']):,} {h['unit']}" if int(h.get("n") or 0) else ""
     if h.get("statistic") and has_value(h.get("value")):
         text = f"{readable(h['statistic'])} = {number_html(h['value'], 2)}"
-        if h["verdict"] != "reproduced" and has_value(h.get("lo")) and has_value(h.get("hi")):
+        if h["verdict"] != Outcome.REPRODUCED and has_value(h.get("lo")) and has_value(h.get("hi")):
             text += f", 95% interval {number_html(h['lo'], 2)} to {number_html(h['hi'], 2)}"
     else:
         text = f"measured {readable(h['measured'])}"
@@ -173,8 +148,10 @@ def _evidence_words(h: dict) -> str:
 
 
 def _clause(h: dict) -> str:
-    why = f" because {_first_clause(h['why'])}" if h["verdict"] == "inconclusive" and h.get("why") else ""
-    return f"{h['label']} {VERB.get(h['verdict'], h['verdict'])} ({_evidence_words(h)}){why}"
+    if h["verdict"] is None:
+        return f"{h['label']} was not tested at this scale (its chapter has no row {h['id']})"
+    why = f" because {_first_clause(h['why'])}" if h["verdict"] == Outcome.INCONCLUSIVE and h.get("why") else ""
+    return f"{h['label']} {STYLES[Outcome(h['verdict'])].verb} ({_evidence_words(h)}){why}"
 
 
 def _join(items: list[str]) -> str:
@@ -190,14 +167,8 @@ def answer_sentences(claims: pd.DataFrame, scale: dict, errata: dict, too_short:
 
     paper = claims[claims["kind"] == PAPER_CLAIM]["verdict"].value_counts()
     kinds = claims["kind"].value_counts()
-    counted = [
-        f"{paper.get('reproduced', 0)} hold",
-        f"{paper.get('partly reproduced', 0)} hold in part",
-        f"{paper.get('not reproduced', 0)} do not hold",
-        f"{paper.get('inconclusive', 0)} could not be decided here",
-    ]
-    if paper.get("erratum confirmed", 0):
-        counted.append(f"{paper.get('erratum confirmed', 0)} fail as printed and hold once corrected")
+    # every outcome in the order of the ledger's legend, errata only where there are some
+    counted = [f"{paper.get(o, 0)} {STYLES[o].plural}" for o in ORDER if o != Outcome.ERRATUM or paper.get(o, 0)]
     out = [
         f"Of the paper's {int(paper.sum())} claims tested here, " + ", ".join(counted[:-1]) + f" and {counted[-1]}; "
         f"counted apart are {kinds.get(CONSISTENCY, 0)} consistency checks of this code, "
@@ -234,7 +205,7 @@ def findings_markdown(claims: pd.DataFrame, n_errata=None, *, scale=None, errata
     as the errata page counts them, ``errata``)."""
     sentences = answer_sentences(claims, scale or {}, errata or {}, too_short)
     counts = claims["verdict"].value_counts()
-    every = ", ".join(f"{verdict_badge(v)} {counts.get(v, 0)}" for v in OUTCOME_ORDER if counts.get(v, 0))
+    every = ", ".join(f"{verdict_badge(o)} {counts.get(o, 0)}" for o in ORDER if counts.get(o, 0))
     body = "\n\n".join(texify(public(x)) for x in sentences)
     body += f"\n\n<small>Every row of the [claims ledger](claims), all kinds together: {every}.</small>"
     return "```{admonition} Findings (generated from the claims ledger)\n:class: tip answer\n\n" + body + "\n```"
@@ -243,10 +214,10 @@ def findings_markdown(claims: pd.DataFrame, n_errata=None, *, scale=None, errata
 def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -> str:
     """A chapter's "In short" box: what holds, what does not, at which scale and why (two to
     four lines, generated from its verdict rows)."""
-    held = claims[claims["verdict"] == "reproduced"]
-    failed = claims[claims["verdict"] == "not reproduced"]
-    open_ = claims[claims["verdict"] == "inconclusive"]
-    partly = claims[claims["verdict"].isin(["partly reproduced", "erratum confirmed"])]
+    held = claims[claims["verdict"] == Outcome.REPRODUCED]
+    failed = claims[claims["verdict"] == Outcome.NOT_REPRODUCED]
+    open_ = claims[claims["verdict"] == Outcome.INCONCLUSIVE]
+    partly = claims[claims["verdict"].isin([Outcome.PARTLY, Outcome.ERRATUM])]
 
     def names(df, k=3):
         shown = "; ".join(df["claim"].head(k))
@@ -268,7 +239,8 @@ def in_short_markdown(claims: pd.DataFrame, profile: str, shortfall: str = "") -
 __all__ = [
     "HEADLINES",
     "READABLE",
-    "VERB",
+    "Headline",
+    "headline_chapter",
     "readable",
     "answer_sentences",
     "findings_markdown",

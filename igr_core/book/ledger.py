@@ -21,7 +21,7 @@ import pandas as pd
 
 from igr_core._src import env as _env
 from igr_core._src import store as _store
-from igr_core._src.verdicts import Claim
+from igr_core._src.verdicts import Claim, Outcome
 from igr_core.book.display import PROFILES, check_profile, public, show_markdown
 from igr_core.experiments import registry
 from igr_core.experiments._params import LARGEST
@@ -240,7 +240,7 @@ def _unusable_row(notebook: str, profile: str, err: Exception) -> dict:
         "expected": "usable stored results",
         "uncertainty": "",
         "n": 0,
-        "verdict": "inconclusive",
+        "verdict": Outcome.INCONCLUSIVE.value,
         "why": public(str(err)),
         "rule": "store",
         "value": None,
