@@ -243,7 +243,8 @@ def test_the_answer_names_its_scale_and_counts_kinds_apart():
     assert scale["06_resnet"] in text and "standin" not in text
     assert "Spearman's rho(h, test accuracy) = 0.79" in text and "n = 9 networks" in text
     assert "6 errors that change a result" in text
-    assert "R_IG smaller for larger h was not tested at this scale" in text  # the other headline of 06: said, not dropped
+    # the other headline of 06: said, not dropped
+    assert "R_IG smaller for larger h was not tested at this scale" in text
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p in registry.BY_NAME])

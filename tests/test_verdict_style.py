@@ -73,7 +73,8 @@ def test_an_unknown_headline_id_is_an_error_and_a_missing_row_is_said(monkeypatc
     monkeypatch.setattr(findings, "HEADLINES", (findings.Headline("05.rig-falls-with-lambda", "P2.1", "networks"),))
     ledger = pd.DataFrame([{"notebook": "05_mnist", "id": "05.other", "verdict": "reproduced"}])
     (row,) = findings._headline_rows(ledger)
-    assert findings._clause(row) == "P2.1 was not tested at this scale (its chapter has no row 05.rig-falls-with-lambda)"
+    said = "P2.1 was not tested at this scale (its chapter has no row 05.rig-falls-with-lambda)"
+    assert findings._clause(row) == said
     # a chapter with no rows at all (not computed): left out of the answer
     assert findings._headline_rows(ledger.assign(notebook="06_resnet")) == []
 

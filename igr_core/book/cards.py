@@ -213,7 +213,9 @@ def ledger_markdown(scales: pd.DataFrame, claims: pd.DataFrame | None = None) ->
                 "claim": s["claim"],
                 "kind": s["kind"],
                 "reference": s["reference"],
-                "verdict": s[published] if published in PROFILES and s[published] != "-" else Outcome.INCONCLUSIVE.value,
+                "verdict": (
+                    s[published] if published in PROFILES and s[published] != "-" else Outcome.INCONCLUSIVE.value
+                ),
                 "measured": s.get(f"{published}: measured", "") if published in PROFILES else "",
             }
         )

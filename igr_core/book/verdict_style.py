@@ -28,7 +28,8 @@ STYLES: dict[Outcome, Style] = {
     Outcome.REPRODUCED: Style("#237f23", "#2ca02c", "holds", "hold", "the measurement passes its rule"),
     Outcome.PARTLY: Style(
         "#6f6f00", "#bcbd22", "holds in part", "hold in part",
-        "the effect has the claimed sign but is smaller than the claim's smallest effect, or holds for some of its parts",
+        "the effect has the claimed sign but is smaller than the claim's smallest effect, "
+        "or holds for some of its parts",
     ),
     Outcome.ERRATUM: Style(
         "#1f77b4", "#1f77b4", "fails as printed (its corrected form holds)", "fail as printed and hold once corrected",
