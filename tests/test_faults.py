@@ -686,10 +686,20 @@ def test_a_dead_kernel_is_recorded_like_a_cell_that_raises(tmp_path):
     dying = NB_OK.replace('print("hs-sum"', 'import os, signal; os.kill(os.getpid(), signal.SIGKILL); print("hs-sum"')
     (tmp_path / "notebooks" / "dies.md").write_text(dying)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/executed/dies\n")
-    with pytest.raises(RuntimeError, match=r"dies: DeadKernelError: the kernel of dies .*died.*signal.*memory"):
+    with pytest.raises(RuntimeError, match=r"dies: DeadKernelError: the kernel of dies .*died.*signal 9 .*memory"):
         book.execute(["dies"], "smoke", root=tmp_path, log=lambda *_: None, jobs=1)
     out = tmp_path / "book" / "executed"
-    assert (out / "dies.failed.ipynb").exists() and "killed by a signal" in (out / "dies.failed.txt").read_text()
+    record = (out / "dies.failed.txt").read_text()
+    assert (out / "dies.failed.ipynb").exists() and "killed by signal 9 (SIGKILL): the out-of-memory killer" in record
+
+
+def test_a_kernel_end_is_named_by_its_signal_or_status():
+    from igr_core.book import pipeline
+
+    assert pipeline._exit_words(-11).startswith("it was killed by signal 11 (SIGSEGV): a segmentation fault")
+    assert pipeline._exit_words(3) == "it exited with status 3"
+    assert pipeline._exit_words(None) == ""
+    assert "signal or crashed" in pipeline._dead_kernel("x", Path("x.md"), RuntimeError("Kernel died"))[1]
 
 
 def test_a_page_that_replots_needs_no_writable_results_folder(copied_store, monkeypatch):

@@ -138,18 +138,60 @@ def _failed(name: str, src: Path, out_dir: Path, result: Path, fallback: Path, e
     return ename, evalue, str(bad)
 
 
-def _dead_kernel(name: str, src: Path, err: BaseException) -> tuple[str, str]:
-    """(ename, evalue) of a kernel that died: the notebook, the cause, the kernel's peak memory."""
+def _exit_words(returncode: int | None) -> str:
+    """How a kernel process ended, in words: the signal that killed it (by number and name, with
+    what usually sends it) or its exit status; "" when unknown."""
+    import signal
+
+    if returncode is None:
+        return ""
+    if returncode >= 0:
+        return f"it exited with status {returncode}"
+    try:
+        sig = signal.Signals(-returncode)
+    except ValueError:
+        return f"it was killed by signal {-returncode}"
+    usual = {
+        signal.SIGKILL: "the out-of-memory killer sends it when memory runs out (`dmesg` names it), as does `kill -9`",
+        signal.SIGSEGV: "a segmentation fault: a crash in compiled code",
+        signal.SIGABRT: "an abort: a failed assertion in compiled code",
+        signal.SIGBUS: "a bus error: often a full /dev/shm or a truncated memory-mapped file",
+    }.get(sig, "")
+    return f"it was killed by signal {-returncode} ({sig.name})" + (f": {usual}" if usual else "")
+
+
+def _dead_kernel(name: str, src: Path, err: BaseException, returncode: int | None = None) -> tuple[str, str]:
+    """(ename, evalue) of a kernel that died: the notebook, the cause (the signal that killed the
+    kernel, from its process's exit status, where known) and the kernel's peak memory."""
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss >> 10  # the reaped kernel's, in MiB
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
+    how = _exit_words(returncode) or (
+        "it was killed by a signal or crashed (a segfault, or the out-of-memory killer's SIGKILL)"
+    )
     cause = (
-        f"the kernel of {name} ({src}) died while executing it ({type(err).__name__}: {err}): it was killed by a "
-        f"signal or crashed (a segfault, or the out-of-memory killer's SIGKILL: its peak memory was {peak} MiB of "
-        f"{total} MiB; `dmesg` names the OOM killer)"
+        f"the kernel of {name} ({src}) died while executing it ({type(err).__name__}: {err}): {how}; "
+        f"its peak memory was {peak} MiB of {total} MiB"
     )
     return "DeadKernelError", cause
+
+
+def _recording_kernel_manager(ended: dict):
+    """A kernel manager class (nbclient's ``kernel_manager_class``) that writes the kernel process's
+    exit status into ``ended["returncode"]`` when it finds the kernel dead: a negative number is
+    the signal that killed it (a died kernel is otherwise only "Kernel died")."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RecordingKernelManager(AsyncKernelManager):
+        async def is_alive(self) -> bool:
+            alive = await super().is_alive()
+            process = getattr(self.provisioner, "process", None) if self.provisioner is not None else None
+            if not alive and process is not None and process.returncode is not None:
+                ended["returncode"] = process.returncode
+            return alive
+
+    return RecordingKernelManager
 
 
 def _execute_one(
@@ -199,6 +241,7 @@ def _run_and_publish(name, src, nb, params, effective, profile, root, recompute,
     t0 = time.perf_counter()
     env = {**_kernel_environment(name, root, out_dir, stage, results, recompute), **kernel_env(name)}
     saved = {k: os.environ.get(k) for k in env}
+    ended: dict = {}  # the kernel process's exit status, where it died
     os.environ.update(env)  # the kernel inherits it; this worker may run other notebooks after: restored below
     try:
         # the kernel's own log at ERROR: its "running over TCP without encryption" warning (a local kernel on
@@ -212,12 +255,13 @@ def _run_and_publish(name, src, nb, params, effective, profile, root, recompute,
             progress_bar=False,
             log_output=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            kernel_manager_class=_recording_kernel_manager(ended),
         )
     except pm.PapermillExecutionError as err:
         failure = _failed(name, src, out_dir, result, tmp, err.ename, err.evalue, "\n".join(err.traceback))
         return name, time.perf_counter() - t0, "FAILED", failure
     except Exception as err:  # a kernel that died (out of memory, a segfault) is not a PapermillExecutionError
-        ename, evalue = _dead_kernel(name, src, err)
+        ename, evalue = _dead_kernel(name, src, err, ended.get("returncode"))
         return name, time.perf_counter() - t0, "FAILED", _failed(name, src, out_dir, result, tmp, ename, evalue, "")
     finally:
         for k, v in saved.items():
