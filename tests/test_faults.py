@@ -569,6 +569,17 @@ def test_a_full_disk_stops_before_compute(tmp_path, monkeypatch):
     assert calls["run"] == 0
 
 
+def test_the_disk_estimate_counts_the_entry_twice_and_the_sweep_caches(tmp_path):
+    entry, sweeps = tmp_path / "97_fake" / "abc", tmp_path / "sweeps" / "mlp" / "h1" / "width_8"
+    for folder, size in ((entry, 40 << 20), (sweeps, 30 << 20)):
+        folder.mkdir(parents=True)
+        (folder / "blob.bin").write_bytes(b"\0" * size)
+    (entry / store.MANIFEST).write_text("{}")
+    need, why = store.expected_size(tmp_path, "97_fake")
+    assert need == 2 * ((40 << 20) + 2) + (30 << 20)
+    assert why == "twice its last stored entry of this profile (40 MiB) plus this profile's sweep caches (30 MiB)"
+
+
 def test_a_read_only_filesystem_is_named_as_such(tmp_path, monkeypatch):
     import errno
 

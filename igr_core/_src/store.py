@@ -328,16 +328,26 @@ class DiskFullError(StoreNotWritableError):
     """The disk holding the results folder has less free space than the entry needs."""
 
 
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+
+
 def expected_size(results_dir: Path, chapter_name: str = "") -> tuple[int, str]:
     """(bytes, why): twice the largest stored entry of ``chapter_name`` under ``results_dir`` (a
-    recompute holds the old and the new entry at once), or :data:`MIN_FREE_BYTES` when none is stored."""
+    recompute holds the old and the new entry at once) plus the sweep caches of this profile
+    (``results_dir/sweeps``: a sweep's checkpoints and metrics, which a recompute of the chapter's
+    sweeps writes again beside the old; the store cannot tell which of them are this chapter's, so
+    all count), or :data:`MIN_FREE_BYTES` when that is less."""
     sizes = []
     if chapter_name:
         for manifest in Path(results_dir, chapter_name).glob("*/" + MANIFEST):
-            sizes.append(sum(f.stat().st_size for f in manifest.parent.rglob("*") if f.is_file()))
-    if not sizes or 2 * max(sizes) < MIN_FREE_BYTES:
+            sizes.append(_folder_bytes(manifest.parent))
+    sweeps = _folder_bytes(Path(results_dir, "sweeps"))
+    need = 2 * max(sizes, default=0) + sweeps
+    if need < MIN_FREE_BYTES:
         return MIN_FREE_BYTES, f"the stated minimum of {MIN_FREE_BYTES >> 20} MiB"
-    return 2 * max(sizes), f"twice its last stored entry of this profile ({max(sizes) >> 20} MiB)"
+    entry = f"twice its last stored entry of this profile ({max(sizes) >> 20} MiB)" if sizes else "no stored entry"
+    return need, f"{entry} plus this profile's sweep caches ({sweeps >> 20} MiB)"
 
 
 def _refuse(results_dir: Path, err: OSError) -> StoreNotWritableError:
