@@ -10,6 +10,7 @@ from igr_core._src import store
 from igr_core._src.contract import Chapter
 from igr_core.book import ROOT
 from igr_core.experiments import geometry, ntk, theorems
+from igr_core.experiments.theorems.rows import _trapped
 from igr_core.verdicts import declarations
 
 MODULES = (theorems, geometry, ntk)
@@ -25,11 +26,12 @@ def stored(module, profile="paper"):
 
 
 def with_test(module, monkeypatch, cid, **changes):
-    """The chapter's declarations with one row's test changed (``params`` merged)."""
+    """The chapter's declarations with one row's test changed (``params`` merged): the one table the
+    chapter's rows read, changed in place (the package re-exports it)."""
     d = module.DECLARED[cid]
     params = {**d.test.params, **changes.pop("params", {})}
     new = dataclasses.replace(d, test=dataclasses.replace(d.test, params=params, **changes))
-    monkeypatch.setattr(module, "DECLARED", {**module.DECLARED, cid: new})
+    monkeypatch.setitem(module.DECLARED, cid, new)
 
 
 def outcome(module, results, cid):
@@ -81,11 +83,11 @@ def test_remark34_check_fails_on_an_escape():
     """The 1-D trapping check is a consistency check: it fails when a run below the edge leaves."""
     r = stored(theorems)
     test = theorems.DECLARED["01.remark34-trapped-1d"].test
-    assert theorems._trapped(r.trapping, test).outcome == "reproduced"
+    assert _trapped(r.trapping, test).outcome == "reproduced"
     bad = r.trapping.copy()
     i = bad.index[bad["h / edge"] < test["edge_fraction"]][0]
     bad.loc[i, "modified flow stays"] = False
-    assert theorems._trapped(bad, test).outcome == "not reproduced"
+    assert _trapped(bad, test).outcome == "not reproduced"
 
 
 def test_erratum_threshold_must_match_the_rule(monkeypatch):

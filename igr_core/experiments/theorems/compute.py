@@ -1,19 +1,18 @@
-"""Chapter 01: Theorem 3.1 and its neighbours, checked by convergence order.
+"""Chapter 01's computation: convergence orders, the moderate regime and Propositions A.9, A.10.
 
-Abstraction: ``run(Params) -> Results`` measures, in float64 (the caller enables x64),
-local and global errors of gradient descent against the modified flows of orders 0, 1, 2
-on the two-parameter model and a tanh MLP on real digits (fitted slopes with standard
-errors), the moderate regime of Remark 3.2 (where the modified flow stops helping, against
-the stability edge 2/lambda_max by power iteration), Proposition A.9 at every step,
-Proposition A.10 on a double well and on the two-parameter model, and the non-gradient part
-of the correction f_2 (Lemma A.1). ``claims(results)`` evaluates each test declared in
-``igr_core/declarations/01_theorem_checks.yml`` with :mod:`igr_core.verdicts`.
+Abstraction: ``run(Params)`` measures, in float64 (the caller enables x64), local and global
+errors of gradient descent against the modified flows of orders 0, 1, 2 on the two-parameter
+model and a tanh MLP on real digits (fitted slopes with standard errors), the moderate regime
+of Remark 3.2 (where the modified flow stops helping, against the stability edge 2/lambda_max
+by power iteration), Proposition A.9 at every step, Proposition A.10 on a double well and on
+the two-parameter model, Remark 3.4 along trajectories of the double well and the non-gradient
+part of the correction f_2 (Lemma A.1). Each study has its own function here, usable alone (the
+tests and the page call them).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -27,72 +26,10 @@ from igr_core._src import geometry as _geo
 from igr_core._src import toy as _toy
 from igr_core._src import verdicts
 from igr_core._src.bea import crossing
-from igr_core._src.problems import Problem, ProblemInfo, mnist_mlp_problem, toy_problem
+from igr_core._src.problems import Problem, mnist_mlp_problem, toy_problem
 from igr_core._src.regularizers import modified_loss
-from igr_core._src.verdicts import Claim
-from igr_core._src.verdicts import declarations as _declarations
-from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq, require_x64
-from igr_core.experiments.banners import theorems_banner as banner  # noqa: F401 (a hook)
-from igr_core.experiments.captions import theorems_captions as captions  # noqa: F401 (a hook)
-
-NOTEBOOK = "01_theorem_checks"
-PART = "Theory"  # its part of the table of contents
-RESULTS_VERSION = 2  # bump when what run() computes changes: stored results of another version are refused
-X64 = True  # float64: run() turns it on (identities to rounding and fitted orders need it)
-PLATFORM = "cpu"  # small sequential float64 steps: slower on an H200 than on 2 CPU cores (benchmarks/gpu_h200.md)
-DECLARED = _declarations.chapter(NOTEBOOK)  # every row's words, reference, kind and test (igr_core/declarations)
-
-
-@dataclasses.dataclass(frozen=True)
-class Params(ParamsBase):
-    profile: str = "smoke"
-    local_hs: tuple = (0.08, 0.04, 0.02, 0.01)  # step sizes for the network
-    toy_hs: tuple = (0.004, 0.002, 0.001, 0.0005)  # step sizes for the two-parameter model
-    global_T: float = 1.0
-    toy_T: float = 0.05
-    n_digits: int = 64
-    hidden: tuple = (16,)
-    moderate_hs: tuple = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2.0)
-    moderate_T: float = 4.0
-    norm_hs: tuple = (0.01, 0.1, 0.25)
-    norm_steps: int = 200
-    minima_hs: tuple = (0.1, 0.5, 0.7, 1.0)
-    seed: int = 0
-
-    def __post_init__(self):
-        one_of("profile", self.profile, PROFILES)
-        for name in ("local_hs", "toy_hs", "moderate_hs", "norm_hs", "minima_hs"):
-            positive_seq(name, getattr(self, name))
-        for name in ("global_T", "toy_T", "moderate_T"):
-            positive(name, getattr(self, name))
-        positive("n_digits", self.n_digits, integer=True)
-        positive("norm_steps", self.norm_steps, integer=True)
-        positive_seq("hidden", self.hidden, integer=True)
-        positive("seed", self.seed, integer=True, allow_zero=True)
-        if len(self.local_hs) < 3 or len(self.toy_hs) < 3:
-            raise ValueError("`local_hs` and `toy_hs` need at least 3 step sizes (a slope with an error estimate).")
-
-
-class Results(NamedTuple):
-    params: Params
-    net: ProblemInfo
-    toy: ProblemInfo
-    local_errors: pd.DataFrame  # problem, order, h, error
-    local_fits: pd.DataFrame  # problem, order, expected slope, measured slope, stderr, n
-    global_errors: pd.DataFrame
-    global_fits: pd.DataFrame
-    moderate: pd.DataFrame  # h, errors against both flows, ratio, diverged
-    lambda_max: float  # |largest Hessian eigenvalue| at theta_0 (power iteration)
-    h_cross: float  # h at which the modified flow stops halving GD's error (ratio crosses GAIN_LOST_RATIO)
-    norm_ratios: pd.DataFrame  # Proposition A.9: h, step, ratio
-    critical: pd.DataFrame  # Proposition A.10: critical points of E and E~ on the double well
-    minima: dict  # summary of `critical`
-    zero_set: dict  # Proposition A.10 on the two-parameter model
-    asymmetry: pd.DataFrame  # problem, correction, ||A||_F / ||J||_F
-    remark32: pd.DataFrame  # per problem: R, M along the trajectory, h_cross, implied C = h_cross M / R
-    trapping: pd.DataFrame  # Remark 3.4: GD from the local minimum's basin of the double well, per h and start
-    moderate_toy: pd.DataFrame  # the moderate-regime scan on the two-parameter model
-
+from igr_core.experiments._params import require_x64
+from igr_core.experiments.theorems.params import Params, Results
 
 # ------------------------------------------------------------------------------ orders
 
@@ -383,218 +320,3 @@ def run(p: Params) -> Results:
         trapping=trapping_study(),
         moderate_toy=mod_toy,
     )
-
-
-def _orders(fits: pd.DataFrame, test: _declarations.Test) -> verdicts.Verdict:
-    """The declared orders (``test["orders"]``) against their expected slopes, each within
-    ``test["tol"]``; with several orders the evidence is the slope farthest from its own."""
-    parts, names = [], []
-    for k, expected in zip(test["orders"], test["expected_slopes"], strict=True):
-        grp = fits[fits["order"] == k]
-        n = int(grp["n"].min()) if len(grp) else 0
-        if test.min_n is not None and n < test.min_n:
-            parts.append(
-                verdicts.inconclusive("order", f"order {k}: {n} step sizes, fewer than the declared {test.min_n}", n=n)
-            )
-        else:
-            parts.append(
-                verdicts.order(
-                    grp["measured slope"],
-                    grp["stderr"],
-                    float(expected),
-                    n,
-                    tol=float(test["tol"]),
-                    labels=[name.split(" ")[0] for name in grp["problem"]],
-                )
-            )
-        names.append(f"order {k}")
-    if len(parts) == 1:
-        return parts[0]
-    off = [abs(v.value - float(e)) for v, e in zip(parts, test["expected_slopes"])]
-    worst = int(np.nanargmax(off)) if np.isfinite(off).any() else 0
-    return verdicts.combine(parts, names).replace(
-        value=parts[worst].value,
-        statistic=f"fitted log-log slope farthest from its expected order ({names[worst]}, "
-        f"expected {test['expected_slopes'][worst]})",
-        threshold=float(test["tol"]),
-    )
-
-
-def _h_cross(scan: pd.DataFrame, test: _declarations.Test) -> float:
-    """Where the modified flow stops helping on one scan, at the declared error-ratio level."""
-    return crossing(scan["h"], scan["ratio modified / original"], float(test["gain_lost_ratio"]))
-
-
-def _trapped(t: pd.DataFrame, test: _declarations.Test) -> verdicts.Verdict:
-    below = t[t["h / edge"] < float(test["edge_fraction"])]
-    escapes = int((~below["stays in the local basin"]).sum())
-    flow_escapes = int((~below["modified flow stays"]).sum())
-    v = verdicts.bound(
-        [escapes + flow_escapes],
-        float(test["upper"]),
-        dtype=test["dtype"],
-        what=f"runs below the edge that leave the local basin ({len(below)} GD runs and {len(below)} flows)",
-    )
-    above = t[t["h / edge"] >= float(test["edge_fraction"])]
-    note = f"; above the edge {int((~above['stays in the local basin']).sum())} of {len(above)} GD runs leave"
-    return v.replace(measured=v.measured + note)
-
-
-def _remark32(r: Results, test: _declarations.Test) -> verdicts.Verdict:
-    """max/min over problems of the implied C = h_cross M / R, h_cross at the declared level."""
-    t = r.remark32
-    scans = {r.net.name: r.moderate, r.toy.name: r.moderate_toy}
-    c = np.array(
-        [
-            _h_cross(scans[p], test) * m / rad if rad > 0 else float("nan")
-            for p, m, rad in zip(t["problem"], t["M"], t["R"])
-        ],
-        float,
-    )
-    what = "max/min implied C"
-    if len(c) < (test.min_n or 2) or not np.all(np.isfinite(c)) or np.min(c) <= 0:
-        return verdicts.agreement(
-            float("nan"),
-            1.0,
-            rel_tol=float(test["rel_tol"]),
-            what=what,
-            n=len(c),
-            why_missing="the moderate regime does not end inside the h grid for every problem",
-        )
-    return verdicts.agreement(
-        float(np.max(c) / np.min(c)),
-        1.0,
-        rel_tol=float(test["rel_tol"]),
-        what=what,
-        n=len(c),
-        uncertainty="implied C: " + ", ".join(f"{p} {x:.3g}" for p, x in zip(t["problem"], c)),
-    )
-
-
-def _erratum(test: _declarations.Test, printed: float, corrected: float, what: str) -> verdicts.Verdict:
-    """verdicts.erratum at the declared smallest error of the printed form (the rule's threshold is
-    its module constant: a declaration that differs from it is refused rather than ignored)."""
-    if test.smallest_effect != verdicts.ERRATUM_MIN_ERROR:
-        raise ValueError(
-            f"the declared smallest error of the printed form ({test.smallest_effect}) is not the erratum rule's "
-            f"threshold verdicts.ERRATUM_MIN_ERROR = {verdicts.ERRATUM_MIN_ERROR}"
-        )
-    return verdicts.erratum(printed, corrected, dtype=test["dtype"], what=what)
-
-
-def claims(r: Results) -> list[Claim]:
-    """Each declared test (igr_core/declarations/01_theorem_checks.yml) evaluated on the results."""
-    d = DECLARED
-    f2 = r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()
-    f1 = r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()
-    zs, ms = r.zero_set, r.minima
-    t10 = d["01.a10-minima-kept"].test
-    a10 = verdicts.combine(
-        [
-            verdicts.identity([ms["max_distance"]], t10["dtype"], what="distance of E's critical points to E~'s"),
-            verdicts.bound([ms["minima_lost"]], float(t10["max_lost"]), t10["dtype"], what="minima of E lost by E~"),
-            verdicts.identity(
-                [zs["max |E~| on zeros"], zs["max |grad E~| on zeros"]], t10["dtype"], what="|E~|, |grad E~| on zeros"
-            ),
-            verdicts.bound(
-                [zs["off-zero points with E > 0 but E~ <= 0"]],
-                float(t10["max_sign_errors"]),
-                t10["dtype"],
-                what="sign errors off zeros",
-            ),
-        ],
-        ["critical points shared", "minima kept", "zeros of E are zeros of E~", "E~ > 0 where E > 0"],
-    )
-    edge = d["01.moderate-regime-edge"]
-    a9 = d["01.norm-bound-a9"].test
-    trap = d["01.remark34-trapped-1d"]
-    return [
-        d["01.local-error-orders"].row(
-            _orders(r.local_fits, d["01.local-error-orders"].test), "local slopes, float64; two problems"
-        ),
-        d["01.local-error-f2"].row(
-            _orders(r.local_fits, d["01.local-error-f2"].test),
-            "local slopes, float64; two problems; f_2 = f''(f, f)/12 + f'f'f/3 (Hairer et al. 2006)",
-        ),
-        d["01.global-error-orders"].row(
-            _orders(r.global_fits, d["01.global-error-orders"].test), "global error at fixed T, float64; two problems"
-        ),
-        edge.row(
-            verdicts.agreement(
-                _h_cross(r.moderate, edge.test),
-                2.0 / r.lambda_max,
-                rel_tol=float(edge.test["rel_tol"]),
-                what="h where the modified flow stops helping",
-                n=len(r.moderate),
-                why_missing="the error ratio never reaches the level in the h grid",
-            ),
-            f"tanh MLP, T = {r.params.moderate_T:g}; lambda_max by power iteration",
-        ),
-        d["01.remark32-common-c"].row(
-            _remark32(r, d["01.remark32-common-c"].test),
-            "R, M estimated along the real trajectory (the remark's bounds need a complex neighbourhood); "
-            "tanh MLP and the two-parameter model; the paper states the bound with an unknown C on a complex "
-            "neighbourhood and calls computing it beyond its scope, so a common C is this companion's reading",
-        ),
-        d["01.norm-bound-a9"].row(
-            verdicts.bound(r.norm_ratios["ratio"], float(a9["upper"]), a9["dtype"], what="ratio"),
-            f"h in {list(r.params.norm_hs)}; it holds for any step by the reverse triangle inequality, so the row "
-            "checks this code, not the paper",
-        ),
-        trap.row(
-            _trapped(r.trapping, trap.test),
-            f"double well, {r.trapping['start'].nunique()} starts per h, h / edge in "
-            f"{sorted(float(x) for x in r.trapping['h / edge'].unique())}; in one dimension neither GD below the "
-            "edge nor a gradient flow can cross the barrier, so the row checks this code; Remark 3.4 in several "
-            "dimensions is not tested here",
-        ),
-        d["01.a10-minima-kept"].row(a10, "double well and the two-parameter model"),
-        d["01.lemma-a1-gradient-corrections"].row(
-            _erratum(
-                d["01.lemma-a1-gradient-corrections"].test,
-                float(f2),
-                float(f1),
-                "antisymmetric part of J(f_2) vs J(f_1)",
-            )
-        ),
-    ]
-
-
-def facts(r: Results) -> dict:
-    net_fits = r.local_fits[r.local_fits["problem"] == r.net.name].set_index("order")["measured slope"]
-    ms = r.minima
-    return {
-        "loc0": float(net_fits[0]),
-        "loc1": float(net_fits[1]),
-        "loc2": float(net_fits[2]),
-        "h_cross": r.h_cross,
-        "h_edge": 2.0 / r.lambda_max,
-        "h_div": float(r.moderate.loc[r.moderate[C.DIVERGED], "h"].min())
-        if r.moderate[C.DIVERGED].any()
-        else float("nan"),
-        "f2_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_2"]["||A||_F / ||J||_F"].min()),
-        "f1_asymmetry": float(r.asymmetry[r.asymmetry["correction"] == "f_1"]["||A||_F / ||J||_F"].max()),
-        "extra_critical_points": ", ".join(f"h = {h:g}: {n}" for h, n in ms["extra"].items()),
-        "new_minima": ", ".join(f"h = {h:g}: {n}" for h, n in ms["new_minima"].items()),
-        "data_source": r.net.source,
-    }
-
-
-__all__ = [
-    "NOTEBOOK",
-    "Params",
-    "Results",
-    "run",
-    "claims",
-    "facts",
-    "order_study",
-    "moderate_regime",
-    "crossing",
-    "non_gradient_part",
-    "norm_bound_study",
-    "double_well",
-    "critical_points_1d",
-    "minima_study",
-    "minima_summary",
-    "zero_set_study",
-]
