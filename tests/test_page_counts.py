@@ -12,7 +12,8 @@ import pytest
 
 from igr_core._src import store
 from igr_core.book import chapter as book_chapter
-from igr_core.experiments import captions, registry
+from igr_core.experiments import registry
+from igr_core.experiments._captions import num
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = "smoke"
@@ -119,4 +120,4 @@ def test_07_one_interval_for_one_gain():
         assert "95% interval" not in text
         return
     lo, hi = row.interval
-    assert f"[{captions._g(lo, 2)}, {captions._g(hi, 2)}]" in text
+    assert f"[{num(lo, 2)}, {num(hi, 2)}]" in text

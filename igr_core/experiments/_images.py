@@ -2,8 +2,8 @@
 
 Abstraction: :class:`ImageParams` (data, model width and schedule, validated), the images of
 a chapter (CIFAR-10 through tensorflow-datasets, or the offline Fashion-MNIST stand-in), the
-data fingerprint the result store checks, and one sweep of the engine. Chapter modules import
-this; they never import each other.
+data fingerprint the result store checks, one sweep of the engine, and the stand-in's name the
+banner shows (:func:`stand_in`). Chapter modules import this; they never import each other.
 """
 
 from __future__ import annotations
@@ -175,3 +175,9 @@ def data_fingerprint(p: ImageParams) -> dict | None:
         return cache.data_fingerprint(load_images(p))
     except DataUnavailableError:
         return None
+
+
+def stand_in(r) -> str | None:
+    """The stand-in's name where the offline Fashion-MNIST replaced CIFAR-10 (the banner of chapters
+    06 and 07)."""
+    return STAND_IN if r.params.dataset == "fashion_mnist" else None

@@ -13,15 +13,14 @@ and returns :class:`Results`. ``claims`` judges the gain of EGR against the pape
 than 12%" and the EGR argument through :mod:`igr_core.verdicts`.
 
 One module per job: ``params`` (Params, Results), ``compute`` (``run``), ``rows`` (the declared
-rows, the gates, ``facts`` and Figure 3c's title); this package re-exports their public names
-and holds no logic.
+rows, the gates, ``facts`` and Figure 3c's title), ``captions`` (what each figure shows, and
+the banner's data sentence); this package re-exports their public names and holds no logic.
 """
 
 from __future__ import annotations
 
 from igr_core.experiments._images import STAND_IN, data_fingerprint
-from igr_core.experiments.banners import egr_banner as banner
-from igr_core.experiments.captions import egr_captions as captions
+from igr_core.experiments.egr.captions import banner, captions
 from igr_core.experiments.egr.compute import is_complete, run
 from igr_core.experiments.egr.params import EGR_FD_REFUSED, NOTEBOOK, RESULTS_VERSION, Params, Results
 from igr_core.experiments.egr.rows import (

@@ -22,17 +22,27 @@ studies, each against a known answer:
 ``claims`` turns each study into ledger rows through :mod:`igr_core.verdicts`; ``facts``
 are the numbers the page quotes.
 
-One module per job: ``params`` (Params, Results), ``studies`` (the least-squares and dropout
+One module per job: ``params`` (Params, Results), ``compute`` (the least-squares and dropout
 studies and ``run``), ``networks`` (Figure 6's trained networks and their probe estimates),
 ``rows`` and ``figure_rows`` (the verdict rows and ``facts``; the rows of Figures 4D, 5, 6 and 7
-evaluate the tests declared in ``igr_core/declarations/08_estimation.yml``); this package
-re-exports them.
+evaluate the tests declared in ``igr_core/declarations/08_estimation.yml``), ``captions`` (what
+each figure shows, and the banner's data sentence); this package re-exports them.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import estimation_banner as banner
-from igr_core.experiments.captions import estimation_captions as captions
+from igr_core.experiments.estimation.captions import banner, captions
+from igr_core.experiments.estimation.compute import (
+    bootstrap_study,
+    dropout_facets,
+    dropout_study,
+    early_stopping,
+    igr_study,
+    known_penalties,
+    recovery_slopes,
+    run,
+    variable_stopping,
+)
 from igr_core.experiments.estimation.figure_rows import network_gate, recovery, variable_curve
 from igr_core.experiments.estimation.networks import error_order, igr_networks
 from igr_core.experiments.estimation.params import (
@@ -48,17 +58,6 @@ from igr_core.experiments.estimation.rows import (
     facts,
     igr_breaks,
     igr_order,
-)
-from igr_core.experiments.estimation.studies import (
-    bootstrap_study,
-    dropout_facets,
-    dropout_study,
-    early_stopping,
-    igr_study,
-    known_penalties,
-    recovery_slopes,
-    run,
-    variable_stopping,
 )
 
 PART = "Beyond the paper"  # its part of the table of contents

@@ -13,11 +13,11 @@ from igr_core._src import verdicts
 from igr_core._src.verdicts import Claim
 from igr_core._src.verdicts.declarations import Declaration
 from igr_core.experiments.estimation import figure_rows
+from igr_core.experiments.estimation.compute import (
+    recovery_slopes,
+)
 from igr_core.experiments.estimation.params import (
     Results,
-)
-from igr_core.experiments.estimation.studies import (
-    recovery_slopes,
 )
 
 DECLARED = verdicts.declarations.chapter("08_estimation")

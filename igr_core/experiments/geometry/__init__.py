@@ -11,14 +11,14 @@ finite-difference tolerance).
 
 One module per job: ``params`` (Params, Results, the chapter's metadata and the identities'
 columns), ``compute`` (``run``, the identities and the surface the page draws), ``rows`` (the
-declared rows, each column's declared route and ``facts``); this package re-exports their
-public names and holds no logic.
+declared rows, each column's declared route and ``facts``), ``captions`` (what each figure
+shows, and the banner's data sentence); this package re-exports their public names and holds
+no logic.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import geometry_banner as banner
-from igr_core.experiments.captions import geometry_captions as captions
+from igr_core.experiments.geometry.captions import banner, captions
 from igr_core.experiments.geometry.compute import NORMAL_POINTS, identities, run, surface_normals, toy_surface
 from igr_core.experiments.geometry.params import (
     COL_33,

@@ -9,13 +9,13 @@ chapter's computation without papermill (how the paper grid is run on an acceler
 records its claims.
 
 One module per job: ``params`` (Params, Results), ``compute`` (``run`` and its parts), ``rows``
-(the verdict rows and ``facts``); this package re-exports them.
+(the verdict rows and ``facts``), ``captions`` (what each figure shows, and the banner's data
+sentence); this package re-exports them.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import mnist_banner as banner
-from igr_core.experiments.captions import mnist_captions as captions
+from igr_core.experiments.mnist.captions import banner, captions
 from igr_core.experiments.mnist.compute import (
     can_fill,
     curves,

@@ -9,14 +9,14 @@ terms. ``claims`` evaluates the tests declared in ``igr_core/declarations/03_ntk
 step size against the baseline of the same seed (paired), and the trend in h across seeds.
 
 One module per job: ``params`` (Params, Results, the chapter's metadata), ``compute`` (``run``,
-the identities and the training study), ``rows`` (the declared rows and ``facts``); this
-package re-exports their public names and holds no logic.
+the identities and the training study), ``rows`` (the declared rows and ``facts``), ``captions``
+(what each figure shows, and the banner's data sentence); this package re-exports their public
+names and holds no logic.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import ntk_banner as banner
-from igr_core.experiments.captions import ntk_captions as captions
+from igr_core.experiments.ntk.captions import banner, captions
 from igr_core.experiments.ntk.compute import identity_table, run, summarize, training_study
 from igr_core.experiments.ntk.params import NOTEBOOK, PLATFORM, RESULTS_VERSION, X64, Params, Results
 from igr_core.experiments.ntk.rows import DECLARED, claims, facts

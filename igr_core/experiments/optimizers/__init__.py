@@ -23,15 +23,15 @@ Descriptions (derived in the chapter's page):
 
 One module per job: ``params`` (Params, Results, the labels), ``compute`` (``run``) with one
 module per study (``flows``: the order study, ``recursion``: the printed recursion A.14,
-``adam``: the Adam studies), ``rows`` (the declared rows, the fitted slopes and ``facts``);
-this package re-exports their public names and holds no logic.
+``adam``: the Adam studies), ``rows`` (the declared rows, the fitted slopes and ``facts``),
+``captions`` (what each figure shows, and the banner's data sentence); this package re-exports
+their public names and holds no logic.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import optimizers_banner as banner
-from igr_core.experiments.captions import optimizers_captions as captions
 from igr_core.experiments.optimizers.adam import adam_study, rate_map
+from igr_core.experiments.optimizers.captions import banner, captions
 from igr_core.experiments.optimizers.compute import run
 from igr_core.experiments.optimizers.flows import (
     Description,

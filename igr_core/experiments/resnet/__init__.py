@@ -9,14 +9,14 @@ metrics, the networks at their time of maximum test accuracy and at a matched tr
 are shared with chapter 07 through :mod:`igr_core.experiments._images`.
 
 One module per job: ``params`` (Params, Results), ``compute`` (``run``), ``rows`` (the declared
-rows, the gates and ``facts``); this package re-exports their public names and holds no logic.
+rows, the gates and ``facts``), ``captions`` (what each figure shows, and the banner's data
+sentence); this package re-exports their public names and holds no logic.
 """
 
 from __future__ import annotations
 
 from igr_core.experiments._images import STAND_IN, data_fingerprint
-from igr_core.experiments.banners import resnet_banner as banner
-from igr_core.experiments.captions import resnet_captions as captions
+from igr_core.experiments.resnet.captions import banner, captions
 from igr_core.experiments.resnet.compute import is_complete, run
 from igr_core.experiments.resnet.params import NOTEBOOK, RESULTS_VERSION, Params, Results
 from igr_core.experiments.resnet.rows import (

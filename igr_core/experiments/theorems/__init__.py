@@ -10,14 +10,13 @@ of the correction f_2 (Lemma A.1). ``claims(results)`` evaluates each test decla
 ``igr_core/declarations/01_theorem_checks.yml`` with :mod:`igr_core.verdicts`.
 
 One module per job: ``params`` (Params, Results, the chapter's metadata), ``compute`` (``run``
-and one function per study), ``rows`` (the declared rows and ``facts``); this package
-re-exports their public names and holds no logic.
+and one function per study), ``rows`` (the declared rows and ``facts``), ``captions`` (what each figure shows, and the
+banner's data sentence); this package re-exports their public names and holds no logic.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import theorems_banner as banner
-from igr_core.experiments.captions import theorems_captions as captions
+from igr_core.experiments.theorems.captions import banner, captions
 from igr_core.experiments.theorems.compute import (
     TRAP_FRACTIONS,
     critical_points_1d,

@@ -8,14 +8,13 @@ error against mu over training time) and a convergence map beyond the paper. ``c
 decides each with :mod:`igr_core.verdicts`. Float64 (the caller enables x64).
 
 One module per job: ``params`` (Params, Results, the chapter's metadata), ``compute`` (``run``
-and one function per figure), ``rows`` (the declared rows and ``facts``); this package
-re-exports their public names and holds no logic.
+and one function per figure), ``rows`` (the declared rows and ``facts``), ``captions`` (what each figure shows, and the
+banner's data sentence); this package re-exports their public names and holds no logic.
 """
 
 from __future__ import annotations
 
-from igr_core.experiments.banners import toy_model_banner as banner
-from igr_core.experiments.captions import toy_model_captions as captions
+from igr_core.experiments.toy_model.captions import banner, captions
 from igr_core.experiments.toy_model.compute import (
     convergence_map,
     convergence_summary,

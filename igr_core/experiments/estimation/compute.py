@@ -1,4 +1,4 @@
-"""Chapter 08's studies: known penalties, early stopping, the IGR coefficient, dropout; ``run``."""
+"""Chapter 08's computation: known penalties, early stopping, the IGR coefficient, dropout; ``run``."""
 
 from __future__ import annotations
 
