@@ -2,9 +2,9 @@
 
 Layers, lowest first: ``igr_core._src`` (the mathematics and machinery) < the public facades
 ``igr_core.<topic>`` (re-exports, generated from each implementation's ``__all__``) <
-``igr_core.experiments`` (one module per chapter, with private shared helpers ``_params``,
-``_images``) < ``igr_core.book`` (the pipeline and the pages). A module may import its own
-layer or a lower one; chapter modules may not import one another."""
+``igr_core.experiments`` (one package per chapter, with private shared helpers ``_params``,
+``_images``, ``_rows``, ``_captions``) < ``igr_core.book`` (the pipeline and the pages). A module
+may import its own layer or a lower one; chapter modules may not import one another."""
 
 import ast
 import importlib
