@@ -1,10 +1,12 @@
-"""Chapter 07's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 07's captions and banner: the sentences under Figure 3c and the MLP figure.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads EGR's gain in maximum test accuracy over SGD with the
+verdict row's interval (Figure 3c) and, on the MNIST MLP, R_IG and test accuracy against the
+total regularization rate (Section 4's argument); :func:`banner` names the images and the MLP's
+digits and, where Fashion-MNIST stood in for CIFAR-10, says so.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

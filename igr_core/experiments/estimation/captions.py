@@ -1,10 +1,12 @@
-"""Chapter 08's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 08's captions and banner: the sentences under the 2025 paper's Figures 3 to 7.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads, for each study, how well gradient matching recovers the
+known answer (penalties, early stopping, per-endpoint stopping, the bootstrap, dropout's ridge
+and the IGR coefficient on probe points and trained networks), against the 2025 paper's
+figures; :func:`banner` names the synthetic designs and the digits.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

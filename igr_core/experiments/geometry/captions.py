@@ -1,10 +1,11 @@
-"""Chapter 02's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 02's captions and banner: the sentence under the surface figure and the data sentence.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` says how far Appendix A.2's identities hold, by finite-difference
+normals and by the explicit determinant, under the figure of the two-parameter model's surface
+and its normals; :func:`banner` names the network's digits, its size and the explicit metric.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Chapter 05's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 05's captions and banner: the sentences under Figures 2, 3 and A.3 to A.6.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads, over the networks that fit the training set, R_IG and test
+accuracy against lambda (Figure 2), the training curves of the first seed at their last step
+(Figures A.3 to A.5), the selected networks (Figure A.6) and, where the noise study ran, the
+perturbed networks' slopes and accuracies (Figure 3); :func:`banner` names the digits loaded.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

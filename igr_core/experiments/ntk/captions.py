@@ -1,10 +1,11 @@
-"""Chapter 03's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 03's captions and banner: the sentence under the cross-term figure and the data sentence.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads the mean |cosine| between per-example gradients at the start
+and at the end of training, per step size, against Appendix A.3's argument that IGR pushes the
+cross terms to zero; :func:`banner` names the digits and their targets.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Chapter 09's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 09's captions and banner: the sentences under the orders, local, Adam and rate-map figures.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads each optimizer's fitted global and local slopes per
+description, Adam's anti-penalty coefficient with rho > beta and where each first-order
+description stops helping; :func:`banner` names the two-parameter model's point and the digits.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

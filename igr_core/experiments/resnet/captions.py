@@ -1,10 +1,11 @@
-"""Chapter 06's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 06's captions and banner: the sentences under Figures A.7 and A.8 (ResNet-18).
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads the first seed's curves at their last step (Figure A.7a-c
+and d-f, with the gates' sentence) and each network at its best test accuracy (Figure A.8);
+:func:`banner` names the images loaded and, where Fashion-MNIST stood in for CIFAR-10, says so.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

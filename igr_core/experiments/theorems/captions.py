@@ -1,10 +1,12 @@
-"""Chapter 01's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 01's captions and banner: the sentences under the page's figures and its data sentence.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads the fitted local and global orders, where the modified flow
+stops helping against the stability edge, Proposition A.9's largest norm ratio and the critical
+points Proposition A.10 keeps or adds, one sentence per figure key; :func:`banner` names the
+digits of the network and the two-parameter model's training point.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations

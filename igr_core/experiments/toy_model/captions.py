@@ -1,10 +1,12 @@
-"""Chapter 04's captions and banner: what each figure shows and what the page says about its data.
+"""Chapter 04's captions and banner: the sentences under Figures 1a, 1b, A.1, A.2 and the map.
 
-Abstraction: ``captions(results)`` is ``{figure key: sentence}``, the contract's hook
-(:attr:`igr_core._src.contract.Chapter.captions`): what each figure of the page shows, with its
-numbers read from the results, what to look for and how it compares with the paper's figure
-(the shared phrasing is :mod:`igr_core.experiments._captions`). ``banner(results)`` is the data
-sentence of the page's banner (:attr:`igr_core._src.contract.Chapter.banner`).
+Abstraction: :func:`captions` reads the distance ratios of Figure 1a's paths, the trend of
+R_IG/E over h (Figure 1b), the onsets of ricochets and divergence (Figure A.1), the test error
+against mu (Figure A.2) and how often the modified flow predicts GD's landing point (the
+convergence map); :func:`banner` names Table A.1's training and test points.
+
+Both are the contract's hooks (:class:`igr_core._src.contract.Chapter`); the phrasing they
+share is :mod:`igr_core.experiments._captions`.
 """
 
 from __future__ import annotations
