@@ -63,15 +63,21 @@ def data_fingerprint(data) -> dict:
     }
 
 
-def config_dict(cfg) -> dict:
-    """The fields of a sweep configuration that its results depend on (the cache key)."""
-    out = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _EXECUTION_ONLY}
+def _key_fields(fields: dict) -> dict:
+    """The fields of a configuration's dict (``dataclasses.asdict``, or one saved as JSON) that its
+    results depend on: execution-only fields and later fields at their defaults left out."""
+    out = {k: v for k, v in fields.items() if k not in _EXECUTION_ONLY}
     for k, default in _KEY_DEFAULTS.items():
-        if k in out and out[k] == default:
+        if k in out and json.loads(json.dumps(out[k])) == json.loads(json.dumps(default)):
             del out[k]
     if out.get("egr_method") is not None and not any(m > 0 for m in out.get("mus", (0.0,))):
         del out["egr_method"]  # without EGR the route is irrelevant
     return out
+
+
+def config_dict(cfg) -> dict:
+    """The fields of a sweep configuration that its results depend on (the cache key)."""
+    return _key_fields(dataclasses.asdict(cfg))
 
 
 def group_name(width) -> str:
@@ -100,7 +106,9 @@ def equivalent_dir(results_dir, cfg, data) -> Path | None:
             saved = json.loads(cand.read_text())
         except (OSError, ValueError):
             continue
-        same_cfg = {k: v for k, v in saved.get("config", {}).items() if k in want} == json.loads(json.dumps(want))
+        # every field the results depend on, the defaults left out of the key included (an EGR sweep is
+        # never taken for a plain one of otherwise equal settings)
+        same_cfg = json.loads(json.dumps(_key_fields(saved.get("config", {})))) == json.loads(json.dumps(want))
         trained = any(cand.parent.glob("width_*/metrics.csv"))
         if same_cfg and trained and saved.get("version") == CACHE_VERSION and _same_data(saved.get("data", {}), fp):
             return cand.parent

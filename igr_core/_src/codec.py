@@ -49,11 +49,19 @@ _REGISTERED: dict[str, type] = {}
 
 def register(types: Mapping[str, type]) -> None:
     """Register record types that appear inside results, by the names stored in manifests; a name
-    already registered for another type is refused (two classes must never share a stored name)."""
+    already registered for another type is refused (two classes must never share a stored name); the
+    same class of a reloaded module (same module and qualified name) takes its place."""
     for name, t in types.items():
         have = _REGISTERED.get(name)
-        if have is not None and have is not t and have.__qualname__ != t.__qualname__:
-            raise TypeError(f"stored type name {name!r} is registered for {have.__qualname__}, not {t.__qualname__}")
+        if (
+            have is not None
+            and have is not t
+            and (have.__module__, have.__qualname__) != (t.__module__, t.__qualname__)
+        ):
+            raise TypeError(
+                f"stored type name {name!r} is registered for {have.__module__}.{have.__qualname__}, "
+                f"not {t.__module__}.{t.__qualname__}"
+            )
         _REGISTERED[name] = t
 
 

@@ -20,6 +20,7 @@ EXECUTED_DIR = "IGR_EXECUTED_DIR"  # the executed pages of the build a page belo
 PROGRESS_LOG = "IGR_PROGRESS_LOG"  # a file for progress lines (off the page)
 BOOK_JOBS = "IGR_BOOK_JOBS"  # notebooks executed at once
 CHAPTERS = "IGR_CHAPTERS"  # modules of chapters outside the package (a book of its own), comma-separated
+PAPERS = "IGR_PAPERS"  # the folder of the paper texts that declared quotes are checked against (not in the repo)
 
 RECOMPUTE_CHOICES = ("", "1", "sweeps")
 
@@ -69,9 +70,15 @@ def book_jobs() -> int | None:
     value = os.environ.get(BOOK_JOBS)
     if value is None:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ValueError(f"{BOOK_JOBS} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def papers_dir() -> Path | None:
+    """The folder of the paper texts (``$IGR_PAPERS``), or None where it is not set."""
+    given = os.environ.get(PAPERS)
+    return Path(given) if given else None
 
 
 def extra_chapters() -> tuple[str, ...]:
@@ -90,6 +97,7 @@ __all__ = [
     "PROGRESS_LOG",
     "BOOK_JOBS",
     "CHAPTERS",
+    "PAPERS",
     "repo_root",
     "results_root",
     "recompute",
@@ -98,4 +106,5 @@ __all__ = [
     "progress_log",
     "book_jobs",
     "extra_chapters",
+    "papers_dir",
 ]

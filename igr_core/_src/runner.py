@@ -40,8 +40,9 @@ def run(
     :func:`igr_core._src.env.recompute`): False or "" (read what is stored), True or "1" (recompute
     the entry; sweep caches that verify are reused, and the log says so) or ``"sweeps"`` (retrain
     the sweep caches too)."""
-    if recompute not in (False, True, "", "1", "sweeps"):
-        raise ValueError(f"`recompute` must be False, True or 'sweeps', got {recompute!r}.")
+    if not (type(recompute) is bool or (type(recompute) is str and recompute in ("", "1", "sweeps"))):
+        # by type first: 1 and numpy's True equal True, and would silently read the store
+        raise ValueError(f"`recompute` must be False, True, '', '1' or 'sweeps', got {recompute!r}.")
     results_dir = Path(results_dir)
     mode = "1" if recompute is True else (recompute or "")
     recompute = mode in ("1", "sweeps")

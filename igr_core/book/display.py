@@ -251,18 +251,16 @@ def paper_values_markdown(values: dict) -> str:
     return table_markdown(pd.DataFrame(rows))
 
 
-PROGRESS_ENV = "IGR_PROGRESS_LOG"
-
-
 def progress(line: str) -> None:
     """A progress line for whoever runs the pipeline, never on the page: appended to the file
     ``$IGR_PROGRESS_LOG`` (the pipeline sets it per notebook and names it in its log; ipykernel
     captures the kernel's own stderr into the page), else written to the process's stderr."""
-    import os
     import sys
 
-    path = os.environ.get(PROGRESS_ENV)
-    if path:
+    from igr_core._src import env
+
+    path = env.progress_log()
+    if path is not None:
         with open(path, "a") as f:
             f.write(line.rstrip("\n") + "\n")
     else:

@@ -279,7 +279,7 @@ def facts(profile: str, notebook: str, root: Path | None = None) -> dict:
 def execution_records(out_dir: Path | None = None) -> list[dict]:
     """The execution record of every page of one build (its ``<page>.hash.json``): the build the
     page itself belongs to (``$IGR_EXECUTED_DIR``, set by the pipeline), else the published one."""
-    out_dir = Path(out_dir or os.environ.get("IGR_EXECUTED_DIR") or repo_root() / "book" / "executed")
+    out_dir = Path(out_dir) if out_dir else _env.executed_dir()
     out = []
     for f in sorted(out_dir.glob("*.hash.json")):
         rec = json.loads(f.read_text()).get("record")

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from igr_core._src import columns as C
+from igr_core._src import env as _env
 from igr_core._src.verdicts.claims import KINDS, Claim
 from igr_core._src.verdicts.outcomes import ALPHA, Verdict
 
@@ -50,7 +51,7 @@ SOURCES = {  # the texts a quote may come from, and their files under $IGR_PAPER
     "2025 estimation paper": "estimating-implicit-regularization.txt",
 }
 GATES = ("plateau", "fit", C.DIVERGED)  # what a declared gate may name (see verdicts.adequacy)
-PAPERS_ENV = "IGR_PAPERS"
+PAPERS_ENV = _env.PAPERS  # the variable naming their folder (igr_core._src.env)
 _ID = re.compile(r"^\d\d\.[a-z0-9][a-z0-9-]*$")
 _TEST_FIELDS = ("rule", "statistic", "expected", "sign", "smallest_effect", "unit", "selection", "gates", "min_n")
 
@@ -364,10 +365,7 @@ def _normalise(text: str) -> str:
 def papers_folder() -> Path | None:
     """The folder of the authors' texts, named by ``$IGR_PAPERS`` (they are not part of the
     repository); None where it is not set."""
-    import os
-
-    env = os.environ.get(PAPERS_ENV)
-    return Path(env) if env else None
+    return _env.papers_dir()
 
 
 def quote_problems(declared: Mapping[str, Declaration], folder: Path) -> list[str]:
