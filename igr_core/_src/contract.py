@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from igr_core._src import codec
 
@@ -72,7 +72,9 @@ class Chapter:
     ``{"data_source": ..., "stand_in": ...}``, what the page's banner says about its data and
     whether a stand-in replaced the paper's), ``part`` (the module's ``PART``: the part of the
     table of contents the chapter sits in, :data:`DEFAULT_PART`), ``x64`` (False), ``platform``
-    (None: any).
+    (None: any), ``departures`` (the module's ``DEPARTURES``: where it departs from the paper's
+    protocol, each with its reason; ()) and ``paper_values`` (its ``PAPER_VALUES``: what the paper
+    states for its parameters, which its paper profile uses or departs from by a declared departure; {}).
     """
 
     name: str
@@ -91,6 +93,8 @@ class Chapter:
     captions: Callable = _no_captions
     banner: Callable = _no_banner
     part: str = DEFAULT_PART
+    departures: tuple = ()  # where the chapter departs from the paper (experiments.departures.Departure records)
+    paper_values: Mapping = dataclasses.field(default_factory=dict)  # what the paper states for its parameters
     module: str = ""  # where the chapter is implemented (for messages and documentation only)
 
     REQUIRED = ("NOTEBOOK", "RESULTS_VERSION", "Params", "Results", "run", "claims", "facts")
@@ -104,6 +108,8 @@ class Chapter:
         "part": "PART",
         "x64": "X64",
         "platform": "PLATFORM",
+        "departures": "DEPARTURES",
+        "paper_values": "PAPER_VALUES",
     }
 
     def __post_init__(self):

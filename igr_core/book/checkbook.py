@@ -212,7 +212,7 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
             if "executed/" in page and info["figures"] > info["drawn"]:
                 problems.append(f"{page}: {info['figures']} figures but {info['drawn']} provenance lines")
             if page.endswith("executed/departures.html"):
-                from igr_core.experiments.departures import DEPARTURES
+                from igr_core.experiments.departures import every
 
                 def plain(t: str) -> str:  # the page typesets quotes and may wrap: compare words
                     return " ".join(t.replace("\u2019", "'").replace("\u2018", "'").split())
@@ -222,7 +222,7 @@ def check(html_dir: Path, screenshots: Path | None, root: Path = ROOT, log=print
                 body = plain(driver.execute_script("return document.body.innerText"))
                 problems += [  # the words of each reason (its notation is typeset, so read around it)
                     f"{page}: departure not listed: {d.chapter} / {d.what}"
-                    for d in DEPARTURES
+                    for d in every()
                     if any(plain(w) not in body for w in words_between(d.reason))
                 ]
             for href in info["links"]:

@@ -22,7 +22,15 @@ from __future__ import annotations
 from igr_core.experiments._images import STAND_IN, data_fingerprint
 from igr_core.experiments.egr.captions import banner, captions
 from igr_core.experiments.egr.compute import is_complete, run
-from igr_core.experiments.egr.params import EGR_FD_REFUSED, NOTEBOOK, RESULTS_VERSION, Params, Results
+from igr_core.experiments.egr.params import (
+    DEPARTURES,
+    EGR_FD_REFUSED,
+    NOTEBOOK,
+    PAPER_VALUES,
+    RESULTS_VERSION,
+    Params,
+    Results,
+)
 from igr_core.experiments.egr.rows import (
     DECLARED,
     adequacy,
@@ -38,6 +46,8 @@ from igr_core.experiments.egr.rows import (
 PART = "Experiments"  # its part of the table of contents
 
 __all__ = [
+    "DEPARTURES",
+    "PAPER_VALUES",
     "PART",
     "banner",
     "captions",

@@ -46,6 +46,7 @@ from igr_core.experiments.estimation.compute import (
 from igr_core.experiments.estimation.figure_rows import network_gate, recovery, variable_curve
 from igr_core.experiments.estimation.networks import error_order, igr_networks
 from igr_core.experiments.estimation.params import (
+    DEPARTURES,
     NOTEBOOK,
     PENALTY_KINDS,
     RESULTS_VERSION,
@@ -63,6 +64,7 @@ from igr_core.experiments.estimation.rows import (
 PART = "Beyond the paper"  # its part of the table of contents
 
 __all__ = [
+    "DEPARTURES",
     "PART",
     "banner",
     "captions",

@@ -26,7 +26,9 @@ from igr_core.experiments.mnist.compute import (
     sweep_config,
 )
 from igr_core.experiments.mnist.params import (
+    DEPARTURES,
     NOTEBOOK,
+    PAPER_VALUES,
     RESULTS_VERSION,
     Params,
     Results,
@@ -50,6 +52,8 @@ from igr_core.experiments.mnist.rows import (
 PART = "Experiments"  # its part of the table of contents
 
 __all__ = [
+    "DEPARTURES",
+    "PAPER_VALUES",
     "PART",
     "banner",
     "captions",

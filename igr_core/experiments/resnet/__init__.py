@@ -18,7 +18,7 @@ from __future__ import annotations
 from igr_core.experiments._images import STAND_IN, data_fingerprint
 from igr_core.experiments.resnet.captions import banner, captions
 from igr_core.experiments.resnet.compute import is_complete, run
-from igr_core.experiments.resnet.params import NOTEBOOK, RESULTS_VERSION, Params, Results
+from igr_core.experiments.resnet.params import DEPARTURES, NOTEBOOK, PAPER_VALUES, RESULTS_VERSION, Params, Results
 from igr_core.experiments.resnet.rows import (
     DECLARED,
     FIT_THRESHOLD,
@@ -32,6 +32,8 @@ from igr_core.experiments.resnet.rows import (
 PART = "Experiments"  # its part of the table of contents
 
 __all__ = [
+    "DEPARTURES",
+    "PAPER_VALUES",
     "PART",
     "banner",
     "captions",

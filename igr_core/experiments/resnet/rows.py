@@ -20,10 +20,9 @@ from igr_core._src import columns as C
 from igr_core._src import verdicts
 from igr_core._src.models import resnet18_num_params
 from igr_core._src.verdicts import Claim
-from igr_core.experiments.resnet.params import NOTEBOOK, Results
+from igr_core.experiments.resnet.params import FIT_THRESHOLD, NOTEBOOK, Results
 
 DECLARED = verdicts.declarations.chapter(NOTEBOOK)  # every row's words, test and thresholds
-FIT_THRESHOLD = DECLARED["06.rig-smaller-for-larger-h"].test["fit_threshold"]  # the inclusion rule, declared once
 NOT_TRAINED = "the ResNet-18 grid is not stored and was not trained here"
 
 

@@ -34,12 +34,13 @@ from igr_core.experiments.theorems.compute import (
     trapping_study,
     zero_set_study,
 )
-from igr_core.experiments.theorems.params import NOTEBOOK, PLATFORM, RESULTS_VERSION, X64, Params, Results
+from igr_core.experiments.theorems.params import DEPARTURES, NOTEBOOK, PLATFORM, RESULTS_VERSION, X64, Params, Results
 from igr_core.experiments.theorems.rows import DECLARED, claims, facts
 
 PART = "Theory"  # its part of the table of contents
 
 __all__ = [
+    "DEPARTURES",
     "PART",
     "banner",
     "captions",

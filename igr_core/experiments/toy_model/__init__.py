@@ -34,6 +34,7 @@ from igr_core.experiments.toy_model.compute import (
     thin,
 )
 from igr_core.experiments.toy_model.params import (
+    DEPARTURES,
     NOTEBOOK,
     PATH_POINTS,
     PLATFORM,
@@ -47,6 +48,7 @@ from igr_core.experiments.toy_model.rows import DECLARED, claims, facts
 PART = "Experiments"  # its part of the table of contents
 
 __all__ = [
+    "DEPARTURES",
     "PART",
     "banner",
     "captions",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from igr_core.experiments._params import PROFILES, ParamsBase, one_of, positive, positive_seq
+from igr_core.experiments.departures import Departure
 
 NOTEBOOK = "04_toy_model"
 RESULTS_VERSION = 3  # bump when what run() computes changes: stored results of another version are refused
@@ -89,3 +90,16 @@ class Results(NamedTuple):
     sensitivity: pd.DataFrame  # landing point's dependence on the initialization, per h (Section 5)
     igr_reach: pd.DataFrame  # GD at h = 2 mu from each point (Section 5: "not possible with IGR")
     remark: dict  # Remark A.12's vector form and slope formula against automatic differentiation
+
+
+# where this chapter departs from the paper's protocol or fills one of its silences (each with its reason);
+# the Departures page lists every chapter's, the chapter's page shows its own (igr_core.experiments.departures)
+DEPARTURES: tuple[Departure, ...] = (
+    Departure(
+        NOTEBOOK,
+        ("fig1b_hs", "scan_h_range", "mus", "map_hs"),
+        "Figure 1b and A.1 grids are not listed",
+        "the grids in the profiles",
+        "the paper gives the figures, not their grids; Table A.1's values are used exactly",
+    ),
+)
