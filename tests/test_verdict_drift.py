@@ -33,3 +33,13 @@ def test_equal_verdicts_say_so_and_exit_zero(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(verdict_drift, "verdicts", lambda profile, root: same)
     assert verdict_drift.main(["--fresh", str(tmp_path), "--committed", str(tmp_path)]) == 0
     assert "every smoke verdict of the fresh build equals the committed one" in capsys.readouterr().out
+
+
+def test_nothing_compared_is_never_reported_as_agreement(tmp_path, monkeypatch, capsys):
+    """A fresh build that computed nothing (every notebook failed before storing) says so."""
+    committed = frame([("04_toy_model", "a", "reproduced")])
+    fresh = frame([])
+    monkeypatch.setattr(verdict_drift, "verdicts", lambda profile, root: committed if root == tmp_path else fresh)
+    assert verdict_drift.main(["--fresh", str(tmp_path / "fresh"), "--committed", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "no fresh entry to compare" in out and "no verdict was compared" in out and "equals" not in out

@@ -68,8 +68,14 @@ def report(profile: str, committed_root: Path, fresh_root: Path) -> list[str]:
     ]
     shared = set(committed["notebook"]) & set(fresh["notebook"])
     diff = differences(committed[committed["notebook"].isin(shared)], fresh[fresh["notebook"].isin(shared)])
+    if not shared:  # nothing was compared: never said to agree
+        return [*lines, f"[drift] no chapter has a {profile} entry in both results roots: no verdict was compared"]
     if diff.empty:
-        return [*lines, f"[drift] every {profile} verdict of the fresh build equals the committed one"]
+        return [
+            *lines,
+            f"[drift] every {profile} verdict of the fresh build equals the committed one "
+            f"({len(shared)} chapters compared)",
+        ]
     lines.append(f"[drift] {len(diff)} {profile} verdict(s) differ from the committed entries (reported, not failed):")
     for r in diff.itertuples(index=False):
         was, now = _machine(committed_root, profile, r.notebook), _machine(fresh_root, profile, r.notebook)
